@@ -1,0 +1,308 @@
+// Package jobs keeps the history of transform runs in SQLite
+// (modernc.org/sqlite, no cgo) in the user's data directory. A job records
+// the input file's name, never its contents, nor any identifier.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Status is where a job stands.
+type Status string
+
+const (
+	StatusRunning     Status = "running"
+	StatusSucceeded   Status = "succeeded"
+	StatusFailed      Status = "failed"
+	StatusCancelled   Status = "cancelled"
+	StatusInterrupted Status = "interrupted" // the app stopped while it ran
+)
+
+// Mapping is a source column and the identifier type it holds.
+type Mapping struct {
+	Column string `json:"column"`
+	Type   string `json:"type"`
+}
+
+// Job is one run of the transform.
+type Job struct {
+	ID          int64           `json:"id"`
+	StartedAt   time.Time       `json:"started_at"`
+	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
+	Input       string          `json:"input"` // file name or s3:// URL, never contents
+	InputBytes  int64           `json:"input_bytes"`
+	Format      string          `json:"format"`
+	Layout      string          `json:"layout"`
+	Region      string          `json:"region"`
+	PhoneFormat string          `json:"phone_format"`
+	Mappings    []Mapping       `json:"mappings"`
+	OutputDir   string          `json:"output_dir"`
+	Status      Status          `json:"status"`
+	Error       string          `json:"error,omitempty"`
+	RowsRead    int64           `json:"rows_read"`
+	RowsWritten int64           `json:"rows_written"`
+	Counters    json.RawMessage `json:"counters,omitempty" ts_type:"any"` // the manifest's counters, no PII
+}
+
+// ErrNotFound is returned for an unknown job id.
+var ErrNotFound = errors.New("job not found")
+
+// Store is the job history database.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// DataDir is the folder for the app's data: $AUDIENCE_UPLOADER_DATA_DIR if
+// set, else the OS convention (XDG data home on Linux, Application Support
+// on macOS, %LocalAppData% on Windows) plus "audience-uploader".
+func DataDir() (string, error) {
+	if d := os.Getenv("AUDIENCE_UPLOADER_DATA_DIR"); d != "" {
+		return d, nil
+	}
+	switch runtime.GOOS {
+	case "windows":
+		if d := os.Getenv("LOCALAPPDATA"); d != "" {
+			return filepath.Join(d, "audience-uploader"), nil
+		}
+	case "darwin":
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, "Library", "Application Support", "audience-uploader"), nil
+		}
+	default:
+		if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+			return filepath.Join(d, "audience-uploader"), nil
+		}
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, ".local", "share", "audience-uploader"), nil
+		}
+	}
+	return "", errors.New("cannot find the user's data directory: set AUDIENCE_UPLOADER_DATA_DIR")
+}
+
+// OpenDefault opens history.db in DataDir.
+func OpenDefault(ctx context.Context) (*Store, error) {
+	dir, err := DataDir()
+	if err != nil {
+		return nil, err
+	}
+	return Open(ctx, filepath.Join(dir, "history.db"))
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS jobs (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	started_at   TEXT NOT NULL,
+	finished_at  TEXT,
+	input        TEXT NOT NULL,
+	input_bytes  INTEGER NOT NULL DEFAULT 0,
+	format       TEXT NOT NULL DEFAULT '',
+	layout       TEXT NOT NULL DEFAULT '',
+	region       TEXT NOT NULL DEFAULT '',
+	phone_format TEXT NOT NULL DEFAULT '',
+	mappings     TEXT NOT NULL DEFAULT '[]',
+	output_dir   TEXT NOT NULL DEFAULT '',
+	status       TEXT NOT NULL,
+	error        TEXT NOT NULL DEFAULT '',
+	rows_read    INTEGER NOT NULL DEFAULT 0,
+	rows_written INTEGER NOT NULL DEFAULT 0,
+	counters     TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_started ON jobs(started_at);
+`
+
+// Open opens (creating if needed) the history database at path. Jobs left
+// "running" by an earlier process are marked interrupted: nothing can
+// finish them now.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the history folder: %w", err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("opening the run history %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // one writer; the history is small
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing the run history %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("restricting the run history %s to its owner: %w", path, err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE jobs SET status = ?, error = ? WHERE status = ?`,
+		StatusInterrupted, "The app stopped before this run finished; its output folder may be incomplete.", StatusRunning); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("updating the run history %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+const timeLayout = time.RFC3339Nano
+
+// Start records a new running job and returns its id.
+func (s *Store) Start(ctx context.Context, j Job) (int64, error) {
+	if j.StartedAt.IsZero() {
+		j.StartedAt = time.Now()
+	}
+	if j.Mappings == nil {
+		j.Mappings = []Mapping{}
+	}
+	m, err := json.Marshal(j.Mappings)
+	if err != nil {
+		return 0, fmt.Errorf("recording the run: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO jobs
+		(started_at, input, input_bytes, format, layout, region, phone_format, mappings, output_dir, status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.StartedAt.UTC().Format(timeLayout), j.Input, j.InputBytes, j.Format, j.Layout, j.Region, j.PhoneFormat,
+		string(m), j.OutputDir, StatusRunning)
+	if err != nil {
+		return 0, fmt.Errorf("recording the run in the history: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// Result is how a job ended.
+type Result struct {
+	Status      Status
+	Error       string // a sentence without PII
+	Layout      string // the layout actually used ("auto" resolved)
+	RowsRead    int64
+	RowsWritten int64
+	Counters    any // marshalled to JSON as is
+}
+
+// Finish records how job id ended.
+func (s *Store) Finish(ctx context.Context, id int64, r Result) error {
+	var counters sql.NullString
+	if r.Counters != nil {
+		b, err := json.Marshal(r.Counters)
+		if err != nil {
+			return fmt.Errorf("recording the run's counters: %w", err)
+		}
+		counters = sql.NullString{String: string(b), Valid: true}
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET finished_at = ?, status = ?, error = ?,
+		layout = CASE WHEN ? = '' THEN layout ELSE ? END,
+		rows_read = ?, rows_written = ?, counters = ? WHERE id = ?`,
+		time.Now().UTC().Format(timeLayout), r.Status, r.Error, r.Layout, r.Layout,
+		r.RowsRead, r.RowsWritten, counters, id)
+	if err != nil {
+		return fmt.Errorf("recording the end of run %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("recording the end of run %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+const columns = `id, started_at, finished_at, input, input_bytes, format, layout, region, phone_format,
+	mappings, output_dir, status, error, rows_read, rows_written, counters`
+
+// List returns the newest jobs first, at most limit (all if limit <= 0).
+func (s *Store) List(ctx context.Context, limit int) ([]Job, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM jobs ORDER BY started_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reading the run history: %w", err)
+	}
+	defer rows.Close()
+	out := []Job{}
+	for rows.Next() {
+		j, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the run history: %w", err)
+	}
+	return out, nil
+}
+
+// Get returns one job.
+func (s *Store) Get(ctx context.Context, id int64) (Job, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM jobs WHERE id = ?`, id)
+	j, err := scan(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Job{}, fmt.Errorf("reading run %d: %w", id, ErrNotFound)
+	}
+	return j, err
+}
+
+// Delete removes a job from the history (its output folder stays).
+func (s *Store) Delete(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM jobs WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("deleting run %d from the history: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("deleting run %d from the history: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scan(r scanner) (Job, error) {
+	var (
+		j                 Job
+		started, mappings string
+		finished          sql.NullString
+		counters          sql.NullString
+		status            string
+	)
+	if err := r.Scan(&j.ID, &started, &finished, &j.Input, &j.InputBytes, &j.Format, &j.Layout, &j.Region,
+		&j.PhoneFormat, &mappings, &j.OutputDir, &status, &j.Error, &j.RowsRead, &j.RowsWritten, &counters); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Job{}, err
+		}
+		return Job{}, fmt.Errorf("reading the run history: %w", err)
+	}
+	j.Status = Status(status)
+	t, err := time.Parse(timeLayout, started)
+	if err != nil {
+		return Job{}, fmt.Errorf("reading the run history: bad start time %q: %w", started, err)
+	}
+	j.StartedAt = t
+	if finished.Valid {
+		ft, err := time.Parse(timeLayout, finished.String)
+		if err != nil {
+			return Job{}, fmt.Errorf("reading the run history: bad finish time %q: %w", finished.String, err)
+		}
+		j.FinishedAt = &ft
+	}
+	if err := json.Unmarshal([]byte(mappings), &j.Mappings); err != nil {
+		return Job{}, fmt.Errorf("reading the run history: bad mappings of run %d: %w", j.ID, err)
+	}
+	if counters.Valid {
+		j.Counters = json.RawMessage(counters.String)
+	}
+	return j, nil
+}
