@@ -40,6 +40,7 @@ type Job struct {
 	ID          int64           `json:"id"`
 	StartedAt   time.Time       `json:"started_at"`
 	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
+	Audience    string          `json:"audience"`
 	Input       string          `json:"input"` // file name or s3:// URL, never contents
 	InputBytes  int64           `json:"input_bytes"`
 	Format      string          `json:"format"`
@@ -105,6 +106,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 	id           INTEGER PRIMARY KEY AUTOINCREMENT,
 	started_at   TEXT NOT NULL,
 	finished_at  TEXT,
+	audience     TEXT NOT NULL DEFAULT '',
 	input        TEXT NOT NULL,
 	input_bytes  INTEGER NOT NULL DEFAULT 0,
 	format       TEXT NOT NULL DEFAULT '',
@@ -175,9 +177,9 @@ func (s *Store) Start(ctx context.Context, j Job) (int64, error) {
 		return 0, fmt.Errorf("recording the run: %w", err)
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO jobs
-		(started_at, input, input_bytes, format, layout, region, phone_format, mappings, output_dir, status)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		j.StartedAt.UTC().Format(timeLayout), j.Input, j.InputBytes, j.Format, j.Layout, j.Region, j.PhoneFormat,
+		(started_at, audience, input, input_bytes, format, layout, region, phone_format, mappings, output_dir, status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		j.StartedAt.UTC().Format(timeLayout), j.Audience, j.Input, j.InputBytes, j.Format, j.Layout, j.Region, j.PhoneFormat,
 		string(m), j.OutputDir, StatusRunning)
 	if err != nil {
 		return 0, fmt.Errorf("recording the run in the history: %w", err)
@@ -219,7 +221,7 @@ func (s *Store) Finish(ctx context.Context, id int64, r Result) error {
 	return nil
 }
 
-const columns = `id, started_at, finished_at, input, input_bytes, format, layout, region, phone_format,
+const columns = `id, started_at, finished_at, audience, input, input_bytes, format, layout, region, phone_format,
 	mappings, output_dir, status, error, rows_read, rows_written, counters`
 
 // List returns the newest jobs first, at most limit (all if limit <= 0).
@@ -278,7 +280,7 @@ func scan(r scanner) (Job, error) {
 		counters          sql.NullString
 		status            string
 	)
-	if err := r.Scan(&j.ID, &started, &finished, &j.Input, &j.InputBytes, &j.Format, &j.Layout, &j.Region,
+	if err := r.Scan(&j.ID, &started, &finished, &j.Audience, &j.Input, &j.InputBytes, &j.Format, &j.Layout, &j.Region,
 		&j.PhoneFormat, &mappings, &j.OutputDir, &status, &j.Error, &j.RowsRead, &j.RowsWritten, &counters); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Job{}, err

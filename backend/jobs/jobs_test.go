@@ -32,7 +32,7 @@ func TestStartFinishListGet(t *testing.T) {
 		t.Errorf("history mode = %v, want 0600", st.Mode().Perm())
 	}
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	id1, err := s.Start(ctx, Job{StartedAt: t0, Input: "a.csv", InputBytes: 10, Format: "csv", Layout: "auto", Region: "US",
+	id1, err := s.Start(ctx, Job{StartedAt: t0, Audience: "Spring buyers", Input: "a.csv", InputBytes: 10, Format: "csv", Layout: "auto", Region: "US",
 		PhoneFormat: "digits", Mappings: []Mapping{{"email", "email"}, {"phone", "phone"}}, OutputDir: "/out/a"})
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestStartFinishListGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	if j.Status != StatusSucceeded || j.Layout != "combined" || j.RowsRead != 3 || j.RowsWritten != 2 ||
-		!j.StartedAt.Equal(t0) || j.FinishedAt == nil || len(j.Mappings) != 2 || j.Mappings[1].Column != "phone" || j.OutputDir != "/out/a" {
+		!j.StartedAt.Equal(t0) || j.FinishedAt == nil || len(j.Mappings) != 2 || j.Mappings[1].Column != "phone" || j.OutputDir != "/out/a" || j.Audience != "Spring buyers" {
 		t.Fatalf("Get = %+v", j)
 	}
 	var c map[string]any
