@@ -1,0 +1,105 @@
+// Package cli is the command-line interface: the same binary as the desktop
+// app runs it when given a subcommand.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/audience-uploader/audience-uploader/backend/transform"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailure = 1
+	ExitUsage   = 2
+)
+
+// usageError marks an error as the caller's mistake (exit code 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// UsageError wraps err so that the command exits with code 2.
+func UsageError(err error) error { return &usageError{err: err} }
+
+// IsUsage reports whether err is a usage problem, ours or the transform's.
+func IsUsage(err error) bool {
+	var u *usageError
+	return errors.As(err, &u) || transform.IsUsageError(err)
+}
+
+// Extra commands from other packages (upload, sign-in) are added here by
+// main, so this package does not depend on them.
+var extraCommands []func() []*cobra.Command
+
+// Register adds the commands that f returns to the root command.
+func Register(f func() []*cobra.Command) { extraCommands = append(extraCommands, f) }
+
+// NewRoot builds the root command writing to stdout and stderr.
+func NewRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "audience-uploader",
+		Short: "Normalize and hash customer lists locally, and upload them to TikTok as custom audiences",
+		Long: "Audience Uploader turns a customer list into TikTok custom-audience files without raw\n" +
+			"personal data leaving this machine. Run it without arguments for the desktop app.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return UsageError(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
+	})
+	root.AddCommand(newSchemaCmd(), newPreviewCmd(), newTransformCmd())
+	for _, f := range extraCommands {
+		root.AddCommand(f()...)
+	}
+	return root
+}
+
+// Main runs the CLI with args (without the program name) and returns the
+// process exit code.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Execute(ctx, args, os.Stdout, os.Stderr)
+}
+
+// Execute runs the CLI and maps the outcome to an exit code.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := NewRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "error: %s\n", err)
+	if IsUsage(err) || isCobraUsage(err) {
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// isCobraUsage recognises cobra's own argument errors, which it does not type.
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	return strings.HasPrefix(s, "unknown command") || strings.Contains(s, "accepts ") || strings.HasPrefix(s, "required flag")
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,386 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/records"
+	"github.com/audience-uploader/audience-uploader/backend/transform"
+)
+
+// SourceOpener turns an --input value into a transform.Source. Packages that
+// add other kinds of input (s3:// URLs) replace it through RegisterSource.
+var sourceOpeners = map[string]func(string) (transform.Source, error){}
+
+// RegisterSource makes --input accept values starting with scheme (e.g. "s3://").
+func RegisterSource(scheme string, open func(string) (transform.Source, error)) {
+	sourceOpeners[scheme] = open
+}
+
+// OpenSource resolves an --input value.
+func OpenSource(input string) (transform.Source, error) {
+	if input == "" {
+		return transform.Source{}, UsageError(fmt.Errorf("--input is required"))
+	}
+	for scheme, open := range sourceOpeners {
+		if strings.HasPrefix(input, scheme) {
+			return open(input)
+		}
+	}
+	return transform.LocalFile(input)
+}
+
+// TransformFlags are the flags shared by preview, transform and commands
+// that transform before uploading.
+type TransformFlags struct {
+	Input       string
+	Format      string
+	Maps        []string
+	Region      string
+	PhoneFormat string
+	OutDir      string
+	Layout      string
+	MaxFileMB   int
+	Workers     int
+	DedupMB     int
+}
+
+// AddInput registers --input, --format, --map, --region and --phone-format.
+func (f *TransformFlags) AddInput(c *cobra.Command) {
+	c.Flags().StringVar(&f.Input, "input", "", "input file (JSON Lines, JSON array, CSV/TSV; gzip accepted)")
+	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json or csv")
+	c.Flags().StringArrayVar(&f.Maps, "map", nil, "COLUMN=TYPE, TYPE one of email, phone, idfa, gaid (repeat for each column)")
+	c.Flags().StringVar(&f.Region, "region", "US", "default phone region for numbers without a country code (ISO 3166 code)")
+	c.Flags().StringVar(&f.PhoneFormat, "phone-format", "digits", "phone string hashed: digits (16134444444) or e164 (+16134444444)")
+}
+
+// AddOutput registers --out, --layout, --max-file-mb, --workers and --dedup-memory-mb.
+func (f *TransformFlags) AddOutput(c *cobra.Command) {
+	c.Flags().StringVar(&f.OutDir, "out", "", "output folder (created; must be new or empty)")
+	c.Flags().StringVar(&f.Layout, "layout", "auto", "auto, combined (one MULTIPLE_TYPES file) or separate (one file set per type)")
+	c.Flags().IntVar(&f.MaxFileMB, "max-file-mb", 50, "split output files larger than this (MiB, at most 250)")
+	c.Flags().IntVar(&f.Workers, "workers", 0, "normalizing goroutines (0: one per core)")
+	c.Flags().IntVar(&f.DedupMB, "dedup-memory-mb", 512, "memory for exact deduplication before it spills to disk (MiB)")
+}
+
+func (f *TransformFlags) format() (records.Format, error) {
+	fm, err := records.ParseFormat(f.Format)
+	if err != nil {
+		return "", UsageError(err)
+	}
+	return fm, nil
+}
+
+func (f *TransformFlags) mappings() ([]transform.Mapping, error) {
+	if len(f.Maps) == 0 {
+		return nil, UsageError(fmt.Errorf("--map COLUMN=TYPE is required at least once"))
+	}
+	var ms []transform.Mapping
+	for _, s := range f.Maps {
+		m, err := transform.ParseMapping(s)
+		if err != nil {
+			return nil, UsageError(err)
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+func (f *TransformFlags) phoneFormat() (identifiers.PhoneFormat, error) {
+	pf, err := identifiers.ParsePhoneFormat(f.PhoneFormat)
+	if err != nil {
+		return 0, UsageError(err)
+	}
+	return pf, nil
+}
+
+// Options builds the transform options; progress may be nil.
+func (f *TransformFlags) Options(progress func(transform.Progress)) (transform.Options, error) {
+	var o transform.Options
+	var err error
+	if o.Mappings, err = f.mappings(); err != nil {
+		return o, err
+	}
+	if o.Format, err = f.format(); err != nil {
+		return o, err
+	}
+	if o.PhoneFormat, err = f.phoneFormat(); err != nil {
+		return o, err
+	}
+	layout, err := transform.ParseLayout(f.Layout)
+	if err != nil {
+		return o, UsageError(err)
+	}
+	if f.OutDir == "" {
+		return o, UsageError(fmt.Errorf("--out is required"))
+	}
+	if f.MaxFileMB < 1 || f.MaxFileMB > 250 {
+		return o, UsageError(fmt.Errorf("--max-file-mb must be between 1 and 250 (TikTok's upload limit)"))
+	}
+	if o.Source, err = OpenSource(f.Input); err != nil {
+		return o, err
+	}
+	o.Region = strings.ToUpper(f.Region)
+	o.OutDir = f.OutDir
+	o.Layout = layout
+	o.MaxFileBytes = int64(f.MaxFileMB) << 20
+	o.Workers = f.Workers
+	o.DedupMemoryBytes = int64(f.DedupMB) << 20
+	o.Progress = progress
+	return o, nil
+}
+
+func newSchemaCmd() *cobra.Command {
+	var f TransformFlags
+	var sample int
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "schema --input PATH",
+		Short: "List the fields of a customer list with suggested identifier types",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			format, err := f.format()
+			if err != nil {
+				return err
+			}
+			src, err := OpenSource(f.Input)
+			if err != nil {
+				return err
+			}
+			schema, err := transform.Discover(c.Context(), src, format, sample, "US")
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(c.OutOrStdout(), schema)
+			}
+			printSchema(c.OutOrStdout(), schema)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&f.Input, "input", "", "input file")
+	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json or csv")
+	c.Flags().IntVar(&sample, "sample", transform.DefaultSample, "records to read")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func printSchema(w io.Writer, s *records.Schema) {
+	fmt.Fprintf(w, "%s: %s", s.Name, s.Format)
+	if s.Delimiter != "" {
+		fmt.Fprintf(w, " (delimiter %q)", s.Delimiter)
+	}
+	fmt.Fprintf(w, ", %d records sampled\n\n", s.Records)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIELD\tTYPE\tFILLED\tSUGGESTION")
+	for _, fl := range s.Fields {
+		sug := "-"
+		if fl.Suggestion != nil {
+			sug = fmt.Sprintf("%s (%.0f%%: %s)", fl.Suggestion.TypeName, fl.Suggestion.Confidence*100, fl.Suggestion.Reason)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f%%\t%s\n", fl.Name, fl.Type, fl.FillRate*100, sug)
+	}
+	tw.Flush()
+	for _, m := range s.Malformed {
+		fmt.Fprintf(w, "malformed: %s\n", m)
+	}
+	for _, warn := range s.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+}
+
+func newPreviewCmd() *cobra.Command {
+	var f TransformFlags
+	var rows int
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "preview --input PATH --map COLUMN=TYPE [--map ...]",
+		Short: "Show the first rows transformed: original, normalized, hash or why rejected",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			var o transform.PreviewOptions
+			var err error
+			if o.Mappings, err = f.mappings(); err != nil {
+				return err
+			}
+			if o.Format, err = f.format(); err != nil {
+				return err
+			}
+			if o.PhoneFormat, err = f.phoneFormat(); err != nil {
+				return err
+			}
+			if o.Source, err = OpenSource(f.Input); err != nil {
+				return err
+			}
+			o.Region = strings.ToUpper(f.Region)
+			o.Rows = rows
+			res, err := transform.Preview(c.Context(), o)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(c.OutOrStdout(), res)
+			}
+			printPreview(c.OutOrStdout(), res)
+			return nil
+		},
+	}
+	f.AddInput(c)
+	c.Flags().IntVar(&rows, "rows", transform.DefaultPreviewRows, "rows to show")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func printPreview(w io.Writer, res *transform.PreviewResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LINE\tCOLUMN\tTYPE\tORIGINAL\tNORMALIZED\tRESULT")
+	for _, r := range res.Rows {
+		if r.Error != "" {
+			fmt.Fprintf(tw, "%d\t\t\t\t\tmalformed: %s\n", r.Line, r.Error)
+			continue
+		}
+		for _, c := range r.Cells {
+			result := c.Hash
+			if c.Status == "rejected" {
+				result = "rejected: " + c.Reason
+			} else if c.Status == "prehashed" {
+				result = c.Hash + " (already hashed)"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Line, c.Column, c.Type, c.Original, c.Normalized, result)
+		}
+	}
+	tw.Flush()
+}
+
+func newTransformCmd() *cobra.Command {
+	var f TransformFlags
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "transform --input PATH --map COLUMN=TYPE [--map ...] --out DIR",
+		Short: "Normalize, hash and deduplicate a customer list into TikTok customer files and a manifest",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			bar := NewProgressBar(c.ErrOrStderr(), "transforming")
+			o, err := f.Options(bar.Update)
+			if err != nil {
+				return err
+			}
+			m, err := transform.Run(c.Context(), o)
+			bar.Finish()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(c.OutOrStdout(), m)
+			}
+			PrintManifest(c.OutOrStdout(), f.OutDir, m)
+			return nil
+		},
+	}
+	f.AddInput(c)
+	f.AddOutput(c)
+	c.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON on stdout")
+	return c
+}
+
+// PrintManifest summarizes a finished transform for people.
+func PrintManifest(w io.Writer, dir string, m *transform.Manifest) {
+	c := m.Counters
+	fmt.Fprintf(w, "Read %d rows of %s in %s (%.0f rows/s).\n", c.RowsRead, m.Input, time.Duration(c.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond), c.RowsPerSecond)
+	fmt.Fprintf(w, "Wrote %d rows in %d file(s), %s layout, to %s\n", c.RowsWritten, len(m.Files), m.Layout, dir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nTYPE\tVALID\tALREADY HASHED\tDUPLICATE\tREJECTED")
+	names := make([]string, 0, len(c.Types))
+	for n := range c.Types {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t := c.Types[n]
+		var rej []string
+		reasons := make([]string, 0, len(t.Invalid))
+		for r := range t.Invalid {
+			reasons = append(reasons, r)
+		}
+		sort.Strings(reasons)
+		for _, r := range reasons {
+			rej = append(rej, fmt.Sprintf("%s %d", r, t.Invalid[r]))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", n, t.Valid, t.Prehashed, t.Duplicate, strings.Join(rej, ", "))
+	}
+	tw.Flush()
+	if c.DuplicateRows > 0 {
+		fmt.Fprintf(w, "Duplicate rows removed: %d\n", c.DuplicateRows)
+	}
+	if c.NoIdentifier > 0 {
+		fmt.Fprintf(w, "Rows with no usable identifier: %d\n", c.NoIdentifier)
+	}
+	if c.Malformed > 0 {
+		fmt.Fprintf(w, "Malformed rows skipped: %d\n", c.Malformed)
+		for _, e := range c.MalformedErrors {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+		if int64(len(c.MalformedErrors)) < c.Malformed {
+			fmt.Fprintf(w, "  … and %d more\n", c.Malformed-int64(len(c.MalformedErrors)))
+		}
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tTYPE\tROWS\tBYTES\tMD5")
+	for _, f := range m.Files {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", f.Path, f.CalculateType, f.Rows, f.Bytes, f.MD5)
+	}
+	tw.Flush()
+}
+
+// ProgressBar draws transform progress on a terminal; elsewhere it is silent.
+type ProgressBar struct {
+	bar *progressbar.ProgressBar
+	w   io.Writer
+	d   string
+}
+
+// NewProgressBar returns a bar on w when w is a terminal.
+func NewProgressBar(w io.Writer, description string) *ProgressBar {
+	p := &ProgressBar{w: w, d: description}
+	if f, ok := w.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		p.w = nil
+	}
+	return p
+}
+
+// Update is a transform.Progress callback.
+func (p *ProgressBar) Update(pr transform.Progress) {
+	if p.w == nil {
+		return
+	}
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions64(pr.BytesTotal,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription(p.d),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	p.bar.Describe(fmt.Sprintf("%s %d rows", p.d, pr.Rows))
+	p.bar.Set64(pr.BytesRead)
+}
+
+// Finish clears the bar.
+func (p *ProgressBar) Finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}

@@ -1,0 +1,185 @@
+package transform
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/records"
+)
+
+// collector is the single goroutine that deduplicates the workers' lines,
+// writes them to the output files and adds up the counters.
+type collector struct {
+	plan  *plan
+	sets  []*fileSet
+	keys  *keySet
+	spill *spill
+
+	expectRows atomic.Int64 // set by the reader from the first chunk
+	rowsDone   atomic.Int64 // rows fully processed, for progress
+
+	rowsRead, malformed, noIdentifier, duplicateRows, rowsWritten int64
+	errs                                                          []*records.RecordError
+	valid, prehashed                                              []int64 // per mapping
+	invalid                                                       map[invalidKey]int64
+	duplicates                                                    []int64 // per stream
+
+	succeeded bool
+}
+
+func newCollector(p *plan) *collector {
+	c := &collector{
+		plan:       p,
+		valid:      make([]int64, len(p.Mappings)),
+		prehashed:  make([]int64, len(p.Mappings)),
+		invalid:    map[invalidKey]int64{},
+		duplicates: make([]int64, len(p.streams)),
+	}
+	for _, s := range p.streams {
+		c.sets = append(c.sets, newFileSet(p.OutDir, s.prefix, s.calculateType, s.header, p.MaxFileBytes))
+	}
+	return c
+}
+
+func (c *collector) consume(b *batch) error {
+	if c.keys == nil {
+		c.keys = newKeySet(c.expectRows.Load(), c.plan.DedupMemoryBytes)
+	}
+	t := &b.tally
+	c.rowsRead += t.rowsRead
+	c.malformed += t.malformed
+	c.noIdentifier += t.noIdentifier
+	for i := range t.valid {
+		c.valid[i] += t.valid[i]
+		c.prehashed[i] += t.prehashed[i]
+	}
+	for k, n := range t.invalid {
+		c.invalid[k] += n
+	}
+	if len(t.errors) > 0 {
+		c.errs = append(c.errs, t.errors...)
+		if len(c.errs) > 10*maxReportedErrors {
+			c.errs = sortErrors(c.errs, maxReportedErrors)
+		}
+	}
+	for _, it := range b.items {
+		line := b.lines[it.start:it.end]
+		if c.spill == nil {
+			added, full := c.keys.Insert(it.key)
+			if !full {
+				if !added {
+					c.duplicates[it.stream]++
+					continue
+				}
+				if err := c.sets[it.stream].WriteLine(line); err != nil {
+					return err
+				}
+				continue
+			}
+			var err error
+			if c.spill, err = newSpill(c.plan.OutDir); err != nil {
+				return err
+			}
+		}
+		if c.keys.Contains(it.key) {
+			c.duplicates[it.stream]++
+			continue
+		}
+		if err := c.spill.Add(it.key, it.stream, line); err != nil {
+			return err
+		}
+	}
+	c.rowsDone.Add(t.rowsRead)
+	return nil
+}
+
+// drainSpill writes the lines that overflowed the memory budget, once each.
+func (c *collector) drainSpill(ctx context.Context) error {
+	if c.spill == nil {
+		return nil
+	}
+	n := 0
+	err := c.spill.Drain(func(stream uint8, line []byte) error {
+		if n++; n%65536 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return c.sets[stream].WriteLine(line)
+	}, func(stream uint8) { c.duplicates[stream]++ })
+	if err != nil {
+		return err
+	}
+	return c.spill.Remove()
+}
+
+// finish closes every file set and gives the files their final names.
+func (c *collector) finish() ([]File, error) {
+	var files []File
+	for _, s := range c.sets {
+		f, err := s.Finish()
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range f {
+			c.rowsWritten += x.Rows
+		}
+		files = append(files, f...)
+	}
+	return files, nil
+}
+
+// removeOnFailure deletes all output unless the run succeeded.
+func (c *collector) removeOnFailure() {
+	if c.spill != nil {
+		c.spill.Remove()
+	}
+	if c.succeeded {
+		return
+	}
+	for _, s := range c.sets {
+		s.Remove()
+	}
+	os.Remove(filepath.Join(c.plan.OutDir, ManifestName))
+}
+
+func (c *collector) counters(elapsed time.Duration) Counters {
+	types := map[string]*TypeCounters{}
+	get := func(name string) *TypeCounters {
+		tc := types[name]
+		if tc == nil {
+			tc = &TypeCounters{Invalid: map[string]int64{}}
+			types[name] = tc
+		}
+		return tc
+	}
+	for i, m := range c.plan.Mappings {
+		tc := get(m.Type.String())
+		tc.Valid += c.valid[i]
+		tc.Prehashed += c.prehashed[i]
+	}
+	for k, n := range c.invalid {
+		get(c.plan.Mappings[k.mapping].Type.String()).Invalid[string(k.reason)] += n
+	}
+	out := Counters{
+		RowsRead:        c.rowsRead,
+		Malformed:       c.malformed,
+		MalformedErrors: sortErrors(c.errs, maxReportedErrors),
+		NoIdentifier:    c.noIdentifier,
+		RowsWritten:     c.rowsWritten,
+		Types:           types,
+		ElapsedSeconds:  elapsed.Seconds(),
+	}
+	for s, n := range c.duplicates {
+		if c.plan.layout == LayoutCombined {
+			out.DuplicateRows += n
+		} else {
+			get(c.plan.streams[s].typeName).Duplicate += n
+		}
+	}
+	if secs := elapsed.Seconds(); secs > 0 {
+		out.RowsPerSecond = float64(c.rowsRead) / secs
+	}
+	return out
+}

@@ -1,0 +1,419 @@
+package transform
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/records"
+)
+
+// chunkRecords is how many records travel together from the reader to a
+// worker: large enough that channel hand-offs cost nothing per row, small
+// enough that cancellation and progress stay prompt.
+const chunkRecords = 4096
+
+// plan is the validated, defaulted form of Options.
+type plan struct {
+	Options
+	layout  Layout
+	streams []stream // output file sets
+	// streamOf[i] is the stream mapping i writes to (separate layout).
+	streamOf []uint8
+}
+
+type stream struct {
+	prefix        string
+	calculateType string
+	typeName      string // separate layout: the identifier type
+	header        []byte
+}
+
+func newPlan(opts Options) (*plan, error) {
+	if opts.Source.Open == nil {
+		return nil, usageErrorf("no input was given")
+	}
+	if len(opts.Mappings) == 0 {
+		return nil, usageErrorf("no column is mapped to an identifier type: map at least one (COLUMN=email|phone|idfa|gaid)")
+	}
+	seen := map[string]bool{}
+	for i, m := range opts.Mappings {
+		if m.Column == "" {
+			return nil, usageErrorf("mapping %d has no column name", i+1)
+		}
+		if seen[m.Column] {
+			return nil, usageErrorf("column %q is mapped twice", m.Column)
+		}
+		seen[m.Column] = true
+		if m.TypeName == "" {
+			opts.Mappings[i].TypeName = m.Type.String()
+		}
+	}
+	if opts.Region == "" {
+		opts.Region = "US"
+	}
+	if opts.MaxFileBytes == 0 {
+		opts.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if opts.MaxFileBytes < 1<<20 || opts.MaxFileBytes > MaxFileBytesLimit {
+		return nil, usageErrorf("the maximum file size must be between 1 MiB and 250 MiB (TikTok's upload limit)")
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.NumCPU()
+	}
+	if opts.DedupMemoryBytes <= 0 {
+		opts.DedupMemoryBytes = DefaultDedupMemoryBytes
+	}
+	if opts.OutDir == "" {
+		return nil, usageErrorf("no output folder was given")
+	}
+	p := &plan{Options: opts, layout: opts.Layout}
+	if p.layout == "" || p.layout == LayoutAuto {
+		p.layout = LayoutSeparate
+		if len(opts.Mappings) > 1 {
+			p.layout = LayoutCombined
+		}
+	}
+	switch p.layout {
+	case LayoutCombined:
+		header := []byte{}
+		count := map[string]int{}
+		for i, m := range opts.Mappings {
+			name := m.Type.CombinedColumn()
+			if count[name]++; count[name] > maxSameHeader {
+				return nil, usageErrorf("TikTok accepts the column %s at most %d times in a combined file: map fewer columns of that kind, or use the separate layout", name, maxSameHeader)
+			}
+			if i > 0 {
+				header = append(header, ',')
+			}
+			header = append(header, name...)
+		}
+		header = append(header, '\n')
+		p.streams = []stream{{prefix: "combined", calculateType: "MULTIPLE_TYPES", header: header}}
+		p.streamOf = make([]uint8, len(opts.Mappings))
+	case LayoutSeparate:
+		index := map[identifiers.Type]uint8{}
+		for _, m := range opts.Mappings {
+			s, ok := index[m.Type]
+			if !ok {
+				s = uint8(len(p.streams))
+				index[m.Type] = s
+				p.streams = append(p.streams, stream{prefix: m.Type.String(), calculateType: m.Type.CalculateType(), typeName: m.Type.String()})
+			}
+			p.streamOf = append(p.streamOf, s)
+		}
+	default:
+		return nil, usageErrorf("layout %q is not one of auto, combined, separate", p.layout)
+	}
+	return p, nil
+}
+
+func (p *plan) columns() []string {
+	cols := make([]string, len(p.Mappings))
+	for i, m := range p.Mappings {
+		cols[i] = m.Column
+	}
+	return cols
+}
+
+// prepareOutDir creates the output folder, or accepts an empty one. It
+// reports whether it created the folder, so a failed run can remove it.
+func prepareOutDir(dir string) (created bool, err error) {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return false, fmt.Errorf("creating the output folder: %w", err)
+		}
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("reading the output folder: %w", err)
+	case len(entries) > 0:
+		return false, usageErrorf("the output folder %s is not empty: choose a new or empty folder so earlier files are not mixed with these", dir)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return false, fmt.Errorf("restricting the output folder to its owner: %w", err)
+	}
+	return false, nil
+}
+
+// countingReader counts bytes read from the source, for progress.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// openRecords opens the source and the records reader over it.
+func openRecords(ctx context.Context, src Source, format records.Format) (*records.Reader, *countingReader, io.Closer, error) {
+	rc, err := src.Open(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cr := &countingReader{r: rc}
+	rd, err := records.Open(cr, records.Options{Name: src.Name, Format: format})
+	if err != nil {
+		rc.Close()
+		return nil, nil, nil, err
+	}
+	return rd, cr, rc, nil
+}
+
+// checkColumns reads a sample and fails, before any work, when a mapped
+// column appears in none of its records.
+func checkColumns(ctx context.Context, p *plan) error {
+	schema, err := Discover(ctx, p.Source, p.Format, DefaultSample, p.Region)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	names := make([]string, 0, len(schema.Fields))
+	for _, f := range schema.Fields {
+		have[f.Name] = true
+		names = append(names, f.Name)
+	}
+	for _, m := range p.Mappings {
+		if !have[m.Column] {
+			return usageErrorf("column %q is not in %s (first %d records); columns found: %s", m.Column, p.Source.Name, schema.Records, quoteList(names, 20))
+		}
+	}
+	return nil
+}
+
+func quoteList(names []string, most int) string {
+	s := ""
+	for i, n := range names {
+		if i == most {
+			return s + fmt.Sprintf(", … (%d more)", len(names)-most)
+		}
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%q", n)
+	}
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// Run transforms the whole input into OutDir and writes OutDir/manifest.json.
+// Cancelling ctx stops it within a second and removes what it wrote.
+func Run(ctx context.Context, opts Options) (*Manifest, error) {
+	start := time.Now()
+	p, err := newPlan(opts)
+	if err != nil {
+		return nil, err
+	}
+	// Normalizer options are checked before any reading (unknown region).
+	if _, err := identifiers.NewNormalizer(identifiers.Options{Region: p.Region, PhoneFormat: p.PhoneFormat}); err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	if err := checkColumns(ctx, p); err != nil {
+		return nil, err
+	}
+	created, err := prepareOutDir(p.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	m, err := run(ctx, p, start)
+	if err != nil {
+		if created {
+			os.RemoveAll(p.OutDir)
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("the transform of %s was cancelled; its partial output was removed: %w", p.Source.Name, ctx.Err())
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
+	rd, counter, closer, err := openRecords(ctx, p.Source, p.Format)
+	if err != nil {
+		return nil, err
+	}
+	defer closer.Close()
+
+	col := newCollector(p)
+	defer col.removeOnFailure()
+
+	// Progress: one goroutine samples the counters ten times a second.
+	stopProgress := make(chan struct{})
+	var progressDone sync.WaitGroup
+	if p.Progress != nil {
+		progressDone.Add(1)
+		go func() {
+			defer progressDone.Done()
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopProgress:
+					return
+				case <-t.C:
+					p.Progress(Progress{Rows: col.rowsDone.Load(), BytesRead: counter.n.Load(), BytesTotal: p.Source.Size, Elapsed: time.Since(start)})
+				}
+			}
+		}()
+	}
+	defer func() { close(stopProgress); progressDone.Wait() }()
+
+	ws := make([]*worker, p.Workers)
+	for i := range ws {
+		if ws[i], err = newWorker(rd, p); err != nil {
+			return nil, err
+		}
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	nBatches := p.Workers * 3
+	free := make(chan *batch, nBatches)
+	for range nBatches {
+		free <- &batch{chunk: &records.Chunk{}}
+	}
+	work := make(chan *batch, nBatches)
+	results := make(chan *batch, nBatches)
+
+	g.Go(func() error {
+		defer close(work)
+		for {
+			var b *batch
+			select {
+			case b = <-free:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			err := rd.NextChunk(b.chunk, chunkRecords)
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", p.Source.Name, err)
+			}
+			if col.expectRows.Load() == 0 && len(b.chunk.Records) > 0 && p.Source.Size > 0 {
+				// The first chunk's record size predicts how many rows
+				// the file holds, so the dedup set is sized once.
+				perRecord := max(int64(len(b.chunk.Data))/int64(len(b.chunk.Records)), 1)
+				col.expectRows.Store(max(p.Source.Size/perRecord, 1))
+			}
+			select {
+			case work <- b:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	})
+	var workers sync.WaitGroup
+	for _, w := range ws {
+		workers.Add(1)
+		g.Go(func() error {
+			defer workers.Done()
+			for b := range work {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				w.process(b)
+				select {
+				case results <- b:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	go func() { workers.Wait(); close(results) }()
+	g.Go(func() error {
+		for b := range results {
+			if err := col.consume(b); err != nil {
+				return err
+			}
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			free <- b
+		}
+		return col.drainSpill(gctx)
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	files, err := col.finish()
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{
+		Version:     1,
+		CreatedAt:   time.Now().UTC().Truncate(time.Second),
+		Input:       p.Source.Name,
+		Format:      rd.Format(),
+		Layout:      p.layout,
+		Mappings:    p.Mappings,
+		Region:      p.Region,
+		PhoneFormat: phoneFormatName(p.PhoneFormat),
+		Files:       files,
+		Counters:    col.counters(time.Since(start)),
+	}
+	if err := writeManifest(p.OutDir, m); err != nil {
+		return nil, err
+	}
+	col.succeeded = true
+	return m, nil
+}
+
+func phoneFormatName(f identifiers.PhoneFormat) string {
+	if f == identifiers.PhoneE164 {
+		return "e164"
+	}
+	return "digits"
+}
+
+// writeManifest writes manifest.json last, under a temporary name first:
+// its presence means every file it lists is complete.
+func writeManifest(dir string, m *Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the manifest: %w", err)
+	}
+	tmp := filepath.Join(dir, ManifestName+partialSuffix)
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("writing the manifest: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, ManifestName)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing the manifest: %w", err)
+	}
+	return nil
+}
+
+// sortErrors keeps the first n errors by line.
+func sortErrors(errs []*records.RecordError, n int) []*records.RecordError {
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	if len(errs) > n {
+		errs = errs[:n]
+	}
+	return errs
+}

@@ -1,0 +1,127 @@
+package transform
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// spill takes over deduplication once the in-memory key set has reached its
+// memory budget. Lines whose key is not already in the (now frozen) set are
+// appended to partition files by key; at the end each partition is
+// deduplicated on its own, with a set sized to that partition only. The
+// partition files hold output lines (hashes), never raw identifiers, and are
+// removed when the run ends, whatever the outcome.
+type spill struct {
+	dir   string
+	parts [spillPartitions]*spillPart
+	lines int64
+}
+
+const spillPartitions = 64
+
+type spillPart struct {
+	path  string
+	file  *os.File
+	w     *bufio.Writer
+	lines int64
+}
+
+func newSpill(outDir string) (*spill, error) {
+	dir, err := os.MkdirTemp(outDir, ".spill-")
+	if err != nil {
+		return nil, fmt.Errorf("creating the deduplication spill folder: %w", err)
+	}
+	return &spill{dir: dir}, nil
+}
+
+// Add records one line of stream (an index into the run's file sets).
+func (s *spill) Add(k Key, stream uint8, line []byte) error {
+	p := s.parts[k[0]%spillPartitions]
+	if p == nil {
+		path := filepath.Join(s.dir, fmt.Sprintf("part-%02d", k[0]%spillPartitions))
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return fmt.Errorf("creating a deduplication spill file: %w", err)
+		}
+		p = &spillPart{path: path, file: f, w: bufio.NewWriterSize(f, 256<<10)}
+		s.parts[k[0]%spillPartitions] = p
+	}
+	var head [19]byte
+	binary.LittleEndian.PutUint64(head[0:], k[0])
+	binary.LittleEndian.PutUint64(head[8:], k[1])
+	head[16] = stream
+	binary.LittleEndian.PutUint16(head[17:], uint16(len(line)))
+	if _, err := p.w.Write(head[:]); err != nil {
+		return fmt.Errorf("writing a deduplication spill file: %w", err)
+	}
+	if _, err := p.w.Write(line); err != nil {
+		return fmt.Errorf("writing a deduplication spill file: %w", err)
+	}
+	p.lines++
+	s.lines++
+	return nil
+}
+
+// Drain deduplicates each partition and hands every first-seen line to emit;
+// the others are reported through duplicate.
+func (s *spill) Drain(emit func(stream uint8, line []byte) error, duplicate func(stream uint8)) error {
+	for _, p := range s.parts {
+		if p == nil {
+			continue
+		}
+		if err := p.w.Flush(); err != nil {
+			return fmt.Errorf("writing a deduplication spill file: %w", err)
+		}
+		if _, err := p.file.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("reading a deduplication spill file: %w", err)
+		}
+		// A partition holds 1/64 of what overflowed the budget, so its set
+		// is small: it outgrows the memory budget only on billions of rows.
+		set := newKeySet(p.lines, 1<<62)
+		r := bufio.NewReaderSize(p.file, 256<<10)
+		var head [19]byte
+		line := make([]byte, 0, 1024)
+		for i := int64(0); i < p.lines; i++ {
+			if _, err := io.ReadFull(r, head[:]); err != nil {
+				return fmt.Errorf("reading a deduplication spill file: %w", err)
+			}
+			k := Key{binary.LittleEndian.Uint64(head[0:]), binary.LittleEndian.Uint64(head[8:])}
+			stream := head[16]
+			n := int(binary.LittleEndian.Uint16(head[17:]))
+			line = line[:n]
+			if _, err := io.ReadFull(r, line); err != nil {
+				return fmt.Errorf("reading a deduplication spill file: %w", err)
+			}
+			if added, _ := set.Insert(k); !added {
+				duplicate(stream)
+				continue
+			}
+			if err := emit(stream, line); err != nil {
+				return err
+			}
+		}
+		p.file.Close()
+		os.Remove(p.path)
+		p.file = nil
+	}
+	return nil
+}
+
+// Remove deletes the spill folder and everything in it.
+func (s *spill) Remove() error {
+	var errs []error
+	for _, p := range s.parts {
+		if p != nil && p.file != nil {
+			p.file.Close()
+		}
+	}
+	if err := os.RemoveAll(s.dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

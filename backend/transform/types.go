@@ -1,0 +1,189 @@
+// Package transform turns a customer list into TikTok customer files: it
+// reads records, normalizes and hashes the mapped identifier columns in a
+// worker pool, removes duplicates and writes size-capped files plus a
+// manifest. It also previews the first rows and discovers the schema.
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/records"
+)
+
+// Mapping says which identifier type a source column holds.
+type Mapping struct {
+	Column   string           `json:"column"`
+	Type     identifiers.Type `json:"-"`
+	TypeName string           `json:"type"`
+}
+
+// ParseMapping reads the CLI form COLUMN=TYPE. The column is everything
+// before the last '=', so column names may contain '='.
+func ParseMapping(s string) (Mapping, error) {
+	i := strings.LastIndexByte(s, '=')
+	if i <= 0 || i == len(s)-1 {
+		return Mapping{}, fmt.Errorf("mapping %q is not COLUMN=TYPE (TYPE is email, phone, idfa or gaid)", s)
+	}
+	t, err := identifiers.ParseType(s[i+1:])
+	if err != nil {
+		return Mapping{}, fmt.Errorf("mapping %q: %w", s, err)
+	}
+	return Mapping{Column: s[:i], Type: t, TypeName: t.String()}, nil
+}
+
+// Layout is how output files are organized.
+type Layout string
+
+const (
+	LayoutAuto     Layout = "auto"
+	LayoutCombined Layout = "combined" // one MULTIPLE_TYPES file set, one row per person
+	LayoutSeparate Layout = "separate" // one file set per identifier type, one hash per line
+)
+
+// ParseLayout accepts "auto", "combined" or "separate" ("" means auto).
+func ParseLayout(s string) (Layout, error) {
+	switch Layout(strings.ToLower(s)) {
+	case "", LayoutAuto:
+		return LayoutAuto, nil
+	case LayoutCombined:
+		return LayoutCombined, nil
+	case LayoutSeparate:
+		return LayoutSeparate, nil
+	}
+	return "", fmt.Errorf("layout %q is not one of auto, combined, separate", s)
+}
+
+// Source opens the input: a local file here, an S3 object elsewhere.
+type Source struct {
+	Name string // base name or s3:// URL, used in messages
+	Size int64  // bytes, -1 if unknown
+	Open func(ctx context.Context) (io.ReadCloser, error)
+}
+
+// LocalFile is a Source for a file on disk.
+func LocalFile(path string) (Source, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return Source{}, fmt.Errorf("cannot read the input file: %w", err)
+	}
+	if st.IsDir() {
+		return Source{}, fmt.Errorf("the input %s is a folder, not a file", path)
+	}
+	return Source{
+		Name: filepath.Base(path),
+		Size: st.Size(),
+		Open: func(context.Context) (io.ReadCloser, error) {
+			f, err := os.Open(path)
+			if err != nil {
+				return nil, fmt.Errorf("cannot open the input file: %w", err)
+			}
+			return f, nil
+		},
+	}, nil
+}
+
+// Progress is reported while a transform runs.
+type Progress struct {
+	Rows       int64         `json:"rows"`
+	BytesRead  int64         `json:"bytes_read"`
+	BytesTotal int64         `json:"bytes_total"` // -1 if unknown
+	Elapsed    time.Duration `json:"elapsed_ns"`
+}
+
+// Defaults and limits.
+const (
+	DefaultMaxFileBytes     = 50 << 20
+	MaxFileBytesLimit       = 250 << 20 // TikTok's stated upload limit
+	DefaultDedupMemoryBytes = 512 << 20
+	DefaultSample           = 1000
+	DefaultPreviewRows      = 20
+	maxReportedErrors       = 100
+	maxSameHeader           = 3 // TikTok accepts a combined header name at most 3 times
+)
+
+// Options configure Run.
+type Options struct {
+	Source           Source
+	Format           records.Format
+	Mappings         []Mapping
+	Region           string // default phone region, "US" if empty
+	PhoneFormat      identifiers.PhoneFormat
+	OutDir           string
+	Layout           Layout
+	MaxFileBytes     int64          // default 50 MiB, at most 250 MiB
+	Workers          int            // default: all cores
+	DedupMemoryBytes int64          // default 512 MiB; past it, deduplication spills to disk
+	Progress         func(Progress) // at most ~10 calls a second, from one goroutine
+}
+
+// Manifest describes a finished run. It holds no PII.
+type Manifest struct {
+	Version     int            `json:"version"`
+	CreatedAt   time.Time      `json:"created_at"`
+	Input       string         `json:"input"`
+	Format      records.Format `json:"format"`
+	Layout      Layout         `json:"layout"`
+	Mappings    []Mapping      `json:"mappings"`
+	Region      string         `json:"region"`
+	PhoneFormat string         `json:"phone_format"`
+	Files       []File         `json:"files"`
+	Counters    Counters       `json:"counters"`
+}
+
+// ManifestName is the manifest's file name inside the output folder.
+const ManifestName = "manifest.json"
+
+// File is one output file, ready for TikTok's file upload.
+type File struct {
+	Path          string `json:"path"` // relative to the manifest
+	CalculateType string `json:"calculate_type"`
+	Rows          int64  `json:"rows"`
+	Bytes         int64  `json:"bytes"`
+	MD5           string `json:"md5"` // TikTok's file_signature
+}
+
+// Counters account for every row read: nothing is dropped without a count.
+type Counters struct {
+	RowsRead        int64                    `json:"rows_read"`
+	Malformed       int64                    `json:"malformed_rows"`
+	MalformedErrors []*records.RecordError   `json:"malformed_errors,omitempty"` // the first 100 by line
+	NoIdentifier    int64                    `json:"no_identifier"`
+	DuplicateRows   int64                    `json:"duplicate_rows"` // combined layout: whole-row duplicates
+	RowsWritten     int64                    `json:"rows_written"`
+	Types           map[string]*TypeCounters `json:"types"` // by identifier type name
+	ElapsedSeconds  float64                  `json:"elapsed_seconds"`
+	RowsPerSecond   float64                  `json:"rows_per_second"`
+}
+
+// TypeCounters count the values of one identifier type over all its columns.
+type TypeCounters struct {
+	Valid     int64            `json:"valid"`
+	Prehashed int64            `json:"prehashed"`
+	Duplicate int64            `json:"duplicate"` // separate layout: repeated hashes removed
+	Invalid   map[string]int64 `json:"invalid"`   // by reason code, "empty" included
+}
+
+// UsageError marks a problem with what was asked (a bad mapping, an unknown
+// column, a full output folder) rather than with the data or the machine.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usageErrorf(format string, args ...any) error {
+	return &UsageError{Err: fmt.Errorf(format, args...)}
+}
+
+// IsUsageError reports whether err (or what it wraps) is a UsageError.
+func IsUsageError(err error) bool {
+	var u *UsageError
+	return errors.As(err, &u)
+}

@@ -1,0 +1,182 @@
+package transform
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/zeebo/xxh3"
+
+	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/records"
+)
+
+// batch carries one chunk of records to a worker and its output lines to the
+// collector. Its buffers are reused from one chunk to the next.
+type batch struct {
+	chunk *records.Chunk
+
+	lines []byte // output lines, each ending in '\n'
+	items []item
+	tally tally
+}
+
+// item is one output line awaiting deduplication.
+type item struct {
+	key        Key
+	start, end int32 // the line in batch.lines
+	stream     uint8
+}
+
+// tally counts what happened to the rows of one batch, per mapping.
+type tally struct {
+	rowsRead     int64
+	malformed    int64
+	errors       []*records.RecordError
+	noIdentifier int64
+	valid        []int64
+	prehashed    []int64
+	invalid      map[invalidKey]int64
+}
+
+type invalidKey struct {
+	mapping int
+	reason  identifiers.Reason
+}
+
+func (t *tally) reset(mappings int) {
+	t.rowsRead, t.malformed, t.noIdentifier = 0, 0, 0
+	t.errors = t.errors[:0]
+	if len(t.valid) != mappings {
+		t.valid = make([]int64, mappings)
+		t.prehashed = make([]int64, mappings)
+	}
+	clear(t.valid)
+	clear(t.prehashed)
+	if t.invalid == nil {
+		t.invalid = map[invalidKey]int64{}
+	}
+	clear(t.invalid)
+}
+
+func (t *tally) malformedRow(err error) {
+	t.malformed++
+	if len(t.errors) >= maxReportedErrors {
+		return
+	}
+	var re *records.RecordError
+	if !errors.As(err, &re) {
+		re = &records.RecordError{Msg: err.Error()}
+	}
+	t.errors = append(t.errors, re)
+}
+
+// worker normalizes and hashes the mapped values of each record.
+type worker struct {
+	plan     *plan
+	extract  *records.Extractor
+	norm     *identifiers.Normalizer
+	values   []records.Value
+	combined bool
+}
+
+func newWorker(rd *records.Reader, p *plan) (*worker, error) {
+	ex, err := rd.NewExtractor(p.columns())
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	norm, err := identifiers.NewNormalizer(identifiers.Options{Region: p.Region, PhoneFormat: p.PhoneFormat})
+	if err != nil {
+		return nil, &UsageError{Err: err}
+	}
+	return &worker{
+		plan:     p,
+		extract:  ex,
+		norm:     norm,
+		values:   make([]records.Value, len(p.Mappings)),
+		combined: p.layout == LayoutCombined,
+	}, nil
+}
+
+// normalizeValue applies the spec's rules for each kind of JSON value.
+func normalizeValue(n *identifiers.Normalizer, t identifiers.Type, v records.Value) identifiers.Result {
+	switch v.Kind {
+	case records.String:
+		return n.Normalize(t, v.Bytes)
+	case records.Number:
+		return n.NormalizeNumber(t, v.Bytes)
+	case records.Missing, records.Null:
+		return identifiers.Result{Status: identifiers.Rejected, Reason: identifiers.ReasonEmpty}
+	default:
+		return identifiers.Result{Status: identifiers.Rejected, Reason: identifiers.ReasonInvalidType}
+	}
+}
+
+// streamSalt separates the key spaces of the separate layout's streams, so
+// one hash is deduplicated per identifier type.
+func streamSalt(s uint8) uint64 { return uint64(s) * 0x9e3779b97f4a7c15 }
+
+func (w *worker) process(b *batch) {
+	maps := w.plan.Mappings
+	b.lines = b.lines[:0]
+	b.items = b.items[:0]
+	t := &b.tally
+	t.reset(len(maps))
+	c := b.chunk
+	for _, e := range c.Errors {
+		t.malformedRow(e)
+	}
+	for _, sp := range c.Records {
+		t.rowsRead++
+		if err := w.extract.Extract(c.Data[sp.Start:sp.End], sp.Line, w.values); err != nil {
+			t.malformedRow(err)
+			continue
+		}
+		start := len(b.lines)
+		found := false
+		for i, m := range maps {
+			r := normalizeValue(w.norm, m.Type, w.values[i])
+			switch r.Status {
+			case identifiers.Valid:
+				t.valid[i]++
+			case identifiers.Prehashed:
+				t.prehashed[i]++
+			default:
+				t.invalid[invalidKey{i, r.Reason}]++
+			}
+			ok := r.Status == identifiers.Valid || r.Status == identifiers.Prehashed
+			if w.combined {
+				if i > 0 {
+					b.lines = append(b.lines, ',')
+				}
+				if ok {
+					b.lines = identifiers.HexHash(r.Hash, b.lines)
+					found = true
+				}
+				continue
+			}
+			if ok {
+				s := w.plan.streamOf[i]
+				lineStart := len(b.lines)
+				b.lines = identifiers.HexHash(r.Hash, b.lines)
+				b.lines = append(b.lines, '\n')
+				b.items = append(b.items, item{
+					key:    Key{binary.LittleEndian.Uint64(r.Hash[0:8]) ^ streamSalt(s), binary.LittleEndian.Uint64(r.Hash[8:16])},
+					start:  int32(lineStart),
+					end:    int32(len(b.lines)),
+					stream: s,
+				})
+				found = true
+			}
+		}
+		if !found {
+			b.lines = b.lines[:start]
+			t.noIdentifier++
+			continue
+		}
+		if w.combined {
+			b.lines = append(b.lines, '\n')
+			h := xxh3.Hash128(b.lines[start:])
+			b.items = append(b.items, item{key: Key{h.Hi, h.Lo}, start: int32(start), end: int32(len(b.lines))})
+		}
+	}
+}

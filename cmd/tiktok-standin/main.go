@@ -1,0 +1,62 @@
+// Command tiktok-standin serves the TikTok API stand-in (backend/tiktok/standin)
+// on a loopback port, for `make demo`, end-to-end runs and manual testing.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "tiktok-standin:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	addr := flag.String("addr", "127.0.0.1", "address to listen on (loopback only)")
+	port := flag.Int("port", 0, "port to listen on (0 = a free port)")
+	token := flag.String("token", "standin-token", "accepted Access-Token")
+	scopeless := flag.String("scopeless-token", "", "a token without the Audience Management scope (answers 40001)")
+	advertisers := flag.String("advertiser", "7000000000000000001", "advertiser ids, comma-separated")
+	delay := flag.Duration("delay", 5*time.Second, "time an audience stays calculating after a create or update")
+	qps := flag.Float64("qps", 0, "requests per second before answering 40100 (0 = unlimited)")
+	sysRate := flag.Float64("fault-system", 0, "rate of 5xxxx system error envelopes")
+	httpRate := flag.Float64("fault-http", 0, "rate of HTTP 502/503 responses")
+	dropRate := flag.Float64("fault-drop", 0, "rate of dropped connections after processing")
+	slowRate := flag.Float64("fault-slow", 0, "rate of slow responses")
+	slowDelay := flag.Duration("slow-delay", 2*time.Second, "delay of a slow response")
+	match := flag.Float64("match-rate", 0.7, "cover_num as a share of users")
+	ttl := flag.Duration("file-path-ttl", 0, "how long an uploaded file_path stays usable (0 = forever)")
+	noRecord := flag.Bool("no-record", false, "keep counts only, not hashes")
+	flag.Parse()
+
+	s := standin.New(standin.Options{
+		Token: *token, ScopelessToken: *scopeless, Advertisers: strings.Split(*advertisers, ","),
+		ProcessingDelay: *delay, QPS: *qps, MatchRate: *match, FilePathTTL: *ttl, NoRecord: *noRecord,
+		Faults: standin.Faults{SystemErrorRate: *sysRate, HTTPErrorRate: *httpRate, DropRate: *dropRate, SlowRate: *slowRate, SlowDelay: *slowDelay},
+	})
+	if ip := net.ParseIP(*addr); *addr != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--addr %s is not a loopback address: the stand-in is for local tests only", *addr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	base, done, err := s.Listen(ctx, fmt.Sprintf("%s:%d", *addr, *port))
+	if err != nil {
+		return err
+	}
+	// The first line is the base URL, for scripts: TIKTOK_API_BASE_URL=$(head -1).
+	fmt.Println(base)
+	fmt.Fprintf(os.Stderr, "TikTok stand-in on %s (advertiser %s, token from --token)\n", base, s.Advertiser())
+	return <-done
+}
