@@ -1,0 +1,188 @@
+package identifiers
+
+import (
+	"bytes"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// phoneVerdict is the fast path's answer.
+type phoneVerdict uint8
+
+const (
+	phoneUndecided phoneVerdict = iota // the fast path cannot answer exactly: ask Parse
+	phoneInvalid
+	phoneValid
+)
+
+// phone normalizes a trimmed phone number (spec "PHONE").
+func (n *Normalizer) phone(s []byte) Result {
+	ascii := true
+	for _, c := range s {
+		if c >= utf8.RuneSelf {
+			ascii = false
+		} else if (c|0x20) >= 'a' && (c|0x20) <= 'z' {
+			return reject(ReasonInvalidPhone) // no vanity numbers
+		}
+	}
+	if !ascii {
+		for _, r := range string(s) {
+			if unicode.IsLetter(r) {
+				return reject(ReasonInvalidPhone)
+			}
+		}
+	}
+	out := n.out[:0]
+	if n.opts.PhoneFormat == PhoneE164 {
+		out = append(out, '+')
+	}
+	start := len(out)
+	out, v := n.fastPhone(s, out)
+	if v == phoneUndecided {
+		var ok bool
+		out, ok = referencePhone(string(s), n.opts.Region, out[:start])
+		if !ok {
+			v = phoneInvalid
+		} else {
+			v = phoneValid
+		}
+	}
+	n.out = out[:0]
+	if v != phoneValid {
+		return reject(ReasonInvalidPhone)
+	}
+	return n.valid(out)
+}
+
+// referencePhone is the definition the fast path must agree with:
+// libphonenumber Parse, IsPossibleNumber, E.164 without the "+".
+func referencePhone(s, region string, dst []byte) ([]byte, bool) {
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		return dst, false
+	}
+	return append(dst, strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")...), true
+}
+
+var phoneFormatting = [256]bool{' ': true, '-': true, '.': true, '(': true, ')': true, '/': true}
+
+// fastPhone replicates Parse + IsPossibleNumber + Format(E164) for the
+// common shapes: ASCII digits, the formatting characters " -.()/" and an
+// optional leading "+". It appends the E.164 digits to dst. Anything it
+// cannot decide exactly returns phoneUndecided.
+//
+// The steps follow parseHelper: extractPossibleNumber and the viability check
+// (trivially passed with >= 3 digits and these characters; no extension
+// pattern can match them), maybeExtractCountryCode (plus sign, the default
+// region's IDD, or a leading default calling code), then
+// maybeStripNationalPrefixAndCarrierCode and the length checks.
+func (n *Normalizer) fastPhone(s []byte, dst []byte) ([]byte, phoneVerdict) {
+	if len(s) > phonenumbers.MAX_INPUT_STRING_LENGTH {
+		return dst, phoneInvalid
+	}
+	if phoneMetaErr != nil {
+		return dst, phoneUndecided
+	}
+	plus := s[0] == '+'
+	if plus {
+		s = s[1:]
+	}
+	digits := n.digits[:0]
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+		case phoneFormatting[c]:
+		default:
+			return dst, phoneUndecided
+		}
+	}
+	n.digits = digits[:0]
+	if len(digits) < 3 {
+		return dst, phoneUndecided
+	}
+
+	def := n.region
+	var (
+		cc       int
+		ri       *regionInfo
+		national []byte
+		full     []byte
+		intl     = plus
+	)
+	if plus {
+		full = digits
+	} else if end, ok := def.idd.matchEnd(digits); ok && (end == len(digits) || digits[end] != '0') {
+		full, intl = digits[end:], true
+	}
+	if intl {
+		if len(full) <= phonenumbers.MIN_LENGTH_FOR_NSN {
+			return dst, phoneInvalid // ErrTooShortAfterIDD
+		}
+		l := 0
+		cc, l = extractCountryCode(full)
+		if cc == 0 {
+			if plus {
+				// Parse retries without the "+"; rare enough to leave to it.
+				return dst, phoneUndecided
+			}
+			return dst, phoneInvalid // ErrInvalidCountryCode
+		}
+		national = full[l:]
+		ri = ccMain[cc]
+	} else {
+		if bytes.HasPrefix(digits, def.ccBytes) {
+			pot := def.stripNationalPrefix(digits[len(def.ccStr):], n.tmp)
+			fullValid := def.general(digits)
+			if def.testLength(len(digits)) == lenTooLong || (!fullValid && def.general(pot)) {
+				national, cc, ri = pot, def.cc, ccMain[def.cc]
+			}
+		}
+		if cc == 0 {
+			national, cc, ri = digits, def.cc, def
+		}
+	}
+	if ri == nil || !ri.lengthOK {
+		return dst, phoneUndecided
+	}
+	ri.prepare()
+	if len(national) < phonenumbers.MIN_LENGTH_FOR_NSN {
+		return dst, phoneInvalid // ErrTooShortNSN
+	}
+	pot := ri.stripNationalPrefix(national, n.tmp2)
+	if r := ri.testLength(len(pot)); r == lenPossible || r == lenTooLong {
+		national = pot
+	}
+	if len(national) < phonenumbers.MIN_LENGTH_FOR_NSN || len(national) > phonenumbers.MAX_LENGTH_FOR_NSN {
+		return dst, phoneInvalid
+	}
+	// IsPossibleNumber checks the calling code's main region.
+	main := ccMain[cc]
+	if main == nil || !main.lengthOK {
+		return dst, phoneUndecided
+	}
+	if r := main.testLength(len(national)); r != lenPossible && r != lenPossibleLocalOnly {
+		return dst, phoneInvalid
+	}
+	dst = append(dst, main.ccStr...)
+	return append(dst, national...), phoneValid
+}
+
+// extractCountryCode replicates the library's: the first 1-3 digit prefix
+// that is a known calling code; none when the number starts with 0.
+func extractCountryCode(full []byte) (cc, length int) {
+	if len(full) == 0 || full[0] == '0' {
+		return 0, 0
+	}
+	v := 0
+	for i := 0; i < 3 && i < len(full); i++ {
+		v = v*10 + int(full[i]-'0')
+		if ccValid[v] {
+			return v, i + 1
+		}
+	}
+	return 0, 0
+}
