@@ -1,0 +1,1049 @@
+// Package standin is a local TikTok API for Business server that enforces
+// spec/tiktok-api.md for the customer-file audience endpoints: the token, the
+// multipart fields, the MD5 check, file contents against calculate_type,
+// per-advertiser file paths, audiences that become valid after a delay, list
+// paging, the update rules, a QPS limit answering 40100, and fault injection.
+// It records every hash it receives, so tests can prove exactly-once delivery.
+package standin
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Faults are probabilities (0–1) per request, drawn independently of the
+// request's content.
+type Faults struct {
+	SystemErrorRate float64       // envelope 50000/50002/51000/51003/51010, request not processed
+	HTTPErrorRate   float64       // HTTP 502 or 503 without an envelope, not processed
+	DropRate        float64       // request processed, then the connection is closed without a response
+	SlowRate        float64       // response delayed by SlowDelay
+	SlowDelay       time.Duration // default 2s
+}
+
+// Options configure a stand-in. Zero values take the defaults.
+type Options struct {
+	Token string // accepted Access-Token; default "standin-token"
+	// ScopelessToken, if set, is a valid token without the Audience
+	// Management scope: its audience calls answer 40001.
+	ScopelessToken string
+	Advertisers    []string // default {"7000000000000000001"}
+	// ProcessingDelay is how long an audience stays calculating after a
+	// create or update (default 0: valid on the next read).
+	ProcessingDelay time.Duration
+	MatchRate       float64 // cover_num = users × MatchRate; default 0.7
+	QPS             float64 // requests per second over all endpoints; 0 = unlimited
+	Faults          Faults
+	MaxFileBytes    int64         // default 250 MB
+	FilePathTTL     time.Duration // 0 = file paths never expire
+	// NoRecord keeps only counts, not hashes (for throughput benchmarks).
+	NoRecord bool
+	// Tap, if set, receives a copy of every request's query and body.
+	Tap io.Writer
+	// HistoryMsg is put in every audience_history entry's msg (to exercise
+	// partial-failure display).
+	HistoryMsg string
+	Seed       uint64
+}
+
+// Server is an http.Handler speaking the TikTok contract.
+type Server struct {
+	opts    Options
+	limiter *rate.Limiter
+
+	mu        sync.Mutex
+	rnd       *rand.Rand
+	files     map[string]*file     // file_path -> file
+	audiences map[string]*audience // id -> audience
+	order     []string             // audience ids in creation order
+	nextID    uint64
+	reqSeq    uint64
+	forced    []forced
+	stats     Stats
+	received  map[string]int // every hash in every accepted upload
+	tapMu     sync.Mutex
+}
+
+// Stats counts what the server saw.
+type Stats struct {
+	Requests    int64
+	RateLimited int64
+	Faults      int64
+	Uploads     int64
+	UploadBytes int64
+}
+
+type forced struct {
+	pathSuffix string
+	code       int
+	httpStatus int
+}
+
+type file struct {
+	path          string
+	advertiser    string
+	calculateType string
+	rows          int64
+	users         []string // user keys (hash, or whole row for MULTIPLE_TYPES)
+	hashes        []string // every hash in the file
+	expiresAt     time.Time
+}
+
+type audience struct {
+	id, name, advertiser, calculateType string
+	created                             time.Time
+	calcUntil                           time.Time
+	lastAction                          string
+	users                               map[string]struct{}
+	userCount                           int64 // when NoRecord
+	delivered                           map[string]int
+	history                             []history
+}
+
+type history struct {
+	Action       string `json:"action"`
+	ActionDetail string `json:"action_detail"`
+	Editor       string `json:"editor"`
+	Msg          string `json:"msg"`
+	OptTime      string `json:"opt_time"`
+}
+
+// New returns a stand-in with opts.
+func New(opts Options) *Server {
+	if opts.Token == "" {
+		opts.Token = "standin-token"
+	}
+	if len(opts.Advertisers) == 0 {
+		opts.Advertisers = []string{"7000000000000000001"}
+	}
+	if opts.MatchRate <= 0 {
+		opts.MatchRate = 0.7
+	}
+	if opts.MaxFileBytes <= 0 {
+		opts.MaxFileBytes = 250 << 20
+	}
+	if opts.Faults.SlowDelay <= 0 {
+		opts.Faults.SlowDelay = 2 * time.Second
+	}
+	s := &Server{opts: opts, files: map[string]*file{}, audiences: map[string]*audience{},
+		rnd: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)), nextID: 7300000000000000000,
+		received: map[string]int{}}
+	if opts.QPS > 0 {
+		s.limiter = rate.NewLimiter(rate.Limit(opts.QPS), max(1, int(math.Ceil(opts.QPS))))
+	}
+	return s
+}
+
+// Token returns the accepted access token.
+func (s *Server) Token() string { return s.opts.Token }
+
+// Advertiser returns the first advertiser id.
+func (s *Server) Advertiser() string { return s.opts.Advertisers[0] }
+
+// FailNext makes the next request whose path ends in pathSuffix (any if
+// empty) answer code (envelope) or, if code is 0, httpStatus.
+func (s *Server) FailNext(pathSuffix string, code, httpStatus int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forced = append(s.forced, forced{pathSuffix, code, httpStatus})
+}
+
+// ExpireFilePaths makes every file path uploaded so far expired (40910).
+func (s *Server) ExpireFilePaths() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	past := time.Now().Add(-time.Second)
+	for _, f := range s.files {
+		f.expiresAt = past
+	}
+}
+
+// Stats returns counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// AudienceInfo is a test's view of one audience.
+type AudienceInfo struct {
+	ID, Name, Advertiser, CalculateType string
+	Users                               int64
+	Delivered                           map[string]int // hash -> times added by create/APPEND/REPLACE
+	History                             []string       // actions
+}
+
+// Audiences returns every audience of every advertiser, in creation order.
+func (s *Server) Audiences() []AudienceInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []AudienceInfo
+	for _, id := range s.order {
+		a, ok := s.audiences[id]
+		if !ok {
+			continue
+		}
+		d := make(map[string]int, len(a.delivered))
+		for k, v := range a.delivered {
+			d[k] = v
+		}
+		var h []string
+		for _, e := range a.history {
+			h = append(h, e.Action)
+		}
+		out = append(out, AudienceInfo{ID: a.id, Name: a.name, Advertiser: a.advertiser, CalculateType: a.calculateType,
+			Users: a.size(), Delivered: d, History: h})
+	}
+	return out
+}
+
+// Received returns how many times each hash arrived in an accepted upload.
+func (s *Server) Received() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.received))
+	for k, v := range s.received {
+		out[k] = v
+	}
+	return out
+}
+
+func (a *audience) size() int64 {
+	if a.users == nil {
+		return a.userCount
+	}
+	return int64(len(a.users))
+}
+
+// Listen serves on addr ("127.0.0.1:0" for a free port) until ctx ends, and
+// returns the base URL to give the client (ending in /open_api/).
+func (s *Server) Listen(ctx context.Context, addr string) (string, <-chan error, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("stand-in listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		done <- err
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			srv.Close()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/open_api/", done, nil
+}
+
+type apiErr struct {
+	code int
+	msg  string
+}
+
+func (e *apiErr) Error() string { return fmt.Sprintf("%d %s", e.code, e.msg) }
+
+func fail(code int, format string, args ...any) *apiErr {
+	return &apiErr{code, fmt.Sprintf(format, args...)}
+}
+
+func (s *Server) requestID() string {
+	s.mu.Lock()
+	s.reqSeq++
+	n := s.reqSeq
+	s.mu.Unlock()
+	return fmt.Sprintf("%s%06d", time.Now().UTC().Format("20060102150405"), n)
+}
+
+func writeEnvelope(w http.ResponseWriter, reqID string, code int, msg string, data any) {
+	w.Header().Set("Content-Type", "application/json")
+	if msg == "" {
+		msg = "OK"
+	}
+	body := map[string]any{"code": code, "message": msg, "request_id": reqID}
+	if data != nil {
+		body["data"] = data
+	} else {
+		body["data"] = map[string]any{}
+	}
+	json.NewEncoder(w).Encode(body)
+}
+
+// ServeHTTP applies the QPS limit, faults and auth, then routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := s.requestID()
+	s.mu.Lock()
+	s.stats.Requests++
+	s.mu.Unlock()
+	if s.opts.Tap != nil {
+		s.tapMu.Lock()
+		fmt.Fprintf(s.opts.Tap, "%s %s?%s\n", r.Method, r.URL.Path, r.URL.RawQuery)
+		s.tapMu.Unlock()
+		r.Body = io.NopCloser(io.TeeReader(r.Body, &lockedWriter{mu: &s.tapMu, w: s.opts.Tap}))
+	}
+	if s.limiter != nil && !s.limiter.Allow() {
+		s.mu.Lock()
+		s.stats.RateLimited++
+		s.mu.Unlock()
+		writeEnvelope(w, reqID, 40100, "App reaches the QPS limit", nil)
+		return
+	}
+	i := strings.Index(r.URL.Path, "/v1.3/")
+	if i < 0 {
+		w.WriteHeader(http.StatusNotFound)
+		writeEnvelope(w, reqID, 40000, "unknown path "+r.URL.Path, nil)
+		return
+	}
+	route := strings.TrimSuffix(r.URL.Path[i+len("/v1.3/"):], "/")
+
+	if f, ok := s.takeForced(route); ok {
+		s.countFault()
+		if f.code != 0 {
+			writeEnvelope(w, reqID, f.code, "injected error", nil)
+		} else {
+			w.WriteHeader(f.httpStatus)
+			io.WriteString(w, "<html>gateway error</html>")
+		}
+		return
+	}
+	drop := false
+	if fl := s.opts.Faults; fl.SlowRate+fl.SystemErrorRate+fl.HTTPErrorRate+fl.DropRate > 0 {
+		s.mu.Lock()
+		slow := s.rnd.Float64() < fl.SlowRate
+		x := s.rnd.Float64()
+		sysCode := []int{50000, 50002, 51000, 51003, 51010}[s.rnd.IntN(5)]
+		httpCode := []int{502, 503}[s.rnd.IntN(2)]
+		s.mu.Unlock()
+		if slow {
+			t := time.NewTimer(fl.SlowDelay)
+			select {
+			case <-r.Context().Done():
+				// The client gave up: do not process, as a gateway would not forward.
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		switch {
+		case x < fl.SystemErrorRate:
+			s.countFault()
+			writeEnvelope(w, reqID, sysCode, "System error", nil)
+			return
+		case x < fl.SystemErrorRate+fl.HTTPErrorRate:
+			s.countFault()
+			w.WriteHeader(httpCode)
+			io.WriteString(w, "<html>gateway error</html>")
+			return
+		case x < fl.SystemErrorRate+fl.HTTPErrorRate+fl.DropRate:
+			s.countFault()
+			drop = true
+		}
+	}
+	if drop {
+		// Process for real, then lose the response: the hardest case for a
+		// client's exactly-once logic.
+		rec := &discardWriter{h: http.Header{}}
+		s.route(rec, r, route, reqID)
+		io.Copy(io.Discard, r.Body)
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+		panic(http.ErrAbortHandler)
+	}
+	s.route(w, r, route, reqID)
+}
+
+func (s *Server) countFault() {
+	s.mu.Lock()
+	s.stats.Faults++
+	s.mu.Unlock()
+}
+
+func (s *Server) takeForced(route string) (forced, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.forced {
+		if f.pathSuffix == "" || strings.HasSuffix(route, f.pathSuffix) {
+			s.forced = append(s.forced[:i], s.forced[i+1:]...)
+			return f, true
+		}
+	}
+	return forced{}, false
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+type discardWriter struct{ h http.Header }
+
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discardWriter) WriteHeader(int)             {}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request, route, reqID string) {
+	token := r.Header.Get("Access-Token")
+	switch {
+	case token == "":
+		writeEnvelope(w, reqID, 40104, "Access token is null", nil)
+		return
+	case token == s.opts.ScopelessToken && token != "":
+		writeEnvelope(w, reqID, 40001, "No permission to operate: the app lacks the Audience Management scope", nil)
+		return
+	case token != s.opts.Token:
+		writeEnvelope(w, reqID, 40105, "Access token is incorrect or has been revoked", nil)
+		return
+	}
+	type handler struct {
+		method string
+		fn     func(*http.Request) (any, error)
+	}
+	routes := map[string]handler{
+		"dmp/custom_audience/file/upload": {http.MethodPost, s.upload},
+		"dmp/custom_audience/create":      {http.MethodPost, s.create},
+		"dmp/custom_audience/update":      {http.MethodPost, s.update},
+		"dmp/custom_audience/list":        {http.MethodGet, s.list},
+		"dmp/custom_audience/get":         {http.MethodGet, s.get},
+		"dmp/custom_audience/delete":      {http.MethodPost, s.delete},
+	}
+	h, ok := routes[route]
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		writeEnvelope(w, reqID, 40000, "unknown endpoint "+route, nil)
+		return
+	}
+	if r.Method != h.method {
+		writeEnvelope(w, reqID, 40000, "method must be "+h.method, nil)
+		return
+	}
+	data, err := h.fn(r)
+	if err != nil {
+		var ae *apiErr
+		if !errors.As(err, &ae) {
+			ae = fail(40002, "%v", err)
+		}
+		writeEnvelope(w, reqID, ae.code, ae.msg, nil)
+		return
+	}
+	writeEnvelope(w, reqID, 0, "OK", data)
+}
+
+func (s *Server) checkAdvertiser(id string) error {
+	if id == "" {
+		return fail(40002, "advertiser_id: Missing data for required field.")
+	}
+	for _, a := range s.opts.Advertisers {
+		if a == id {
+			return nil
+		}
+	}
+	return fail(40300, "Advertiser %s does not exist", id)
+}
+
+var calcTypes = map[string]bool{"EMAIL_SHA256": true, "PHONE_SHA256": true, "IDFA_SHA256": true, "GAID_SHA256": true, "MULTIPLE_TYPES": true}
+
+var multiHeaders = map[string]bool{"email_SHA256": true, "phone_SHA256": true, "MAID_SHA256": true}
+
+// upload reads the multipart body as a stream: the fields must precede the
+// file (as TikTok's own SDK sends them), so the file is checked line by line
+// without being held in memory.
+func (s *Server) upload(r *http.Request) (any, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return nil, fail(40002, "Content-Type must be multipart/form-data")
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, fail(40002, "malformed multipart body: %v", err)
+	}
+	fields := map[string]string{}
+	var f *file
+	var sum string
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fail(40002, "malformed multipart body: %v", err)
+		}
+		name := part.FormName()
+		if name != "file" {
+			b, err := io.ReadAll(io.LimitReader(part, 4096))
+			if err != nil {
+				return nil, fail(40002, "read field %s: %v", name, err)
+			}
+			fields[name] = string(b)
+			continue
+		}
+		for _, req := range []string{"advertiser_id", "calculate_type", "file_signature"} {
+			if fields[req] == "" {
+				return nil, fail(40002, "%s: Missing data for required field (fields must precede file).", req)
+			}
+		}
+		if err := s.checkAdvertiser(fields["advertiser_id"]); err != nil {
+			return nil, err
+		}
+		if !calcTypes[fields["calculate_type"]] {
+			return nil, fail(40002, "calculate_type: must be one of EMAIL_SHA256, PHONE_SHA256, IDFA_SHA256, GAID_SHA256, MULTIPLE_TYPES")
+		}
+		fn := part.FileName()
+		if !strings.HasSuffix(fn, ".csv") && !strings.HasSuffix(fn, ".txt") {
+			return nil, fail(40908, "File type is not supported: the name must end in .csv or .txt")
+		}
+		f, sum, err = s.readFile(part, fields["calculate_type"])
+		if err != nil {
+			return nil, err
+		}
+		f.advertiser = fields["advertiser_id"]
+	}
+	if f == nil {
+		return nil, fail(40002, "file: Missing data for required field.")
+	}
+	if !strings.EqualFold(fields["file_signature"], sum) {
+		return nil, fail(40900, "file_signature does not match the file's MD5")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fp := s.newFilePath()
+	f.path = fp
+	if s.opts.FilePathTTL > 0 {
+		f.expiresAt = time.Now().Add(s.opts.FilePathTTL)
+	}
+	s.files[fp] = f
+	s.stats.Uploads++
+	for _, h := range f.hashes {
+		s.received[h]++
+	}
+	return map[string]any{"file_path": fp}, nil
+}
+
+const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+func (s *Server) newFilePath() string {
+	for {
+		b := make([]byte, 16)
+		for i := range b {
+			b[i] = alnum[s.rnd.IntN(len(alnum))]
+		}
+		if _, dup := s.files[string(b)]; !dup {
+			return string(b)
+		}
+	}
+}
+
+var hexLower [256]bool
+
+func init() {
+	for _, c := range "0123456789abcdef" {
+		hexLower[c] = true
+	}
+}
+
+func isHash(b []byte) bool {
+	if len(b) != 64 {
+		return false
+	}
+	for _, c := range b {
+		if !hexLower[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// readFile checks every line against calculate_type and computes the MD5.
+func (s *Server) readFile(rd io.Reader, calc string) (*file, string, error) {
+	h := md5.New()
+	counted := &countReader{r: io.TeeReader(rd, h)}
+	br := bufio.NewReaderSize(counted, 256<<10)
+	f := &file{calculateType: calc}
+	line := int64(0)
+	var cols int
+	for {
+		raw, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			return nil, "", fail(40915, "line %d is too long", line+1)
+		}
+		if err != nil && err != io.EOF {
+			return nil, "", fail(40002, "read file: %v", err)
+		}
+		if counted.n > s.opts.MaxFileBytes {
+			return nil, "", fail(40907, "File size exceeds the limit of %d bytes", s.opts.MaxFileBytes)
+		}
+		b := bytes.TrimSuffix(raw, []byte("\n"))
+		if len(raw) > 0 {
+			line++
+			if calc == "MULTIPLE_TYPES" && line == 1 {
+				names := strings.Split(string(b), ",")
+				seen := map[string]int{}
+				for _, n := range names {
+					if !multiHeaders[n] {
+						return nil, "", fail(40909, "MULTIPLE_TYPES header column %q is not email_SHA256, phone_SHA256 or MAID_SHA256", n)
+					}
+					if seen[n]++; seen[n] > 3 {
+						return nil, "", fail(40909, "header column %s appears more than 3 times", n)
+					}
+				}
+				cols = len(names)
+			} else if calc == "MULTIPLE_TYPES" {
+				fields := bytes.Split(b, []byte(","))
+				if len(fields) != cols {
+					return nil, "", fail(40915, "line %d has %d fields, the header has %d", line, len(fields), cols)
+				}
+				sawID := false
+				for _, fl := range fields {
+					if len(fl) == 0 {
+						continue
+					}
+					if !isHash(fl) {
+						return nil, "", fail(40915, "line %d: a field is not 64 lowercase hex characters", line)
+					}
+					sawID = true
+					if !s.opts.NoRecord {
+						f.hashes = append(f.hashes, string(fl))
+					}
+				}
+				if !sawID {
+					return nil, "", fail(40915, "line %d has no identifier", line)
+				}
+				f.rows++
+				if !s.opts.NoRecord {
+					f.users = append(f.users, string(b))
+				}
+			} else {
+				if !isHash(b) {
+					if line == 1 && bytes.Contains(b, []byte("SHA256")) {
+						return nil, "", fail(40909, "calculate_type %s does not match the file: it has a header row (MULTIPLE_TYPES?)", calc)
+					}
+					return nil, "", fail(40915, "line %d is not 64 lowercase hex characters", line)
+				}
+				f.rows++
+				if !s.opts.NoRecord {
+					f.hashes = append(f.hashes, string(b))
+					f.users = append(f.users, string(b))
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	s.mu.Lock()
+	s.stats.UploadBytes += counted.n
+	s.mu.Unlock()
+	if f.rows == 0 {
+		return nil, "", fail(40906, "File is empty")
+	}
+	return f, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	if err := dec.Decode(v); err != nil {
+		return fail(40002, "invalid JSON body: %v", err)
+	}
+	return nil
+}
+
+// filesFor resolves file paths for an advertiser and calculate type. Caller
+// holds s.mu.
+func (s *Server) filesFor(advertiser, calc string, paths []string) ([]*file, error) {
+	if len(paths) < 1 || len(paths) > 500 {
+		return nil, fail(40002, "file_paths: Length must be between 1 and 500.")
+	}
+	var out []*file
+	for _, p := range paths {
+		f, ok := s.files[p]
+		if !ok || f.advertiser != advertiser {
+			return nil, fail(40905, "File %s does not exist", p)
+		}
+		if !f.expiresAt.IsZero() && time.Now().After(f.expiresAt) {
+			return nil, fail(40910, "File %s has expired", p)
+		}
+		if f.calculateType != calc {
+			return nil, fail(40909, "File %s has calculate_type %s, not %s", p, f.calculateType, calc)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func (s *Server) deliver(a *audience, files []*file) {
+	for _, f := range files {
+		if a.users == nil {
+			a.userCount += f.rows
+		} else {
+			for _, u := range f.users {
+				a.users[u] = struct{}{}
+			}
+		}
+		for _, h := range f.hashes {
+			a.delivered[h]++
+		}
+	}
+}
+
+func (s *Server) addHistory(a *audience, action string, files []*file) {
+	var rows int64
+	for _, f := range files {
+		rows += f.rows
+	}
+	a.history = append(a.history, history{Action: action, ActionDetail: fmt.Sprintf("%s %d file(s), %d rows", action, len(files), rows),
+		Editor: "api", Msg: s.opts.HistoryMsg, OptTime: time.Now().UTC().Format("2006-01-02 15:04:05")})
+	a.lastAction = action
+	a.calcUntil = time.Now().Add(s.opts.ProcessingDelay)
+}
+
+func (s *Server) create(r *http.Request) (any, error) {
+	var req struct {
+		AdvertiserID  string   `json:"advertiser_id"`
+		Name          string   `json:"custom_audience_name"`
+		FilePaths     []string `json:"file_paths"`
+		CalculateType string   `json:"calculate_type"`
+		Retention     *int     `json:"retention_in_days"`
+		SubType       string   `json:"audience_sub_type"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return nil, err
+	}
+	if err := s.checkAdvertiser(req.AdvertiserID); err != nil {
+		return nil, err
+	}
+	if n := len([]rune(req.Name)); n < 1 || n > 128 {
+		return nil, fail(40002, "custom_audience_name: Length must be between 1 and 128.")
+	}
+	if !calcTypes[req.CalculateType] {
+		return nil, fail(40002, "calculate_type: invalid value %q", req.CalculateType)
+	}
+	if req.Retention != nil && (*req.Retention < 1 || *req.Retention > 365) {
+		return nil, fail(40002, "retention_in_days: must be between 1 and 365")
+	}
+	if req.SubType != "" && req.SubType != "NORMAL" {
+		return nil, fail(40002, "audience_sub_type: invalid value")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	files, err := s.filesFor(req.AdvertiserID, req.CalculateType, req.FilePaths)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, a := range s.audiences {
+		if a.advertiser == req.AdvertiserID {
+			n++
+		}
+	}
+	if n >= 400 {
+		return nil, fail(40002, "An advertiser can have at most 400 audiences")
+	}
+	s.nextID += uint64(1 + s.rnd.IntN(1000))
+	a := &audience{id: strconv.FormatUint(s.nextID, 10), name: req.Name, advertiser: req.AdvertiserID,
+		calculateType: req.CalculateType, created: time.Now().UTC(), delivered: map[string]int{}}
+	if !s.opts.NoRecord {
+		a.users = map[string]struct{}{}
+	}
+	s.deliver(a, files)
+	s.addHistory(a, "CREATE", files)
+	s.audiences[a.id] = a
+	s.order = append(s.order, a.id)
+	return map[string]any{"custom_audience_id": a.id}, nil
+}
+
+func (s *Server) update(r *http.Request) (any, error) {
+	var req struct {
+		AdvertiserID string   `json:"advertiser_id"`
+		AudienceID   string   `json:"custom_audience_id"`
+		FilePaths    []string `json:"file_paths"`
+		Action       string   `json:"action"`
+		Name         string   `json:"custom_audience_name"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return nil, err
+	}
+	if err := s.checkAdvertiser(req.AdvertiserID); err != nil {
+		return nil, err
+	}
+	if req.Action == "" && len(req.FilePaths) > 0 {
+		// TikTok's default; the uploader must always send action.
+		req.Action = "REPLACE"
+	}
+	switch req.Action {
+	case "APPEND", "REMOVE", "REPLACE":
+	default:
+		return nil, fail(40002, "action: must be APPEND, REMOVE or REPLACE")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.audiences[req.AudienceID]
+	if !ok || a.advertiser != req.AdvertiserID {
+		return nil, fail(40007, "Audience %s does not exist", req.AudienceID)
+	}
+	files, err := s.filesFor(req.AdvertiserID, a.calculateType, req.FilePaths)
+	if err != nil {
+		return nil, err
+	}
+	if req.Action == "REPLACE" && a.lastAction == "REPLACE" && time.Now().Before(a.calcUntil) {
+		return nil, fail(40002, "The audience has a REPLACE in progress; try again after it finishes")
+	}
+	// The size the audience would have afterwards.
+	after := int64(0)
+	switch req.Action {
+	case "APPEND":
+		if a.users == nil {
+			after = a.userCount + sumRows(files)
+		} else {
+			after = int64(len(union(a.users, files)))
+		}
+	case "REMOVE":
+		if a.users == nil {
+			after = a.userCount - sumRows(files)
+		} else {
+			after = int64(len(a.users) - len(intersect(a.users, files)))
+		}
+	case "REPLACE":
+		if a.users == nil {
+			after = sumRows(files)
+		} else {
+			after = int64(len(union(nil, files)))
+		}
+	}
+	if after < 1000 {
+		return nil, fail(40002, "After %s the audience would have %d users; at least 1,000 are required", req.Action, after)
+	}
+	switch req.Action {
+	case "APPEND":
+		s.deliver(a, files)
+	case "REMOVE":
+		if a.users == nil {
+			a.userCount = after
+		} else {
+			for k := range intersect(a.users, files) {
+				delete(a.users, k)
+			}
+		}
+	case "REPLACE":
+		if a.users != nil {
+			a.users = map[string]struct{}{}
+		} else {
+			a.userCount = 0
+		}
+		s.deliver(a, files)
+	}
+	if req.Name != "" {
+		a.name = req.Name
+	}
+	s.addHistory(a, req.Action, files)
+	return map[string]any{}, nil
+}
+
+func sumRows(files []*file) int64 {
+	var n int64
+	for _, f := range files {
+		n += f.rows
+	}
+	return n
+}
+
+func union(base map[string]struct{}, files []*file) map[string]struct{} {
+	out := make(map[string]struct{}, len(base))
+	for k := range base {
+		out[k] = struct{}{}
+	}
+	for _, f := range files {
+		for _, u := range f.users {
+			out[u] = struct{}{}
+		}
+	}
+	return out
+}
+
+func intersect(base map[string]struct{}, files []*file) map[string]struct{} {
+	out := map[string]struct{}{}
+	for _, f := range files {
+		for _, u := range f.users {
+			if _, ok := base[u]; ok {
+				out[u] = struct{}{}
+			}
+		}
+	}
+	return out
+}
+
+func (s *Server) details(a *audience) map[string]any {
+	valid := !time.Now().Before(a.calcUntil)
+	cover := int64(0)
+	if valid {
+		cover = int64(float64(a.size()) * s.opts.MatchRate)
+	}
+	return map[string]any{
+		"audience_id": a.id, "name": a.name, "audience_type": "Customer File", "calculate_type": a.calculateType,
+		"cover_num": cover, "is_valid": valid, "is_expiring": false,
+		"create_time": a.created.Format("2006-01-02 15:04:05"), "expired_time": a.created.AddDate(1, 0, 0).Format("2006-01-02 15:04:05"),
+		"msg": "", "error_msg": "",
+	}
+}
+
+func parseIDs(raw string) ([]string, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	var ids []string
+	if err := json.Unmarshal([]byte(raw), &ids); err != nil {
+		return nil, fail(40002, "custom_audience_ids: must be a JSON array of strings")
+	}
+	return ids, nil
+}
+
+func (s *Server) list(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	adv := q.Get("advertiser_id")
+	if err := s.checkAdvertiser(adv); err != nil {
+		return nil, err
+	}
+	page, size := 1, 10
+	var err error
+	if v := q.Get("page"); v != "" {
+		if page, err = strconv.Atoi(v); err != nil || page < 1 {
+			return nil, fail(40002, "page: must be at least 1")
+		}
+	}
+	if v := q.Get("page_size"); v != "" {
+		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > 100 {
+			return nil, fail(40002, "page_size: must be between 1 and 100")
+		}
+	}
+	ids, err := parseIDs(q.Get("custom_audience_ids"))
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var all []*audience
+	for _, id := range s.order {
+		if a, ok := s.audiences[id]; ok && a.advertiser == adv && (len(want) == 0 || want[id]) {
+			all = append(all, a)
+		}
+	}
+	// Newest first, as TikTok lists them.
+	sort.SliceStable(all, func(i, j int) bool { return all[i].created.After(all[j].created) })
+	total := len(all)
+	pages := (total + size - 1) / size
+	list := []map[string]any{}
+	for i := (page - 1) * size; i < total && i < page*size; i++ {
+		list = append(list, s.details(all[i]))
+	}
+	return map[string]any{"list": list, "page_info": map[string]int{"page": page, "page_size": size, "total_number": total, "total_page": pages}}, nil
+}
+
+func (s *Server) get(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	adv := q.Get("advertiser_id")
+	if err := s.checkAdvertiser(adv); err != nil {
+		return nil, err
+	}
+	ids, err := parseIDs(q.Get("custom_audience_ids"))
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) < 1 || len(ids) > 100 {
+		return nil, fail(40002, "custom_audience_ids: Length must be between 1 and 100.")
+	}
+	hs := 10
+	if v := q.Get("history_size"); v != "" {
+		if hs, err = strconv.Atoi(v); err != nil || hs < 0 || hs > 100 {
+			return nil, fail(40002, "history_size: must be between 0 and 100")
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var list []map[string]any
+	for _, id := range ids {
+		a, ok := s.audiences[id]
+		if !ok || a.advertiser != adv {
+			return nil, fail(40007, "Audience %s does not exist", id)
+		}
+		// Newest history first, at most hs entries.
+		var h []history
+		for i := len(a.history) - 1; i >= 0 && len(h) < hs; i-- {
+			h = append(h, a.history[i])
+		}
+		list = append(list, map[string]any{"audience_details": s.details(a), "audience_history": h})
+	}
+	return map[string]any{"list": list}, nil
+}
+
+func (s *Server) delete(r *http.Request) (any, error) {
+	var req struct {
+		AdvertiserID string   `json:"advertiser_id"`
+		IDs          []string `json:"custom_audience_ids"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return nil, err
+	}
+	if err := s.checkAdvertiser(req.AdvertiserID); err != nil {
+		return nil, err
+	}
+	if len(req.IDs) < 1 || len(req.IDs) > 100 {
+		return nil, fail(40002, "custom_audience_ids: Length must be between 1 and 100.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range req.IDs {
+		if a, ok := s.audiences[id]; !ok || a.advertiser != req.AdvertiserID {
+			return nil, fail(40007, "Audience %s does not exist", id)
+		}
+	}
+	for _, id := range req.IDs {
+		delete(s.audiences, id)
+	}
+	return map[string]any{}, nil
+}
