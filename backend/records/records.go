@@ -1,0 +1,393 @@
+// Package records reads customer files as a stream of records: JSON Lines, a JSON array of objects (or a
+// sequence of pretty-printed objects), and CSV/TSV with a header row, each optionally gzip-compressed.
+//
+// The work is split for the transform pipeline: one goroutine frames records with cheap byte scanning
+// (Reader.NextChunk), and worker goroutines pull the mapped fields out of them (Extractor.Extract).
+// Errors never contain a record's values: they are customer PII.
+package records
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Format is the layout of a customer file.
+type Format string
+
+const (
+	FormatAuto  Format = "auto"
+	FormatJSONL Format = "jsonl"
+	FormatJSON  Format = "json"
+	FormatCSV   Format = "csv"
+)
+
+// ParseFormat accepts the names a person or a flag would use ("jsonl", "ndjson", "json", "csv", "tsv", "auto", "").
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "auto":
+		return FormatAuto, nil
+	case "jsonl", "ndjson", "jsonlines", "json-lines", "json_lines":
+		return FormatJSONL, nil
+	case "json":
+		return FormatJSON, nil
+	case "csv", "tsv", "txt":
+		return FormatCSV, nil
+	}
+	return "", fmt.Errorf("unknown file format %q (want auto, jsonl, json or csv)", s)
+}
+
+// Options says how to read a file.
+type Options struct {
+	Name           string // file name used in error messages (base name or s3:// URL)
+	Format         Format // FormatAuto (or "") detects from content
+	Delimiter      byte   // CSV only; 0 detects , ; or tab from the header line
+	MaxRecordBytes int    // 0 means 1 MiB
+}
+
+// DefaultMaxRecordBytes bounds one record; longer records are skipped as malformed.
+const DefaultMaxRecordBytes = 1 << 20
+
+const (
+	prefixBytes = 64 << 10  // what Open reads to detect encoding and format
+	readBytes   = 256 << 10 // the initial read buffer; grows only for long records
+)
+
+// RecordError is one malformed record (or a framing problem). It never carries the record's values.
+type RecordError struct {
+	File   string `json:"file"`
+	Line   int64  `json:"line"`
+	Column int    `json:"column,omitempty"` // 0 = unknown
+	Msg    string `json:"message"`
+}
+
+func (e *RecordError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteByte(':')
+		b.WriteString(strconv.FormatInt(e.Line, 10))
+		if e.Column > 0 {
+			b.WriteByte(':')
+			b.WriteString(strconv.Itoa(e.Column))
+		}
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Reader frames records from one file. It is used from one goroutine; Extractors made from it may be
+// used concurrently (one per goroutine).
+type Reader struct {
+	name     string
+	format   Format
+	delim    byte
+	header   []string
+	warnings []string
+	maxRec   int
+
+	src     io.Reader
+	buf     []byte
+	pos     int   // start of unconsumed data in buf
+	end     int   // end of valid data in buf
+	eof     bool  // src returned io.EOF
+	readErr error // fatal error from src, reported once buf is drained
+	line    int64 // physical line number at buf[pos]
+
+	fr framer
+}
+
+// Format reports the detected (or given) format.
+func (r *Reader) Format() Format { return r.format }
+
+// Delimiter reports the CSV delimiter (0 for JSON formats).
+func (r *Reader) Delimiter() byte { return r.delim }
+
+// Header returns the CSV column names after renaming duplicates; nil for JSON formats.
+func (r *Reader) Header() []string { return r.header }
+
+// Warnings returns notes about the file that are not errors (e.g. renamed duplicate columns).
+func (r *Reader) Warnings() []string { return r.warnings }
+
+// Name returns the file name used in messages.
+func (r *Reader) Name() string { return r.name }
+
+func (r *Reader) recErr(line int64, col int, format string, args ...any) *RecordError {
+	return &RecordError{File: r.name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Open wraps r (decompressing gzip when the magic bytes say so), skips a UTF-8 BOM, rejects UTF-16/UTF-32 and
+// binary data with a clear error, detects the format (and CSV delimiter) and reads the CSV header.
+// It reads only a small prefix of r to do so. An empty input is an error ("<name> is empty").
+func Open(src io.Reader, opts Options) (*Reader, error) {
+	name := opts.Name
+	if name == "" {
+		name = "input"
+	}
+	format := opts.Format
+	if format == "" {
+		format = FormatAuto
+	}
+	switch format {
+	case FormatAuto, FormatJSONL, FormatJSON, FormatCSV:
+	default:
+		return nil, fmt.Errorf("opening %s: unknown format %q", name, format)
+	}
+	if d := opts.Delimiter; d != 0 && (d == '"' || d == '\n' || d == '\r' || d >= utf8.RuneSelf) {
+		return nil, fmt.Errorf("opening %s: delimiter %q cannot be used", name, d)
+	}
+	maxRec := opts.MaxRecordBytes
+	if maxRec <= 0 {
+		maxRec = DefaultMaxRecordBytes
+	}
+	r := &Reader{name: name, maxRec: maxRec, line: 1}
+
+	// Compression is decided by magic bytes, never by the name.
+	var magic [6]byte
+	n, err := io.ReadFull(src, magic[:])
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	head := magic[:n]
+	src = io.MultiReader(bytes.NewReader(head), src)
+	if n == 0 {
+		return nil, fmt.Errorf("%s is empty", name)
+	}
+	if n >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, fmt.Errorf("reading gzip header of %s: %w", name, err)
+		}
+		src = zr
+	} else if what := otherCompression(head); what != "" {
+		return nil, fmt.Errorf("%s %s; only gzip compression is supported", name, what)
+	}
+	r.src = src
+
+	// Read the prefix used for detection into the read buffer: framing starts from it, so nothing is read twice.
+	r.buf = make([]byte, readBytes)
+	for r.end < prefixBytes && !r.eof {
+		if err := r.fill(); err != nil {
+			return nil, err
+		}
+	}
+	p := r.buf[r.pos:r.end]
+	if len(p) == 0 {
+		return nil, fmt.Errorf("%s is empty", name)
+	}
+	if enc := wideEncoding(p); enc != "" {
+		return nil, fmt.Errorf("%s is encoded as %s; save it as UTF-8 and try again", name, enc)
+	}
+	if bytes.HasPrefix(p, utf8BOM) {
+		r.pos += len(utf8BOM)
+		p = p[len(utf8BOM):]
+	}
+	if off, ok := looksBinary(p, r.eof); !ok {
+		return nil, fmt.Errorf("%s does not look like a text file (binary data near byte %d); expected JSON Lines, JSON or CSV in UTF-8", name, off)
+	}
+	first := bytes.TrimLeft(p, " \t\r\n\f\v")
+	if len(first) == 0 && r.eof {
+		return nil, fmt.Errorf("%s is empty (only white space)", name)
+	}
+	if format == FormatAuto {
+		format = detectFormat(first)
+	}
+	r.format = format
+	switch format {
+	case FormatJSONL:
+		r.fr = &jsonlFramer{}
+	case FormatJSON:
+		r.fr = &jsonFramer{}
+	case FormatCSV:
+		if err := r.openCSV(opts.Delimiter); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+func otherCompression(h []byte) string {
+	switch {
+	case bytes.HasPrefix(h, []byte("PK\x03\x04")):
+		return "is a ZIP archive (or an Excel .xlsx workbook): export it as CSV"
+	case bytes.HasPrefix(h, []byte("BZh")) && len(h) >= 4 && h[3] >= '1' && h[3] <= '9':
+		return "is bzip2-compressed"
+	case bytes.HasPrefix(h, []byte{0xFD, '7', 'z', 'X', 'Z', 0x00}):
+		return "is xz-compressed"
+	case bytes.HasPrefix(h, []byte{0x28, 0xB5, 0x2F, 0xFD}):
+		return "is zstd-compressed"
+	case bytes.HasPrefix(h, []byte{0xD0, 0xCF, 0x11, 0xE0}):
+		return "is an old Excel .xls (or other Office) file: export it as CSV"
+	}
+	return ""
+}
+
+// wideEncoding recognises UTF-32 and UTF-16 by BOM, or by the NUL bytes that ASCII text has in them.
+func wideEncoding(p []byte) string {
+	switch {
+	case bytes.HasPrefix(p, []byte{0xFF, 0xFE, 0, 0}):
+		return "UTF-32 (little-endian)"
+	case bytes.HasPrefix(p, []byte{0, 0, 0xFE, 0xFF}):
+		return "UTF-32 (big-endian)"
+	case bytes.HasPrefix(p, []byte{0xFF, 0xFE}):
+		return "UTF-16 (little-endian)"
+	case bytes.HasPrefix(p, []byte{0xFE, 0xFF}):
+		return "UTF-16 (big-endian)"
+	}
+	// Without a BOM: look at the zero bytes of the first units.
+	n := min(len(p), 512) &^ 3
+	if n < 4 {
+		return ""
+	}
+	var z32le, z32be, z16le, z16be, units4, units2 int
+	for i := 0; i < n; i += 4 {
+		u := p[i : i+4]
+		units4++
+		if u[0] != 0 && u[1] == 0 && u[2] == 0 && u[3] == 0 {
+			z32le++
+		}
+		if u[0] == 0 && u[1] == 0 && u[2] == 0 && u[3] != 0 {
+			z32be++
+		}
+	}
+	for i := 0; i < n; i += 2 {
+		units2++
+		if p[i] != 0 && p[i+1] == 0 {
+			z16le++
+		}
+		if p[i] == 0 && p[i+1] != 0 {
+			z16be++
+		}
+	}
+	switch {
+	case z32le*10 >= units4*7:
+		return "UTF-32 (little-endian)"
+	case z32be*10 >= units4*7:
+		return "UTF-32 (big-endian)"
+	case z16le*10 >= units2*7:
+		return "UTF-16 (little-endian)"
+	case z16be*10 >= units2*7:
+		return "UTF-16 (big-endian)"
+	}
+	return ""
+}
+
+// looksBinary checks a prefix for NUL bytes, many control characters or mostly invalid UTF-8.
+// It returns the offset of the first offending byte and false for binary data.
+func looksBinary(p []byte, atEOF bool) (int, bool) {
+	n := min(len(p), 8<<10)
+	s := p[:n]
+	ctl, bad, firstBad := 0, 0, -1
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == 0 {
+				return i, false
+			}
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') || c == 0x7f {
+				ctl++
+				if firstBad < 0 {
+					firstBad = i
+				}
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size <= 1 {
+			// A sequence cut by the end of the sample is not evidence.
+			if len(s)-i < utf8.UTFMax && (n < len(p) || !atEOF) {
+				break
+			}
+			bad++
+			if firstBad < 0 {
+				firstBad = i
+			}
+		}
+		i += size
+	}
+	if ctl*20 > n || bad*5 > n {
+		return max(firstBad, 0), false
+	}
+	return 0, true
+}
+
+// detectFormat looks at the first non-blank bytes: '[' is a JSON array, '{' JSON Lines (or pretty-printed
+// JSON objects when the first object does not end on its line), anything else CSV.
+func detectFormat(first []byte) Format {
+	if len(first) == 0 {
+		return FormatJSONL
+	}
+	switch first[0] {
+	case '[':
+		return FormatJSON
+	case '{':
+		var st jsonScanState
+		st.begin(first[0])
+		nl := bytes.IndexByte(first, '\n')
+		line := first
+		if nl >= 0 {
+			line = first[:nl]
+		}
+		if i, done := st.scan(line[1:]); done && i >= 0 {
+			return FormatJSONL
+		}
+		if nl >= 0 {
+			return FormatJSON
+		}
+		return FormatJSONL
+	}
+	return FormatCSV
+}
+
+// fill reads more data into buf after compacting it. It returns a fatal error only; io.EOF sets r.eof.
+func (r *Reader) fill() error {
+	if r.eof {
+		return nil
+	}
+	if r.pos > 0 && r.pos == r.end {
+		r.pos, r.end = 0, 0
+	}
+	if r.end == len(r.buf) {
+		if r.pos > 0 {
+			r.end = copy(r.buf, r.buf[r.pos:r.end])
+			r.pos = 0
+		} else {
+			// A record longer than the buffer: grow it, bounded by the record limit (framers enforce it).
+			nb := make([]byte, min(2*len(r.buf), r.maxRec+readBytes))
+			if len(nb) <= len(r.buf) {
+				return fmt.Errorf("reading %s: internal error: read buffer full", r.name)
+			}
+			r.end = copy(nb, r.buf[r.pos:r.end])
+			r.pos = 0
+			r.buf = nb
+		}
+	}
+	for tries := 0; tries < 100; tries++ {
+		n, err := r.src.Read(r.buf[r.end:])
+		r.end += n
+		if err == io.EOF {
+			r.eof = true
+			return nil
+		}
+		if err != nil {
+			r.eof = true
+			if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("decompressing %s (corrupt or truncated gzip data): %w", r.name, err)
+			}
+			return fmt.Errorf("reading %s: %w", r.name, err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("reading %s: %w", r.name, io.ErrNoProgress)
+}
