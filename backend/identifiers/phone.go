@@ -80,29 +80,49 @@ var phoneFormatting = [256]bool{' ': true, '-': true, '.': true, '(': true, ')':
 // region's IDD, or a leading default calling code), then
 // maybeStripNationalPrefixAndCarrierCode and the length checks.
 func (n *Normalizer) fastPhone(s []byte, dst []byte) ([]byte, phoneVerdict) {
-	if len(s) > phonenumbers.MAX_INPUT_STRING_LENGTH {
-		return dst, phoneInvalid
+	if len(s) == 0 || len(s) > phonenumbers.MAX_INPUT_STRING_LENGTH {
+		return dst, phoneInvalid // ErrNotANumber, ErrNumTooLong
 	}
 	if phoneMetaErr != nil {
 		return dst, phoneUndecided
 	}
-	plus := s[0] == '+'
-	if plus {
+	// extractPossibleNumber: the number starts at the first "+" or digit.
+	for len(s) > 0 && phoneFormatting[s[0]] {
+		s = s[1:]
+	}
+	plus := false
+	for len(s) > 0 && s[0] == '+' {
+		plus = true // PLUS_CHARS_PATTERN takes the whole run
 		s = s[1:]
 	}
 	digits := n.digits[:0]
-	for _, c := range s {
+	firstDigit := -1
+	for i, c := range s {
 		switch {
 		case c >= '0' && c <= '9':
+			if firstDigit < 0 {
+				firstDigit = i
+			}
 			digits = append(digits, c)
 		case phoneFormatting[c]:
+		case c == '+':
+			// A "+" after the leading run fails VALID_PHONE_NUMBER_PATTERN,
+			// unless what follows is something only Parse understands.
+			for _, c := range s[i:] {
+				if c != '+' && !phoneFormatting[c] && (c < '0' || c > '9') {
+					return dst, phoneUndecided
+				}
+			}
+			return dst, phoneInvalid
 		default:
 			return dst, phoneUndecided
 		}
 	}
 	n.digits = digits[:0]
-	if len(digits) < 3 {
-		return dst, phoneUndecided
+	// isViablePhoneNumber: at least three digits, or exactly two digits and
+	// nothing else.
+	if len(digits) < 3 && (plus || len(digits) < 2 || len(s)-firstDigit != 2) {
+		return dst, phoneInvalid
 	}
 
 	def := n.region
@@ -124,11 +144,18 @@ func (n *Normalizer) fastPhone(s []byte, dst []byte) ([]byte, phoneVerdict) {
 		}
 		l := 0
 		cc, l = extractCountryCode(full)
-		if cc == 0 {
-			if plus {
-				// Parse retries without the "+"; rare enough to leave to it.
-				return dst, phoneUndecided
+		if cc == 0 && plus {
+			// parseHelper retries without the "+": that only finds a
+			// calling code after the default region's IDD.
+			if end, ok := def.idd.matchEnd(full); ok && (end == len(full) || full[end] != '0') {
+				full = full[end:]
+				if len(full) <= phonenumbers.MIN_LENGTH_FOR_NSN {
+					return dst, phoneInvalid // ErrTooShortAfterIDD
+				}
+				cc, l = extractCountryCode(full)
 			}
+		}
+		if cc == 0 {
 			return dst, phoneInvalid // ErrInvalidCountryCode
 		}
 		national = full[l:]
