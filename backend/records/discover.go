@@ -115,7 +115,6 @@ type discoverer struct {
 	path       []byte
 	scratch    []byte
 	keyBuf     []byte
-	num        []byte
 	csv        *Extractor
 	vals       []Value
 }
@@ -308,10 +307,6 @@ func (d *discoverer) observe(st *fieldStat, v Value) {
 	if d.norm == nil || (v.Kind != String && v.Kind != Number) {
 		return
 	}
-	if v.Kind == Number {
-		d.num = plainNumber(d.num[:0], v.Bytes)
-		text = d.num
-	}
 	st.checked++
 	for _, t := range identifiers.Types {
 		if t == identifiers.GAID {
@@ -319,7 +314,12 @@ func (d *discoverer) observe(st *fieldStat, v Value) {
 			st.valid[t] = st.valid[identifiers.IDFA]
 			continue
 		}
-		res := d.norm.Normalize(t, text)
+		var res identifiers.Result
+		if v.Kind == Number {
+			res = d.norm.NormalizeNumber(t, text)
+		} else {
+			res = d.norm.Normalize(t, text)
+		}
 		switch res.Status {
 		case identifiers.Prehashed:
 			if t == identifiers.Email {
@@ -375,80 +375,6 @@ func cutUTF8(b []byte, n int) string {
 		b = b[:len(b)-1]
 	}
 	return string(b) + "…"
-}
-
-// plainNumber writes a JSON number in plain decimal notation (1.6134444444e10 -> 16134444444), exactly,
-// so that phones stored as numbers are judged like their digits.
-func plainNumber(dst, num []byte) []byte {
-	if !validNumber(num) {
-		return append(dst, num...)
-	}
-	i := 0
-	neg := num[0] == '-'
-	if neg {
-		i++
-	}
-	var digits []byte
-	point := 0
-	for ; i < len(num) && num[i] >= '0' && num[i] <= '9'; i++ {
-		digits = append(digits, num[i])
-		point++
-	}
-	if i < len(num) && num[i] == '.' {
-		for i++; i < len(num) && num[i] >= '0' && num[i] <= '9'; i++ {
-			digits = append(digits, num[i])
-		}
-	}
-	if i < len(num) && (num[i] == 'e' || num[i] == 'E') {
-		i++
-		sign := 1
-		if num[i] == '+' || num[i] == '-' {
-			if num[i] == '-' {
-				sign = -1
-			}
-			i++
-		}
-		exp := 0
-		for ; i < len(num); i++ {
-			exp = exp*10 + int(num[i]-'0')
-			if exp > 400 {
-				return append(dst, num...) // absurd exponent: keep the text
-			}
-		}
-		point += sign * exp
-	}
-	// Drop leading zeros (keeping the point in place) and trailing fraction zeros.
-	for len(digits) > 0 && digits[0] == '0' {
-		digits = digits[1:]
-		point--
-	}
-	for len(digits) > max(point, 0) && digits[len(digits)-1] == '0' {
-		digits = digits[:len(digits)-1]
-	}
-	if len(digits) == 0 {
-		return append(dst, '0')
-	}
-	if neg {
-		dst = append(dst, '-')
-	}
-	switch {
-	case point <= 0:
-		dst = append(dst, '0', '.')
-		for ; point < 0; point++ {
-			dst = append(dst, '0')
-		}
-		dst = append(dst, digits...)
-	case point >= len(digits):
-		dst = append(dst, digits...)
-		for k := len(digits); k < point; k++ {
-			dst = append(dst, '0')
-		}
-	default:
-		dst = append(dst, digits[:point]...)
-		dst = append(dst, '.')
-		dst = append(dst, digits[point:]...)
-	}
-	return dst
 }
 
 func (st *fieldStat) field(records int, haveNorm bool) Field {

@@ -281,6 +281,12 @@ func (f *csvFramer) next(r *Reader) ([]byte, int64, *RecordError, int) {
 				return nil, 0, nil, frMore
 			}
 			if f.slow && f.st.unterminated() {
+				if !f.skipping && len(b) > r.maxRec {
+					// Too long to resume inside: report it like a long record, then as unterminated.
+					f.skipping = true
+					f.skipLine = r.line
+					return nil, 0, r.tooLong(r.line), frError
+				}
 				return f.unterminated(r, b)
 			}
 			if len(b) == 0 {
@@ -539,6 +545,9 @@ func (f *jsonFramer) next(r *Reader) ([]byte, int64, *RecordError, int) {
 				f.skipping = false
 				continue
 			}
+			if n > r.maxRec {
+				return nil, 0, r.tooLong(f.valueLine), frError
+			}
 			return rec, f.valueLine, nil, frRecord
 		}
 		f.scan = len(b)
@@ -566,6 +575,9 @@ func (f *jsonFramer) next(r *Reader) ([]byte, int64, *RecordError, int) {
 			if f.skipping {
 				f.skipping = false
 				continue
+			}
+			if len(b) > r.maxRec {
+				return nil, 0, r.tooLong(f.valueLine), frError
 			}
 			return b, f.valueLine, nil, frRecord
 		}
