@@ -1,0 +1,176 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Reader streams an object: ranged GETs of growing size (FirstChunk up to
+// ChunkSize) are fetched ReadAhead at a time in parallel and handed out in
+// order. A chunk whose stream breaks is resumed from the byte it reached.
+// Reading only the start (schema discovery) fetches only the first chunks.
+type Reader struct {
+	c      *Client
+	obj    Object
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	next    int64 // offset of the next chunk to schedule
+	size    int64 // size of the next chunk to schedule
+	queue   []*chunk
+	cur     *chunk
+	off     int // read position within cur.data
+	pos     int64
+	closed  bool
+	fetched atomic.Int64
+	resumed atomic.Int64
+}
+
+type chunk struct {
+	off, n int64
+	data   []byte
+	err    error
+	done   chan struct{}
+}
+
+// Open streams bucket/key from the start.
+func (c *Client) Open(ctx context.Context, bucket, key string) (*Reader, error) {
+	obj, err := c.Stat(ctx, bucket, key)
+	if err != nil {
+		return nil, err
+	}
+	return c.OpenAt(ctx, *obj, 0), nil
+}
+
+// OpenAt streams a stat'ed object from a byte offset. Ranged GETs carry the
+// ETag, so an object replaced mid-read fails instead of mixing two versions.
+func (c *Client) OpenAt(ctx context.Context, obj Object, offset int64) *Reader {
+	rctx, cancel := context.WithCancel(ctx)
+	return &Reader{c: c, obj: obj, ctx: rctx, cancel: cancel, next: offset, pos: offset, size: c.opts.FirstChunk}
+}
+
+// BytesFetched is how many bytes came over the network so far.
+func (r *Reader) BytesFetched() int64 { return r.fetched.Load() }
+
+// Resumptions is how many times a broken stream was resumed.
+func (r *Reader) Resumptions() int64 { return r.resumed.Load() }
+
+// schedule keeps ReadAhead chunks in flight.
+func (r *Reader) schedule() {
+	for len(r.queue) < r.c.opts.ReadAhead && r.next < r.obj.Size {
+		n := min(r.size, r.obj.Size-r.next)
+		ch := &chunk{off: r.next, n: n, done: make(chan struct{})}
+		r.next += n
+		r.size = min(r.size*2, r.c.opts.ChunkSize)
+		r.queue = append(r.queue, ch)
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			defer close(ch.done)
+			ch.data, ch.err = r.fetch(ch.off, ch.n)
+		}()
+	}
+}
+
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.closed {
+		return 0, errors.New("reading " + r.obj.URL() + ": the reader is closed")
+	}
+	for r.cur == nil || r.off >= len(r.cur.data) {
+		if r.pos >= r.obj.Size {
+			return 0, io.EOF
+		}
+		r.schedule()
+		ch := r.queue[0]
+		select {
+		case <-ch.done:
+		case <-r.ctx.Done():
+			return 0, fmt.Errorf("reading %s: %w", r.obj.URL(), r.ctx.Err())
+		}
+		if ch.err != nil {
+			return 0, ch.err
+		}
+		r.queue = r.queue[1:]
+		r.cur, r.off = ch, 0
+		r.schedule() // keep the pipeline full while this chunk is consumed
+	}
+	n := copy(p, r.cur.data[r.off:])
+	r.off += n
+	r.pos += int64(n)
+	return n, nil
+}
+
+// Close stops the read-ahead and waits for its requests to end.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.cancel()
+	r.wg.Wait()
+	r.queue, r.cur = nil, nil
+	return nil
+}
+
+// fetch reads [off, off+n) and resumes after a broken stream from the last
+// byte received, backing off a little between tries.
+func (r *Reader) fetch(off, n int64) ([]byte, error) {
+	buf := make([]byte, n)
+	var got int64
+	what := fmt.Sprintf("reading %s at byte %d", r.obj.URL(), off)
+	for tries := 0; ; {
+		in := &s3.GetObjectInput{Bucket: aws.String(r.obj.Bucket), Key: aws.String(r.obj.Key),
+			Range: aws.String(fmt.Sprintf("bytes=%d-%d", off+got, off+n-1))}
+		if r.obj.ETag != "" {
+			in.IfMatch = aws.String(r.obj.ETag)
+		}
+		out, err := r.c.s3.GetObject(r.ctx, in)
+		if err == nil {
+			var k int
+			k, err = io.ReadFull(out.Body, buf[got:])
+			out.Body.Close()
+			got += int64(k)
+			r.fetched.Add(int64(k))
+			if got == n {
+				return buf, nil
+			}
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+		}
+		if r.ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: %w", what, r.ctx.Err())
+		}
+		if !retryable(err) || tries >= r.c.opts.MaxRetries {
+			return nil, explain(what, err)
+		}
+		tries++
+		r.resumed.Add(1)
+		select {
+		case <-time.After(time.Duration(tries*tries) * 50 * time.Millisecond):
+		case <-r.ctx.Done():
+			return nil, fmt.Errorf("%s: %w", what, r.ctx.Err())
+		}
+	}
+}
+
+// retryable: broken streams, network errors and server errors; not
+// client errors such as 403, 404 or a changed object (412).
+func retryable(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == http.StatusTooManyRequests
+	}
+	return true
+}
