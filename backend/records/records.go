@@ -320,8 +320,9 @@ func looksBinary(p []byte, atEOF bool) (int, bool) {
 	return 0, true
 }
 
-// detectFormat looks at the first non-blank bytes: '[' is a JSON array, '{' JSON Lines (or pretty-printed
-// JSON objects when the first object does not end on its line), anything else CSV.
+// detectFormat looks at the first non-blank bytes: '[' is a JSON array, '{' JSON Lines, or pretty-printed
+// JSON objects when the first object spans lines and closes within the prefix (a JSON Lines file with a
+// broken first line has another '{' at the start of its second line), anything else CSV.
 func detectFormat(first []byte) Format {
 	if len(first) == 0 {
 		return FormatJSONL
@@ -330,17 +331,19 @@ func detectFormat(first []byte) Format {
 	case '[':
 		return FormatJSON
 	case '{':
-		var st jsonScanState
-		st.begin(first[0])
 		nl := bytes.IndexByte(first, '\n')
-		line := first
-		if nl >= 0 {
-			line = first[:nl]
-		}
-		if i, done := st.scan(line[1:]); done && i >= 0 {
+		if nl < 0 {
 			return FormatJSONL
 		}
-		if nl >= 0 {
+		var st jsonScanState
+		st.begin('{')
+		if _, done := st.scan(first[1:nl]); done {
+			return FormatJSONL
+		}
+		if next := bytes.TrimLeft(first[nl+1:], " \t\r\n"); len(next) > 0 && next[0] == '{' {
+			return FormatJSONL
+		}
+		if _, done := st.scan(first[nl:]); done {
 			return FormatJSON
 		}
 		return FormatJSONL
