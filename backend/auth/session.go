@@ -185,3 +185,18 @@ func Forget(store secrets.Store, clientID string) error {
 	}
 	return nil
 }
+
+// SignOutRemembered signs out a remembered sign-in without refreshing it
+// first (the CLI's logout): revoke the refresh token, then forget it.
+func (c *Client) SignOutRemembered(ctx context.Context, store secrets.Store) error {
+	rt, err := store.Get(refreshKey(c.cfg.ClientID))
+	if errors.Is(err, secrets.ErrNotFound) {
+		return Forget(store, c.cfg.ClientID)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the remembered sign-in: %w", err)
+	}
+	user, _ := store.Get(usernameKey(c.cfg.ClientID))
+	s := &Session{c: c, store: store, tok: Tokens{RefreshToken: rt, Username: user}}
+	return s.SignOut(ctx)
+}

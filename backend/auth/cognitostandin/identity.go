@@ -8,7 +8,7 @@ import (
 type credentials struct {
 	AccessKeyId  string  `json:"AccessKeyId"`
 	SecretKey    string  `json:"SecretKey"`
-	SessionToken string  `json:"SessionToken"`
+	SessionToken string  `json:"SessionToken,omitempty"`
 	Expiration   float64 `json:"Expiration"` // epoch seconds, as AWS sends it
 }
 
@@ -39,9 +39,11 @@ func (s *Server) identity(op string, body []byte) (any, *apiError) {
 			return nil, errf("NotAuthorizedException", "Logins don't match. Please include at least one valid login for this identity or identity pool.")
 		}
 		exp := s.cfg.Now().Add(s.cfg.CredentialsTTL)
-		return map[string]any{"IdentityId": id, "Credentials": credentials{
-			AccessKeyId: s.cfg.AccessKeyID, SecretKey: s.cfg.SecretAccessKey,
-			SessionToken: randomToken(), Expiration: float64(exp.Unix())}}, nil
+		cr := credentials{AccessKeyId: s.cfg.AccessKeyID, SecretKey: s.cfg.SecretAccessKey, Expiration: float64(exp.Unix())}
+		if !s.cfg.NoSessionToken {
+			cr.SessionToken = randomToken()
+		}
+		return map[string]any{"IdentityId": id, "Credentials": cr}, nil
 	}
 	return nil, errf("UnknownOperationException", "the stand-in does not implement %s", op)
 }

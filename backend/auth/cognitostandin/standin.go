@@ -40,10 +40,13 @@ type Config struct {
 	IdentityPoolID string            // e.g. "eu-west-1:1111-…"
 	// What GetCredentialsForIdentity hands out: keys the test S3 server accepts.
 	AccessKeyID, SecretAccessKey string
-	TokenTTL                     time.Duration    // id/access token lifetime, default 1h
-	CredentialsTTL               time.Duration    // identity-pool credentials, default 1h
-	MaxFailedAttempts            int              // default 5
-	Now                          func() time.Time // default time.Now
+	// NoSessionToken hands out long-term keys only: versitygw refuses the
+	// session token real identity pools add.
+	NoSessionToken    bool
+	TokenTTL          time.Duration    // id/access token lifetime, default 1h
+	CredentialsTTL    time.Duration    // identity-pool credentials, default 1h
+	MaxFailedAttempts int              // default 5
+	Now               func() time.Time // default time.Now
 }
 
 // User is a pool member. Password is only used to compute the verifier.
