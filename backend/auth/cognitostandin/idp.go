@@ -361,6 +361,9 @@ func (s *Server) smsChallenge(key string, sess *authSession, u *user) authRespon
 	if len(u.Phone) >= 4 {
 		masked += u.Phone[len(u.Phone)-4:]
 	}
+	if s.cfg.OnSMS != nil {
+		s.cfg.OnSMS(masked, sess.smsCode)
+	}
 	return s.advance(key, sess, "SMS_MFA", map[string]string{
 		"CODE_DELIVERY_DELIVERY_MEDIUM": "SMS", "CODE_DELIVERY_DESTINATION": masked})
 }

@@ -47,6 +47,9 @@ type Config struct {
 	CredentialsTTL    time.Duration    // identity-pool credentials, default 1h
 	MaxFailedAttempts int              // default 5
 	Now               func() time.Time // default time.Now
+	// OnSMS is told each SMS code "sent" (the demo prints it), with the
+	// masked destination only.
+	OnSMS func(maskedPhone, code string)
 }
 
 // User is a pool member. Password is only used to compute the verifier.

@@ -1,0 +1,136 @@
+// Command cognito-standin runs the Cognito user-pool and identity-pool
+// stand-in (backend/auth/cognitostandin) as a process, for the demo and for
+// trying the app without an AWS account. Point the app at it with
+//
+//	AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=http://ADDR
+//	AWS_ENDPOINT_URL_COGNITO_IDENTITY=http://ADDR
+//
+// which it prints on start (with --print-env, as shell assignments).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/auth/cognitostandin"
+)
+
+type userFlags []cognitostandin.User
+
+func (u *userFlags) String() string { return fmt.Sprintf("%d users", len(*u)) }
+
+// Set parses username=U,password=P[,email=E][,status=S][,totp=BASE32][,phone=+1…][,required=a;b][,mfa-setup=true].
+func (u *userFlags) Set(v string) error {
+	var usr cognitostandin.User
+	for _, kv := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("%q is not key=value", kv)
+		}
+		switch k {
+		case "username":
+			usr.Username = val
+		case "password":
+			usr.Password = val
+		case "email":
+			usr.Email = val
+		case "status":
+			usr.Status = val
+		case "totp":
+			usr.TOTPSecret = val
+		case "phone":
+			usr.Phone = val
+		case "required":
+			usr.RequiredAttributes = strings.Split(val, ";")
+		case "mfa-setup":
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return fmt.Errorf("mfa-setup: %w", err)
+			}
+			usr.MFASetupRequired = b
+		default:
+			return fmt.Errorf("unknown user field %q", k)
+		}
+	}
+	if usr.Username == "" || usr.Password == "" {
+		return errors.New("a user needs username= and password=")
+	}
+	*u = append(*u, usr)
+	return nil
+}
+
+func main() {
+	var users userFlags
+	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback; port 0 picks a free one)")
+	region := flag.String("region", "us-east-1", "AWS region the pools pretend to be in")
+	poolID := flag.String("user-pool-id", "us-east-1_Demo", "user pool id")
+	clientID := flag.String("client-id", "demo-client", "app client id")
+	clientSecret := flag.String("client-secret", "", "app client secret (empty: a client without secret, as the template creates)")
+	identityPool := flag.String("identity-pool-id", "us-east-1:00000000-0000-0000-0000-000000000000", "identity pool id")
+	accessKey := flag.String("s3-access-key", "", "access key id handed out by GetCredentialsForIdentity (the S3 server's)")
+	secretKey := flag.String("s3-secret-key", "", "secret key handed out by GetCredentialsForIdentity")
+	noSession := flag.Bool("no-session-token", false, "hand out long-term keys without a session token (versitygw needs this)")
+	tokenTTL := flag.Duration("token-ttl", time.Hour, "ID/access token lifetime")
+	printEnv := flag.Bool("print-env", false, "print the AWS_ENDPOINT_URL_* assignments on standard output")
+	flag.Var(&users, "user", "add a user: username=U,password=P[,email=E][,status=FORCE_CHANGE_PASSWORD][,totp=BASE32][,phone=+15555550123][,required=name;family_name][,mfa-setup=true] (repeatable)")
+	flag.Parse()
+	if err := run(*addr, cognitostandin.Config{
+		Region: *region, UserPoolID: *poolID, Clients: map[string]string{*clientID: *clientSecret},
+		IdentityPoolID: *identityPool, AccessKeyID: *accessKey, SecretAccessKey: *secretKey,
+		NoSessionToken: *noSession, TokenTTL: *tokenTTL,
+		OnSMS: func(dest, code string) { log.Printf("SMS code sent to %s: %s", dest, code) },
+	}, users, *printEnv); err != nil {
+		log.Fatalf("cognito-standin: %v", err)
+	}
+}
+
+func run(addr string, cfg cognitostandin.Config, users []cognitostandin.User, printEnv bool) error {
+	std := cognitostandin.New(cfg)
+	for _, u := range users {
+		if err := std.AddUser(u); err != nil {
+			return err
+		}
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	url := "http://" + l.Addr().String()
+	if printEnv {
+		fmt.Printf("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=%s\nAWS_ENDPOINT_URL_COGNITO_IDENTITY=%s\n", url, url)
+	}
+	log.Printf("Cognito stand-in for user pool %s (app client %s, identity pool %s) listening on %s with %d users",
+		cfg.UserPoolID, strings.Join(keys(cfg.Clients), ","), cfg.IdentityPoolID, url, len(users))
+	srv := &http.Server{Handler: std, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
