@@ -167,6 +167,13 @@ func (s *Server) FailNext(pathSuffix string, code, httpStatus int) {
 	s.forced = append(s.forced, forced{pathSuffix, code, httpStatus})
 }
 
+// dropCode in a forced response means: process, then lose the response.
+const dropCode = -1
+
+// DropNext makes the next request whose path ends in pathSuffix be processed
+// and its connection closed without a response (a lost response).
+func (s *Server) DropNext(pathSuffix string) { s.FailNext(pathSuffix, dropCode, 0) }
+
 // ExpireFilePaths makes every file path uploaded so far expired (40910).
 func (s *Server) ExpireFilePaths() {
 	s.mu.Lock()
@@ -321,18 +328,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	route := strings.TrimSuffix(r.URL.Path[i+len("/v1.3/"):], "/")
 
+	drop := false
 	if f, ok := s.takeForced(route); ok {
 		s.countFault()
-		if f.code != 0 {
+		if f.code == dropCode {
+			drop = true
+		} else if f.code != 0 {
 			writeEnvelope(w, reqID, f.code, "injected error", nil)
 		} else {
 			w.WriteHeader(f.httpStatus)
 			io.WriteString(w, "<html>gateway error</html>")
 		}
-		return
+		if !drop {
+			return
+		}
 	}
-	drop := false
-	if fl := s.opts.Faults; fl.SlowRate+fl.SystemErrorRate+fl.HTTPErrorRate+fl.DropRate > 0 {
+	if fl := s.opts.Faults; !drop && fl.SlowRate+fl.SystemErrorRate+fl.HTTPErrorRate+fl.DropRate > 0 {
 		s.mu.Lock()
 		slow := s.rnd.Float64() < fl.SlowRate
 		x := s.rnd.Float64()

@@ -1,0 +1,766 @@
+// Package upload turns a transform's manifest into a TikTok audience: it
+// uploads the files with bounded concurrency, creates the audience (or
+// updates an existing one) in groups of 50 file paths, and keeps every step
+// in SQLite so a run killed at any point resumes without re-uploading
+// finished files or creating a second audience. It has no GUI dependency:
+// progress goes to a Sink that the CLI prints and the desktop app forwards.
+package upload
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/tiktok"
+)
+
+// BatchSize is how many file paths go into one create or update: TikTok
+// allows 500 but recommends fewer than 50.
+const BatchSize = 50
+
+// MinUsers is TikTok's floor for targeting and for updates.
+const MinUsers = 1000
+
+// Event kinds sent to a Sink.
+const (
+	EventStep        = "step"         // Step changed
+	EventFileStart   = "file_start"   // a file upload began
+	EventFileBytes   = "file_bytes"   // bytes sent of a file (~10/s)
+	EventFileDone    = "file_done"    // a file is uploaded (or was already)
+	EventRetry       = "retry"        // a request will be retried after Wait
+	EventRateLimited = "rate_limited" // waiting because TikTok's rate limit was hit
+	EventWarning     = "warning"
+	EventAudience    = "audience" // an audience id is known
+	EventBatchDone   = "batch_done"
+	EventStatus      = "status" // follow-up: Status set
+)
+
+// Event is one progress report; fields not relevant to Kind are zero.
+type Event struct {
+	JobID      string          `json:"job_id"`
+	Kind       string          `json:"kind"`
+	Time       time.Time       `json:"time"`
+	Step       string          `json:"step,omitempty"`
+	File       string          `json:"file,omitempty"` // base name
+	FileIndex  int             `json:"file_index"`
+	Files      int             `json:"files"`
+	BytesSent  int64           `json:"bytes_sent,omitempty"`
+	BytesTotal int64           `json:"bytes_total,omitempty"`
+	Wait       time.Duration   `json:"wait,omitempty"`
+	Message    string          `json:"message,omitempty"`
+	AudienceID string          `json:"audience_id,omitempty"`
+	Status     *AudienceStatus `json:"status,omitempty"`
+}
+
+// Sink receives events. Emit must not block for long; it may be called from
+// several goroutines.
+type Sink interface{ Emit(Event) }
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(Event)
+
+func (f SinkFunc) Emit(e Event) { f(e) }
+
+// Config configures an Uploader.
+type Config struct {
+	Client *tiktok.Client // its Config.Log should be Uploader.ClientLog
+	Store  *Store
+	Sink   Sink // may be nil
+	// Concurrency is how many files upload at once (default 2).
+	Concurrency int
+	// CreateAttempts bounds how often a create (or update) whose outcome is
+	// unknown is checked and resent (default 6).
+	CreateAttempts int
+	// RetryWait is the pause before resending such a request (default 2s,
+	// doubled each time).
+	RetryWait time.Duration
+	// PollInitial / PollMax shape follow-up polling (default 5s, 5 min).
+	PollInitial, PollMax time.Duration
+}
+
+// Uploader runs upload jobs, one at a time.
+type Uploader struct {
+	cfg Config
+	run sync.Mutex // one job at a time: the client's log routing is per job
+
+	mu    sync.Mutex
+	jobID string
+}
+
+// New returns an Uploader; cfg.Client and cfg.Store are required.
+func New(cfg Config) (*Uploader, error) {
+	if cfg.Client == nil || cfg.Store == nil {
+		return nil, errors.New("upload: a TikTok client and a state store are required")
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 2
+	}
+	if cfg.CreateAttempts <= 0 {
+		cfg.CreateAttempts = 6
+	}
+	if cfg.RetryWait <= 0 {
+		cfg.RetryWait = 2 * time.Second
+	}
+	if cfg.PollInitial <= 0 {
+		cfg.PollInitial = 5 * time.Second
+	}
+	if cfg.PollMax <= 0 {
+		cfg.PollMax = 5 * time.Minute
+	}
+	return &Uploader{cfg: cfg}, nil
+}
+
+// ClientLog is the tiktok.Config.Log to give the client: it puts every
+// request_id into the running job's log and turns waits into events.
+func (u *Uploader) ClientLog(e tiktok.LogEntry) {
+	u.mu.Lock()
+	jobID := u.jobID
+	u.mu.Unlock()
+	if jobID == "" {
+		return
+	}
+	le := LogEntry{Time: e.Time, Level: "info", Op: e.Op, RequestID: e.RequestID}
+	switch {
+	case e.RetryIn > 0:
+		le.Level = "warn"
+		le.Message = fmt.Sprintf("attempt %d failed; retrying in %s", e.Attempt, e.RetryIn.Round(time.Millisecond))
+		kind := EventRetry
+		if e.RateLimited {
+			kind = EventRateLimited
+			le.Message = fmt.Sprintf("TikTok rate limit reached; waiting %s", e.RetryIn.Round(time.Millisecond))
+		}
+		u.emit(Event{JobID: jobID, Kind: kind, Wait: e.RetryIn, Message: e.Op + ": " + le.Message})
+	case e.Err != "":
+		le.Level = "warn"
+		le.Message = fmt.Sprintf("attempt %d: %s", e.Attempt, e.Err)
+	default:
+		le.Message = fmt.Sprintf("attempt %d: HTTP %d code %d %s (%s)", e.Attempt, e.HTTPStatus, e.Code, e.Message, e.Duration.Round(time.Millisecond))
+		if e.Code != 0 || e.HTTPStatus != 200 {
+			le.Level = "warn"
+		}
+	}
+	// The log must not fail the upload; a write error is reported as an event.
+	if err := u.cfg.Store.addLog(context.Background(), jobID, le); err != nil {
+		u.emit(Event{JobID: jobID, Kind: EventWarning, Message: err.Error()})
+	}
+}
+
+func (u *Uploader) emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	if u.cfg.Sink != nil {
+		u.cfg.Sink.Emit(e)
+	}
+}
+
+func (u *Uploader) logf(jobID, level, format string, args ...any) {
+	_ = u.cfg.Store.addLog(context.Background(), jobID, LogEntry{Time: time.Now(), Level: level, Message: fmt.Sprintf(format, args...)})
+}
+
+// Request describes an upload.
+type Request struct {
+	ManifestPath string
+	AdvertiserID string
+	// Exactly one of AudienceName (create a new audience) and AudienceID
+	// (update an existing one) is set.
+	AudienceName string
+	AudienceID   string
+	// Action for an existing audience: APPEND (default), REMOVE or REPLACE.
+	Action string
+}
+
+// Result is a finished (or already finished) job.
+type Result struct {
+	JobID     string   `json:"job_id"`
+	Action    string   `json:"action"`
+	Targets   []Target `json:"audiences"`
+	Files     int      `json:"files"`
+	Rows      int64    `json:"rows"`
+	Uploaded  int      `json:"files_uploaded"` // in this run
+	Reused    int      `json:"files_reused"`   // uploaded by an earlier run of the job
+	Resumed   bool     `json:"resumed"`
+	Warnings  []string `json:"warnings,omitempty"`
+	AlreadyOK bool     `json:"already_done"`
+}
+
+// AudienceIDs lists the job's audience ids.
+func (r *Result) AudienceIDs() []string {
+	var ids []string
+	for _, t := range r.Targets {
+		ids = append(ids, t.AudienceID)
+	}
+	return ids
+}
+
+// jobKey identifies "the same upload" across runs: same manifest (path and
+// creation time), advertiser, target and action.
+func jobKey(manifestPath string, m *Manifest, req Request, action string) string {
+	h := sha256.New()
+	for _, s := range []string{manifestPath, m.CreatedAt.UTC().Format(time.RFC3339Nano), req.AdvertiserID, req.AudienceName, req.AudienceID, action} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func newID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func typeSuffix(calc string) string {
+	return strings.ToLower(strings.TrimSuffix(calc, "_SHA256"))
+}
+
+// validate checks a request before any state is written.
+func (req *Request) validate() (string, error) {
+	if req.AdvertiserID == "" {
+		return "", errors.New("no advertiser id: pass --advertiser-id or set it in Settings → TikTok")
+	}
+	switch {
+	case req.AudienceName != "" && req.AudienceID != "":
+		return "", errors.New("give either a new audience name or an existing audience id, not both")
+	case req.AudienceName == "" && req.AudienceID == "":
+		return "", errors.New("give a new audience name (--audience) or an existing audience id (--audience-id)")
+	case req.AudienceName != "":
+		if req.Action != "" && !strings.EqualFold(req.Action, "create") {
+			return "", fmt.Errorf("action %s needs an existing audience (--audience-id), not a new name", req.Action)
+		}
+		if n := len([]rune(req.AudienceName)); n > 120 {
+			return "", fmt.Errorf("audience name is %d characters; TikTok allows 128 and a type suffix may be added: use at most 120", n)
+		}
+		return "CREATE", nil
+	}
+	a := strings.ToUpper(req.Action)
+	if a == "" {
+		a = tiktok.ActionAppend
+	}
+	switch a {
+	case tiktok.ActionAppend, tiktok.ActionRemove, tiktok.ActionReplace:
+		return a, nil
+	}
+	return "", fmt.Errorf("unknown action %q: use append, remove or replace", req.Action)
+}
+
+// Run starts the job described by req, or resumes it if an earlier run of
+// the same job did not finish (or returns its result if it did).
+func (u *Uploader) Run(ctx context.Context, req Request) (*Result, error) {
+	action, err := req.validate()
+	if err != nil {
+		return nil, err
+	}
+	m, err := ReadManifest(req.ManifestPath)
+	if err != nil {
+		return nil, err
+	}
+	abs, _ := filepath.Abs(req.ManifestPath)
+	key := jobKey(abs, m, req, action)
+	job, err := u.cfg.Store.jobByKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	resumed := job != nil
+	if job == nil {
+		job, err = u.newJob(ctx, abs, key, m, req, action)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return u.execute(ctx, job, m, resumed)
+}
+
+// Resume continues a stored job by id.
+func (u *Uploader) Resume(ctx context.Context, jobID string) (*Result, error) {
+	job, err := u.cfg.Store.Job(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, fmt.Errorf("no upload job %s in the state database", jobID)
+	}
+	m, err := ReadManifest(job.ManifestPath)
+	if err != nil {
+		return nil, fmt.Errorf("resume job %s: %w", jobID, err)
+	}
+	return u.execute(ctx, job, m, true)
+}
+
+func (u *Uploader) newJob(ctx context.Context, abs, key string, m *Manifest, req Request, action string) (*Job, error) {
+	job := &Job{ID: newID(), Key: key, ManifestPath: abs, AdvertiserID: req.AdvertiserID, AudienceName: req.AudienceName,
+		AudienceID: req.AudienceID, Action: action, Step: StepUploading}
+	types := m.CalculateTypes()
+	if action != "CREATE" && len(types) > 1 {
+		return nil, fmt.Errorf("the manifest has files of %d identifier types (%s) but an audience holds one: transform with --layout combined, or create new audiences", len(types), strings.Join(types, ", "))
+	}
+	for _, calc := range types {
+		t := Target{CalculateType: calc, AudienceID: req.AudienceID, Rows: m.Rows(calc)}
+		if action == "CREATE" {
+			t.AudienceName = req.AudienceName
+			if len(types) > 1 {
+				// One audience per identifier type: TikTok requires one
+				// calculate_type per audience.
+				t.AudienceName = fmt.Sprintf("%s (%s)", req.AudienceName, typeSuffix(calc))
+			}
+		}
+		job.Targets = append(job.Targets, t)
+	}
+	var files []fileState
+	var batches []batchState
+	for _, calc := range types {
+		n := 0
+		for i, f := range m.Files {
+			if f.CalculateType != calc {
+				continue
+			}
+			files = append(files, fileState{idx: i, path: f.Path, calculateType: calc, rows: f.Rows, bytes: f.Bytes, md5: strings.ToLower(f.MD5), batch: n / BatchSize})
+			n++
+		}
+		for b := 0; b*BatchSize < n; b++ {
+			a := action
+			switch {
+			case action == "CREATE" && b == 0:
+				a = "CREATE"
+			case action == "CREATE", action == tiktok.ActionReplace && b > 0:
+				// The rest of a new audience, and of a REPLACE past its first
+				// 50 files, are appended.
+				a = tiktok.ActionAppend
+			}
+			batches = append(batches, batchState{calculateType: calc, no: b, action: a})
+		}
+	}
+	if err := u.cfg.Store.createJob(ctx, job, files, batches); err != nil {
+		return nil, err
+	}
+	return job, nil
+}
+
+// execute drives a job from whatever step it is at to done.
+func (u *Uploader) execute(ctx context.Context, job *Job, m *Manifest, resumed bool) (res *Result, err error) {
+	u.run.Lock()
+	defer u.run.Unlock()
+	u.mu.Lock()
+	u.jobID = job.ID
+	u.mu.Unlock()
+	defer func() {
+		u.mu.Lock()
+		u.jobID = ""
+		u.mu.Unlock()
+	}()
+	res = &Result{JobID: job.ID, Action: job.Action, Files: len(m.Files), Rows: m.Rows(""), Resumed: resumed}
+	if job.Step == StepDone {
+		res.AlreadyOK = true
+		res.Targets = job.Targets
+		return res, nil
+	}
+	defer func() {
+		if err != nil {
+			// A cancelled run is resumable as is; anything else is recorded.
+			if ctx.Err() == nil {
+				_ = u.cfg.Store.setStep(context.Background(), job.ID, job.Step, err.Error())
+			}
+			u.logf(job.ID, "error", "%v", err)
+		}
+	}()
+	u.logf(job.ID, "info", "run started at step %s (%d files, %d rows)", job.Step, len(m.Files), res.Rows)
+
+	files, err := u.cfg.Store.files(ctx, job.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.guards(ctx, job, res); err != nil {
+		return nil, err
+	}
+	u.emit(Event{JobID: job.ID, Kind: EventStep, Step: StepUploading, Files: len(files)})
+	if err := u.uploadFiles(ctx, job, files, res); err != nil {
+		return nil, err
+	}
+	job.Step = StepAudience
+	if err := u.cfg.Store.setStep(ctx, job.ID, StepAudience, ""); err != nil {
+		return nil, err
+	}
+	u.emit(Event{JobID: job.ID, Kind: EventStep, Step: StepAudience})
+	for i := range job.Targets {
+		if err := u.applyTarget(ctx, job, &job.Targets[i], files); err != nil {
+			return nil, err
+		}
+	}
+	job.Step = StepDone
+	if err := u.cfg.Store.setStep(ctx, job.ID, StepDone, ""); err != nil {
+		return nil, err
+	}
+	u.emit(Event{JobID: job.ID, Kind: EventStep, Step: StepDone})
+	u.logf(job.ID, "info", "done")
+	res.Targets = job.Targets
+	return res, nil
+}
+
+// guards warn about small uploads and refuse updates TikTok would reject,
+// before anything is sent for this job.
+func (u *Uploader) guards(ctx context.Context, job *Job, res *Result) error {
+	for _, t := range job.Targets {
+		if t.Rows < MinUsers && job.Action != tiktok.ActionRemove {
+			w := fmt.Sprintf("only %d rows of %s: TikTok needs about 1,000 matched users to target an audience", t.Rows, t.CalculateType)
+			res.Warnings = append(res.Warnings, w)
+			u.emit(Event{JobID: job.ID, Kind: EventWarning, Message: w})
+			u.logf(job.ID, "warn", "%s", w)
+		}
+	}
+	if job.Action == "CREATE" {
+		return nil
+	}
+	batches, err := u.cfg.Store.batches(ctx, job.ID, job.Targets[0].CalculateType)
+	if err != nil {
+		return err
+	}
+	if len(batches) > 0 && batches[0].status != batchPending {
+		return nil // this job already changed the audience: its own REPLACE is not "another"
+	}
+	t := job.Targets[0]
+	d, err := u.cfg.Client.GetAudience(ctx, job.AdvertiserID, t.AudienceID, 20)
+	if err != nil {
+		return fmt.Errorf("check audience %s before %s: %w", t.AudienceID, job.Action, err)
+	}
+	if d.Audience.CalculateType != "" && d.Audience.CalculateType != t.CalculateType {
+		return fmt.Errorf("audience %s (%q) holds %s but the files are %s: TikTok refuses mixing types", t.AudienceID, d.Audience.Name, d.Audience.CalculateType, t.CalculateType)
+	}
+	switch job.Action {
+	case tiktok.ActionReplace:
+		if t.Rows < MinUsers {
+			return fmt.Errorf("refusing REPLACE of audience %s with %d rows: TikTok rejects an update that leaves fewer than 1,000 users", t.AudienceID, t.Rows)
+		}
+		if !d.Audience.IsValid && len(d.History) > 0 && strings.EqualFold(d.History[0].Action, tiktok.ActionReplace) {
+			return fmt.Errorf("refusing REPLACE of audience %s: TikTok is still processing an earlier REPLACE (from %s); try again when it is ready (TikTok recommends at most one a day)", t.AudienceID, d.History[0].OptTime)
+		}
+	case tiktok.ActionRemove:
+		if d.Audience.IsValid && d.Audience.CoverNum > 0 && d.Audience.CoverNum < MinUsers {
+			return fmt.Errorf("refusing REMOVE from audience %s: it has %d matched users, and TikTok rejects an update that leaves fewer than 1,000", t.AudienceID, d.Audience.CoverNum)
+		}
+	}
+	return nil
+}
+
+// uploadFiles uploads every file without a file_path, Concurrency at a time,
+// storing each file_path as soon as TikTok returns it.
+func (u *Uploader) uploadFiles(ctx context.Context, job *Job, files []fileState, res *Result) error {
+	var todo []int
+	for i, f := range files {
+		if f.filePath == "" {
+			todo = append(todo, i)
+		} else {
+			res.Reused++
+			u.emit(Event{JobID: job.ID, Kind: EventFileDone, File: filepath.Base(f.path), FileIndex: f.idx, Files: len(files), BytesSent: f.bytes, BytesTotal: f.bytes, Message: "uploaded by an earlier run"})
+		}
+	}
+	return u.uploadSet(ctx, job, files, todo, res)
+}
+
+func (u *Uploader) uploadSet(ctx context.Context, job *Job, files []fileState, todo []int, res *Result) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	work := make(chan int)
+	errs := make(chan error, u.cfg.Concurrency)
+	var wg sync.WaitGroup
+	for w := 0; w < u.cfg.Concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := u.uploadOne(ctx, job, &files[i], len(files)); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+				u.mu.Lock()
+				res.Uploaded++
+				u.mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, i := range todo {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func (u *Uploader) uploadOne(ctx context.Context, job *Job, f *fileState, total int) error {
+	name := filepath.Base(f.path)
+	u.emit(Event{JobID: job.ID, Kind: EventFileStart, File: name, FileIndex: f.idx, Files: total, BytesTotal: f.bytes})
+	fp, err := u.cfg.Client.UploadFile(ctx, tiktok.UploadRequest{AdvertiserID: job.AdvertiserID, CalculateType: f.calculateType, Path: f.path, MD5: f.md5,
+		Progress: func(sent, size int64) {
+			u.emit(Event{JobID: job.ID, Kind: EventFileBytes, File: name, FileIndex: f.idx, Files: total, BytesSent: sent, BytesTotal: size})
+		}})
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", name, err)
+	}
+	// Stored before anything else happens: a kill after this line never
+	// re-uploads the file.
+	if err := u.cfg.Store.setFilePath(context.Background(), job.ID, f.idx, fp); err != nil {
+		return err
+	}
+	f.filePath = fp
+	u.emit(Event{JobID: job.ID, Kind: EventFileDone, File: name, FileIndex: f.idx, Files: total, BytesSent: f.bytes, BytesTotal: f.bytes})
+	return nil
+}
+
+// applyTarget creates the target audience (if new) and sends its batches.
+func (u *Uploader) applyTarget(ctx context.Context, job *Job, t *Target, files []fileState) error {
+	batches, err := u.cfg.Store.batches(ctx, job.ID, t.CalculateType)
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		if b.status == batchDone {
+			continue
+		}
+		for reupload := 0; ; reupload++ {
+			var err error
+			if b.action == "CREATE" {
+				err = u.create(ctx, job, t, &b, files)
+			} else {
+				err = u.update(ctx, job, t, &b, files)
+			}
+			if errors.Is(err, tiktok.ErrFileExpired) && reupload < 2 {
+				// TikTok refused the request outright: upload the batch's
+				// files again and resend it.
+				u.logf(job.ID, "warn", "uploaded files of batch %d expired on TikTok; uploading them again", b.no)
+				if err := u.reuploadBatch(ctx, job, t.CalculateType, b.no, files); err != nil {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			break
+		}
+		u.emit(Event{JobID: job.ID, Kind: EventBatchDone, AudienceID: t.AudienceID, Message: fmt.Sprintf("%s of batch %d done", b.action, b.no+1)})
+	}
+	return nil
+}
+
+func (u *Uploader) reuploadBatch(ctx context.Context, job *Job, calc string, no int, files []fileState) error {
+	var todo []int
+	for i := range files {
+		f := &files[i]
+		if f.calculateType == calc && f.batch == no {
+			if err := u.cfg.Store.setFilePath(ctx, job.ID, f.idx, ""); err != nil {
+				return err
+			}
+			f.filePath = ""
+			todo = append(todo, i)
+		}
+	}
+	return u.uploadSet(ctx, job, files, todo, &Result{})
+}
+
+func batchPaths(files []fileState, calc string, no int) []string {
+	var out []string
+	for _, f := range files {
+		if f.calculateType == calc && f.batch == no {
+			out = append(out, f.filePath)
+		}
+	}
+	return out
+}
+
+// create makes the audience exactly once. create_started_at is stored before
+// the request, so a run killed while it was in flight, or a request whose
+// outcome is unknown, first looks for an audience of that name created since.
+func (u *Uploader) create(ctx context.Context, job *Job, t *Target, b *batchState, files []fileState) error {
+	wait := u.cfg.RetryWait
+	for attempt := 1; ; attempt++ {
+		if t.AudienceID == "" && t.CreateStartedAt != "" {
+			id, err := u.findCreated(ctx, job, t)
+			if err != nil {
+				return err
+			}
+			if id != "" {
+				u.logf(job.ID, "info", "found audience %s created by an earlier attempt; not creating another", id)
+				if err := u.adopt(ctx, job, t, id); err != nil {
+					return err
+				}
+			}
+		}
+		if t.AudienceID != "" {
+			b.status = batchDone
+			return u.cfg.Store.setBatch(ctx, job.ID, *b)
+		}
+		ts := time.Now().UTC().Format(time.RFC3339Nano)
+		if err := u.cfg.Store.setCreateStarted(ctx, job.ID, t.CalculateType, ts); err != nil {
+			return err
+		}
+		t.CreateStartedAt = ts
+		id, err := u.cfg.Client.CreateAudience(ctx, tiktok.CreateRequest{AdvertiserID: job.AdvertiserID, Name: t.AudienceName,
+			FilePaths: batchPaths(files, t.CalculateType, b.no), CalculateType: t.CalculateType})
+		if err == nil {
+			if err := u.adopt(ctx, job, t, id); err != nil {
+				return err
+			}
+			b.status = batchDone
+			return u.cfg.Store.setBatch(ctx, job.ID, *b)
+		}
+		if errors.Is(err, tiktok.ErrFileExpired) {
+			// Refused outright: nothing was created.
+			if serr := u.cfg.Store.setCreateStarted(ctx, job.ID, t.CalculateType, ""); serr != nil {
+				return serr
+			}
+			t.CreateStartedAt = ""
+			return err
+		}
+		if !errors.Is(err, tiktok.ErrOutcomeUnknown) && !errors.Is(err, tiktok.ErrRetriesExhausted) {
+			return err
+		}
+		if attempt >= u.cfg.CreateAttempts {
+			return fmt.Errorf("create audience %q: gave up after %d attempts: %w", t.AudienceName, attempt, err)
+		}
+		u.logf(job.ID, "warn", "create audience %q: outcome unknown (%v); checking before trying again", t.AudienceName, err)
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+		wait *= 2
+	}
+}
+
+func (u *Uploader) adopt(ctx context.Context, job *Job, t *Target, id string) error {
+	if err := u.cfg.Store.setAudienceID(context.Background(), job.ID, t.CalculateType, id); err != nil {
+		return err
+	}
+	t.AudienceID = id
+	u.emit(Event{JobID: job.ID, Kind: EventAudience, AudienceID: id, Message: t.AudienceName})
+	u.logf(job.ID, "info", "audience %s (%q) belongs to this job", id, t.AudienceName)
+	return nil
+}
+
+// createSlack allows for clock difference between this machine and TikTok.
+const createSlack = 10 * time.Minute
+
+// findCreated lists the advertiser's audiences for one with the target's
+// name and type created since the first create attempt, not owned by another
+// job.
+func (u *Uploader) findCreated(ctx context.Context, job *Job, t *Target) (string, error) {
+	since, err := time.Parse(time.RFC3339Nano, t.CreateStartedAt)
+	if err != nil {
+		return "", fmt.Errorf("read create time of job %s: %w", job.ID, err)
+	}
+	list, err := u.cfg.Client.ListAudiences(ctx, job.AdvertiserID)
+	if err != nil {
+		return "", fmt.Errorf("look for an audience created by an earlier attempt: %w", err)
+	}
+	var best tiktok.Audience
+	for _, a := range list {
+		if a.Name != t.AudienceName || (a.CalculateType != "" && a.CalculateType != t.CalculateType) {
+			continue
+		}
+		c := a.Created()
+		if c.IsZero() || c.Before(since.Add(-createSlack)) {
+			continue
+		}
+		claimed, err := u.cfg.Store.claimedAudience(ctx, job.ID, a.AudienceID)
+		if err != nil {
+			return "", err
+		}
+		if claimed {
+			continue
+		}
+		if best.AudienceID == "" || c.Before(best.Created()) {
+			best = a
+		}
+	}
+	return best.AudienceID, nil
+}
+
+// historyMark is the audience's history as seen before an update.
+func (u *Uploader) historyMark(ctx context.Context, job *Job, id string) (int, string, error) {
+	d, err := u.cfg.Client.GetAudience(ctx, job.AdvertiserID, id, 100)
+	if err != nil {
+		return 0, "", fmt.Errorf("read history of audience %s: %w", id, err)
+	}
+	top := ""
+	if len(d.History) > 0 {
+		h := d.History[0]
+		top = h.Action + "|" + h.ActionDetail + "|" + h.OptTime
+	}
+	return len(d.History), top, nil
+}
+
+// update sends one batch exactly once: before sending, the audience's
+// history is recorded; if the outcome is unknown (or the run was killed
+// mid-request), a changed history means TikTok applied it.
+func (u *Uploader) update(ctx context.Context, job *Job, t *Target, b *batchState, files []fileState) error {
+	wait := u.cfg.RetryWait
+	for attempt := 1; ; attempt++ {
+		if b.status == batchSending {
+			n, top, err := u.historyMark(ctx, job, t.AudienceID)
+			if err != nil {
+				return err
+			}
+			if (b.historyCount < 100 && n > b.historyCount) || top != b.historyTop {
+				u.logf(job.ID, "info", "%s of batch %d was applied by an earlier attempt", b.action, b.no)
+				b.status = batchDone
+				return u.cfg.Store.setBatch(ctx, job.ID, *b)
+			}
+		} else {
+			n, top, err := u.historyMark(ctx, job, t.AudienceID)
+			if err != nil {
+				return err
+			}
+			b.status, b.historyCount, b.historyTop = batchSending, n, top
+			if err := u.cfg.Store.setBatch(ctx, job.ID, *b); err != nil {
+				return err
+			}
+		}
+		err := u.cfg.Client.UpdateAudience(ctx, tiktok.UpdateRequest{AdvertiserID: job.AdvertiserID, AudienceID: t.AudienceID,
+			FilePaths: batchPaths(files, t.CalculateType, b.no), Action: b.action})
+		if err == nil {
+			b.status = batchDone
+			return u.cfg.Store.setBatch(ctx, job.ID, *b)
+		}
+		if !errors.Is(err, tiktok.ErrOutcomeUnknown) && !errors.Is(err, tiktok.ErrRetriesExhausted) {
+			// Refused outright: nothing changed, so the next try starts clean.
+			b.status = batchPending
+			if serr := u.cfg.Store.setBatch(ctx, job.ID, *b); serr != nil {
+				return serr
+			}
+			return err
+		}
+		if attempt >= u.cfg.CreateAttempts {
+			return fmt.Errorf("%s audience %s: gave up after %d attempts: %w", b.action, t.AudienceID, attempt, err)
+		}
+		u.logf(job.ID, "warn", "%s to audience %s: outcome unknown (%v); checking before trying again", b.action, t.AudienceID, err)
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+		wait *= 2
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
