@@ -1,0 +1,723 @@
+// Package appsvc holds the services behind the desktop app's bound methods
+// (app.go). Nothing here imports Wails: events go through the Events
+// interface, so go test runs the services without a window.
+package appsvc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/jobs"
+	"github.com/audience-uploader/audience-uploader/backend/records"
+	"github.com/audience-uploader/audience-uploader/backend/settings"
+	"github.com/audience-uploader/audience-uploader/backend/transform"
+)
+
+// Event names the frontend listens to.
+const (
+	EventProgress = "run:progress"
+	EventDone     = "run:done"
+)
+
+// Events sends named events to the frontend. app.go implements it with
+// runtime.EventsEmit; tests record them.
+type Events interface {
+	Emit(name string, data any)
+}
+
+// Options configure a Service.
+type Options struct {
+	Version      string
+	ProcessStart time.Time          // for the start-up measurement
+	OpenFolder   func(string) error // shows a folder in the OS file manager; nil uses the OS default
+	HistoryPath  string             // "" = jobs.OpenDefault
+	Log          func(format string, args ...any)
+}
+
+// Service is the app's state: settings, the run history and at most one
+// running transform.
+type Service struct {
+	ctx     context.Context // cancelled by Shutdown
+	stop    context.CancelFunc
+	events  Events
+	opts    Options
+	store   *jobs.Store
+	histErr error
+
+	mu        sync.Mutex
+	settings  settings.Settings
+	setErr    error
+	run       *activeRun
+	firstCall time.Duration
+	wg        sync.WaitGroup
+}
+
+type activeRun struct {
+	jobID  int64
+	cancel context.CancelFunc
+	outDir string
+}
+
+// New loads settings and opens the history. A broken settings file or
+// history does not stop the app: Hello reports it as a sentence.
+func New(ctx context.Context, events Events, opts Options) *Service {
+	if opts.OpenFolder == nil {
+		opts.OpenFolder = openFolderOS
+	}
+	if opts.Log == nil {
+		opts.Log = func(string, ...any) {}
+	}
+	if opts.ProcessStart.IsZero() {
+		opts.ProcessStart = time.Now()
+	}
+	ctx, stop := context.WithCancel(ctx)
+	s := &Service{ctx: ctx, stop: stop, events: events, opts: opts}
+	s.settings, s.setErr = settings.Load()
+	if opts.HistoryPath != "" {
+		s.store, s.histErr = jobs.Open(ctx, opts.HistoryPath)
+	} else {
+		s.store, s.histErr = jobs.OpenDefault(ctx)
+	}
+	return s
+}
+
+// Shutdown cancels a running transform, waits for it to clean up and
+// closes the history.
+func (s *Service) Shutdown() {
+	s.stop()
+	s.wg.Wait()
+	if s.store != nil {
+		s.store.Close()
+	}
+}
+
+// AppInfo is what the frontend asks for first.
+type AppInfo struct {
+	Version       string            `json:"version"`
+	Platform      string            `json:"platform"`
+	StartupMillis int64             `json:"startup_ms"` // process start to this first call
+	Settings      settings.Settings `json:"settings"`
+	SettingsPath  string            `json:"settings_path"`
+	HistoryPath   string            `json:"history_path"`
+	Warnings      []string          `json:"warnings"` // sentences: settings or history problems
+	Cores         int               `json:"cores"`
+}
+
+// Hello is the frontend's first call into Go; its time since process start
+// is the start-up figure we report.
+func (s *Service) Hello() AppInfo {
+	s.mu.Lock()
+	if s.firstCall == 0 {
+		s.firstCall = time.Since(s.opts.ProcessStart)
+		s.opts.Log("startup: first frontend call %d ms after process start", s.firstCall.Milliseconds())
+	}
+	info := AppInfo{
+		Version:       s.opts.Version,
+		Platform:      runtime.GOOS + "/" + runtime.GOARCH,
+		StartupMillis: s.firstCall.Milliseconds(),
+		Settings:      s.settings,
+		Warnings:      []string{},
+		Cores:         runtime.NumCPU(),
+	}
+	if s.setErr != nil {
+		info.Warnings = append(info.Warnings, "Your settings could not be read, so defaults are in use: "+s.setErr.Error())
+	}
+	s.mu.Unlock()
+	info.SettingsPath, _ = settings.Path()
+	if s.store != nil {
+		info.HistoryPath = s.store.Path()
+	}
+	if s.histErr != nil {
+		info.Warnings = append(info.Warnings, "The run history is unavailable, so runs will not be listed: "+s.histErr.Error())
+	}
+	return info
+}
+
+// Settings returns the current settings.
+func (s *Service) Settings() settings.Settings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settings
+}
+
+// SaveSettings validates and stores new settings; recent files are kept
+// from the current ones (the frontend does not own that list).
+func (s *Service) SaveSettings(in settings.Settings) (settings.Settings, error) {
+	in.DefaultRegion = strings.ToUpper(strings.TrimSpace(in.DefaultRegion))
+	in.OutputDir = strings.TrimSpace(in.OutputDir)
+	if err := in.Validate(); err != nil {
+		return s.Settings(), fmt.Errorf("The settings were not saved: %w.", err)
+	}
+	if _, ok := phonenumbers.GetSupportedRegions()[in.DefaultRegion]; !ok {
+		return s.Settings(), fmt.Errorf("The settings were not saved: %q is not a region with phone numbers; pick one from the list.", in.DefaultRegion)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in.RecentFiles = s.settings.RecentFiles
+	if err := settings.Save(in); err != nil {
+		return s.settings, fmt.Errorf("The settings could not be saved (%v). Check that the folder is writable and try again.", err)
+	}
+	s.settings = in
+	s.setErr = nil
+	return in, nil
+}
+
+// FileInfo describes a chosen input file (never its contents).
+type FileInfo struct {
+	Path     string    `json:"path"`
+	Name     string    `json:"name"`
+	Size     int64     `json:"size"`
+	Modified time.Time `json:"modified"`
+	// EstimatedRows is extrapolated from the first 256 KiB; -1 when it
+	// cannot be (compressed input, a JSON array on one line).
+	EstimatedRows int64 `json:"estimated_rows"`
+}
+
+// InspectFile checks that path is a readable file and remembers it as a
+// recent file.
+func (s *Service) InspectFile(path string) (FileInfo, error) {
+	path = strings.TrimSpace(path)
+	if path == "" {
+		return FileInfo{}, errors.New("No file was chosen. Choose a CSV, JSON or JSON Lines file.")
+	}
+	if !filepath.IsAbs(path) {
+		return FileInfo{}, fmt.Errorf("%q is not a full path. Choose the file with Browse or drop it on the window.", path)
+	}
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		s.forgetRecent(path)
+		return FileInfo{}, fmt.Errorf("The file %s does not exist any more. Choose another file.", filepath.Base(path))
+	}
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("The file %s cannot be read (%v). Check its permissions and try again.", filepath.Base(path), err)
+	}
+	if st.IsDir() {
+		return FileInfo{}, fmt.Errorf("%s is a folder. Choose a file inside it.", filepath.Base(path))
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("The file %s cannot be opened (%v). Check its permissions and try again.", filepath.Base(path), err)
+	}
+	f.Close()
+	if st.Size() == 0 {
+		return FileInfo{}, fmt.Errorf("The file %s is empty. Choose a file with a header and rows.", filepath.Base(path))
+	}
+	s.mu.Lock()
+	s.settings.AddRecent(path)
+	cp := s.settings
+	s.mu.Unlock()
+	if err := settings.Save(cp); err != nil {
+		s.opts.Log("saving recent files: %v", err)
+	}
+	return FileInfo{Path: path, Name: filepath.Base(path), Size: st.Size(), Modified: st.ModTime(),
+		EstimatedRows: estimateRows(path, st.Size())}, nil
+}
+
+// estimateRows guesses the number of records from the line lengths at the
+// start of the file: enough for "fewer than 1,000 rows" warnings.
+func estimateRows(path string, size int64) int64 {
+	if strings.EqualFold(filepath.Ext(path), ".gz") {
+		return -1
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	buf := make([]byte, 256<<10)
+	n, _ := io.ReadFull(f, buf)
+	buf = buf[:n]
+	lines := int64(bytes.Count(buf, []byte{'\n'}))
+	if n > 0 && buf[n-1] != '\n' && int64(n) == size {
+		lines++ // last line without a newline
+	}
+	first := bytes.TrimLeft(buf, " \t\r\n\ufeff")
+	header := int64(1)
+	if len(first) > 0 && (first[0] == '{' || first[0] == '[') {
+		header = 0 // JSON has no header line
+	}
+	if int64(n) == size {
+		if lines-header < 0 {
+			return 0
+		}
+		return lines - header
+	}
+	if lines < 2 {
+		return -1
+	}
+	return size*lines/int64(n) - header
+}
+
+func (s *Service) forgetRecent(path string) {
+	s.mu.Lock()
+	out := s.settings.RecentFiles[:0:0]
+	for _, p := range s.settings.RecentFiles {
+		if p != path {
+			out = append(out, p)
+		}
+	}
+	s.settings.RecentFiles = out
+	cp := s.settings
+	s.mu.Unlock()
+	if err := settings.Save(cp); err != nil {
+		s.opts.Log("saving recent files: %v", err)
+	}
+}
+
+// RecentFile is one entry of the recent files list.
+type RecentFile struct {
+	Path     string    `json:"path"`
+	Name     string    `json:"name"`
+	Size     int64     `json:"size"`
+	Modified time.Time `json:"modified"`
+	Exists   bool      `json:"exists"`
+}
+
+// RecentFiles lists the recent files, most recent first.
+func (s *Service) RecentFiles() []RecentFile {
+	s.mu.Lock()
+	paths := append([]string(nil), s.settings.RecentFiles...)
+	s.mu.Unlock()
+	out := make([]RecentFile, 0, len(paths))
+	for _, p := range paths {
+		r := RecentFile{Path: p, Name: filepath.Base(p)}
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			r.Exists, r.Size, r.Modified = true, st.Size(), st.ModTime()
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// Discover reads a sample of the file and suggests a type for each column.
+func (s *Service) Discover(path string, region string) (*records.Schema, error) {
+	src, err := transform.LocalFile(path)
+	if err != nil {
+		return nil, sentence(fmt.Errorf("%s could not be opened: %w", filepath.Base(path), err), "Choose the file again.")
+	}
+	if region == "" {
+		region = s.Settings().DefaultRegion
+	}
+	sc, err := transform.Discover(s.ctx, src, records.FormatAuto, transform.DefaultSample, region)
+	if err != nil {
+		return nil, sentence(err, "Check that the file is CSV, JSON or JSON Lines with a header, or choose another file.")
+	}
+	return sc, nil
+}
+
+// Mapping is a column and the identifier type the person gave it.
+type Mapping struct {
+	Column string `json:"column"`
+	Type   string `json:"type"` // email, phone, idfa, gaid
+}
+
+func toMappings(in []Mapping) ([]transform.Mapping, error) {
+	if len(in) == 0 {
+		return nil, errors.New("No column is marked as an identifier. Mark at least one column as PII with a type (email, phone, IDFA or GAID).")
+	}
+	out := make([]transform.Mapping, 0, len(in))
+	for _, m := range in {
+		if m.Column == "" {
+			return nil, errors.New("A mapping has no column name. Go back to Define columns and check the table.")
+		}
+		tm, err := transform.ParseMapping(m.Column + "=" + strings.ToLower(m.Type))
+		if err != nil {
+			return nil, fmt.Errorf("The column %q has no valid PII type (%v). Choose email, phone, IDFA or GAID.", m.Column, err)
+		}
+		out = append(out, tm)
+	}
+	return out, nil
+}
+
+// PreviewRequest asks for the first rows transformed.
+type PreviewRequest struct {
+	Path        string    `json:"path"`
+	Mappings    []Mapping `json:"mappings"`
+	Region      string    `json:"region"`
+	PhoneFormat string    `json:"phone_format"`
+	Rows        int       `json:"rows"`
+}
+
+// Preview transforms the first rows (20 by default).
+func (s *Service) Preview(req PreviewRequest) (*transform.PreviewResult, error) {
+	maps, err := toMappings(req.Mappings)
+	if err != nil {
+		return nil, err
+	}
+	pf, err := identifiers.ParsePhoneFormat(orDefault(req.PhoneFormat, "digits"))
+	if err != nil {
+		return nil, sentence(err, "Choose digits or +E.164.")
+	}
+	src, err := transform.LocalFile(req.Path)
+	if err != nil {
+		return nil, sentence(fmt.Errorf("%s could not be opened: %w", filepath.Base(req.Path), err), "Choose the file again.")
+	}
+	rows := req.Rows
+	if rows <= 0 || rows > 200 {
+		rows = transform.DefaultPreviewRows
+	}
+	res, err := transform.Preview(s.ctx, transform.PreviewOptions{
+		Source: src, Format: records.FormatAuto, Mappings: maps,
+		Region: orDefault(req.Region, s.Settings().DefaultRegion), PhoneFormat: pf, Rows: rows,
+	})
+	if err != nil {
+		return nil, sentence(err, "Check the column types, or go back and choose another file.")
+	}
+	return res, nil
+}
+
+// RunRequest starts a transform.
+type RunRequest struct {
+	Path        string    `json:"path"`
+	Audience    string    `json:"audience"`
+	Mappings    []Mapping `json:"mappings"`
+	Region      string    `json:"region"`
+	PhoneFormat string    `json:"phone_format"`
+	Layout      string    `json:"layout"` // auto, combined, separate
+}
+
+// RunInfo says where a started run writes.
+type RunInfo struct {
+	JobID     int64  `json:"job_id"`
+	OutputDir string `json:"output_dir"`
+	Input     string `json:"input"`
+}
+
+// ProgressEvent is sent at most 10 times a second while a run goes.
+type ProgressEvent struct {
+	JobID         int64   `json:"job_id"`
+	Rows          int64   `json:"rows"`
+	BytesRead     int64   `json:"bytes_read"`
+	BytesTotal    int64   `json:"bytes_total"`
+	ElapsedMillis int64   `json:"elapsed_ms"`
+	RowsPerSecond float64 `json:"rows_per_second"`
+	ETASeconds    float64 `json:"eta_seconds"` // -1 when unknown
+	Fraction      float64 `json:"fraction"`    // 0..1, -1 when unknown
+}
+
+// DoneEvent is sent once when a run ends, however it ends.
+type DoneEvent struct {
+	JobID     int64               `json:"job_id"`
+	Status    jobs.Status         `json:"status"`
+	Error     string              `json:"error,omitempty"`
+	OutputDir string              `json:"output_dir"`
+	Manifest  *transform.Manifest `json:"manifest,omitempty"`
+}
+
+// MaxAudienceName is TikTok's limit on an audience name.
+const MaxAudienceName = 128
+
+// ValidateAudience checks an audience name: 1 to 128 characters.
+func ValidateAudience(name string) error {
+	n := len([]rune(strings.TrimSpace(name)))
+	if n == 0 {
+		return errors.New("The audience name is empty. Type a name of 1 to 128 characters.")
+	}
+	if n > MaxAudienceName {
+		return fmt.Errorf("The audience name has %d characters. Shorten it to at most %d.", n, MaxAudienceName)
+	}
+	return nil
+}
+
+// ErrRunning is returned when a run is asked for while one is going.
+var ErrRunning = errors.New("A transform is already running. Wait for it to finish or cancel it first.")
+
+// StartRun validates the request, records a job and starts the transform
+// in the background; progress and the end arrive as events.
+func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
+	if err := ValidateAudience(req.Audience); err != nil {
+		return RunInfo{}, err
+	}
+	maps, err := toMappings(req.Mappings)
+	if err != nil {
+		return RunInfo{}, err
+	}
+	pf, err := identifiers.ParsePhoneFormat(orDefault(req.PhoneFormat, "digits"))
+	if err != nil {
+		return RunInfo{}, sentence(err, "Choose digits or +E.164.")
+	}
+	layout, err := transform.ParseLayout(req.Layout)
+	if err != nil {
+		return RunInfo{}, sentence(err, "Choose combined or separate.")
+	}
+	src, err := transform.LocalFile(req.Path)
+	if err != nil {
+		return RunInfo{}, sentence(fmt.Errorf("%s could not be opened: %w", filepath.Base(req.Path), err), "Choose the file again.")
+	}
+	set := s.Settings()
+	region := orDefault(req.Region, set.DefaultRegion)
+	outDir, err := newOutputDir(set.OutputDir, req.Audience, time.Now())
+	if err != nil {
+		return RunInfo{}, err
+	}
+
+	s.mu.Lock()
+	if s.run != nil {
+		s.mu.Unlock()
+		return RunInfo{}, ErrRunning
+	}
+	if err := s.ctx.Err(); err != nil {
+		s.mu.Unlock()
+		return RunInfo{}, errors.New("The app is closing, so no new run can start.")
+	}
+	var jobID int64
+	jmaps := make([]jobs.Mapping, len(maps))
+	for i, m := range maps {
+		jmaps[i] = jobs.Mapping{Column: m.Column, Type: m.TypeName}
+	}
+	if s.store != nil {
+		jobID, err = s.store.Start(s.ctx, jobs.Job{
+			Input: src.Name, InputBytes: src.Size, Format: string(records.FormatAuto), Layout: string(layout),
+			Region: region, PhoneFormat: orDefault(req.PhoneFormat, "digits"), Mappings: jmaps, OutputDir: outDir,
+			Audience: strings.TrimSpace(req.Audience),
+		})
+		if err != nil {
+			s.opts.Log("history: %v", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.run = &activeRun{jobID: jobID, cancel: cancel, outDir: outDir}
+	s.wg.Add(1)
+	s.mu.Unlock()
+
+	thr := newThrottle(100*time.Millisecond, func(p transform.Progress) {
+		s.events.Emit(EventProgress, progressEvent(jobID, p))
+	})
+	opts := transform.Options{
+		Source: src, Format: records.FormatAuto, Mappings: maps, Region: region, PhoneFormat: pf,
+		OutDir: outDir, Layout: layout, MaxFileBytes: int64(set.MaxFileMB) << 20, Workers: set.Workers,
+		Progress: thr.offer,
+	}
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		m, err := transform.Run(ctx, opts)
+		thr.flush()
+		done := DoneEvent{JobID: jobID, OutputDir: outDir, Manifest: m}
+		res := jobs.Result{}
+		switch {
+		case err == nil:
+			done.Status = jobs.StatusSucceeded
+			res = jobs.Result{Status: jobs.StatusSucceeded, Layout: string(m.Layout), RowsRead: m.Counters.RowsRead,
+				RowsWritten: m.Counters.RowsWritten, Counters: m.Counters}
+		case errors.Is(err, context.Canceled):
+			done.Status = jobs.StatusCancelled
+			done.Error = "The run was cancelled; its partial output was removed."
+			res = jobs.Result{Status: jobs.StatusCancelled, Error: done.Error}
+		default:
+			done.Status = jobs.StatusFailed
+			done.Error = sentence(err, "Check the file and the column types, then run again.").Error()
+			res = jobs.Result{Status: jobs.StatusFailed, Error: done.Error}
+		}
+		if s.store != nil && jobID != 0 {
+			// The history must record the end even while the app shuts down.
+			if err := s.store.Finish(context.WithoutCancel(ctx), jobID, res); err != nil {
+				s.opts.Log("history: %v", err)
+			}
+		}
+		s.mu.Lock()
+		s.run = nil
+		s.mu.Unlock()
+		s.events.Emit(EventDone, done)
+	}()
+	return RunInfo{JobID: jobID, OutputDir: outDir, Input: src.Name}, nil
+}
+
+// CancelRun stops the running transform; false when none runs.
+func (s *Service) CancelRun() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.run == nil {
+		return false
+	}
+	s.run.cancel()
+	return true
+}
+
+// Running reports whether a transform is running.
+func (s *Service) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.run != nil
+}
+
+// Wait blocks until no transform runs (tests, shutdown).
+func (s *Service) Wait() { s.wg.Wait() }
+
+func progressEvent(jobID int64, p transform.Progress) ProgressEvent {
+	e := ProgressEvent{JobID: jobID, Rows: p.Rows, BytesRead: p.BytesRead, BytesTotal: p.BytesTotal,
+		ElapsedMillis: p.Elapsed.Milliseconds(), ETASeconds: -1, Fraction: -1}
+	if sec := p.Elapsed.Seconds(); sec > 0 {
+		e.RowsPerSecond = float64(p.Rows) / sec
+	}
+	if p.BytesTotal > 0 {
+		e.Fraction = min(1, float64(p.BytesRead)/float64(p.BytesTotal))
+		if p.BytesRead > 0 && p.Elapsed > 0 {
+			e.ETASeconds = p.Elapsed.Seconds() * float64(p.BytesTotal-p.BytesRead) / float64(p.BytesRead)
+			if e.ETASeconds < 0 {
+				e.ETASeconds = 0
+			}
+		}
+	}
+	return e
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// newOutputDir picks a new folder under parent named after the audience
+// and the time, so runs never overwrite each other.
+func newOutputDir(parent, audience string, now time.Time) (string, error) {
+	if parent == "" {
+		return "", errors.New("No output folder is set. Choose one in Settings.")
+	}
+	if err := os.MkdirAll(parent, 0o700); err != nil {
+		return "", fmt.Errorf("The output folder %s could not be created (%v). Choose another one in Settings.", parent, err)
+	}
+	base := strings.Trim(unsafeName.ReplaceAllString(strings.TrimSpace(audience), "-"), "-.")
+	if len(base) > 60 {
+		base = base[:60]
+	}
+	if base == "" {
+		base = "audience"
+	}
+	name := base + "-" + now.Format("20060102-150405")
+	dir := filepath.Join(parent, name)
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			return dir, nil
+		}
+		dir = filepath.Join(parent, fmt.Sprintf("%s-%d", name, i))
+	}
+}
+
+// History lists earlier runs, newest first.
+func (s *Service) History(limit int) ([]jobs.Job, error) {
+	if s.store == nil {
+		return nil, fmt.Errorf("The run history is unavailable (%v).", s.histErr)
+	}
+	l, err := s.store.List(s.ctx, limit)
+	if err != nil {
+		return nil, sentence(err, "Restart the app; if it persists, delete the history file.")
+	}
+	return l, nil
+}
+
+// DeleteHistory removes one run from the history; its files stay.
+func (s *Service) DeleteHistory(id int64) error {
+	if s.store == nil {
+		return fmt.Errorf("The run history is unavailable (%v).", s.histErr)
+	}
+	if err := s.store.Delete(s.ctx, id); err != nil {
+		return sentence(err, "Refresh the history and try again.")
+	}
+	return nil
+}
+
+// OpenFolder shows a folder in the OS file manager.
+func (s *Service) OpenFolder(path string) error {
+	st, err := os.Stat(path)
+	if err != nil || !st.IsDir() {
+		return fmt.Errorf("The folder %s does not exist any more. It may have been moved or deleted.", path)
+	}
+	if err := s.opts.OpenFolder(path); err != nil {
+		return fmt.Errorf("The folder %s could not be opened (%v). Open it from your file manager.", path, err)
+	}
+	return nil
+}
+
+// Report is the exportable summary of a run. It holds no PII: the input's
+// name, the mapping (column names and types), counters and file list.
+type Report struct {
+	GeneratedAt time.Time           `json:"generated_at"`
+	AppVersion  string              `json:"app_version"`
+	Job         jobs.Job            `json:"job"`
+	Manifest    *transform.Manifest `json:"manifest,omitempty"`
+}
+
+// BuildReport gathers a run's report from the history and its manifest.
+func (s *Service) BuildReport(jobID int64) (Report, error) {
+	if s.store == nil {
+		return Report{}, fmt.Errorf("The run history is unavailable (%v).", s.histErr)
+	}
+	j, err := s.store.Get(s.ctx, jobID)
+	if err != nil {
+		return Report{}, sentence(err, "Refresh the history and try again.")
+	}
+	r := Report{GeneratedAt: time.Now().UTC(), AppVersion: s.opts.Version, Job: j}
+	if b, err := os.ReadFile(filepath.Join(j.OutputDir, transform.ManifestName)); err == nil {
+		var m transform.Manifest
+		if err := json.Unmarshal(b, &m); err == nil {
+			r.Manifest = &m
+		}
+	}
+	return r, nil
+}
+
+// WriteReport writes a run's report as JSON to path (0600).
+func (s *Service) WriteReport(jobID int64, path string) error {
+	r, err := s.BuildReport(jobID)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("The report could not be encoded (%v).", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("The report could not be written to %s (%v). Choose another place.", path, err)
+	}
+	return nil
+}
+
+// Region is a phone region the person can choose.
+type Region struct {
+	Code        string `json:"code"`
+	CallingCode int    `json:"calling_code"`
+}
+
+// Regions lists every region libphonenumber knows, by code.
+func (s *Service) Regions() []Region {
+	sup := phonenumbers.GetSupportedRegions()
+	out := make([]Region, 0, len(sup))
+	for code := range sup {
+		out = append(out, Region{Code: code, CallingCode: phonenumbers.GetCountryCodeForRegion(code)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+func orDefault(v, d string) string {
+	if strings.TrimSpace(v) == "" {
+		return d
+	}
+	return v
+}
+
+// sentence makes err read as a sentence that ends with what to do.
+func sentence(err error, todo string) error {
+	msg := strings.TrimSpace(err.Error())
+	if msg == "" {
+		return errors.New(todo)
+	}
+	msg = strings.ToUpper(msg[:1]) + msg[1:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return fmt.Errorf("%s %s", msg, todo)
+}

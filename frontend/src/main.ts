@@ -1,0 +1,14 @@
+import { createApp } from 'vue'
+import { createPinia } from 'pinia'
+import App from './App.vue'
+import { startLagMonitor } from './lib/lag'
+import './style.css'
+
+declare global {
+  interface Window {
+    __eventLoopLag?: ReturnType<typeof startLagMonitor>
+  }
+}
+
+window.__eventLoopLag = startLagMonitor()
+createApp(App).use(createPinia()).mount('#app')
