@@ -65,6 +65,10 @@ func New(cfg aws.Config, opts Options) *Client {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 		o.UsePathStyle = custom
+		// Ranged reads carry no full-object checksum to validate; asking for
+		// one only makes servers compute it.
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	return &Client{s3: c, opts: opts}
 }
