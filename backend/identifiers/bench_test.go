@@ -17,7 +17,7 @@ func BenchmarkNormalize(b *testing.B) {
 		{"phone_national_trunk_GB", "GB", Phone, "020 7183 8750"},
 		{"phone_idd_GB", "GB", Phone, "001-234-567-8910"},
 		{"phone_national_BR", "BR", Phone, "(21) 2345-6789"},
-		{"phone_fallback_parse", "US", Phone, "\uff0b1 613 444 4444"},
+		{"phone_fallback_parse", "US", Phone, "+1 613 444 4444;1"},
 		{"idfa", "US", IDFA, " 918F1D4F-D195-4A8B-AF47-44683FE11DB9 "},
 		{"gaid", "US", GAID, "5f3a2b18-9c4d-4e7f-b8e2-17d3a1e69b25"},
 		{"gaid_no_dashes", "US", GAID, "5f3a2b189c4d4e7fb8e217d3a1e69b25"},

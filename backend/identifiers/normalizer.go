@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // emptySHA256 is SHA-256(""): it must never be emitted, not even when it
@@ -31,7 +33,7 @@ func NewNormalizer(opts Options) (*Normalizer, error) {
 	}
 	region := upperASCII(opts.Region)
 	ri := geoRegions[region]
-	if ri == nil {
+	if ri == nil || !phonenumbers.GetSupportedRegions()[region] {
 		return nil, fmt.Errorf("unknown phone region %q", opts.Region)
 	}
 	if opts.PhoneFormat != PhoneDigits && opts.PhoneFormat != PhoneE164 {

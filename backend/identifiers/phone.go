@@ -67,11 +67,54 @@ func referencePhone(s, region string, dst []byte) ([]byte, bool) {
 	return append(dst, strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")...), true
 }
 
-var phoneFormatting = [256]bool{' ': true, '-': true, '.': true, '(': true, ')': true, '/': true}
+type phoneCharKind uint8
+
+const (
+	charOther phoneCharKind = iota
+	charDigit
+	charSeparator
+	charPlus
+)
+
+var phoneASCII = func() (t [utf8.RuneSelf]phoneCharKind) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = charDigit
+	}
+	for _, c := range " -.()/" {
+		t[c] = charSeparator
+	}
+	t['+'] = charPlus
+	return t
+}()
+
+// phoneChar classifies the first character of s as the fast path sees it:
+// digits that normalize() maps to ASCII (ASCII, fullwidth, Arabic-Indic),
+// VALID_PUNCTUATION characters that can take part in no extension, and the
+// plus signs. Everything else is left to Parse.
+func phoneChar(s []byte) (k phoneCharKind, digit byte, size int) {
+	if c := s[0]; c < utf8.RuneSelf {
+		return phoneASCII[c], c, 1
+	}
+	r, size := utf8.DecodeRune(s)
+	switch {
+	case r >= '\uff10' && r <= '\uff19':
+		return charDigit, byte('0' + r - '\uff10'), size
+	case r >= '\u0660' && r <= '\u0669':
+		return charDigit, byte('0' + r - '\u0660'), size
+	case r >= '\u06f0' && r <= '\u06f9':
+		return charDigit, byte('0' + r - '\u06f0'), size
+	case r == '\uff0b':
+		return charPlus, 0, size
+	case r == '\u00a0', r == '\u00ad', r >= '\u2010' && r <= '\u2015', r == '\u200b', r == '\u2060',
+		r == '\u2212', r == '\u3000', r == '\u30fc', r >= '\uff0d' && r <= '\uff0f', r == '\uff08', r == '\uff09':
+		return charSeparator, 0, size
+	}
+	return charOther, 0, size
+}
 
 // fastPhone replicates Parse + IsPossibleNumber + Format(E164) for the
-// common shapes: ASCII digits, the formatting characters " -.()/" and an
-// optional leading "+". It appends the E.164 digits to dst. Anything it
+// common shapes: digits, the formatting characters " -.()/" (and their
+// Unicode look-alikes, see phoneChar) and leading plus signs. It appends the E.164 digits to dst. Anything it
 // cannot decide exactly returns phoneUndecided.
 //
 // The steps follow parseHelper: extractPossibleNumber and the viability check
@@ -87,41 +130,53 @@ func (n *Normalizer) fastPhone(s []byte, dst []byte) ([]byte, phoneVerdict) {
 		return dst, phoneUndecided
 	}
 	// extractPossibleNumber: the number starts at the first "+" or digit.
-	for len(s) > 0 && phoneFormatting[s[0]] {
-		s = s[1:]
+	for len(s) > 0 {
+		k, _, size := phoneChar(s)
+		if k != charSeparator {
+			break
+		}
+		s = s[size:]
 	}
 	plus := false
-	for len(s) > 0 && s[0] == '+' {
+	for len(s) > 0 {
+		k, _, size := phoneChar(s)
+		if k != charPlus {
+			break
+		}
 		plus = true // PLUS_CHARS_PATTERN takes the whole run
-		s = s[1:]
+		s = s[size:]
 	}
 	digits := n.digits[:0]
-	firstDigit := -1
-	for i, c := range s {
-		switch {
-		case c >= '0' && c <= '9':
-			if firstDigit < 0 {
-				firstDigit = i
-			}
-			digits = append(digits, c)
-		case phoneFormatting[c]:
-		case c == '+':
+	charsFromFirstDigit := 0
+	for i := 0; i < len(s); {
+		k, d, size := phoneChar(s[i:])
+		if charsFromFirstDigit > 0 || k == charDigit {
+			charsFromFirstDigit++
+		}
+		switch k {
+		case charDigit:
+			digits = append(digits, d)
+		case charSeparator:
+		case charPlus:
 			// A "+" after the leading run fails VALID_PHONE_NUMBER_PATTERN,
 			// unless what follows is something only Parse understands.
-			for _, c := range s[i:] {
-				if c != '+' && !phoneFormatting[c] && (c < '0' || c > '9') {
+			for j := i; j < len(s); {
+				k, _, size := phoneChar(s[j:])
+				if k == charOther {
 					return dst, phoneUndecided
 				}
+				j += size
 			}
 			return dst, phoneInvalid
 		default:
 			return dst, phoneUndecided
 		}
+		i += size
 	}
 	n.digits = digits[:0]
 	// isViablePhoneNumber: at least three digits, or exactly two digits and
 	// nothing else.
-	if len(digits) < 3 && (plus || len(digits) < 2 || len(s)-firstDigit != 2) {
+	if len(digits) < 3 && (plus || len(digits) < 2 || charsFromFirstDigit != 2) {
 		return dst, phoneInvalid
 	}
 
