@@ -1,0 +1,233 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/audience-uploader/audience-uploader/backend/secrets"
+	"github.com/audience-uploader/audience-uploader/backend/settings"
+)
+
+// Service is the sign-in surface the desktop app binds through app.go:
+// methods with JSON-friendly results and no Wails import. It reads the pool
+// settings afresh for each sign-in, so edits in Settings apply at once.
+type Service struct {
+	store       secrets.Store // the OS keychain, or memory when there is none
+	keychain    bool
+	keychainWhy string
+	load        func() (settings.Settings, error)
+
+	mu      sync.Mutex
+	pending *SignIn
+	pendCl  *Client
+	remem   bool
+	session *Session
+}
+
+// State is what the GUI shows: signed in or not, who, and any pending challenge.
+type State struct {
+	SignedIn          bool       `json:"signed_in"`
+	Username          string     `json:"username,omitempty"`
+	Email             string     `json:"email,omitempty"`
+	Expiry            time.Time  `json:"expiry,omitzero"`
+	Remembered        bool       `json:"remembered"`
+	KeychainAvailable bool       `json:"keychain_available"`
+	KeychainProblem   string     `json:"keychain_problem,omitempty"` // why sign-ins are memory-only
+	Challenge         *Challenge `json:"challenge,omitempty"`
+}
+
+// NewService uses the OS keychain when one answers, else memory only (the
+// State says so), and settings.Load for the pool settings.
+func NewService() *Service {
+	if err := secrets.Probe(); err != nil {
+		s := NewServiceWith(secrets.Memory(), false, settings.Load)
+		s.keychainWhy = fmt.Sprintf("No OS keychain is available (%v): you will have to sign in each time the app starts.", err)
+		return s
+	}
+	return NewServiceWith(secrets.Keychain(), true, settings.Load)
+}
+
+// NewServiceWith is NewService with a given store and settings loader (tests).
+func NewServiceWith(store secrets.Store, keychain bool, load func() (settings.Settings, error)) *Service {
+	s := &Service{store: store, keychain: keychain, load: load}
+	if !keychain {
+		s.keychainWhy = "No OS keychain is available: you will have to sign in each time the app starts."
+	}
+	return s
+}
+
+func (s *Service) client(ctx context.Context) (*Client, error) {
+	st, err := s.load()
+	if err != nil {
+		return nil, fmt.Errorf("reading the settings: %w", err)
+	}
+	cfg := ConfigFromSettings(st.AWS)
+	if v, err := s.store.Get(ClientSecretKey(cfg.ClientID)); err == nil && cfg.ClientID != "" {
+		cfg.ClientSecret = v
+	}
+	return NewClient(ctx, cfg)
+}
+
+// State reports the current state.
+func (s *Service) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stateLocked()
+}
+
+func (s *Service) stateLocked() State {
+	st := State{KeychainAvailable: s.keychain, KeychainProblem: s.keychainWhy}
+	if s.pending != nil {
+		st.Challenge = s.pending.Challenge()
+	}
+	if s.session != nil {
+		st.SignedIn = true
+		st.Username, st.Email = s.session.User()
+		st.Expiry = s.session.Expiry()
+		st.Remembered = s.session.Remembered()
+	}
+	return st
+}
+
+// Restore resumes a remembered sign-in at start-up. Nothing remembered (or
+// no pool configured yet) is not an error: the state is simply signed out.
+func (s *Service) Restore(ctx context.Context) (State, error) {
+	c, err := s.client(ctx)
+	if CodeOf(err) == CodeSetup {
+		return s.State(), nil
+	}
+	if err != nil {
+		return s.State(), err
+	}
+	sess, err := c.Resume(ctx, s.store)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case errors.Is(err, secrets.ErrNotFound), CodeOf(err) == CodeSessionExpired:
+		return s.stateLocked(), nil
+	case err != nil:
+		return s.stateLocked(), err
+	}
+	s.session = sess
+	return s.stateLocked(), nil
+}
+
+// SignIn starts a sign-in; the State carries the first challenge, if any.
+// With remember the refresh token goes to the keychain (when there is one).
+func (s *Service) SignIn(ctx context.Context, username, password string, remember bool) (State, error) {
+	c, err := s.client(ctx)
+	if err != nil {
+		return s.State(), err
+	}
+	in, err := c.StartSignIn(ctx, username, password)
+	if err != nil {
+		return s.State(), err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending, s.pendCl, s.remem = in, c, remember
+	return s.finishLocked()
+}
+
+// Answer answers the pending challenge. A wrong code leaves it pending.
+func (s *Service) Answer(ctx context.Context, a Answer) (State, error) {
+	s.mu.Lock()
+	in := s.pending
+	s.mu.Unlock()
+	if in == nil {
+		return s.State(), errors.New("there is no sign-in waiting for an answer: start again")
+	}
+	err := in.Answer(ctx, a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		if CodeOf(err) == CodeSessionExpired || CodeOf(err) == CodeTooManyAttempts {
+			s.pending = nil // Cognito ended this sign-in: start over
+		}
+		return s.stateLocked(), err
+	}
+	return s.finishLocked()
+}
+
+func (s *Service) finishLocked() (State, error) {
+	if !s.pending.Done() {
+		return s.stateLocked(), nil
+	}
+	var store secrets.Store
+	if s.remem && s.keychain {
+		store = s.store
+	}
+	sess, err := s.pendCl.NewSession(s.pending.Tokens(), store)
+	s.pending, s.pendCl = nil, nil
+	if sess != nil {
+		s.session = sess
+	}
+	return s.stateLocked(), err
+}
+
+// CancelSignIn drops a sign-in that is waiting for a challenge answer.
+func (s *Service) CancelSignIn() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending, s.pendCl = nil, nil
+	return s.stateLocked()
+}
+
+// SignOut revokes and forgets the session.
+func (s *Service) SignOut(ctx context.Context) (State, error) {
+	s.mu.Lock()
+	sess := s.session
+	s.session, s.pending = nil, nil
+	s.mu.Unlock()
+	var err error
+	if sess != nil {
+		err = sess.SignOut(ctx)
+	}
+	return s.State(), err
+}
+
+// Session is the signed-in session, nil when signed out.
+func (s *Service) Session() *Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session
+}
+
+// AWSConfig is the configuration for S3 the settings choose: identity-pool
+// credentials of the signed-in person, or the standard AWS credential chain.
+func (s *Service) AWSConfig(ctx context.Context) (aws.Config, error) {
+	st, err := s.load()
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("reading the settings: %w", err)
+	}
+	return AWSConfig(ctx, st.AWS.CredentialSource, st.AWS.Region, st.AWS.Profile, s.Session())
+}
+
+// SetClientSecret keeps an app client's secret in the keychain ("" deletes
+// it). It never goes to the settings file.
+func (s *Service) SetClientSecret(clientID, secret string) error {
+	if clientID == "" {
+		return errors.New("saving the app client secret: set the app client id first")
+	}
+	if secret == "" {
+		if err := s.store.Delete(ClientSecretKey(clientID)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+			return fmt.Errorf("removing the app client secret: %w", err)
+		}
+		return nil
+	}
+	if err := s.store.Set(ClientSecretKey(clientID), secret); err != nil {
+		return fmt.Errorf("saving the app client secret in the keychain: %w", err)
+	}
+	return nil
+}
+
+// HasClientSecret tells whether a secret is stored for the app client.
+func (s *Service) HasClientSecret(clientID string) bool {
+	_, err := s.store.Get(ClientSecretKey(clientID))
+	return err == nil
+}
