@@ -558,3 +558,42 @@ func TestKeychainRemember(t *testing.T) {
 		t.Fatalf("resume after sign-out: %v", err)
 	}
 }
+
+// TestIdentityCredentialsRenewedBeforeExpiry: credentials that expire within
+// CredentialsExpiryWindow are fetched again rather than used.
+func TestIdentityCredentialsRenewedBeforeExpiry(t *testing.T) {
+	for _, tc := range []struct {
+		ttl       time.Duration
+		wantCalls int
+	}{
+		{time.Hour, 1},
+		{CredentialsExpiryWindow - time.Minute, 3},
+	} {
+		t.Run(tc.ttl.String(), func(t *testing.T) {
+			clk := &clock{t: time.Now()}
+			std := cognitostandin.New(cognitostandin.Config{
+				Region: "eu-west-1", UserPoolID: testPool, IdentityPoolID: testIdentity,
+				Clients: map[string]string{testClient: ""}, AccessKeyID: "AKID", SecretAccessKey: "s",
+				CredentialsTTL: tc.ttl, Now: clk.Now,
+			})
+			if err := std.AddUser(alice()); err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(std)
+			defer srv.Close()
+			e := &env{std: std, url: srv.URL, clock: clk}
+			p, err := signedIn(t, e, e.client(t), nil).Credentials()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 3; i++ {
+				if _, err := p.Retrieve(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := std.Calls("GetCredentialsForIdentity"); got != tc.wantCalls {
+				t.Fatalf("credentials valid for %s fetched %d times for 3 uses, want %d", tc.ttl, got, tc.wantCalls)
+			}
+		})
+	}
+}
