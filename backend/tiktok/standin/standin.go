@@ -62,7 +62,11 @@ type Options struct {
 	// HistoryMsg is put in every audience_history entry's msg (to exercise
 	// partial-failure display).
 	HistoryMsg string
-	Seed       uint64
+	// ResponseDelay delays every answer except file uploads, after the
+	// request has been applied: a client that dies meanwhile never learns
+	// the outcome (for kill tests).
+	ResponseDelay time.Duration
+	Seed          uint64
 }
 
 // Server is an http.Handler speaking the TikTok contract.
@@ -461,6 +465,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, route, reqID stri
 		return
 	}
 	data, err := h.fn(r)
+	if s.opts.ResponseDelay > 0 && route != "dmp/custom_audience/file/upload" {
+		time.Sleep(s.opts.ResponseDelay)
+	}
 	if err != nil {
 		var ae *apiErr
 		if !errors.As(err, &ae) {

@@ -1,0 +1,526 @@
+// Package tiktokcmd holds the TikTok subcommands of the CLI: upload, run
+// (transform then upload), audiences, status and tiktok set-token.
+package tiktokcmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/secrets"
+	"github.com/audience-uploader/audience-uploader/backend/settings"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok"
+	"github.com/audience-uploader/audience-uploader/backend/transform"
+	"github.com/audience-uploader/audience-uploader/backend/upload"
+)
+
+// Commands returns the TikTok commands for the root command.
+func Commands() []*cobra.Command {
+	tk := &cobra.Command{Use: "tiktok", Short: "TikTok account commands"}
+	tk.AddCommand(newSetTokenCmd())
+	return []*cobra.Command{newUploadCmd(), newRunCmd(), newAudiencesCmd(), newStatusCmd(), tk}
+}
+
+// connFlags are the flags every command that talks to TikTok has.
+type connFlags struct {
+	AdvertiserID string
+	QPS          float64
+	StatePath    string
+}
+
+func (f *connFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings → TikTok)")
+	c.Flags().Float64Var(&f.QPS, "qps", 5, "ceiling of requests per second to TikTok (slows down further on TikTok's rate limit)")
+	c.Flags().StringVar(&f.StatePath, "state", "", "upload state database (default: upload-state.db in the user data folder)")
+}
+
+// session is a client, state store and uploader built from flags, settings,
+// keychain and environment.
+type session struct {
+	adv    string
+	client *tiktok.Client
+	store  *upload.Store
+	up     *upload.Uploader
+	sink   *printer
+}
+
+func (s *session) Close() {
+	if s.store != nil {
+		s.store.Close()
+	}
+}
+
+func open(f *connFlags, stderr io.Writer, quiet bool) (*session, error) {
+	st, err := settings.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load settings: %w", err)
+	}
+	adv := f.AdvertiserID
+	if adv == "" {
+		adv = st.TikTok.AdvertiserID
+	}
+	if adv == "" {
+		return nil, cli.UsageError(errors.New("no TikTok advertiser id: pass --advertiser-id or set it in Settings → TikTok"))
+	}
+	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	token, err := tiktok.LoadToken(secrets.Keychain(), adv)
+	if err != nil {
+		return nil, err
+	}
+	if f.QPS <= 0 {
+		return nil, cli.UsageError(errors.New("--qps must be positive"))
+	}
+	path := f.StatePath
+	if path == "" {
+		if path, err = upload.DefaultStatePath(); err != nil {
+			return nil, err
+		}
+	}
+	store, err := upload.OpenStore(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{adv: adv, store: store, sink: newPrinter(stderr, quiet)}
+	var up *upload.Uploader
+	s.client, err = tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: f.QPS,
+		Log: func(e tiktok.LogEntry) { up.ClientLog(e) }})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	up, err = upload.New(upload.Config{Client: s.client, Store: store, Sink: s.sink})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s.up = up
+	return s, nil
+}
+
+// uploadFlags select the audience and action.
+type uploadFlags struct {
+	conn       connFlags
+	Audience   string
+	AudienceID string
+	Action     string
+	Wait       bool
+	WaitFor    time.Duration
+	JSON       bool
+}
+
+func (f *uploadFlags) add(c *cobra.Command) {
+	f.conn.add(c)
+	c.Flags().StringVar(&f.Audience, "audience", "", "name of a new audience to create")
+	c.Flags().StringVar(&f.AudienceID, "audience-id", "", "id of an existing audience to update")
+	c.Flags().StringVar(&f.Action, "action", "", "for --audience-id: append (default), remove or replace")
+	c.Flags().BoolVar(&f.Wait, "wait", false, "after uploading, wait until TikTok has matched the audience")
+	c.Flags().DurationVar(&f.WaitFor, "wait-timeout", 48*time.Hour, "longest --wait (TikTok can take up to 48 hours)")
+	c.Flags().BoolVar(&f.JSON, "json", false, "print a machine-readable result on stdout")
+}
+
+func (f *uploadFlags) check() error {
+	if (f.Audience == "") == (f.AudienceID == "") {
+		return cli.UsageError(errors.New("give exactly one of --audience NAME (new audience) and --audience-id ID (existing audience)"))
+	}
+	if f.Audience != "" && f.Action != "" {
+		return cli.UsageError(errors.New("--action applies to an existing audience (--audience-id)"))
+	}
+	switch strings.ToLower(f.Action) {
+	case "", "append", "remove", "replace":
+	default:
+		return cli.UsageError(fmt.Errorf("--action %q: use append, remove or replace", f.Action))
+	}
+	return nil
+}
+
+// uploadOutput is the --json result of upload and run.
+type uploadOutput struct {
+	*upload.Result
+	Status []*upload.AudienceStatus `json:"status,omitempty"`
+}
+
+func doUpload(c *cobra.Command, f *uploadFlags, manifest string) (*uploadOutput, error) {
+	s, err := open(&f.conn, c.ErrOrStderr(), f.JSON)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	res, err := s.up.Run(c.Context(), upload.Request{ManifestPath: manifest, AdvertiserID: s.adv,
+		AudienceName: f.Audience, AudienceID: f.AudienceID, Action: f.Action})
+	s.sink.finish()
+	if err != nil {
+		return nil, err
+	}
+	out := &uploadOutput{Result: res}
+	if f.Wait {
+		ctx, cancel := context.WithTimeout(c.Context(), f.WaitFor)
+		defer cancel()
+		for _, t := range res.Targets {
+			st, err := s.up.Follow(ctx, s.adv, t.AudienceID, 0)
+			if err != nil {
+				return out, err
+			}
+			out.Status = append(out.Status, st)
+		}
+	}
+	return out, nil
+}
+
+func printUpload(w io.Writer, out *uploadOutput) {
+	r := out.Result
+	switch {
+	case r.AlreadyOK:
+		fmt.Fprintf(w, "This upload was already finished (job %s).\n", r.JobID)
+	case r.Resumed:
+		fmt.Fprintf(w, "Resumed and finished job %s: %d file(s) uploaded now, %d by an earlier run.\n", r.JobID, r.Uploaded, r.Reused)
+	default:
+		fmt.Fprintf(w, "Uploaded %d file(s), %d rows (job %s).\n", r.Uploaded, r.Rows, r.JobID)
+	}
+	for _, t := range r.Targets {
+		name := t.AudienceName
+		if name == "" {
+			name = "existing audience"
+		}
+		fmt.Fprintf(w, "%s %s: audience id %s (%s, %d rows)\n", r.Action, name, t.AudienceID, t.CalculateType, t.Rows)
+	}
+	for _, wn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", wn)
+	}
+	for _, st := range out.Status {
+		printStatus(w, st)
+	}
+}
+
+func printStatus(w io.Writer, st *upload.AudienceStatus) {
+	state := "processing"
+	if st.Ready {
+		state = "ready"
+	}
+	fmt.Fprintf(w, "Audience %s (%s): %s, %d matched users", st.AudienceID, st.Name, state, st.MatchedUsers)
+	if st.MatchRate > 0 {
+		fmt.Fprintf(w, ", match rate %.1f%% of %d rows", st.MatchRate*100, st.RowsUploaded)
+	}
+	fmt.Fprintln(w)
+	for _, m := range st.Messages {
+		fmt.Fprintf(w, "  TikTok: %s\n", m)
+	}
+}
+
+func emit(c *cobra.Command, asJSON bool, v any, human func(io.Writer)) error {
+	if asJSON {
+		enc := json.NewEncoder(c.OutOrStdout())
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	human(c.OutOrStdout())
+	return nil
+}
+
+func newUploadCmd() *cobra.Command {
+	var f uploadFlags
+	var manifest string
+	c := &cobra.Command{
+		Use:   "upload --manifest DIR/manifest.json (--audience NAME | --audience-id ID)",
+		Short: "Upload transformed files to TikTok as a new audience or into an existing one (resumable)",
+		Long: "Uploads the files listed in a transform's manifest, then creates the audience or updates an\n" +
+			"existing one. Run the same command again after an interruption: finished files are not\n" +
+			"uploaded again and no second audience is created.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if manifest == "" {
+				return cli.UsageError(errors.New("--manifest is required"))
+			}
+			if err := f.check(); err != nil {
+				return err
+			}
+			if st, err := os.Stat(manifest); err == nil && st.IsDir() {
+				manifest = filepath.Join(manifest, transform.ManifestName)
+			}
+			out, err := doUpload(c, &f, manifest)
+			if err != nil {
+				return err
+			}
+			return emit(c, f.JSON, out, func(w io.Writer) { printUpload(w, out) })
+		},
+	}
+	c.Flags().StringVar(&manifest, "manifest", "", "manifest.json written by transform (or its folder)")
+	f.add(c)
+	return c
+}
+
+func newRunCmd() *cobra.Command {
+	var tf cli.TransformFlags
+	var f uploadFlags
+	c := &cobra.Command{
+		Use:   "run --input PATH --map COLUMN=TYPE --out DIR (--audience NAME | --audience-id ID)",
+		Short: "Transform a customer list and upload it to TikTok in one go (resumable)",
+		Long: "Runs transform, then upload. If DIR already holds a finished transform (manifest.json),\n" +
+			"the transform is skipped and the upload resumes, so re-running an interrupted command\n" +
+			"never uploads twice.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			if tf.OutDir == "" {
+				return cli.UsageError(errors.New("--out is required"))
+			}
+			manifest := filepath.Join(tf.OutDir, transform.ManifestName)
+			var tm *transform.Manifest
+			if _, err := os.Stat(manifest); err == nil {
+				if !f.JSON {
+					fmt.Fprintf(c.ErrOrStderr(), "%s already holds a finished transform: uploading it.\n", tf.OutDir)
+				}
+			} else {
+				bar := cli.NewProgressBar(c.ErrOrStderr(), "transforming")
+				o, err := tf.Options(bar.Update)
+				if err != nil {
+					return err
+				}
+				tm, err = transform.Run(c.Context(), o)
+				bar.Finish()
+				if err != nil {
+					return err
+				}
+				if !f.JSON {
+					cli.PrintManifest(c.OutOrStdout(), tf.OutDir, tm)
+					fmt.Fprintln(c.OutOrStdout())
+				}
+			}
+			out, err := doUpload(c, &f, manifest)
+			if err != nil {
+				return err
+			}
+			return emit(c, f.JSON, struct {
+				Transform *transform.Manifest `json:"transform,omitempty"`
+				Upload    *uploadOutput       `json:"upload"`
+			}{tm, out}, func(w io.Writer) { printUpload(w, out) })
+		},
+	}
+	tf.AddInput(c)
+	tf.AddOutput(c)
+	f.add(c)
+	return c
+}
+
+func newAudiencesCmd() *cobra.Command {
+	var f connFlags
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "audiences [--advertiser-id ID]",
+		Short: "List the advertiser's TikTok audiences (every page)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			s, err := open(&f, c.ErrOrStderr(), true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			list, err := s.client.ListAudiences(c.Context(), s.adv)
+			if err != nil {
+				return err
+			}
+			if list == nil {
+				list = []tiktok.Audience{}
+			}
+			return emit(c, asJSON, list, func(w io.Writer) {
+				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tTYPE\tMATCHED\tREADY\tEXPIRING\tCREATED")
+				for _, a := range list {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%v\t%v\t%s\n", a.AudienceID, a.Name, a.CalculateType, a.CoverNum, a.IsValid, a.IsExpiring, a.CreateTime)
+				}
+				tw.Flush()
+				fmt.Fprintf(w, "%d audience(s)\n", len(list))
+			})
+		},
+	}
+	f.add(c)
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
+	return c
+}
+
+func newStatusCmd() *cobra.Command {
+	var f connFlags
+	var id string
+	var wait, asJSON bool
+	var waitFor time.Duration
+	c := &cobra.Command{
+		Use:   "status --audience-id ID [--wait]",
+		Short: "Show an audience's processing state, matched users and match rate",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if id == "" {
+				return cli.UsageError(errors.New("--audience-id is required"))
+			}
+			s, err := open(&f, c.ErrOrStderr(), asJSON)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var st *upload.AudienceStatus
+			if wait {
+				ctx, cancel := context.WithTimeout(c.Context(), waitFor)
+				defer cancel()
+				st, err = s.up.Follow(ctx, s.adv, id, 0)
+			} else {
+				st, err = s.up.Status(c.Context(), s.adv, id, 0)
+			}
+			if err != nil {
+				return err
+			}
+			return emit(c, asJSON, st, func(w io.Writer) { printStatus(w, st) })
+		},
+	}
+	f.add(c)
+	c.Flags().StringVar(&id, "audience-id", "", "audience id")
+	c.Flags().BoolVar(&wait, "wait", false, "poll until TikTok reports the audience ready")
+	c.Flags().DurationVar(&waitFor, "wait-timeout", 48*time.Hour, "longest --wait")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
+	return c
+}
+
+func newSetTokenCmd() *cobra.Command {
+	var adv string
+	c := &cobra.Command{
+		Use:   "set-token --advertiser-id ID   (token on stdin)",
+		Short: "Save a TikTok access token in the OS keychain (read from stdin, never echoed)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if adv == "" {
+				return cli.UsageError(errors.New("--advertiser-id is required"))
+			}
+			in := c.InOrStdin()
+			if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				fmt.Fprint(c.ErrOrStderr(), "TikTok access token: ")
+				b, err := term.ReadPassword(int(f.Fd()))
+				fmt.Fprintln(c.ErrOrStderr())
+				if err != nil {
+					return fmt.Errorf("read token: %w", err)
+				}
+				return save(c, adv, string(b))
+			}
+			line, err := bufio.NewReader(io.LimitReader(in, 64<<10)).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return fmt.Errorf("read token from stdin: %w", err)
+			}
+			return save(c, adv, line)
+		},
+	}
+	c.Flags().StringVar(&adv, "advertiser-id", "", "advertiser the token is for")
+	return c
+}
+
+func save(c *cobra.Command, adv, token string) error {
+	if strings.TrimSpace(token) == "" {
+		return cli.UsageError(errors.New("no token on stdin: pipe it in, e.g. `printenv TOKEN | audience-uploader tiktok set-token --advertiser-id ID`"))
+	}
+	if err := tiktok.SaveToken(secrets.Keychain(), adv, token); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.OutOrStdout(), "Saved the TikTok access token for advertiser %s in the OS keychain.\n", adv)
+	return nil
+}
+
+// printer shows upload progress on stderr: a bar on a terminal, otherwise
+// one line per finished file and every warning and wait.
+type printer struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	quiet bool
+	bar   *progressbar.ProgressBar
+	sent  map[int]int64
+	total map[int]int64
+}
+
+func newPrinter(w io.Writer, quiet bool) *printer {
+	p := &printer{w: w, quiet: quiet, sent: map[int]int64{}, total: map[int]int64{}}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+	}
+	return p
+}
+
+func (p *printer) Emit(e upload.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch e.Kind {
+	case upload.EventWarning:
+		fmt.Fprintf(p.w, "warning: %s\n", e.Message)
+		return
+	case upload.EventRetry, upload.EventRateLimited:
+		if !p.quiet && !p.tty {
+			fmt.Fprintf(p.w, "%s\n", e.Message)
+		}
+		return
+	}
+	if p.quiet {
+		return
+	}
+	switch e.Kind {
+	case upload.EventFileStart, upload.EventFileBytes, upload.EventFileDone:
+		p.sent[e.FileIndex] = e.BytesSent
+		p.total[e.FileIndex] = e.BytesTotal
+		if !p.tty {
+			if e.Kind == upload.EventFileDone {
+				fmt.Fprintf(p.w, "uploaded %s (%d of %d)\n", e.File, len(p.doneFiles()), e.Files)
+			}
+			return
+		}
+		var sent int64
+		for _, v := range p.sent {
+			sent += v
+		}
+		if p.bar == nil {
+			p.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(p.w), progressbar.OptionShowBytes(true),
+				progressbar.OptionSetDescription("uploading"), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		}
+		p.bar.Describe(fmt.Sprintf("uploading %d/%d files", len(p.doneFiles()), e.Files))
+		p.bar.Set64(sent)
+	case upload.EventAudience:
+		if !p.tty {
+			fmt.Fprintf(p.w, "audience %s: %s\n", e.AudienceID, e.Message)
+		}
+	case upload.EventStatus:
+		st := e.Status
+		if st != nil && !p.tty {
+			fmt.Fprintf(p.w, "audience %s: ready=%v matched=%d\n", st.AudienceID, st.Ready, st.MatchedUsers)
+		}
+	}
+}
+
+func (p *printer) doneFiles() []int {
+	var out []int
+	for i, s := range p.sent {
+		if t := p.total[i]; t > 0 && s >= t {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (p *printer) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Finish()
+		p.bar = nil
+	}
+}
