@@ -31,3 +31,13 @@ test-auth: setup-auth
 
 cognito-standin:
 	$(GO) build -o build/bin/cognito-standin ./cmd/cognito-standin
+
+# The AWS half of `make demo`: versitygw with sample lists and the Cognito
+# stand-in with a demo user, on loopback; `source build/bin/demo/aws.env` points
+# the app at them (see build/aws/demo-services.sh).
+.PHONY: demo-aws demo-aws-stop
+demo-aws: $(VERSITYGW)
+	build/aws/demo-services.sh start build/bin/demo
+
+demo-aws-stop:
+	build/aws/demo-services.sh stop build/bin/demo
