@@ -21,9 +21,12 @@ setup-tiktok:
 # XDG_DATA_HOME) unlocked with a dummy password inside dbus-run-session.
 test-tiktok-keychain: setup-tiktok
 	@kr=$$(mktemp -d); trap 'rm -rf "$$kr"' EXIT; \
-	XDG_DATA_HOME=$$kr dbus-run-session -- bash -c \
-	  'echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
-	   AUDIENCE_UPLOADER_KEYCHAIN_TEST=1 $(GO) test -count=1 -run "TestRealKeychain" ./backend/secrets/' 2>&1 \
+	XDG_DATA_HOME=$$kr dbus-run-session -- bash -c ' \
+	  echo -n test | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null & pid=$$!; \
+	  trap "kill $$pid 2>/dev/null" EXIT; \
+	  for i in $$(seq 50); do dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true && break; sleep 0.1; done; \
+	  AUDIENCE_UPLOADER_KEYCHAIN_TEST=1 $(GO) test -count=1 -run "TestRealKeychain" ./backend/secrets/' 2>&1 \
 	  | grep -v "Failed to set fd limit"; exit $${PIPESTATUS[0]}
 
 # The stand-in on a loopback port (prints its base URL first):
