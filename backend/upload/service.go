@@ -1,0 +1,270 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/audience-uploader/audience-uploader/backend/secrets"
+	"github.com/audience-uploader/audience-uploader/backend/settings"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok"
+)
+
+// ServiceConfig configures a Service. Zero values take the defaults.
+type ServiceConfig struct {
+	Secrets      secrets.Store                     // default secrets.Keychain()
+	StatePath    string                            // default DefaultStatePath()
+	Sink         Sink                              // upload and follow-up events; may be nil
+	LoadSettings func() (settings.Settings, error) // default settings.Load
+	QPS          float64                           // request ceiling; default 5
+}
+
+// Service is the TikTok side of the desktop app: token, connection test,
+// audience list, uploads with events, resume and follow-up. It reads the
+// settings at every call, so a change in Settings → TikTok applies at once.
+// Methods are safe for concurrent use; one upload runs at a time.
+type Service struct {
+	cfg   ServiceConfig
+	store *Store
+
+	mu      sync.Mutex
+	running bool
+}
+
+// NewService opens the upload state database.
+func NewService(cfg ServiceConfig) (*Service, error) {
+	if cfg.Secrets == nil {
+		cfg.Secrets = secrets.Keychain()
+	}
+	if cfg.LoadSettings == nil {
+		cfg.LoadSettings = settings.Load
+	}
+	if cfg.StatePath == "" {
+		p, err := DefaultStatePath()
+		if err != nil {
+			return nil, err
+		}
+		cfg.StatePath = p
+	}
+	store, err := OpenStore(cfg.StatePath)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, store: store}, nil
+}
+
+// Close closes the state database.
+func (s *Service) Close() error { return s.store.Close() }
+
+// Store is the service's state database (job history for the app).
+func (s *Service) Store() *Store { return s.store }
+
+// TokenStatus tells the settings screen where the token comes from. It
+// never carries the token.
+type TokenStatus struct {
+	AdvertiserID      string `json:"advertiser_id"`
+	Saved             bool   `json:"saved"`    // in the keychain
+	FromEnv           bool   `json:"from_env"` // TIKTOK_ACCESS_TOKEN overrides
+	KeychainAvailable bool   `json:"keychain_available"`
+	KeychainError     string `json:"keychain_error,omitempty"` // why not, as a sentence
+}
+
+// TokenStatus reports whether a token is available for advertiserID.
+func (s *Service) TokenStatus(advertiserID string) TokenStatus {
+	st := TokenStatus{AdvertiserID: advertiserID, FromEnv: strings.TrimSpace(os.Getenv(tiktok.EnvAccessToken)) != "", KeychainAvailable: true}
+	if advertiserID == "" {
+		return st
+	}
+	_, err := s.cfg.Secrets.Get(tiktok.TokenKey(advertiserID))
+	switch {
+	case err == nil:
+		st.Saved = true
+	case errors.Is(err, secrets.ErrUnavailable):
+		st.KeychainAvailable = false
+		st.KeychainError = fmt.Sprintf("%v: set %s in the environment instead; the token is never written to a file", err, tiktok.EnvAccessToken)
+	}
+	return st
+}
+
+// SaveToken stores the advertiser's token in the keychain.
+func (s *Service) SaveToken(advertiserID, token string) error {
+	return tiktok.SaveToken(s.cfg.Secrets, advertiserID, token)
+}
+
+// DeleteToken removes the advertiser's token from the keychain.
+func (s *Service) DeleteToken(advertiserID string) error {
+	if err := s.cfg.Secrets.Delete(tiktok.TokenKey(advertiserID)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+		return fmt.Errorf("delete TikTok token for advertiser %s: %w", advertiserID, err)
+	}
+	return nil
+}
+
+// connect builds a client and an uploader from the current settings.
+func (s *Service) connect(advertiserID string) (string, *Uploader, *tiktok.Client, error) {
+	st, err := s.cfg.LoadSettings()
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("load settings: %w", err)
+	}
+	if advertiserID == "" {
+		advertiserID = st.TikTok.AdvertiserID
+	}
+	if advertiserID == "" {
+		return "", nil, nil, errors.New("no TikTok advertiser id: set it in Settings → TikTok")
+	}
+	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	token, err := tiktok.LoadToken(s.cfg.Secrets, advertiserID)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	var up *Uploader
+	client, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: s.cfg.QPS,
+		Log: func(e tiktok.LogEntry) { up.ClientLog(e) }})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	up, err = New(Config{Client: client, Store: s.store, Sink: s.cfg.Sink})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return advertiserID, up, client, nil
+}
+
+// ConnectionResult is what "Test connection" shows.
+type ConnectionResult struct {
+	AdvertiserID string `json:"advertiser_id"`
+	BaseURL      string `json:"base_url"`
+	Audiences    int    `json:"audiences"`
+}
+
+// TestConnection lists the advertiser's audiences; its error names the fix
+// (new token, Audience Management scope, advertiser id).
+func (s *Service) TestConnection(ctx context.Context, advertiserID string) (*ConnectionResult, error) {
+	adv, _, client, err := s.connect(advertiserID)
+	if err != nil {
+		return nil, err
+	}
+	list, err := client.ListAudiences(ctx, adv)
+	if err != nil {
+		return nil, err
+	}
+	st, _ := s.cfg.LoadSettings()
+	base, _ := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
+	return &ConnectionResult{AdvertiserID: adv, BaseURL: base, Audiences: len(list)}, nil
+}
+
+// ListAudiences returns every audience of the advertiser (all pages).
+func (s *Service) ListAudiences(ctx context.Context, advertiserID string) ([]tiktok.Audience, error) {
+	adv, _, client, err := s.connect(advertiserID)
+	if err != nil {
+		return nil, err
+	}
+	list, err := client.ListAudiences(ctx, adv)
+	if list == nil && err == nil {
+		list = []tiktok.Audience{}
+	}
+	return list, err
+}
+
+// ErrBusy means an upload is already running in this service.
+var ErrBusy = errors.New("an upload is already running")
+
+func (s *Service) begin() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return ErrBusy
+	}
+	s.running = true
+	return nil
+}
+
+func (s *Service) end() {
+	s.mu.Lock()
+	s.running = false
+	s.mu.Unlock()
+}
+
+// Upload runs (or resumes) the upload of a manifest; it blocks until done,
+// so the app calls it from a goroutine and cancels ctx to stop. Progress
+// goes to the Sink.
+func (s *Service) Upload(ctx context.Context, req Request) (*Result, error) {
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	defer s.end()
+	adv, up, _, err := s.connect(req.AdvertiserID)
+	if err != nil {
+		return nil, err
+	}
+	req.AdvertiserID = adv
+	return up.Run(ctx, req)
+}
+
+// Resume continues an interrupted or failed job.
+func (s *Service) Resume(ctx context.Context, jobID string) (*Result, error) {
+	if err := s.begin(); err != nil {
+		return nil, err
+	}
+	defer s.end()
+	job, err := s.store.Job(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, fmt.Errorf("no upload job %s", jobID)
+	}
+	_, up, _, err := s.connect(job.AdvertiserID)
+	if err != nil {
+		return nil, err
+	}
+	return up.Resume(ctx, jobID)
+}
+
+// Jobs lists upload jobs, newest first.
+func (s *Service) Jobs(ctx context.Context) ([]Job, error) { return s.store.Jobs(ctx) }
+
+// Unfinished lists jobs that did not reach done (to offer Resume at start).
+func (s *Service) Unfinished(ctx context.Context) ([]Job, error) {
+	all, err := s.store.Jobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Job
+	for _, j := range all {
+		if j.Step != StepDone {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// JobLog returns a job's log, request_ids included.
+func (s *Service) JobLog(ctx context.Context, jobID string) ([]LogEntry, error) {
+	return s.store.Log(ctx, jobID)
+}
+
+// Status reads an audience once.
+func (s *Service) Status(ctx context.Context, advertiserID, audienceID string) (*AudienceStatus, error) {
+	adv, up, _, err := s.connect(advertiserID)
+	if err != nil {
+		return nil, err
+	}
+	return up.Status(ctx, adv, audienceID, 0)
+}
+
+// Follow polls an audience until it is ready or ctx ends, with status
+// events to the Sink (the app runs it while open, and again at next start
+// for audiences not yet ready).
+func (s *Service) Follow(ctx context.Context, advertiserID, audienceID string) (*AudienceStatus, error) {
+	adv, up, _, err := s.connect(advertiserID)
+	if err != nil {
+		return nil, err
+	}
+	return up.Follow(ctx, adv, audienceID, 0)
+}

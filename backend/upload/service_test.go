@@ -1,0 +1,108 @@
+package upload_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/secrets"
+	"github.com/audience-uploader/audience-uploader/backend/settings"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/upload"
+)
+
+type unavailable struct{}
+
+func (unavailable) Get(string) (string, error) {
+	return "", errors.Join(secrets.ErrUnavailable, errors.New("no Secret Service on D-Bus"))
+}
+func (unavailable) Set(string, string) error { return secrets.ErrUnavailable }
+func (unavailable) Delete(string) error      { return secrets.ErrUnavailable }
+
+func TestService(t *testing.T) {
+	t.Setenv(tiktok.EnvBaseURL, "")
+	t.Setenv(tiktok.EnvAccessToken, "")
+	s := standin.New(standin.Options{ProcessingDelay: 100 * time.Millisecond})
+	base := startStandin(t, s)
+	st := settings.Default()
+	st.TikTok = settings.TikTokSettings{Environment: "custom", BaseURL: base, AdvertiserID: s.Advertiser()}
+	ev := &events{}
+	store := secrets.Memory()
+	svc, err := upload.NewService(upload.ServiceConfig{Secrets: store, StatePath: filepath.Join(t.TempDir(), "s.db"), Sink: ev,
+		LoadSettings: func() (settings.Settings, error) { return st, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	ctx := context.Background()
+
+	if ts := svc.TokenStatus(s.Advertiser()); ts.Saved || !ts.KeychainAvailable {
+		t.Fatalf("token status before saving: %+v", ts)
+	}
+	if _, err := svc.TestConnection(ctx, ""); err == nil || !strings.Contains(err.Error(), "set-token") {
+		t.Fatalf("test connection without token = %v", err)
+	}
+	if err := svc.SaveToken(s.Advertiser(), "wrong"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.TestConnection(ctx, ""); !errors.Is(err, tiktok.ErrToken) {
+		t.Fatalf("test connection with a bad token = %v", err)
+	}
+	if err := svc.SaveToken(s.Advertiser(), s.Token()); err != nil {
+		t.Fatal(err)
+	}
+	if ts := svc.TokenStatus(s.Advertiser()); !ts.Saved {
+		t.Fatalf("token status after saving: %+v", ts)
+	}
+	cr, err := svc.TestConnection(ctx, "")
+	if err != nil || cr.Audiences != 0 || cr.BaseURL != base {
+		t.Fatalf("test connection = %+v, %v", cr, err)
+	}
+
+	fx := writeManifest(t, t.TempDir(), "svc", "separate", []string{tiktok.PhoneSHA256}, 3, 500)
+	res, err := svc.Upload(ctx, upload.Request{ManifestPath: fx.manifest, AudienceName: "from app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := svc.ListAudiences(ctx, "")
+	if err != nil || len(list) != 1 || list[0].AudienceID != res.Targets[0].AudienceID {
+		t.Fatalf("list = %+v, %v", list, err)
+	}
+	stat, err := svc.Follow(ctx, "", res.Targets[0].AudienceID)
+	if err != nil || !stat.Ready || stat.RowsUploaded != 1500 {
+		t.Fatalf("follow = %+v, %v", stat, err)
+	}
+	jobs, err := svc.Jobs(ctx)
+	if err != nil || len(jobs) != 1 || jobs[0].Step != upload.StepDone {
+		t.Fatalf("jobs = %+v, %v", jobs, err)
+	}
+	if un, _ := svc.Unfinished(ctx); len(un) != 0 {
+		t.Fatalf("unfinished = %+v", un)
+	}
+	log, err := svc.JobLog(ctx, res.JobID)
+	if err != nil || len(log) == 0 {
+		t.Fatalf("log = %v, %v", log, err)
+	}
+	if err := svc.DeleteToken(s.Advertiser()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without a keychain the status says so and names the variable.
+	svc2, err := upload.NewService(upload.ServiceConfig{Secrets: unavailable{}, StatePath: filepath.Join(t.TempDir(), "s2.db"),
+		LoadSettings: func() (settings.Settings, error) { return st, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc2.Close()
+	if ts := svc2.TokenStatus(s.Advertiser()); ts.KeychainAvailable || !strings.Contains(ts.KeychainError, tiktok.EnvAccessToken) {
+		t.Fatalf("token status without keychain: %+v", ts)
+	}
+	t.Setenv(tiktok.EnvAccessToken, s.Token())
+	if _, err := svc2.TestConnection(ctx, ""); err != nil {
+		t.Fatalf("env token without keychain: %v", err)
+	}
+}
