@@ -1,41 +1,41 @@
 // Measures the page's event-loop lag: how late a 50 ms timer fires. The
 // e2e test reads window.__eventLoopLag to report responsiveness during a run.
+export interface LagSample {
+  at: number // performance.now() when the late timer fired
+  lagMs: number
+}
+
 export interface LagStats {
-  samples: number
-  maxMs: number
-  p95Ms: number
-  meanMs: number
+  samples: () => LagSample[]
+  summary: (from?: number, to?: number) => { samples: number; maxMs: number; p95Ms: number; meanMs: number }
   reset: () => void
 }
 
 export function startLagMonitor(intervalMs = 50): LagStats {
-  let lags: number[] = []
+  let lags: LagSample[] = []
   let last = performance.now()
   setInterval(() => {
     const now = performance.now()
-    lags.push(Math.max(0, now - last - intervalMs))
+    lags.push({ at: now, lagMs: Math.max(0, now - last - intervalMs) })
     if (lags.length > 20000) lags = lags.slice(-10000)
     last = now
   }, intervalMs)
-  const stats = {
-    get samples() {
-      return lags.length
-    },
-    get maxMs() {
-      return lags.reduce((a, b) => Math.max(a, b), 0)
-    },
-    get p95Ms() {
-      if (!lags.length) return 0
-      const s = [...lags].sort((a, b) => a - b)
-      return s[Math.min(s.length - 1, Math.floor(s.length * 0.95))]
-    },
-    get meanMs() {
-      return lags.length ? lags.reduce((a, b) => a + b, 0) / lags.length : 0
+  return {
+    samples: () => lags,
+    summary(from = 0, to = Infinity) {
+      const v = lags.filter((s) => s.at >= from && s.at <= to).map((s) => s.lagMs)
+      if (!v.length) return { samples: 0, maxMs: 0, p95Ms: 0, meanMs: 0 }
+      const sorted = [...v].sort((a, b) => a - b)
+      return {
+        samples: v.length,
+        maxMs: sorted[sorted.length - 1],
+        p95Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))],
+        meanMs: v.reduce((a, b) => a + b, 0) / v.length,
+      }
     },
     reset() {
       lags = []
       last = performance.now()
     },
   }
-  return stats as LagStats
 }

@@ -1,0 +1,74 @@
+# Desktop app (Wails v2 + Vue 3): setup, build, run and tests.
+# Included by the Makefile; adds setup-app to SETUP_TARGETS and test-app to TEST_TARGETS.
+
+WAILS_VERSION := v2.15.0
+GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
+WAILS := $(GOBIN_DIR)/wails
+APP_APT := libgtk-3-dev libwebkit2gtk-4.1-dev xvfb imagemagick chromium nsis xdotool x11-utils
+APP_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# -m: never let wails run `go mod tidy` on the shared go.mod; tags come from wails.json too.
+WAILS_BUILD_FLAGS := -m -trimpath -ldflags "-X main.version=$(APP_VERSION)"
+E2E_ARTIFACTS ?= build/bin/e2e-artifacts
+
+SETUP_TARGETS += setup-app
+TEST_TARGETS += test-app
+
+.PHONY: setup-app app-apt app-wails app-npm app-bindings build build-windows run frontend \
+	test-app test-vitest test-e2e test-smoke
+
+setup-app: app-apt app-wails app-npm app-bindings
+
+# apt packages, only those missing (needs root, as on CI and a fresh Debian 12).
+app-apt:
+	@missing=""; for p in $(APP_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+app-wails:
+	@if ! $(WAILS) version 2>/dev/null | grep -q "$(WAILS_VERSION)"; then \
+		echo "installing wails $(WAILS_VERSION)"; GOFLAGS= $(GO) install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION); fi
+
+app-npm:
+	@if [ ! -d frontend/node_modules ] || [ frontend/package-lock.json -nt frontend/node_modules/.package-lock.json ]; then \
+		cd frontend && npm ci --no-audit --no-fund; fi
+
+# The Go embed needs frontend/dist to exist before any Go build (go vet, go test);
+# the bindings in frontend/wailsjs are generated from app.go, never edited.
+app-bindings: app-wails
+	@mkdir -p frontend/dist; [ -n "$$(ls -A frontend/dist)" ] || \
+		echo '<!doctype html><title>Audience Uploader</title><p>The frontend is not built: run make build.</p>' > frontend/dist/index.html
+	@if [ ! -f frontend/wailsjs/go/main/App.js ] || [ app.go -nt frontend/wailsjs/go/main/App.js ]; then \
+		$(WAILS) generate module -tags webkit2_41 >/dev/null; fi
+
+frontend: setup-app
+	cd frontend && npm run build
+
+# Linux binary, .desktop file and icon in build/bin.
+build: setup-app
+	$(WAILS) build $(WAILS_BUILD_FLAGS) -o audience-uploader
+	cp build/linux/audience-uploader.desktop build/bin/
+	cp build/linux/audience-uploader-256.png build/bin/audience-uploader.png
+	@ls -l build/bin/audience-uploader build/bin/audience-uploader.desktop build/bin/audience-uploader.png
+
+# windows/amd64 exe plus an NSIS installer, cross-built with Debian's nsis.
+build-windows: setup-app
+	$(WAILS) build $(WAILS_BUILD_FLAGS) -platform windows/amd64 -nsis -o audience-uploader.exe
+	@ls -l build/bin/*.exe
+
+run: build
+	./build/bin/audience-uploader
+
+test-app: test-vitest test-e2e test-smoke
+
+test-vitest: setup-app
+	cd frontend && npx vue-tsc --noEmit && npx vitest run
+
+# The whole offline wizard in Debian's chromium against `wails dev` under Xvfb.
+test-e2e: setup-app
+	E2E_ARTIFACTS=$(E2E_ARTIFACTS) node e2e/wizard.mjs
+
+# The production binary starts under Xvfb and renders.
+test-smoke: build
+	E2E_ARTIFACTS=$(E2E_ARTIFACTS) bash e2e/smoke.sh build/bin/audience-uploader
