@@ -62,7 +62,11 @@ func (u *Uploader) Status(ctx context.Context, advertiserID, audienceID string, 
 	if err != nil {
 		return nil, fmt.Errorf("read status of audience %s: %w", audienceID, err)
 	}
-	return statusOf(d, rows), nil
+	st := statusOf(d, rows)
+	if err := u.cfg.Store.recordStatus(ctx, st); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // Follow polls an audience with backoff until TikTok reports it ready (or

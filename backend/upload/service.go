@@ -244,6 +244,10 @@ func (s *Service) Unfinished(ctx context.Context) ([]Job, error) {
 	return out, nil
 }
 
+// NotReady lists audiences of finished jobs that were not ready when last
+// checked: the app follows them again at start.
+func (s *Service) NotReady(ctx context.Context) ([]Pending, error) { return s.store.NotReady(ctx) }
+
 // JobLog returns a job's log, request_ids included.
 func (s *Service) JobLog(ctx context.Context, jobID string) ([]LogEntry, error) {
 	return s.store.Log(ctx, jobID)

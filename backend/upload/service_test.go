@@ -72,9 +72,15 @@ func TestService(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].AudienceID != res.Targets[0].AudienceID {
 		t.Fatalf("list = %+v, %v", list, err)
 	}
+	if p, err := svc.NotReady(ctx); err != nil || len(p) != 1 || p[0].AudienceID != res.Targets[0].AudienceID {
+		t.Fatalf("not ready before follow-up = %+v, %v", p, err)
+	}
 	stat, err := svc.Follow(ctx, "", res.Targets[0].AudienceID)
 	if err != nil || !stat.Ready || stat.RowsUploaded != 1500 {
 		t.Fatalf("follow = %+v, %v", stat, err)
+	}
+	if p, err := svc.NotReady(ctx); err != nil || len(p) != 0 {
+		t.Fatalf("not ready after follow-up = %+v, %v", p, err)
 	}
 	jobs, err := svc.Jobs(ctx)
 	if err != nil || len(jobs) != 1 || jobs[0].Step != upload.StepDone {

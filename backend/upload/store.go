@@ -147,7 +147,84 @@ func OpenStore(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create upload state schema in %s: %w", path, err)
 	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("upgrade upload state schema in %s: %w", path, err)
+	}
 	return &Store{db: db}, nil
+}
+
+// migrations[i] upgrades the schema from user_version i to i+1.
+var migrations = []string{
+	// 0 → 1: the last status read from TikTok, so the app can resume
+	// following audiences that were not ready when it closed.
+	`ALTER TABLE targets ADD COLUMN ready INTEGER NOT NULL DEFAULT 0;
+	 ALTER TABLE targets ADD COLUMN matched INTEGER NOT NULL DEFAULT 0;
+	 ALTER TABLE targets ADD COLUMN checked_at TEXT NOT NULL DEFAULT '';`,
+}
+
+func migrate(db *sql.DB) error {
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	for ; v < len(migrations); v++ {
+		tx, err := db.Begin()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(migrations[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, v+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordStatus keeps the last status read for every target of audience id.
+func (s *Store) recordStatus(ctx context.Context, st *AudienceStatus) error {
+	ready := 0
+	if st.Ready {
+		ready = 1
+	}
+	return s.exec(ctx, "audience status", `UPDATE targets SET ready = ?, matched = ?, checked_at = ? WHERE audience_id = ?`,
+		ready, st.MatchedUsers, st.CheckedAt.UTC().Format(time.RFC3339Nano), st.AudienceID)
+}
+
+// Pending is an audience of a finished job that TikTok had not reported
+// ready when last checked.
+type Pending struct {
+	JobID        string `json:"job_id"`
+	AdvertiserID string `json:"advertiser_id"`
+	AudienceID   string `json:"audience_id"`
+	AudienceName string `json:"audience_name"`
+	CheckedAt    string `json:"checked_at,omitempty"`
+}
+
+// NotReady lists audiences to keep following (at the app's next start).
+func (s *Store) NotReady(ctx context.Context) ([]Pending, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT j.id, j.advertiser_id, t.audience_id, t.audience_name, t.checked_at FROM targets t JOIN jobs j ON j.id = t.job_id
+		WHERE j.step = ? AND t.ready = 0 AND t.audience_id <> '' ORDER BY j.created_at`, StepDone)
+	if err != nil {
+		return nil, fmt.Errorf("list audiences to follow: %w", err)
+	}
+	defer rows.Close()
+	var out []Pending
+	for rows.Next() {
+		var p Pending
+		if err := rows.Scan(&p.JobID, &p.AdvertiserID, &p.AudienceID, &p.AudienceName, &p.CheckedAt); err != nil {
+			return nil, fmt.Errorf("list audiences to follow: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 // Close closes the database.

@@ -535,3 +535,20 @@ func TestFaultsAndQPSLimitExactlyOnce(t *testing.T) {
 	}
 	_ = res
 }
+
+func TestStoreReopens(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "state.db")
+	for i := 0; i < 2; i++ {
+		st, err := upload.OpenStore(p)
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		if _, err := st.NotReady(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st.Close()
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file mode %v, %v", fi.Mode(), err)
+	}
+}
