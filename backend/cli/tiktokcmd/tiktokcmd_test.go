@@ -283,8 +283,16 @@ func TestKillAndResume(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("kill schedule seed %d", seed)
 
+	// AU_CLI_BINARY (e.g. built with `go build -o $TMP/au .` from the repo
+	// root) runs the real binary; by default the test binary plays the CLI.
+	bin := os.Getenv("AU_CLI_BINARY")
 	start := func() (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		if bin != "" {
+			var a []string
+			json.Unmarshal(args, &a)
+			cmd = exec.Command(bin, a...)
+		}
 		cmd.Env = append(os.Environ(), "AU_TEST_MAIN=1", "AU_TEST_ARGS="+string(args),
 			"TIKTOK_API_BASE_URL="+base, "TIKTOK_ACCESS_TOKEN="+s.Token(), "AUDIENCE_UPLOADER_CONFIG_DIR="+cfgDir)
 		var out, errb bytes.Buffer
