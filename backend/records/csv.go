@@ -9,7 +9,7 @@ import (
 // openCSV detects the delimiter, frames the header record and names the columns.
 func (r *Reader) openCSV(delim byte) error {
 	if delim == 0 {
-		delim = detectDelimiter(r.buf[r.pos:r.end])
+		delim = detectDelimiter(r.buf[r.pos:max(r.pos, min(r.end, prefixBytes))])
 	}
 	r.delim = delim
 	f := &csvFramer{delim: delim}

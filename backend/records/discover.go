@@ -58,8 +58,10 @@ func Discover(r *Reader, sample int, norm *identifiers.Normalizer) (*Schema, err
 	d := &discoverer{norm: norm, index: map[string]int{}, schema: s}
 	if r.format == FormatCSV {
 		s.Delimiter = string(rune(r.delim))
-		for _, h := range r.header {
-			d.field(h)
+		// Every column is listed (the header is bounded by the record limit), in header order.
+		for i, h := range r.header {
+			d.index[h] = i
+			d.stats = append(d.stats, &fieldStat{name: h, lastRec: -1})
 		}
 		ex, err := r.NewExtractor(r.header)
 		if err != nil {
@@ -267,7 +269,7 @@ func (d *discoverer) walk(rec []byte, i int, depth int) (int, *jsonErr) {
 
 func (d *discoverer) decode(rec []byte, s, end int) (Value, *jsonErr) {
 	e := Extractor{scratch: d.scratch}
-	v, err := e.decode(rec, s, end)
+	v, err := e.decode(rec, s, end, true)
 	d.scratch = e.scratch
 	return v, err
 }

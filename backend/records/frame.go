@@ -123,7 +123,7 @@ func (f *jsonlFramer) next(r *Reader) ([]byte, int64, *RecordError, int) {
 				return nil, 0, nil, frMore
 			}
 			if !r.eof {
-				if len(b) > r.maxRec {
+				if len(b) > r.maxRec+1 { // +1: the line may end in "\r\n"
 					// Stream past the rest of the line instead of buffering it.
 					line := r.line
 					f.skipping = true
@@ -170,13 +170,15 @@ func (s *csvState) reset() { *s = csvState{fieldStart: true} }
 
 // scan advances over b[from:] and returns the index of the '\n' that ends the record, or len(b), false.
 // A quote opens a quoted field only at the start of a field; elsewhere it is a literal character.
+// It jumps between quotes and newlines with bytes.IndexByte rather than looking at every byte.
 func (s *csvState) scan(b []byte, from int, delim byte) (int, bool) {
-	for i := from; i < len(b); i++ {
-		c := b[i]
+	i := from
+	for i < len(b) {
 		if s.quotePending {
 			s.quotePending = false
-			if c == '"' {
-				continue // "" is an escaped quote
+			if b[i] == '"' {
+				i++ // "" is an escaped quote
+				continue
 			}
 			s.inQuote = false
 			s.fieldStart = false
@@ -186,25 +188,40 @@ func (s *csvState) scan(b []byte, from int, delim byte) (int, bool) {
 			if j < 0 {
 				return len(b), false
 			}
-			i += j
+			i += j + 1
 			s.quotePending = true
 			continue
 		}
-		switch c {
-		case '\n':
-			return i, true
-		case delim:
-			s.fieldStart = true
-			continue
-		case '"':
-			if s.fieldStart {
-				s.inQuote = true
-				s.quoteOff = i
-				s.fieldStart = false
-				continue
-			}
+		rest := b[i:]
+		n := bytes.IndexByte(rest, '\n')
+		seg := rest
+		if n >= 0 {
+			seg = rest[:n]
 		}
-		s.fieldStart = false
+		// The first quote in seg that starts a field opens a quoted field; others are literal.
+		q := bytes.IndexByte(seg, '"')
+		for q >= 0 && !((q == 0 && s.fieldStart) || (q > 0 && seg[q-1] == delim)) {
+			k := bytes.IndexByte(seg[q+1:], '"')
+			if k < 0 {
+				q = -1
+				break
+			}
+			q += 1 + k
+		}
+		if q >= 0 {
+			s.inQuote = true
+			s.quoteOff = i + q
+			s.fieldStart = false
+			i += q + 1
+			continue
+		}
+		if n >= 0 {
+			return i + n, true
+		}
+		if len(seg) > 0 {
+			s.fieldStart = seg[len(seg)-1] == delim
+		}
+		return len(b), false
 	}
 	return len(b), false
 }
@@ -261,7 +278,7 @@ func (f *csvFramer) next(r *Reader) ([]byte, int64, *RecordError, int) {
 		if end < 0 {
 			if !r.eof {
 				var rerr *RecordError
-				if !f.skipping && len(b) > r.maxRec {
+				if !f.skipping && len(b) > r.maxRec+1 { // +1: the record may end in "\r\n"
 					f.skipping = true
 					f.skipLine = r.line
 					rerr = r.tooLong(r.line)

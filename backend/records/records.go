@@ -53,7 +53,8 @@ type Options struct {
 // DefaultMaxRecordBytes bounds one record; longer records are skipped as malformed.
 const DefaultMaxRecordBytes = 1 << 20
 
-const (
+// Buffer sizes; variables so that fuzz tests can shrink them and exercise records split across reads.
+var (
 	prefixBytes = 64 << 10  // what Open reads to detect encoding and format
 	readBytes   = 256 << 10 // the initial read buffer; grows only for long records
 )
@@ -177,7 +178,10 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 			return nil, err
 		}
 	}
-	p := r.buf[r.pos:r.end]
+	// Detection looks at prefixBytes only, however much the first reads returned, so it does not depend on
+	// how the source splits its data.
+	p := r.buf[r.pos:min(r.end, prefixBytes)]
+	atEOF := r.eof && r.end <= prefixBytes
 	if len(p) == 0 {
 		return nil, fmt.Errorf("%s is empty", name)
 	}
@@ -188,11 +192,11 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 		r.pos += len(utf8BOM)
 		p = p[len(utf8BOM):]
 	}
-	if off, ok := looksBinary(p, r.eof); !ok {
+	if off, ok := looksBinary(p, atEOF); !ok {
 		return nil, fmt.Errorf("%s does not look like a text file (binary data near byte %d); expected JSON Lines, JSON or CSV in UTF-8", name, off)
 	}
 	first := bytes.TrimLeft(p, " \t\r\n\f\v")
-	if len(first) == 0 && r.eof {
+	if len(first) == 0 && atEOF {
 		return nil, fmt.Errorf("%s is empty (only white space)", name)
 	}
 	if format == FormatAuto {
