@@ -362,6 +362,23 @@ func TestRefreshBeforeExpiry(t *testing.T) {
 			if second.RefreshToken != first.RefreshToken {
 				t.Fatal("the refresh token should be kept when Cognito sends none")
 			}
+			// Callers racing for stale tokens refresh once.
+			e.clock.Advance(8 * time.Minute)
+			before = e.std.Calls("InitiateAuth")
+			var wg sync.WaitGroup
+			for i := 0; i < 5; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := sess.Tokens(ctx); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			if n := e.std.Calls("InitiateAuth") - before; n != 1 {
+				t.Fatalf("5 concurrent callers refreshed %d times", n)
+			}
 		})
 	}
 }

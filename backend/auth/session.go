@@ -95,17 +95,14 @@ func (s *Session) Expiry() time.Time {
 // within RefreshBefore.
 func (s *Session) Tokens(ctx context.Context) (Tokens, error) {
 	s.mu.Lock()
-	fresh := s.tok.IDToken != "" && s.c.now().Add(RefreshBefore).Before(s.tok.Expiry)
-	t := s.tok
-	s.mu.Unlock()
-	if fresh {
-		return t, nil
+	defer s.mu.Unlock()
+	// Checked under the lock so concurrent callers refresh once.
+	if s.tok.IDToken != "" && s.c.now().Add(RefreshBefore).Before(s.tok.Expiry) {
+		return s.tok, nil
 	}
-	if err := s.Refresh(ctx); err != nil {
+	if err := s.refreshLocked(ctx); err != nil {
 		return Tokens{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.tok, nil
 }
 
@@ -113,6 +110,10 @@ func (s *Session) Tokens(ctx context.Context) (Tokens, error) {
 func (s *Session) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.refreshLocked(ctx)
+}
+
+func (s *Session) refreshLocked(ctx context.Context) error {
 	if s.tok.RefreshToken == "" {
 		return &Error{Code: CodeSessionExpired}
 	}
