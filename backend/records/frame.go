@@ -341,8 +341,8 @@ func (f *csvFramer) next(r *Reader) ([]byte, int64, *RecordError, int) {
 var nl = []byte{'\n'}
 
 // unterminated reports a quoted field still open at the end of the input. When the record is still in the
-// buffer, only its first line is taken as malformed and reading resumes on the next line, so one stray quote
-// does not swallow the rest of the file.
+// buffer, the record up to the line of the unclosed quote is malformed and reading resumes on the next line,
+// so one stray quote does not swallow the rest of the file.
 func (f *csvFramer) unterminated(r *Reader, b []byte) ([]byte, int64, *RecordError, int) {
 	if f.skipping {
 		f.skipping = false
@@ -351,12 +351,15 @@ func (f *csvFramer) unterminated(r *Reader, b []byte) ([]byte, int64, *RecordErr
 		r.pos = r.end
 		return nil, 0, r.recErr(f.skipLine, 0, "unterminated quoted field at end of file; the rest of the file was skipped"), frError
 	}
-	line, col := lineCol(b, f.st.quoteOff, r.line)
+	q := f.st.quoteOff
+	line, col := lineCol(b, q, r.line)
 	rerr := r.recErr(line, col, "unterminated quoted field at end of file")
 	f.resetRecord()
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		r.pos += i + 1
-		r.line++
+	// Resume after the line of the quote that never closes. Past it, every quote run was even (escaped),
+	// and those cannot leave a fresh scan inside a quote: this happens at most once per file.
+	if i := bytes.IndexByte(b[q:], '\n'); i >= 0 {
+		r.pos += q + i + 1
+		r.line = line + 1
 	} else {
 		r.pos = r.end
 	}
