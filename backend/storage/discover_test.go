@@ -142,3 +142,27 @@ func BenchmarkTransform(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRead is the raw streaming speed of one object on loopback.
+func BenchmarkRead(b *testing.B) {
+	srv := s3test.Start(b)
+	srv.Bucket(b, "data")
+	data := make([]byte, 64<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	srv.PutFile(b, "data", "blob.bin", data)
+	c := newClient(srv, Options{})
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := c.Open(context.Background(), "data", "blob.bin")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, r); err != nil || n != int64(len(data)) {
+			b.Fatalf("read %d bytes: %v", n, err)
+		}
+		r.Close()
+	}
+}
