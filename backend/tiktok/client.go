@@ -7,6 +7,8 @@ package tiktok
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -356,13 +359,33 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// isTransient reports connection resets, dropped connections and timeouts.
+// isTransient reports connection resets, refusals, dropped connections and
+// timeouts. Certificate and redirect-policy failures are not: retrying
+// them cannot help.
 func isTransient(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return true
+		}
+		err = ue.Err
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var recordErr tls.RecordHeaderError
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &invalid) || errors.As(err, &recordErr) {
+		return false
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.ECONNABORTED):
 		return true
 	}
 	var ne net.Error
-	if errors.As(err, &ne) {
+	if errors.As(err, &ne) && ne.Timeout() {
 		return true
 	}
 	var oe *net.OpError
@@ -370,7 +393,7 @@ func isTransient(err error) bool {
 		return true
 	}
 	s := err.Error()
-	for _, frag := range []string{"connection reset", "broken pipe", "EOF", "connection refused", "server closed", "timeout"} {
+	for _, frag := range []string{"connection reset", "broken pipe", "server closed idle connection", "unexpected EOF"} {
 		if strings.Contains(s, frag) {
 			return true
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -548,5 +549,20 @@ func TestTokenNeverInErrors(t *testing.T) {
 	_, err = c.ListAudiences(context.Background(), s.Advertiser())
 	if !errors.Is(err, tiktok.ErrToken) || strings.Contains(err.Error(), token) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestCertificateErrorNotRetried: a TLS verification failure stops at once.
+func TestCertificateErrorNotRetried(t *testing.T) {
+	srv := httptest.NewTLSServer(standin.New(standin.Options{}))
+	defer srv.Close()
+	log := &logSink{}
+	c := newClient(t, srv.URL+"/open_api/", "tok", log)
+	_, err := c.ListAudiences(context.Background(), "1")
+	if err == nil || errors.Is(err, tiktok.ErrRetriesExhausted) {
+		t.Fatalf("err = %v, want a certificate error without retries", err)
+	}
+	if n := len(log.all()); n != 1 {
+		t.Fatalf("%d attempts logged, want 1", n)
 	}
 }

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 )
 
@@ -28,40 +28,14 @@ const (
 	batchDone    = "done"
 )
 
-// EnvDataDir overrides where the state database lives (tests).
-const EnvDataDir = "AUDIENCE_UPLOADER_DATA_DIR"
-
-// DefaultStatePath is upload-state.db in the user's data directory:
-// $AUDIENCE_UPLOADER_DATA_DIR, else ~/Library/Application Support (macOS),
-// %LocalAppData% (Windows) or $XDG_DATA_HOME / ~/.local/share (Linux).
+// DefaultStatePath is upload-state.db in the app's data folder
+// (jobs.DataDir: $AUDIENCE_UPLOADER_DATA_DIR, else the OS convention).
 func DefaultStatePath() (string, error) {
-	if d := os.Getenv(EnvDataDir); d != "" {
-		return filepath.Join(d, "upload-state.db"), nil
+	d, err := jobs.DataDir()
+	if err != nil {
+		return "", err
 	}
-	var base string
-	switch runtime.GOOS {
-	case "darwin":
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("find data directory: %w", err)
-		}
-		base = filepath.Join(home, "Library", "Application Support")
-	case "windows":
-		base = os.Getenv("LocalAppData")
-		if base == "" {
-			return "", errors.New("find data directory: %LocalAppData% is not set")
-		}
-	default:
-		base = os.Getenv("XDG_DATA_HOME")
-		if base == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", fmt.Errorf("find data directory: %w", err)
-			}
-			base = filepath.Join(home, ".local", "share")
-		}
-	}
-	return filepath.Join(base, "audience-uploader", "upload-state.db"), nil
+	return filepath.Join(d, "upload-state.db"), nil
 }
 
 // Store keeps upload jobs in SQLite so a killed run resumes where it stopped.
