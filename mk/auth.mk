@@ -13,7 +13,7 @@ TEST_TARGETS += test-auth
 .PHONY: setup-auth test-auth cognito-standin
 
 $(VERSITYGW): tools/go.mod tools/go.sum
-	cd tools && GOFLAGS= $(GO) build -o ../$(VERSITYGW) github.com/versity/versitygw/cmd/versitygw
+	cd tools && GOFLAGS=-buildvcs=false $(GO) build -o ../$(VERSITYGW) github.com/versity/versitygw/cmd/versitygw
 
 setup-auth: $(VERSITYGW)
 	@if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session >/dev/null; then \
