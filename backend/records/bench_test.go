@@ -45,6 +45,8 @@ func benchFrame(b *testing.B, format Format) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	var c Chunk
+	cpu := startCPU(b)
+	defer cpu.report(b, int64(len(data)))
 	for b.Loop() {
 		r, err := Open(bytes.NewReader(data), Options{Name: "bench"})
 		if err != nil {
@@ -95,6 +97,8 @@ func benchExtract(b *testing.B, format Format) {
 	b.SetBytes(int64(size / len(recs)))
 	b.ReportAllocs()
 	i := 0
+	cpu := startCPU(b)
+	defer cpu.report(b, 0)
 	for b.Loop() {
 		s := recs[i]
 		if err := ex.Extract(c.Data[s.Start:s.End], s.Line, out); err != nil {
@@ -108,3 +112,29 @@ func benchExtract(b *testing.B, format Format) {
 
 func BenchmarkExtractJSONL(b *testing.B) { benchExtract(b, FormatJSONL) }
 func BenchmarkExtractCSV(b *testing.B)   { benchExtract(b, FormatCSV) }
+
+// BenchmarkFrameJSONLGzip frames gzip-compressed JSON Lines; SetBytes counts the uncompressed bytes.
+func BenchmarkFrameJSONLGzip(b *testing.B) {
+	plain := benchRows(100000, FormatJSONL)
+	data := gz(b, string(plain))
+	b.SetBytes(int64(len(plain)))
+	b.ReportAllocs()
+	var c Chunk
+	cpu := startCPU(b)
+	defer cpu.report(b, int64(len(plain)))
+	for b.Loop() {
+		r, err := Open(bytes.NewReader(data), Options{Name: "bench.gz"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			err := r.NextChunk(&c, 4096)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
