@@ -169,7 +169,7 @@ func TestFatalErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _, err = readAll(t, r, 10)
-		if !errors.Is(err, errBoom) || !strings.Contains(err.Error(), "f.jsonl") {
+		if !errors.Is(err, errBoom) || !strings.Contains(err.Error(), "f.jsonl") || strings.Contains(err.Error(), "gzip") {
 			t.Fatalf("err %v", err)
 		}
 		var c Chunk

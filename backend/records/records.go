@@ -94,6 +94,7 @@ type Reader struct {
 	maxRec   int
 
 	src     io.Reader
+	gzip    bool // src decompresses
 	buf     []byte
 	pos     int   // start of unconsumed data in buf
 	end     int   // end of valid data in buf
@@ -166,6 +167,7 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 			return nil, fmt.Errorf("reading gzip header of %s: %w", name, err)
 		}
 		src = zr
+		r.gzip = true
 	} else if what := otherCompression(head); what != "" {
 		return nil, fmt.Errorf("%s %s; only gzip compression is supported", name, what)
 	}
@@ -387,7 +389,7 @@ func (r *Reader) fill() error {
 		}
 		if err != nil {
 			r.eof = true
-			if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+			if r.gzip && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)) {
 				return fmt.Errorf("decompressing %s (corrupt or truncated gzip data): %w", r.name, err)
 			}
 			return fmt.Errorf("reading %s: %w", r.name, err)
