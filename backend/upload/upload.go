@@ -605,11 +605,15 @@ func (u *Uploader) create(ctx context.Context, job *Job, t *Target, b *batchStat
 			b.status = batchDone
 			return u.cfg.Store.setBatch(ctx, job.ID, *b)
 		}
-		ts := time.Now().UTC().Format(time.RFC3339Nano)
-		if err := u.cfg.Store.setCreateStarted(ctx, job.ID, t.CalculateType, ts); err != nil {
-			return err
+		if t.CreateStartedAt == "" {
+			// The first attempt's time: later lookups search from it, so an
+			// audience that shows up late in the list is still found.
+			ts := time.Now().UTC().Format(time.RFC3339Nano)
+			if err := u.cfg.Store.setCreateStarted(ctx, job.ID, t.CalculateType, ts); err != nil {
+				return err
+			}
+			t.CreateStartedAt = ts
 		}
-		t.CreateStartedAt = ts
 		id, err := u.cfg.Client.CreateAudience(ctx, tiktok.CreateRequest{AdvertiserID: job.AdvertiserID, Name: t.AudienceName,
 			FilePaths: batchPaths(files, t.CalculateType, b.no), CalculateType: t.CalculateType})
 		if err == nil {

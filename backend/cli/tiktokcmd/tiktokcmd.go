@@ -40,12 +40,14 @@ type connFlags struct {
 	AdvertiserID string
 	QPS          float64
 	StatePath    string
+	Concurrency  int
 }
 
 func (f *connFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings → TikTok)")
 	c.Flags().Float64Var(&f.QPS, "qps", 5, "ceiling of requests per second to TikTok (slows down further on TikTok's rate limit)")
 	c.Flags().StringVar(&f.StatePath, "state", "", "upload state database (default: upload-state.db in the user data folder)")
+	c.Flags().IntVar(&f.Concurrency, "concurrency", 2, "files uploaded at once")
 }
 
 // session is a client, state store and uploader built from flags, settings,
@@ -87,6 +89,9 @@ func open(f *connFlags, stderr io.Writer, quiet bool) (*session, error) {
 	if f.QPS <= 0 {
 		return nil, cli.UsageError(errors.New("--qps must be positive"))
 	}
+	if f.Concurrency < 1 || f.Concurrency > 16 {
+		return nil, cli.UsageError(errors.New("--concurrency must be between 1 and 16"))
+	}
 	path := f.StatePath
 	if path == "" {
 		if path, err = upload.DefaultStatePath(); err != nil {
@@ -105,7 +110,7 @@ func open(f *connFlags, stderr io.Writer, quiet bool) (*session, error) {
 		store.Close()
 		return nil, err
 	}
-	up, err = upload.New(upload.Config{Client: s.client, Store: store, Sink: s.sink})
+	up, err = upload.New(upload.Config{Client: s.client, Store: store, Sink: s.sink, Concurrency: f.Concurrency})
 	if err != nil {
 		store.Close()
 		return nil, err
