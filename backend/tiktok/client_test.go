@@ -566,3 +566,17 @@ func TestCertificateErrorNotRetried(t *testing.T) {
 		t.Fatalf("%d attempts logged, want 1", n)
 	}
 }
+
+// TestSignatureReuploadOnceThenStop: 40900 twice is an error after exactly
+// two uploads.
+func TestSignatureReuploadOnceThenStop(t *testing.T) {
+	s := standin.New(standin.Options{})
+	c := newClient(t, startStandin(t, s), s.Token(), nil)
+	p, m := writeHashFile(t, t.TempDir(), "a.csv", "a", 3)
+	s.FailNext("upload", 40900, 0)
+	s.FailNext("upload", 40900, 0)
+	_, err := c.UploadFile(context.Background(), tiktok.UploadRequest{AdvertiserID: s.Advertiser(), CalculateType: tiktok.EmailSHA256, Path: p, MD5: m})
+	if !errors.Is(err, tiktok.ErrSignature) || s.Stats().Requests != 2 {
+		t.Fatalf("err = %v after %d requests, want ErrSignature after 2", err, s.Stats().Requests)
+	}
+}

@@ -299,7 +299,7 @@ func newRunCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				tm, err = transform.Run(c.Context(), o)
+				tm, err = transformStaged(c.Context(), o)
 				bar.Finish()
 				if err != nil {
 					return err
@@ -323,6 +323,35 @@ func newRunCmd() *cobra.Command {
 	tf.AddOutput(c)
 	f.add(c)
 	return c
+}
+
+// transformStaged runs the transform into OUT.partial and renames it to OUT
+// when complete, so a run killed mid-transform leaves no half-written OUT:
+// the next run starts the transform again, and a run killed after it
+// finds OUT/manifest.json and resumes the upload.
+func transformStaged(ctx context.Context, o transform.Options) (*transform.Manifest, error) {
+	out := filepath.Clean(o.OutDir)
+	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+		return nil, cli.UsageError(fmt.Errorf("output folder %s is not empty and holds no manifest.json: choose a new --out", out))
+	}
+	staging := out + ".partial"
+	// A staging folder is only ever left by an interrupted run of ours.
+	if err := os.RemoveAll(staging); err != nil {
+		return nil, fmt.Errorf("remove interrupted transform %s: %w", staging, err)
+	}
+	o.OutDir = staging
+	m, err := transform.Run(ctx, o)
+	if err != nil {
+		os.RemoveAll(staging)
+		return nil, err
+	}
+	if err := os.Remove(out); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("replace empty output folder %s: %w", out, err)
+	}
+	if err := os.Rename(staging, out); err != nil {
+		return nil, fmt.Errorf("move finished transform to %s: %w", out, err)
+	}
+	return m, nil
 }
 
 func newAudiencesCmd() *cobra.Command {

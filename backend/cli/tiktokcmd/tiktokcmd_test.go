@@ -238,6 +238,11 @@ func TestRunTransformsThenUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out")
+	// What a run killed mid-transform leaves behind.
+	if err := os.MkdirAll(out+".partial", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(out+".partial", "email-0001.csv"), []byte("half"), 0o600)
 	args := []string{"run", "--input", in, "--map", "email=email", "--map", "phone=phone", "--out", out, "--audience", "from csv", "--advertiser-id", s.Advertiser(), "--json"}
 	code, stdout, stderr := run(t, "", args...)
 	if code != 0 {
@@ -257,6 +262,9 @@ func TestRunTransformsThenUploads(t *testing.T) {
 		if strings.Contains(tap.String(), r) {
 			t.Fatalf("raw identifier reached TikTok")
 		}
+	}
+	if _, err := os.Stat(out + ".partial"); !os.IsNotExist(err) {
+		t.Fatalf("staging folder left behind: %v", err)
 	}
 	// Again: the transform is skipped and nothing is uploaded twice.
 	before := s.Stats().Uploads
