@@ -465,7 +465,7 @@ func TestNoRawIdentifierInAnyRequest(t *testing.T) {
 }
 
 func TestFollowUntilReady(t *testing.T) {
-	e := newEnv(t, standin.Options{ProcessingDelay: 300 * time.Millisecond, MatchRate: 0.5, HistoryMsg: "12 rows could not be parsed"})
+	e := newEnv(t, standin.Options{ProcessingDelay: 2 * time.Second, MatchRate: 0.5, HistoryMsg: "12 rows could not be parsed"})
 	fx := writeManifest(t, t.TempDir(), "f", "separate", []string{tiktok.EmailSHA256}, 2, 600)
 	res, err := e.u.Run(context.Background(), upload.Request{ManifestPath: fx.manifest, AdvertiserID: e.adv, AudienceName: "follow"})
 	if err != nil {
