@@ -3,11 +3,16 @@
 # renders (the screenshot is not blank). Reports the start-up time: process
 # start to the frontend's first call into Go, as logged by the app.
 set -euo pipefail
+self=$(readlink -f "$0")
+if [ "${1:-}" = --inner ]; then
+	mode=inner
+	shift
+fi
 bin=$(readlink -f "${1:-build/bin/audience-uploader}")
 artifacts=$(readlink -m "${E2E_ARTIFACTS:-build/bin/e2e-artifacts}")
 mkdir -p "$artifacts"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+work=${AUD_SMOKE_WORK:-$(mktemp -d)}
+[ -n "${AUD_SMOKE_WORK:-}" ] || trap 'rm -rf "$work"' EXIT
 export AUDIENCE_UPLOADER_CONFIG_DIR="$work/config" AUDIENCE_UPLOADER_DATA_DIR="$work/data"
 export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1
 
@@ -29,11 +34,15 @@ inner() {
 	wait "$app" 2>/dev/null || true
 	echo "window=${wid:-none} startup_ms=${ms:-none} ok=$ok"
 }
-export -f inner
-export bin work artifacts
-out=$(xvfb-run -a -s "-screen 0 1400x950x24" bash -c inner)
+if [ "${mode:-}" = inner ]; then
+	inner
+	exit 0
+fi
+trap - EXIT # the inner run uses $work; clean it here, after
+out=$(AUD_SMOKE_WORK="$work" xvfb-run -a -s "-screen 0 1400x950x24" bash "$self" --inner "$bin")
 echo "$out"
 cp "$work/app.log" "$artifacts/smoke-app.log"
+rm -rf "$work"
 
 passed=0 failed=0
 check() { if [ "$2" = 1 ]; then echo "ok   $1"; passed=$((passed + 1)); else echo "FAIL $1"; failed=$((failed + 1)); fi; }

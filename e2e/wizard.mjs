@@ -179,6 +179,13 @@ try {
   check('preview gives rejection reasons', (await page.getByTestId('reject').count()) > 0)
   check('warns under 1,000 valid rows', await page.getByTestId('low-rows-warning').isVisible())
   await shot('4-confirm.png')
+  await page.getByTestId('reveal-originals').click()
+  const revealed = await page.getByTestId('preview-table').innerText()
+  check('revealed preview shows original, normalized and rejection reason', revealed.includes('Jane.Doe+shopping@Gmail.com') && revealed.includes('jane.doe@gmail.com') && revealed.includes('555-CALL-NOW'))
+  await page.getByTestId('preview-table').scrollIntoViewIfNeeded()
+  await page.locator('.n-data-table-base-table-body').first().evaluate((el) => el.scrollBy(0, 300))
+  await shot('4-confirm-revealed.png')
+  await page.getByTestId('reveal-originals').click()
 
   // 5. Run and monitor.
   await page.getByTestId('start-run').click()
