@@ -182,8 +182,7 @@ try {
   await page.getByTestId('reveal-originals').click()
   const revealed = await page.getByTestId('preview-table').innerText()
   check('revealed preview shows original, normalized and rejection reason', revealed.includes('Jane.Doe+shopping@Gmail.com') && revealed.includes('jane.doe@gmail.com') && revealed.includes('555-CALL-NOW'))
-  await page.getByTestId('preview-table').scrollIntoViewIfNeeded()
-  await page.locator('.n-data-table-base-table-body').first().evaluate((el) => el.scrollBy(0, 300))
+  await page.getByText('555-CALL-NOW').first().evaluate((el) => el.scrollIntoView({ block: 'center' }))
   await shot('4-confirm-revealed.png')
   await page.getByTestId('reveal-originals').click()
 
@@ -282,6 +281,15 @@ try {
   console.log(`measure: event-loop lag while transforming: ${f(m.duringRun)}; whole run incl. result page: ${f(m.wholeRun)}`)
   check('progress events arrive at most 10 a second', m.maxEventsPerSecond <= 11, `max ${m.maxEventsPerSecond}/s`)
   check('progress events arrived during the run', m.events > 0)
+  // The theme follows the OS: switch the page to dark and look again.
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await page.getByTestId('files-table').scrollIntoViewIfNeeded()
+  await shot('8-result-dark.png')
+  check('dark theme follows the OS setting', await page.evaluate(() => {
+    const bg = getComputedStyle(document.querySelector('.n-layout')).backgroundColor
+    const [r, g, b] = bg.match(/\d+/g).map(Number)
+    return r + g + b < 150
+  }))
   check('no errors in the page console', consoleErrors.length === 0, consoleErrors.slice(0, 3).join(' | '))
 } catch (e) {
   check('wizard run completed', false, String(e?.stack || e))
