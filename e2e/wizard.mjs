@@ -90,10 +90,11 @@ function writeBigFile(rows) {
   return p
 }
 
+const wailsBin = process.env.WAILS || path.join(process.env.HOME || '/root', 'go/bin/wails')
 const log = fs.openSync(path.join(artifacts, 'wails-dev.log'), 'w')
 const dev = spawn(
   'xvfb-run',
-  ['-a', '-s', '-screen 0 1400x950x24', path.join(process.env.HOME || '/root', 'go/bin/wails'), 'dev',
+  ['-a', '-s', '-screen 0 1400x950x24', wailsBin, 'dev',
     '-m', '-nosyncgomod', '-s', '-nogorebuild', '-skipbindings', '-tags', 'webkit2_41', '-viteservertimeout', '120', '-loglevel', 'Warning'],
   {
     cwd: root,
@@ -101,7 +102,7 @@ const dev = spawn(
     stdio: ['ignore', log, log],
     env: {
       ...process.env,
-      PATH: `${path.join(process.env.HOME || '/root', 'go/bin')}:${process.env.PATH}`,
+      PATH: `${path.dirname(wailsBin)}:${process.env.PATH}`,
       AUDIENCE_UPLOADER_CONFIG_DIR: cfgDir,
       AUDIENCE_UPLOADER_DATA_DIR: path.join(work, 'data'),
       WEBKIT_DISABLE_COMPOSITING_MODE: '1',

@@ -4,7 +4,8 @@
 WAILS_VERSION := v2.15.0
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 WAILS := $(GOBIN_DIR)/wails
-APP_APT := libgtk-3-dev libwebkit2gtk-4.1-dev xvfb imagemagick chromium nsis xdotool x11-utils
+# xdg-utils: Open folder on Linux; the rest build, drive and screenshot the app.
+APP_APT := libgtk-3-dev libwebkit2gtk-4.1-dev xvfb imagemagick chromium nsis xdotool x11-utils xdg-utils
 APP_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # -m: never let wails run `go mod tidy` on the shared go.mod; tags come from wails.json too.
 WAILS_BUILD_FLAGS := -m -trimpath -ldflags "-X main.version=$(APP_VERSION)"
@@ -67,7 +68,7 @@ test-vitest: setup-app
 
 # The whole offline wizard in Debian's chromium against `wails dev` under Xvfb.
 test-e2e: setup-app
-	E2E_ARTIFACTS=$(E2E_ARTIFACTS) node e2e/wizard.mjs
+	WAILS=$(WAILS) E2E_ARTIFACTS=$(E2E_ARTIFACTS) node e2e/wizard.mjs
 
 # The production binary starts under Xvfb and renders.
 test-smoke: build
