@@ -693,18 +693,25 @@ func (u *Uploader) findCreated(ctx context.Context, job *Job, t *Target) (string
 	return best.AudienceID, nil
 }
 
+// historyWindow is how many history entries are read to tell whether an
+// update was applied: below it the count grows, at it the newest entry
+// changes.
+const historyWindow = 20
+
 // historyMark is the audience's history as seen before an update.
 func (u *Uploader) historyMark(ctx context.Context, job *Job, id string) (int, string, error) {
-	d, err := u.cfg.Client.GetAudience(ctx, job.AdvertiserID, id, 100)
+	d, err := u.cfg.Client.GetAudience(ctx, job.AdvertiserID, id, historyWindow)
 	if err != nil {
 		return 0, "", fmt.Errorf("read history of audience %s: %w", id, err)
 	}
-	top := ""
-	if len(d.History) > 0 {
-		h := d.History[0]
-		top = h.Action + "|" + h.ActionDetail + "|" + h.OptTime
+	// A digest of the whole window: a new entry shifts it, so it changes
+	// unless historyWindow+1 entries are identical to the second, which the
+	// rate limit and the get before every update rule out in practice.
+	h := sha256.New()
+	for _, e := range d.History {
+		fmt.Fprintf(h, "%s|%s|%s|%s\n", e.Action, e.ActionDetail, e.OptTime, e.Msg)
 	}
-	return len(d.History), top, nil
+	return len(d.History), hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // update sends one batch exactly once: before sending, the audience's
@@ -718,7 +725,7 @@ func (u *Uploader) update(ctx context.Context, job *Job, t *Target, b *batchStat
 			if err != nil {
 				return err
 			}
-			if (b.historyCount < 100 && n > b.historyCount) || top != b.historyTop {
+			if (b.historyCount < historyWindow && n > b.historyCount) || top != b.historyTop {
 				u.logf(job.ID, "info", "%s of batch %d was applied by an earlier attempt", b.action, b.no)
 				b.status = batchDone
 				return u.cfg.Store.setBatch(ctx, job.ID, *b)

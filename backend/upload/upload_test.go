@@ -552,3 +552,33 @@ func TestStoreReopens(t *testing.T) {
 		t.Fatalf("state file mode %v, %v", fi.Mode(), err)
 	}
 }
+
+// TestLostUpdateOnLongHistory: with more history than is read, a lost
+// APPEND response is still recognised as applied. The window digest can only
+// miss it if historyWindow+1 identical entries share one second; at 20
+// requests/s (4 per job here) at most 5 do.
+func TestLostUpdateOnLongHistory(t *testing.T) {
+	e := newEnv(t, standin.Options{}, func(c *tiktok.Config, _ *upload.Config) { c.QPS = 20 })
+	ctx := context.Background()
+	base := writeManifest(t, t.TempDir(), "h", "separate", []string{tiktok.EmailSHA256}, 1, 1000)
+	res, err := e.u.Run(ctx, upload.Request{ManifestPath: base.manifest, AdvertiserID: e.adv, AudienceName: "long history"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Targets[0].AudienceID
+	want := append([]string(nil), base.hashes...)
+	for i := 0; i < 24; i++ {
+		fx := writeManifest(t, t.TempDir(), fmt.Sprint("h", i), "separate", []string{tiktok.EmailSHA256}, 1, 2)
+		if i == 23 {
+			e.s.DropNext("update")
+		}
+		if _, err := e.u.Run(ctx, upload.Request{ManifestPath: fx.manifest, AdvertiserID: e.adv, AudienceID: id}); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fx.hashes...)
+	}
+	a := checkExactlyOnce(t, e.s, "long history", want)
+	if len(a.History) != 25 {
+		t.Fatalf("%d history entries, want 25", len(a.History))
+	}
+}
