@@ -1,6 +1,9 @@
 package transform
 
-import "math/bits"
+import (
+	"math"
+	"math/bits"
+)
 
 // Key identifies an output line for deduplication: 128 bits taken from a hash
 // of the line, so a collision between two distinct lines is astronomically
@@ -11,8 +14,8 @@ type Key [2]uint64
 // 1,024 independently growing shards of open-addressed buckets holding four
 // keys each (one 64-byte cache line), probed linearly. Keys are already
 // uniformly distributed, so they index the table directly. Sharding keeps
-// each rehash small (tables grow by half), so growth never needs the old and the new table of the
-// whole set at once.
+// each rehash small (a shard grows by half), so growth never needs two
+// copies of the whole set at once.
 type keySet struct {
 	shards   [shardCount]shard
 	bytes    int64 // memory held by all tables
@@ -42,7 +45,11 @@ type shard struct {
 // close to what is needed.
 func newKeySet(expected int64, maxBytes int64) *keySet {
 	s := &keySet{maxBytes: maxBytes}
-	per := expected*maxLoadDen/maxLoadNum/bucketSlots/shardCount + 1
+	// Keys spread over shards binomially: leave four standard deviations of
+	// headroom so that almost no shard has to grow.
+	mean := float64(expected) / shardCount
+	perShard := mean + 4*math.Sqrt(mean)
+	per := int64(perShard*maxLoadDen/maxLoadNum/bucketSlots) + 1
 	per = min(per, maxBytes/64/shardCount)
 	nb := int(max(per, minBucketsPer))
 	for i := range s.shards {

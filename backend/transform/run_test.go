@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -486,5 +487,61 @@ func TestPreviewReadsFirstRows(t *testing.T) {
 	}
 	if res.ValidShare["contact.email"] != 0.5 {
 		t.Errorf("valid share %v", res.ValidShare)
+	}
+}
+
+// endless is a JSONL stream that never ends and counts what was read.
+type endless struct{ read int64 }
+
+var endlessLine = []byte(`{"email":"someone@example.com","phone":"+1 613 444 4444"}` + "\n")
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = endlessLine[(e.read+int64(i))%int64(len(endlessLine))]
+	}
+	e.read += int64(len(p))
+	return len(p), nil
+}
+func (e *endless) Close() error { return nil }
+
+// Preview of a huge input touches only its start: here the input never ends.
+func TestPreviewReadsOnlyWhatItNeeds(t *testing.T) {
+	var e *endless
+	src := Source{Name: "huge.jsonl", Size: 10 << 30, Open: func(context.Context) (io.ReadCloser, error) {
+		e = &endless{}
+		return e, nil
+	}}
+	em, _ := ParseMapping("email=email")
+	res, err := Preview(context.Background(), PreviewOptions{Source: src, Mappings: []Mapping{em}, Rows: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 20 || e.read > 4<<20 {
+		t.Errorf("%d rows after reading %d bytes", len(res.Rows), e.read)
+	}
+	schema, err := Discover(context.Background(), src, "", 1000, "US")
+	if err != nil || schema.Records != 1000 || e.read > 16<<20 {
+		t.Errorf("discover: %v, %d records after reading %d bytes", err, schema.Records, e.read)
+	}
+}
+
+func TestRunCountsEveryKindOfJSONValue(t *testing.T) {
+	src := writeFile(t, "kinds.jsonl", `{"phone":16134444444}`+"\n"+
+		`{"phone":1.6134444444e10}`+"\n"+
+		`{"phone":null}`+"\n"+
+		`{"phone":{"n":"6134444444"}}`+"\n"+
+		`{"phone":["6134444444"]}`+"\n"+
+		`{"phone":true}`+"\n"+
+		`{"other":"no phone here"}`+"\n")
+	ph, _ := ParseMapping("phone=phone")
+	out := filepath.Join(t.TempDir(), "out")
+	m := runTransform(t, Options{Source: src, Mappings: []Mapping{ph}, OutDir: out})
+	tc := m.Counters.Types["phone"]
+	if tc.Valid != 2 || tc.Duplicate != 1 || tc.Invalid["invalid_type"] != 3 || tc.Invalid["empty"] != 2 || m.Counters.NoIdentifier != 5 {
+		t.Errorf("counters %+v %+v", m.Counters, tc)
+	}
+	lines := readOutput(t, out, m)
+	if got := lines["PHONE_SHA256"]; len(got) != 1 || got[0] != sha("16134444444") {
+		t.Errorf("phone file %v", got)
 	}
 }
