@@ -1,15 +1,19 @@
 // Audience Uploader: the desktop app by default, the command-line interface
-// when given a subcommand (schema, preview, transform, ...).
+// when given a subcommand (schema, preview, transform, upload, login, ...).
 package main
 
 import (
 	"os"
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/cli/authcmd"
+	"github.com/audience-uploader/audience-uploader/backend/cli/tiktokcmd"
 )
 
 func main() {
 	if len(os.Args) > 1 {
+		cli.Register(tiktokcmd.Commands)
+		cli.Register(authcmd.Commands)
 		os.Exit(cli.Main(os.Args[1:]))
 	}
 	runGUI()
