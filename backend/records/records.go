@@ -197,6 +197,10 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 	if off, ok := looksBinary(p, atEOF); !ok {
 		return nil, fmt.Errorf("%s does not look like a text file (binary data near byte %d); expected JSON Lines, JSON or CSV in UTF-8", name, off)
 	}
+	if bytes.IndexByte(p, '\n') < 0 && bytes.Count(p, []byte{'\r'}) >= 2 {
+		// Every record would be one over-long line.
+		return nil, fmt.Errorf("%s uses CR-only (classic Mac) line endings; save it with LF or CRLF line endings", name)
+	}
 	first := bytes.TrimLeft(p, " \t\r\n\f\v")
 	if len(first) == 0 && atEOF {
 		return nil, fmt.Errorf("%s is empty (only white space)", name)

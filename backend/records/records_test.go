@@ -92,6 +92,7 @@ func TestOpenRejects(t *testing.T) {
 		{"UTF-32LE without BOM", utf32(csv, false, true), "UTF-32 (little-endian)"},
 		{"gzipped UTF-16", gz(t, string(utf16le(csv, true))), "UTF-16"},
 		{"zip", []byte("PK\x03\x04\x14\x00\x00\x00"), "ZIP archive"},
+		{"CR line endings", []byte("email,phone\ra@example.com,555\rb@example.com,556\r"), "CR-only (classic Mac) line endings"},
 		{"zstd", []byte{0x28, 0xB5, 0x2F, 0xFD, 0, 0}, "zstd"},
 		{"corrupt gzip header", []byte{0x1f, 0x8b, 0x99, 0, 0, 0}, "gzip header"},
 		{"unterminated quote in header", []byte("\"email,phone\n"), "test"},
