@@ -5,7 +5,9 @@
 package identifiers
 
 import (
+	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -191,11 +193,23 @@ const hexDigits = "0123456789abcdef"
 
 // HexHash appends the 64 lowercase hex characters of h to dst.
 func HexHash(h [32]byte, dst []byte) []byte {
-	for _, b := range h {
-		dst = append(dst, hexDigits[b>>4], hexDigits[b&0x0f])
+	n := len(dst)
+	dst = slices.Grow(dst, 64)[:n+64]
+	out := (*[64]byte)(dst[n : n+64])
+	for i := 0; i < 32; i += 4 {
+		v := uint64(hexPairs[h[i]])<<48 | uint64(hexPairs[h[i+1]])<<32 | uint64(hexPairs[h[i+2]])<<16 | uint64(hexPairs[h[i+3]])
+		binary.BigEndian.PutUint64(out[2*i:], v)
 	}
 	return dst
 }
+
+// hexPairs holds the two hex digits of every byte value: one lookup a byte.
+var hexPairs = func() (t [256]uint16) {
+	for i := range t {
+		t[i] = uint16(hexDigits[i>>4])<<8 | uint16(hexDigits[i&0xf])
+	}
+	return t
+}()
 
 // LooksLike reports whether raw is accepted (valid or prehashed) as type t;
 // schema discovery uses it to suggest column types.

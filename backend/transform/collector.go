@@ -18,7 +18,7 @@ type collector struct {
 	keys  *keySet
 	spill *spill
 
-	expectRows atomic.Int64 // set by the reader from the first chunk
+	expectKeys atomic.Int64 // set by the reader from the first chunk
 	rowsDone   atomic.Int64 // rows fully processed, for progress
 
 	rowsRead, malformed, noIdentifier, duplicateRows, rowsWritten int64
@@ -46,7 +46,7 @@ func newCollector(p *plan) *collector {
 
 func (c *collector) consume(b *batch) error {
 	if c.keys == nil {
-		c.keys = newKeySet(c.expectRows.Load(), c.plan.DedupMemoryBytes)
+		c.keys = newKeySet(c.expectKeys.Load(), c.plan.DedupMemoryBytes)
 	}
 	t := &b.tally
 	c.rowsRead += t.rowsRead

@@ -120,6 +120,15 @@ func newPlan(opts Options) (*plan, error) {
 	return p, nil
 }
 
+// keysPerRow is how many dedup keys a row adds at most: one per row in the
+// combined layout, one per mapped column in the separate layout.
+func (p *plan) keysPerRow() int64 {
+	if p.layout == LayoutCombined {
+		return 1
+	}
+	return int64(len(p.Mappings))
+}
+
 func (p *plan) columns() []string {
 	cols := make([]string, len(p.Mappings))
 	for i, m := range p.Mappings {
@@ -309,11 +318,11 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", p.Source.Name, err)
 			}
-			if col.expectRows.Load() == 0 && len(b.chunk.Records) > 0 && p.Source.Size > 0 {
+			if col.expectKeys.Load() == 0 && len(b.chunk.Records) > 0 && p.Source.Size > 0 {
 				// The first chunk's record size predicts how many rows
 				// the file holds, so the dedup set is sized once.
 				perRecord := max(int64(len(b.chunk.Data))/int64(len(b.chunk.Records)), 1)
-				col.expectRows.Store(max(p.Source.Size/perRecord, 1))
+				col.expectKeys.Store(max(p.Source.Size/perRecord*p.keysPerRow(), 1))
 			}
 			select {
 			case work <- b:
