@@ -218,3 +218,46 @@ func TestValidNumber(t *testing.T) {
 		}
 	}
 }
+
+// A malformed record in the middle is reported with its line; the records around it are processed.
+func TestMalformedRecordsEndToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		want       []string // per record: extracted email or the error
+	}{
+		{"jsonl", "{\"email\":\"a@x.io\"}\n{\"email\":\"SECRET\",\n{\"email\":\"b@x.io\"}\n{\"email\":\"SECRET", []string{
+			"a@x.io", "people:2:19: JSON object is not complete (truncated record?)", "b@x.io", "people:4:10: unterminated string"}},
+		{"json array", "[\n{\"email\":\"a@x.io\"},\n{\"email\":SECRET},\n{\"email\":\"b@x.io\"}\n]", []string{
+			"a@x.io", "people:3:10: unexpected character", "b@x.io"}},
+		{"csv", "id,email\n1,a@x.io\n2,SECRET,SECRET\n3,\"SECRET\"x\n4\n5,b@x.io\n", []string{
+			"a@x.io", "people:3:10: row has 3 fields, the header has 2 (1 extra)", "people:4:11: unexpected character after a closing quote", "<missing>", "b@x.io"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := open(t, tc.data, Options{Name: "people"})
+			ex, err := r.NewExtractor([]string{"email"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, errs, err := readAll(t, r, 2)
+			if err != nil || len(errs) != 0 {
+				t.Fatalf("framing: %v %v", err, errs)
+			}
+			var got []string
+			out := make([]Value, 1)
+			for _, rw := range rows {
+				if err := ex.Extract([]byte(rw.Text), rw.Line, out); err != nil {
+					got = append(got, err.Error())
+					continue
+				}
+				if out[0].Kind == Missing {
+					got = append(got, "<missing>")
+					continue
+				}
+				got = append(got, string(out[0].Bytes))
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
