@@ -30,6 +30,7 @@ inner() {
 	done
 	sleep 1.5 # let the first frame paint
 	import -window root "$artifacts/smoke.png" || true
+	[ -z "$wid" ] || import -window "$wid" "$artifacts/smoke-window.png" || true
 	kill "$app" 2>/dev/null || true
 	wait "$app" 2>/dev/null || true
 	echo "window=${wid:-none} startup_ms=${ms:-none} ok=$ok"

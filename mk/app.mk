@@ -5,7 +5,7 @@ WAILS_VERSION := v2.15.0
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 WAILS := $(GOBIN_DIR)/wails
 # xdg-utils: Open folder on Linux; the rest build, drive and screenshot the app.
-APP_APT := libgtk-3-dev libwebkit2gtk-4.1-dev xvfb imagemagick chromium nsis xdotool x11-utils xdg-utils
+APP_APT := libgtk-3-dev libwebkit2gtk-4.1-dev xvfb imagemagick chromium nsis xdotool x11-utils xdg-utils file
 APP_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # -m: never let wails run `go mod tidy` on the shared go.mod; tags come from wails.json too.
 WAILS_BUILD_FLAGS := -m -trimpath -ldflags "-X main.version=$(APP_VERSION)"
@@ -15,7 +15,7 @@ SETUP_TARGETS += setup-app
 TEST_TARGETS += test-app
 
 .PHONY: setup-app app-apt app-wails app-npm app-bindings build build-windows run frontend \
-	test-app test-vitest test-e2e test-smoke
+	test-app test-vitest test-e2e test-smoke test-windows-build
 
 setup-app: app-apt app-wails app-npm app-bindings
 
@@ -61,7 +61,7 @@ build-windows: setup-app
 run: build
 	./build/bin/audience-uploader
 
-test-app: test-vitest test-e2e test-smoke
+test-app: test-vitest test-e2e test-smoke test-windows-build
 
 test-vitest: setup-app
 	cd frontend && npx vue-tsc --noEmit && npx vitest run
@@ -73,3 +73,8 @@ test-e2e: setup-app
 # The production binary starts under Xvfb and renders.
 test-smoke: build
 	E2E_ARTIFACTS=$(E2E_ARTIFACTS) bash e2e/smoke.sh build/bin/audience-uploader
+
+# CI builds Windows too: the exe must be a PE32+ GUI binary and the installer must exist.
+test-windows-build: build-windows
+	@file build/bin/audience-uploader.exe | grep -q 'PE32+ executable (GUI) x86-64' && echo "ok   audience-uploader.exe is a windows/amd64 GUI binary" || { echo "FAIL audience-uploader.exe is not a windows/amd64 GUI binary"; exit 1; }
+	@test -s "build/bin/Audience Uploader-amd64-installer.exe" && echo "ok   NSIS installer built: $$(du -h 'build/bin/Audience Uploader-amd64-installer.exe' | cut -f1)" || { echo "FAIL no NSIS installer"; exit 1; }
