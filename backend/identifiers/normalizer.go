@@ -1,6 +1,7 @@
 package identifiers
 
 import (
+	"encoding/binary"
 	"fmt"
 	sha256 "github.com/minio/sha256-simd" // SHA-NI with less per-call overhead than crypto/sha256 on short inputs
 	"unicode"
@@ -286,65 +287,65 @@ func domainOK(d []byte) bool {
 
 // maid normalizes an IDFA or GAID to the lowercase 8-4-4-4-12 form.
 func (n *Normalizer) maid(s []byte) Result {
-	// The MAID path runs twice per row in a typical list: table lookups into
-	// a fixed array, no appends.
-	var buf [36]byte
-	var bad, nonZero byte
+	// The MAID path runs twice per row in a typical list, so it works on
+	// 8-byte words: gather the 32 hex digits, validate and lowercase them
+	// word by word, then lay out the canonical 8-4-4-4-12 form.
+	var digits [32]byte
 	switch len(s) {
 	case 36:
-		s = s[:36]
-		for i := range 36 {
-			if i == 8 || i == 13 || i == 18 || i == 23 {
-				if s[i] != '-' {
-					return reject(ReasonInvalidMAID)
-				}
-				buf[i] = '-'
-				continue
-			}
-			c := lowerHexTable[s[i]]
-			bad |= c & 0x80
-			nonZero |= c ^ '0'
-			buf[i] = c
+		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+			return reject(ReasonInvalidMAID)
 		}
+		copy(digits[0:8], s[0:8])
+		copy(digits[8:12], s[9:13])
+		copy(digits[12:16], s[14:18])
+		copy(digits[16:20], s[19:23])
+		copy(digits[20:32], s[24:36])
 	case 32:
-		s = s[:32]
-		j := 0
-		for i := range 32 {
-			if i == 8 || i == 12 || i == 16 || i == 20 {
-				buf[j] = '-'
-				j++
-			}
-			c := lowerHexTable[s[i]]
-			bad |= c & 0x80
-			nonZero |= c ^ '0'
-			buf[j] = c
-			j++
-		}
+		copy(digits[:], s)
 	default:
 		return reject(ReasonInvalidMAID)
 	}
-	if bad != 0 {
-		return reject(ReasonInvalidMAID)
+	allZero := true
+	for i := 0; i < 32; i += 8 {
+		raw := binary.LittleEndian.Uint64(digits[i:])
+		if !hexWord(raw) {
+			return reject(ReasonInvalidMAID)
+		}
+		w := raw | 0x2020202020202020 // ASCII lowercase; digits are unchanged by it
+		allZero = allZero && w == 0x3030303030303030
+		binary.LittleEndian.PutUint64(digits[i:], w)
 	}
-	if nonZero == 0 {
+	if allZero {
 		return reject(ReasonZeroMAID)
 	}
-	n.out = append(n.out[:0], buf[:]...)
-	return n.valid(n.out)
+	out := append(n.out[:0], digits[0:8]...)
+	out = append(out, '-')
+	out = append(out, digits[8:12]...)
+	out = append(out, '-')
+	out = append(out, digits[12:16]...)
+	out = append(out, '-')
+	out = append(out, digits[16:20]...)
+	out = append(out, '-')
+	out = append(out, digits[20:32]...)
+	n.out = out
+	return n.valid(out)
 }
 
-// lowerHexTable maps a hex digit to its lower-case form and anything else to
-// 0x80, so one OR over a value tells whether any byte was not hex.
-var lowerHexTable = func() (t [256]byte) {
-	for i := range t {
-		t[i] = 0x80
+// hexWord reports whether each of w's 8 bytes is one of 0-9 a-f A-F. Per
+// byte, adding (0x80-lo) sets the top bit when the byte is >= lo; the bytes
+// are checked to be ASCII first, so no addition carries into a neighbour.
+// Letters are tested after OR 0x20, which maps exactly A-F and a-f to a-f.
+func hexWord(w uint64) bool {
+	const (
+		ones = 0x0101010101010101
+		high = 0x8080808080808080
+	)
+	if w&high != 0 {
+		return false
 	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = byte(c)
-	}
-	for c := 'a'; c <= 'f'; c++ {
-		t[c] = byte(c)
-		t[c-'a'+'A'] = byte(c)
-	}
-	return t
-}()
+	lower := w | 0x20*ones
+	digit := (w + (0x80-'0')*ones) &^ (w + (0x80-'9'-1)*ones)
+	letter := (lower + (0x80-'a')*ones) &^ (lower + (0x80-'f'-1)*ones)
+	return (digit|letter)&high == high
+}
