@@ -1,9 +1,11 @@
 package identifiers
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	sha256 "github.com/minio/sha256-simd" // SHA-NI with less per-call overhead than crypto/sha256 on short inputs
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -191,33 +193,95 @@ func trim(s []byte) []byte {
 
 // email normalizes and validates an e-mail address (spec "EMAIL").
 func (n *Normalizer) email(s []byte) Result {
-	out := n.out[:0]
-	ascii := true
-	for _, c := range s {
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
+	// ASCII addresses (nearly all) take one pass that lowercases and finds
+	// the '@' and the '+tag' at once.
+	out := slices.Grow(n.out[:0], len(s))[:len(s)]
+	at, plus := -1, -1
+	for i, c := range s {
+		switch emailClass[c] {
+		case emailPlain:
+			out[i] = c
+		case emailUpper:
+			out[i] = c + 'a' - 'A'
+		case emailAt:
+			if at >= 0 {
+				return reject(ReasonInvalidEmail) // more than one '@'
+			}
+			at = i
+			out[i] = c
+		case emailPlus:
+			if at < 0 && plus < 0 {
+				plus = i
+			}
+			out[i] = c
+		case emailForbidden:
+			return reject(ReasonInvalidEmail) // white space or control character
+		default:
+			return n.emailUnicode(s)
 		}
 	}
-	if ascii {
-		for _, c := range s {
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			out = append(out, c)
+	if at < 0 {
+		return reject(ReasonInvalidEmail)
+	}
+	if plus >= 0 {
+		// Drop the "+tag" from the local part (TikTok's customer-file rule).
+		out = append(out[:plus], out[at:]...)
+		at = plus
+	}
+	return n.emailChecked(out, at)
+}
+
+const (
+	emailPlain = iota
+	emailUpper
+	emailAt
+	emailPlus
+	emailForbidden
+	emailNonASCII
+)
+
+var emailClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c >= 0x80:
+			t[c] = emailNonASCII
+		case c <= ' ' || c == 0x7f:
+			t[c] = emailForbidden
+		case c >= 'A' && c <= 'Z':
+			t[c] = emailUpper
+		case c == '@':
+			t[c] = emailAt
+		case c == '+':
+			t[c] = emailPlus
 		}
-	} else {
-		if !utf8.Valid(s) {
-			// Bytes that are not UTF-8 cannot be the UTF-8 string the
-			// platform hashes.
-			return reject(ReasonInvalidEmail)
-		}
-		for _, r := range string(s) {
-			out = utf8.AppendRune(out, unicode.ToLower(r))
-		}
+	}
+	return t
+}()
+
+// emailChecked applies the length and domain rules to a lowercased address
+// whose only '@' is at index at.
+func (n *Normalizer) emailChecked(out []byte, at int) Result {
+	n.out = out[:0]
+	domain := out[at+1:]
+	if at < 1 || at > 64 || len(domain) < 1 || len(domain) > 253 || len(out) > 254 || !domainOK(domain) {
+		return reject(ReasonInvalidEmail)
+	}
+	return n.valid(out)
+}
+
+// emailUnicode is the path for addresses with non-ASCII characters:
+// Unicode-aware lowercasing, then the same rules as the ASCII path.
+func (n *Normalizer) emailUnicode(s []byte) Result {
+	if !utf8.Valid(s) {
+		// Bytes that are not UTF-8 cannot be the UTF-8 string the platform
+		// hashes.
+		return reject(ReasonInvalidEmail)
+	}
+	out := n.out[:0]
+	for _, r := range string(s) {
+		out = utf8.AppendRune(out, unicode.ToLower(r))
 	}
 	n.out = out[:0]
-
 	at := -1
 	for i, c := range out {
 		if c == '@' {
@@ -227,35 +291,19 @@ func (n *Normalizer) email(s []byte) Result {
 			at = i
 		}
 	}
-	if at < 0 || !emailCharsOK(out, ascii) {
+	if at < 0 || !emailCharsOK(out) {
 		return reject(ReasonInvalidEmail)
 	}
 	// Drop a "+tag" from the local part (TikTok's customer-file rule).
-	local := out[:at]
-	for i, c := range local {
-		if c == '+' {
-			out = append(out[:i], out[at:]...)
-			at = i
-			break
-		}
+	if i := bytes.IndexByte(out[:at], '+'); i >= 0 {
+		out = append(out[:i], out[at:]...)
+		at = i
 	}
-	domain := out[at+1:]
-	if at < 1 || at > 64 || len(domain) < 1 || len(domain) > 253 || len(out) > 254 || !domainOK(domain) {
-		return reject(ReasonInvalidEmail)
-	}
-	return n.valid(out)
+	return n.emailChecked(out, at)
 }
 
 // emailCharsOK rejects white space and control characters anywhere.
-func emailCharsOK(s []byte, ascii bool) bool {
-	if ascii {
-		for _, c := range s {
-			if c <= ' ' || c == 0x7f {
-				return false
-			}
-		}
-		return true
-	}
+func emailCharsOK(s []byte) bool {
 	for _, r := range string(s) {
 		if unicode.IsSpace(r) || unicode.IsControl(r) || isTrimRune(r) {
 			return false
