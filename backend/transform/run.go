@@ -185,10 +185,25 @@ func openRecords(ctx context.Context, src Source, format records.Format) (*recor
 	return rd, cr, rc, nil
 }
 
-// checkColumns reads a sample and fails, before any work, when a mapped
-// column appears in none of its records.
+// checkColumns fails, before any work, when a mapped column is not in the
+// input: for CSV, not in the header; for JSON, in none of the first records.
 func checkColumns(ctx context.Context, p *plan) error {
-	schema, err := Discover(ctx, p.Source, p.Format, DefaultSample, p.Region)
+	rd, _, closer, err := openRecords(ctx, p.Source, p.Format)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	if rd.Format() == records.FormatCSV {
+		if _, err := rd.NewExtractor(p.columns()); err != nil {
+			return usageErrorf("%w; columns found: %s", err, quoteList(rd.Header(), 20))
+		}
+		return nil
+	}
+	norm, err := identifiers.NewNormalizer(identifiers.Options{Region: p.Region})
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	schema, err := records.Discover(rd, DefaultSample, norm)
 	if err != nil {
 		return err
 	}
