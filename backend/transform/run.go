@@ -280,26 +280,11 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 	col := newCollector(p)
 	defer col.removeOnFailure()
 
-	// Progress: one goroutine samples the counters ten times a second.
-	stopProgress := make(chan struct{})
-	var progressDone sync.WaitGroup
-	if p.Progress != nil {
-		progressDone.Add(1)
-		go func() {
-			defer progressDone.Done()
-			t := time.NewTicker(100 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-stopProgress:
-					return
-				case <-t.C:
-					p.Progress(Progress{Rows: col.rowsDone.Load(), BytesRead: counter.n.Load(), BytesTotal: p.Source.Size, Elapsed: time.Since(start)})
-				}
-			}
-		}()
+	report := func() Progress {
+		return Progress{Rows: col.rowsDone.Load(), BytesRead: counter.n.Load(), BytesTotal: p.Source.Size, Elapsed: time.Since(start)}
 	}
-	defer func() { close(stopProgress); progressDone.Wait() }()
+	progress := startProgress(p.Progress, report)
+	defer progress.stop()
 
 	ws := make([]*worker, p.Workers)
 	for i := range ws {
@@ -389,6 +374,10 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	progress.stop()
+	if p.Progress != nil {
+		p.Progress(report()) // the final figures, so a bar ends at 100%
+	}
 	m := &Manifest{
 		Version:     1,
 		CreatedAt:   time.Now().UTC().Truncate(time.Second),
@@ -406,6 +395,42 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 	}
 	col.succeeded = true
 	return m, nil
+}
+
+// progressTicker calls a Progress callback ten times a second from one
+// goroutine until stopped.
+type progressTicker struct {
+	done    chan struct{}
+	stopped sync.WaitGroup
+	once    sync.Once
+}
+
+func startProgress(callback func(Progress), report func() Progress) *progressTicker {
+	t := &progressTicker{done: make(chan struct{})}
+	if callback == nil {
+		return t
+	}
+	t.stopped.Add(1)
+	go func() {
+		defer t.stopped.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-t.done:
+				return
+			case <-tick.C:
+				callback(report())
+			}
+		}
+	}()
+	return t
+}
+
+// stop ends the ticks and waits for the last callback to return.
+func (t *progressTicker) stop() {
+	t.once.Do(func() { close(t.done) })
+	t.stopped.Wait()
 }
 
 func phoneFormatName(f identifiers.PhoneFormat) string {

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -543,5 +544,29 @@ func TestRunCountsEveryKindOfJSONValue(t *testing.T) {
 	lines := readOutput(t, out, m)
 	if got := lines["PHONE_SHA256"]; len(got) != 1 || got[0] != sha("16134444444") {
 		t.Errorf("phone file %v", got)
+	}
+}
+
+func TestProgressIsThrottledAndEndsAtTheTotal(t *testing.T) {
+	input := generate(t, 100000)
+	src, _ := LocalFile(input)
+	var calls []Progress
+	m := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: filepath.Join(t.TempDir(), "out"), Workers: 1,
+		Progress: func(p Progress) { calls = append(calls, p) }})
+	if len(calls) == 0 {
+		t.Fatal("no progress reported")
+	}
+	last := calls[len(calls)-1]
+	if last.Rows != m.Counters.RowsRead || last.BytesRead != src.Size || last.BytesTotal != src.Size {
+		t.Errorf("last report %+v, want all %d rows and %d bytes", last, m.Counters.RowsRead, src.Size)
+	}
+	// Ten a second at most, plus the final report.
+	if limit := int(last.Elapsed/(100*time.Millisecond)) + 2; len(calls) > limit {
+		t.Errorf("%d reports in %v", len(calls), last.Elapsed)
+	}
+	for i := 1; i < len(calls); i++ {
+		if calls[i].Rows < calls[i-1].Rows {
+			t.Errorf("rows went backwards: %d then %d", calls[i-1].Rows, calls[i].Rows)
+		}
 	}
 }
