@@ -31,9 +31,24 @@ inner() {
 	sleep 1.5 # let the first frame paint
 	import -window root "$artifacts/smoke.png" || true
 	[ -z "$wid" ] || import -window "$wid" "$artifacts/smoke-window.png" || true
+	# The native open dialog: click Browse… (fixed layout of the 1200x820
+	# window); GTK's file chooser must appear with our title; Escape closes it.
+	dialog=0
+	if [ -n "$wid" ]; then
+		xdotool mousemove --window "$wid" 556 340 click 1
+		for _ in $(seq 1 20); do
+			if xdotool search --name '^Choose a customer file$' >/dev/null 2>&1; then dialog=1; break; fi
+			sleep 0.5
+		done
+		import -window root "$artifacts/smoke-dialog.png" || true
+		xdotool key Escape
+		sleep 0.5
+	fi
 	kill "$app" 2>/dev/null || true
+	for _ in $(seq 1 10); do kill -0 "$app" 2>/dev/null || break; sleep 0.5; done
+	kill -9 "$app" 2>/dev/null || true
 	wait "$app" 2>/dev/null || true
-	echo "window=${wid:-none} startup_ms=${ms:-none} ok=$ok"
+	echo "window=${wid:-none} startup_ms=${ms:-none} dialog=$dialog ok=$ok"
 }
 if [ "${mode:-}" = inner ]; then
 	inner
@@ -59,6 +74,7 @@ if [ -f "$artifacts/smoke.png" ]; then
 else
 	check "a screenshot was taken" 0
 fi
+check "Browse… opens the native file dialog" "$(grep -q 'dialog=1' <<<"$out" && echo 1 || echo 0)"
 printf '{"startup_ms": %s, "window": "%s"}\n' "${ms/none/null}" "$wid" >"$artifacts/smoke.json"
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" = 0 ]
