@@ -51,6 +51,16 @@ const job: Job = {
   status: 'succeeded',
   rows_read: 40,
   rows_written: 35,
+  counters: {
+    rows_read: 40,
+    malformed_rows: 0,
+    no_identifier: 3,
+    duplicate_rows: 2,
+    rows_written: 35,
+    types: { email: { valid: 35, prehashed: 1, duplicate: 0, invalid: { invalid_email: 2, empty: 2 } } },
+    elapsed_seconds: 0.1,
+    rows_per_second: 400,
+  },
 }
 
 function seed() {
@@ -103,6 +113,11 @@ describe('views', () => {
     expect(t).toContain('40 / 35')
     expect(t).toContain('succeeded')
     expect(t).toContain('/out/Spring-buyers')
+    await w.find('.n-data-table-expand-trigger').trigger('click')
+    const d = w.find('[data-testid="history-detail"]').text()
+    expect(d).toContain('Email')
+    expect(d).toContain('not an email address 2, empty 2') // reason labels with their counts
+    expect(w.text()).toContain('3 rows without any usable identifier')
   })
 
   it('History says what went wrong when it cannot be read', async () => {
