@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -56,6 +57,27 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 			"personal data leaving this machine. Run it without arguments for the desktop app.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	var cpuProfile string
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance work)")
+	root.PersistentFlags().MarkHidden("cpuprofile")
+	var profileFile *os.File
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("creating the CPU profile: %w", err)
+		}
+		profileFile = f
+		return pprof.StartCPUProfile(f)
+	}
+	root.PersistentPostRun = func(*cobra.Command, []string) {
+		if profileFile != nil {
+			pprof.StopCPUProfile()
+			profileFile.Close()
+		}
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

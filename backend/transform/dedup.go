@@ -88,6 +88,15 @@ func (s *keySet) Insert(k Key) (added, full bool) {
 	return true, false
 }
 
+// Touch reads k's home bucket and returns a word of it. Touching a batch of
+// keys before inserting them lets the processor fetch many buckets from
+// memory at once instead of waiting for each miss in turn: on a table of
+// hundreds of megabytes that halves the time per insert.
+func (s *keySet) Touch(k Key) uint64 {
+	sh := &s.shards[k[0]>>(64-shardBits)]
+	return sh.buckets[sh.home(k)][0][0]
+}
+
 // Contains reports whether k is in the set.
 func (s *keySet) Contains(k Key) bool {
 	k = k.normalize()

@@ -8,17 +8,23 @@ import (
 	"hash"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 )
 
 // partialSuffix marks files that are still being written: a cancelled or
 // failed run leaves nothing under a final name.
 const partialSuffix = ".partial"
 
-const writeBufferSize = 1 << 20
+const (
+	writeBufferSize = 1 << 20
+	writeBuffers    = 4 // per file set: one being filled, the rest in flight
+)
 
 // fileSet writes one output stream (the combined file, or one identifier
-// type's files) as numbered parts no larger than maxBytes, computing each
-// part's MD5 on the way.
+// type's files) as numbered parts no larger than maxBytes. The collector
+// fills buffers; a goroutine of the set's own computes each part's MD5 and
+// writes the buffers, so hashing and system calls overlap deduplication.
 type fileSet struct {
 	dir           string
 	prefix        string // e.g. "combined", "email"
@@ -32,6 +38,8 @@ type fileSet struct {
 	buf     []byte
 	written int64 // bytes in the current part, buffered or not
 	rows    int64
+
+	writer *bufferWriter
 
 	done    []File   // finished parts, still under their partial names
 	created []string // every path this set created, for clean-up
@@ -70,6 +78,10 @@ func (f *fileSet) WriteLine(line []byte) error {
 }
 
 func (f *fileSet) openPart() error {
+	if f.writer == nil {
+		f.writer = newBufferWriter()
+		f.buf = f.writer.take()
+	}
 	f.part++
 	path := filepath.Join(f.dir, f.partName()+partialSuffix)
 	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -79,24 +91,21 @@ func (f *fileSet) openPart() error {
 	f.created = append(f.created, path)
 	f.file = file
 	f.md5 = md5.New()
-	if f.buf == nil {
-		f.buf = make([]byte, 0, writeBufferSize)
-	}
 	f.buf = append(f.buf[:0], f.header...)
 	f.written = int64(len(f.header))
 	f.rows = 0
 	return nil
 }
 
+// flush hands the filled buffer to the writer and takes an empty one.
 func (f *fileSet) flush() error {
 	if len(f.buf) == 0 {
 		return nil
 	}
-	f.md5.Write(f.buf)
-	if _, err := f.file.Write(f.buf); err != nil {
+	if err := f.writer.write(f.file, f.md5, f.buf); err != nil {
 		return fmt.Errorf("writing %s: %w", f.partName(), err)
 	}
-	f.buf = f.buf[:0]
+	f.buf = f.writer.take()
 	return nil
 }
 
@@ -105,6 +114,11 @@ func (f *fileSet) closePart() error {
 		return nil
 	}
 	err := f.flush()
+	if err == nil {
+		if err = f.writer.wait(); err != nil {
+			err = fmt.Errorf("writing %s: %w", f.partName(), err)
+		}
+	}
 	if err == nil {
 		err = f.file.Sync()
 	}
@@ -127,7 +141,9 @@ func (f *fileSet) closePart() error {
 
 // Finish closes the last part and gives every finished part its final name.
 func (f *fileSet) Finish() ([]File, error) {
-	if err := f.closePart(); err != nil {
+	err := f.closePart()
+	f.stopWriter()
+	if err != nil {
 		return nil, err
 	}
 	for _, d := range f.done {
@@ -140,8 +156,16 @@ func (f *fileSet) Finish() ([]File, error) {
 	return f.done, nil
 }
 
+func (f *fileSet) stopWriter() {
+	if f.writer != nil {
+		f.writer.stop()
+		f.writer = nil
+	}
+}
+
 // Remove deletes everything this set wrote (after a failure or cancel).
 func (f *fileSet) Remove() error {
+	f.stopWriter()
 	if f.file != nil {
 		f.file.Close()
 		f.file = nil
@@ -153,4 +177,74 @@ func (f *fileSet) Remove() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// bufferWriter hashes and writes buffers in order on its own goroutine,
+// handing each buffer back for reuse. The first error sticks: later writes
+// are skipped and every wait reports it.
+type bufferWriter struct {
+	jobs    chan writeJob
+	free    chan []byte
+	failed  atomic.Pointer[error] // the first write error, seen early by write
+	stopped sync.WaitGroup
+}
+
+type writeJob struct {
+	file *os.File
+	sum  hash.Hash
+	buf  []byte
+	done chan error // a barrier: answered once every earlier job is done
+}
+
+func newBufferWriter() *bufferWriter {
+	w := &bufferWriter{jobs: make(chan writeJob, writeBuffers), free: make(chan []byte, writeBuffers)}
+	for range writeBuffers {
+		w.free <- make([]byte, 0, writeBufferSize)
+	}
+	w.stopped.Add(1)
+	go w.run()
+	return w
+}
+
+func (w *bufferWriter) run() {
+	defer w.stopped.Done()
+	var failed error
+	for j := range w.jobs {
+		if j.done != nil {
+			j.done <- failed
+			continue
+		}
+		if failed == nil {
+			j.sum.Write(j.buf)
+			if _, failed = j.file.Write(j.buf); failed != nil {
+				w.failed.Store(&failed)
+			}
+		}
+		w.free <- j.buf[:0]
+	}
+}
+
+// take returns an empty buffer, waiting while all are in flight.
+func (w *bufferWriter) take() []byte { return <-w.free }
+
+// write queues buf; it reports an error from an earlier write, if any, so
+// a full disk stops the run at once rather than at the end of the part.
+func (w *bufferWriter) write(file *os.File, sum hash.Hash, buf []byte) error {
+	if err := w.failed.Load(); err != nil {
+		return *err
+	}
+	w.jobs <- writeJob{file: file, sum: sum, buf: buf}
+	return nil
+}
+
+// wait returns once every queued buffer is written, with the first error.
+func (w *bufferWriter) wait() error {
+	done := make(chan error, 1)
+	w.jobs <- writeJob{done: done}
+	return <-done
+}
+
+func (w *bufferWriter) stop() {
+	close(w.jobs)
+	w.stopped.Wait()
 }
