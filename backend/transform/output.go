@@ -41,7 +41,7 @@ type fileSet struct {
 
 	writer *bufferWriter
 
-	done    []File   // finished parts, still under their partial names
+	done    []*File  // closed parts, still under their partial names; MD5 set by the writer
 	created []string // every path this set created, for clean-up
 }
 
@@ -109,51 +109,43 @@ func (f *fileSet) flush() error {
 	return nil
 }
 
+// closePart queues the part's last buffer and its closing: the writer syncs
+// and closes the file and records its MD5 while the collector goes on.
 func (f *fileSet) closePart() error {
 	if f.file == nil {
 		return nil
 	}
-	err := f.flush()
-	if err == nil {
-		if err = f.writer.wait(); err != nil {
-			err = fmt.Errorf("writing %s: %w", f.partName(), err)
-		}
-	}
-	if err == nil {
-		err = f.file.Sync()
-	}
-	if cerr := f.file.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("closing %s: %w", f.partName(), cerr)
-	}
-	f.file = nil
-	if err != nil {
+	if err := f.flush(); err != nil {
 		return err
 	}
-	f.done = append(f.done, File{
-		Path:          f.partName(),
-		CalculateType: f.calculateType,
-		Rows:          f.rows,
-		Bytes:         f.written,
-		MD5:           hex.EncodeToString(f.md5.Sum(nil)),
-	})
+	part := &File{Path: f.partName(), CalculateType: f.calculateType, Rows: f.rows, Bytes: f.written}
+	f.done = append(f.done, part)
+	f.writer.finish(f.file, f.md5, part)
+	f.file = nil
 	return nil
 }
 
-// Finish closes the last part and gives every finished part its final name.
+// Finish closes the last part, waits for every part to be on disk and gives
+// each its final name.
 func (f *fileSet) Finish() ([]File, error) {
 	err := f.closePart()
+	if err == nil && f.writer != nil {
+		err = f.writer.wait()
+	}
 	f.stopWriter()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("writing the %s files: %w", f.prefix, err)
 	}
+	files := make([]File, 0, len(f.done))
 	for _, d := range f.done {
 		final := filepath.Join(f.dir, d.Path)
 		if err := os.Rename(final+partialSuffix, final); err != nil {
 			return nil, fmt.Errorf("finishing output file: %w", err)
 		}
 		f.created = append(f.created, final)
+		files = append(files, *d)
 	}
-	return f.done, nil
+	return files, nil
 }
 
 func (f *fileSet) stopWriter() {
@@ -190,10 +182,11 @@ type bufferWriter struct {
 }
 
 type writeJob struct {
-	file *os.File
-	sum  hash.Hash
-	buf  []byte
-	done chan error // a barrier: answered once every earlier job is done
+	file   *os.File
+	sum    hash.Hash
+	buf    []byte     // data to hash and write
+	closed *File      // or: sync and close file, and record its MD5 here
+	done   chan error // or: a barrier, answered once every earlier job is done
 }
 
 func newBufferWriter() *bufferWriter {
@@ -210,17 +203,27 @@ func (w *bufferWriter) run() {
 	defer w.stopped.Done()
 	var failed error
 	for j := range w.jobs {
-		if j.done != nil {
+		switch {
+		case j.done != nil:
 			j.done <- failed
-			continue
-		}
-		if failed == nil {
-			j.sum.Write(j.buf)
-			if _, failed = j.file.Write(j.buf); failed != nil {
-				w.failed.Store(&failed)
+		case j.closed != nil:
+			if failed == nil {
+				failed = j.file.Sync()
 			}
+			if err := j.file.Close(); failed == nil {
+				failed = err
+			}
+			j.closed.MD5 = hex.EncodeToString(j.sum.Sum(nil))
+		default:
+			if failed == nil {
+				j.sum.Write(j.buf)
+				_, failed = j.file.Write(j.buf)
+			}
+			w.free <- j.buf[:0]
 		}
-		w.free <- j.buf[:0]
+		if failed != nil && w.failed.Load() == nil {
+			w.failed.Store(&failed)
+		}
 	}
 }
 
@@ -235,6 +238,11 @@ func (w *bufferWriter) write(file *os.File, sum hash.Hash, buf []byte) error {
 	}
 	w.jobs <- writeJob{file: file, sum: sum, buf: buf}
 	return nil
+}
+
+// finish queues the closing of a part.
+func (w *bufferWriter) finish(file *os.File, sum hash.Hash, part *File) {
+	w.jobs <- writeJob{file: file, sum: sum, closed: part}
 }
 
 // wait returns once every queued buffer is written, with the first error.
