@@ -103,6 +103,15 @@ func (s *keySet) Contains(k Key) bool {
 	return s.shards[k[0]>>(64-shardBits)].find(k)
 }
 
+// Reset empties the set, keeping its tables for reuse.
+func (s *keySet) Reset() {
+	for i := range s.shards {
+		clear(s.shards[i].buckets)
+		s.shards[i].len = 0
+	}
+	s.len = 0
+}
+
 // Len is the number of keys held.
 func (s *keySet) Len() int64 { return s.len }
 

@@ -70,6 +70,17 @@ func (s *spill) Add(k Key, stream uint8, line []byte) error {
 // Drain deduplicates each partition and hands every first-seen line to emit;
 // the others are reported through duplicate.
 func (s *spill) Drain(emit func(stream uint8, line []byte) error, duplicate func(stream uint8)) error {
+	// One set, sized for the largest partition, serves them all in turn: a
+	// partition holds 1/64 of what overflowed the budget, so it is small
+	// (it outgrows the memory budget only on billions of rows).
+	var largest int64
+	for _, p := range s.parts {
+		if p != nil {
+			largest = max(largest, p.lines)
+		}
+	}
+	set := newKeySet(largest, 1<<62)
+	r := bufio.NewReaderSize(nil, 256<<10)
 	for _, p := range s.parts {
 		if p == nil {
 			continue
@@ -80,10 +91,8 @@ func (s *spill) Drain(emit func(stream uint8, line []byte) error, duplicate func
 		if _, err := p.file.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("reading a deduplication spill file: %w", err)
 		}
-		// A partition holds 1/64 of what overflowed the budget, so its set
-		// is small: it outgrows the memory budget only on billions of rows.
-		set := newKeySet(p.lines, 1<<62)
-		r := bufio.NewReaderSize(p.file, 256<<10)
+		set.Reset()
+		r.Reset(p.file)
 		var head [19]byte
 		line := make([]byte, 0, 1024)
 		for i := int64(0); i < p.lines; i++ {
