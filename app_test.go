@@ -105,3 +105,11 @@ func TestBeforeCloseWithoutRun(t *testing.T) {
 		t.Fatal("closing was prevented with no run going")
 	}
 }
+
+func TestOSProcessStart(t *testing.T) {
+	now := time.Now()
+	got := osProcessStart(now)
+	if got.After(now) || now.Sub(got) > time.Minute {
+		t.Fatalf("process start %v is not shortly before %v", got, now)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wailsapp/wails/v2"
@@ -22,9 +24,40 @@ var assets embed.FS
 //go:embed build/appicon.png
 var appIcon []byte
 
-// processStart is taken as early as package initialisation allows; the
-// start-up figure is measured from here to the frontend's first call.
-var processStart = time.Now()
+// processStart is when the OS started this process (Linux: from
+// /proc/self/stat), else package initialisation; the start-up figure is
+// measured from here to the frontend's first call into Go.
+var processStart = osProcessStart(time.Now())
+
+// osProcessStart reads the process's start time in clock ticks since boot
+// and the system uptime; USER_HZ is 100 on every Linux architecture Go targets.
+func osProcessStart(fallback time.Time) time.Time {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return fallback
+	}
+	up, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return fallback
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	i := strings.LastIndexByte(string(stat), ')')
+	f := strings.Fields(string(stat[i+1:]))
+	uf := strings.Fields(string(up))
+	if i < 0 || len(f) < 20 || len(uf) < 1 {
+		return fallback
+	}
+	ticks, err1 := strconv.ParseFloat(f[19], 64) // field 22 overall: starttime
+	uptime, err2 := strconv.ParseFloat(uf[0], 64)
+	if err1 != nil || err2 != nil {
+		return fallback
+	}
+	age := time.Duration((uptime - ticks/100) * float64(time.Second))
+	if age < 0 || age > time.Minute {
+		return fallback
+	}
+	return fallback.Add(-age)
+}
 
 // version is set by the build: -ldflags "-X main.version=...".
 var version = "dev"
