@@ -205,30 +205,11 @@ func (d *discoverer) walk(rec []byte, i int, depth int) (int, *jsonErr) {
 		return i + 1, nil
 	}
 	for {
-		if i >= len(rec) {
-			return i, &jsonErr{i, "JSON object is not complete (truncated record?)"}
+		key, next, jerr := objectKey(rec, i, &d.keyBuf)
+		if jerr != nil {
+			return next, jerr
 		}
-		if rec[i] != '"' {
-			return i, &jsonErr{i, "expected a quoted key"}
-		}
-		kend, kesc, ok := scanString(rec, i)
-		if !ok {
-			return i, &jsonErr{i, "unterminated string"}
-		}
-		key := rec[i+1 : kend-1]
-		if kesc {
-			var err error
-			d.keyBuf, err = unescapeJSON(d.keyBuf[:0], key)
-			if err != nil {
-				return i, &jsonErr{i, err.Error()}
-			}
-			key = d.keyBuf
-		}
-		i = skipWS(rec, kend)
-		if i >= len(rec) || rec[i] != ':' {
-			return i, &jsonErr{i, "expected ':' after a key"}
-		}
-		i = skipWS(rec, i+1)
+		i = next
 		d.path = d.path[:base]
 		if base > 0 {
 			d.path = append(d.path, '.')

@@ -322,36 +322,47 @@ type jsonErr struct {
 
 // object walks the object at rec[i] (a '{'), decoding only values whose key path leads to a wanted field.
 // It recurses only along the trie, so its depth is bounded by the longest field path.
+// objectKey reads `"key":` at i and returns the key (unescaped into *buf
+// when it has escapes) and the index of its value; on error, the index of the
+// problem.
+func objectKey(rec []byte, i int, buf *[]byte) ([]byte, int, *jsonErr) {
+	if i >= len(rec) {
+		return nil, i, &jsonErr{i, "JSON object is not complete (truncated record?)"}
+	}
+	if rec[i] != '"' {
+		return nil, i, &jsonErr{i, "expected a quoted key"}
+	}
+	kend, kesc, ok := scanString(rec, i)
+	if !ok {
+		return nil, i, &jsonErr{i, "unterminated string"}
+	}
+	key := rec[i+1 : kend-1]
+	if kesc {
+		var err error
+		*buf, err = unescapeJSON((*buf)[:0], key)
+		if err != nil {
+			return nil, i, &jsonErr{i, err.Error()}
+		}
+		key = *buf
+	}
+	i = skipWS(rec, kend)
+	if i >= len(rec) || rec[i] != ':' {
+		return nil, i, &jsonErr{i, "expected ':' after a key"}
+	}
+	return key, skipWS(rec, i+1), nil
+}
+
 func (e *Extractor) object(rec []byte, i int, node int, out []Value) (int, *jsonErr) {
 	i = skipWS(rec, i+1)
 	if i < len(rec) && rec[i] == '}' {
 		return i + 1, nil
 	}
 	for {
-		if i >= len(rec) {
-			return i, &jsonErr{i, "JSON object is not complete (truncated record?)"}
+		key, next, jerr := objectKey(rec, i, &e.keyBuf)
+		if jerr != nil {
+			return next, jerr
 		}
-		if rec[i] != '"' {
-			return i, &jsonErr{i, "expected a quoted key"}
-		}
-		kend, kesc, ok := scanString(rec, i)
-		if !ok {
-			return i, &jsonErr{i, "unterminated string"}
-		}
-		key := rec[i+1 : kend-1]
-		if kesc {
-			var err error
-			e.keyBuf, err = unescapeJSON(e.keyBuf[:0], key)
-			if err != nil {
-				return i, &jsonErr{i, err.Error()}
-			}
-			key = e.keyBuf
-		}
-		i = skipWS(rec, kend)
-		if i >= len(rec) || rec[i] != ':' {
-			return i, &jsonErr{i, "expected ':' after a key"}
-		}
-		i = skipWS(rec, i+1)
+		i = next
 		kid := -1
 		for _, k := range e.nodes[node].kids {
 			if e.nodes[k].key == string(key) {
