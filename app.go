@@ -10,6 +10,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
+	"github.com/audience-uploader/audience-uploader/backend/cloud"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
@@ -22,6 +23,7 @@ import (
 type App struct {
 	ctx     context.Context
 	svc     *appsvc.Service
+	cloud   *cloud.Service // sign-in and S3 (app_auth.go)
 	version string
 	started time.Time
 	log     *log.Logger
@@ -40,8 +42,9 @@ func (w wailsEvents) Emit(name string, data any) { runtime.EventsEmit(w.ctx, nam
 
 func (a *App) startup(ctx context.Context) {
 	a.ctx = ctx
+	a.startCloud()
 	a.svc = appsvc.New(ctx, wailsEvents{ctx}, appsvc.Options{
-		Version: a.version, ProcessStart: a.started, Log: a.log.Printf,
+		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud,
 	})
 }
 

@@ -47,6 +47,7 @@ type Options struct {
 	ProcessStart time.Time          // for the start-up measurement
 	OpenFolder   func(string) error // shows a folder in the OS file manager; nil uses the OS default
 	HistoryPath  string             // "" = jobs.OpenDefault
+	Remote       Remote             // s3:// inputs; nil refuses them (remote.go)
 	Log          func(format string, args ...any)
 }
 
@@ -196,6 +197,9 @@ func (s *Service) InspectFile(path string) (FileInfo, error) {
 	if path == "" {
 		return FileInfo{}, errors.New("No file was chosen. Choose a CSV, JSON or JSON Lines file.")
 	}
+	if isRemote(path) {
+		return s.inspectRemote(path)
+	}
 	if !filepath.IsAbs(path) {
 		return FileInfo{}, fmt.Errorf("%q is not a full path. Choose the file with Browse or drop it on the window.", path)
 	}
@@ -307,9 +311,9 @@ func (s *Service) RecentFiles() []RecentFile {
 
 // Discover reads a sample of the file and suggests a type for each column.
 func (s *Service) Discover(path string, region string) (*records.Schema, error) {
-	src, err := transform.LocalFile(path)
+	src, err := s.openSource(path)
 	if err != nil {
-		return nil, sentence(fmt.Errorf("%s could not be opened: %w", filepath.Base(path), err), "Choose the file again.")
+		return nil, err
 	}
 	if region == "" {
 		region = s.Settings().DefaultRegion
@@ -364,9 +368,9 @@ func (s *Service) Preview(req PreviewRequest) (*transform.PreviewResult, error) 
 	if err != nil {
 		return nil, sentence(err, "Choose digits or +E.164.")
 	}
-	src, err := transform.LocalFile(req.Path)
+	src, err := s.openSource(req.Path)
 	if err != nil {
-		return nil, sentence(fmt.Errorf("%s could not be opened: %w", filepath.Base(req.Path), err), "Choose the file again.")
+		return nil, err
 	}
 	rows := req.Rows
 	if rows <= 0 || rows > 200 {
@@ -456,9 +460,9 @@ func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
 	if err != nil {
 		return RunInfo{}, sentence(err, "Choose combined or separate.")
 	}
-	src, err := transform.LocalFile(req.Path)
+	src, err := s.openSource(req.Path)
 	if err != nil {
-		return RunInfo{}, sentence(fmt.Errorf("%s could not be opened: %w", filepath.Base(req.Path), err), "Choose the file again.")
+		return RunInfo{}, err
 	}
 	set := s.Settings()
 	region := orDefault(req.Region, set.DefaultRegion)

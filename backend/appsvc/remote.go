@@ -1,0 +1,45 @@
+package appsvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/audience-uploader/audience-uploader/backend/transform"
+)
+
+// Remote opens inputs that are not local files: s3:// URLs picked in Step 1's
+// S3 tab (backend/cloud implements it).
+type Remote interface {
+	Stat(ctx context.Context, url string) (FileInfo, error)
+	Source(ctx context.Context, url string) (transform.Source, error)
+}
+
+// isRemote tells an s3:// URL from a local path.
+func isRemote(path string) bool { return strings.HasPrefix(path, "s3://") }
+
+// openSource is the transform input for a local path or an s3:// URL.
+func (s *Service) openSource(path string) (transform.Source, error) {
+	if !isRemote(path) {
+		src, err := transform.LocalFile(path)
+		if err != nil {
+			return src, sentence(fmt.Errorf("%s could not be opened: %w", filepath.Base(path), err), "Choose the file again.")
+		}
+		return src, nil
+	}
+	if s.opts.Remote == nil {
+		return transform.Source{}, errors.New("This build cannot read from S3. Download the file and choose it from this computer.")
+	}
+	return s.opts.Remote.Source(s.ctx, path)
+}
+
+// inspectRemote describes an s3:// object; it is not added to the recent
+// files, which list files on this computer.
+func (s *Service) inspectRemote(url string) (FileInfo, error) {
+	if s.opts.Remote == nil {
+		return FileInfo{}, errors.New("This build cannot read from S3. Download the file and choose it from this computer.")
+	}
+	return s.opts.Remote.Stat(s.ctx, url)
+}
