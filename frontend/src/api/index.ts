@@ -60,3 +60,6 @@ export const api = {
 }
 
 export type Api = typeof api
+
+// Upload to TikTok (app_upload.go).
+export * from './upload'
