@@ -61,5 +61,8 @@ export const api = {
 
 export type Api = typeof api
 
+// Sign-in and S3 (app_auth.go).
+export * from './auth'
+
 // Upload to TikTok (app_upload.go).
 export * from './upload'
