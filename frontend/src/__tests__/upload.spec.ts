@@ -29,6 +29,7 @@ import { formatBytes } from '../lib/format'
 import TikTokSettingsCard from '../components/upload/TikTokSettingsCard.vue'
 import UploadPanel from '../components/upload/UploadPanel.vue'
 import AudienceStatusCard from '../components/upload/AudienceStatusCard.vue'
+import AudiencePicker from '../components/upload/AudiencePicker.vue'
 
 const m = api as unknown as Record<string, ReturnType<typeof vi.fn>>
 const u = uploadApi as unknown as Record<string, ReturnType<typeof vi.fn>>
@@ -285,5 +286,82 @@ describe('Audience status card', () => {
     expect(t).toContain('12 rows could not be parsed')
     expect(t).toContain('expiring')
     expect(t).toContain('token was revoked')
+  })
+})
+
+describe('Step 2 audience picker', () => {
+  beforeEach(() => {
+    document.body.innerHTML = ''
+    vi.clearAllMocks()
+  })
+
+  it('is hidden until TikTok is configured', async () => {
+    u.tiktokState.mockResolvedValue(state({ ready: false }, { saved: false }))
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    mountWith(AudiencePicker, pinia)
+    await flush()
+    expect(byId('audience-picker')).toBeNull()
+    expect(u.audiences).not.toHaveBeenCalled()
+  })
+
+  it('lists audiences with name, type, size, valid and expiring; new audience is the default; choosing one offers the actions', async () => {
+    u.tiktokState.mockResolvedValue(state())
+    const other = { ...audience, audience_id: '6002', name: 'Lapsed', calculate_type: 'PHONE_SHA256', cover_num: 2000, is_valid: false, is_expiring: false }
+    u.audiences.mockResolvedValue([audience, other])
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const w = mountWith(AudiencePicker, pinia)
+    await flush()
+    await flush()
+    const table = byId('audiences-table')!.textContent!
+    for (const s of ['Spring buyers', 'Email', '1,234', 'Ready', 'Expiring', 'Lapsed', 'Phone', '2,000', 'Processing']) expect(table).toContain(s)
+    const up = useUploadStore()
+    expect(up.targetId).toBe('')
+    expect(byId('audience-action')).toBeNull()
+    await w.find('[data-testid="audience-existing"] input').setValue(true)
+    await flush()
+    expect(up.targetId).toBe('6001')
+    expect(byId('audience-action')!.textContent).toContain('Adds the people')
+    await w.findAll('[data-testid="audiences-table"] .n-radio input')[1].setValue(true)
+    await flush()
+    expect(up.targetId).toBe('6002')
+    await w.find('[data-testid="action-REPLACE"] input').setValue(true)
+    await flush()
+    expect(up.action).toBe('REPLACE')
+    expect(byId('audience-action')!.textContent).toContain('Replaces everyone')
+    await w.find('[data-testid="audience-new"] input').setValue(true)
+    await flush()
+    expect(up.targetId).toBe('')
+  })
+
+  it('shows a failed list as the sentence Go sends', async () => {
+    u.tiktokState.mockResolvedValue(state())
+    u.audiences.mockRejectedValue(new Error('list audiences: TikTok answered HTTP 503: a temporary TikTok failure.'))
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    mountWith(AudiencePicker, pinia)
+    await flush()
+    await flush()
+    expect(byId('audiences-error')!.textContent).toContain('temporary TikTok failure')
+  })
+
+  it('step 5 uploads into the chosen audience with the action, after asking for a replace', async () => {
+    u.tiktokState.mockResolvedValue(state())
+    const pinia = await finishedRun()
+    const up = useUploadStore()
+    up.audiences = [audience]
+    up.targetId = '6001'
+    up.action = 'REPLACE'
+    const w = mountWith(UploadPanel, pinia)
+    await flush()
+    expect(byId('upload-card')!.textContent).toContain('Replace the existing audience “Spring buyers”')
+    await w.find('[data-testid="upload-start"]').trigger('click')
+    await flush()
+    expect(u.startUpload).not.toHaveBeenCalled()
+    const confirm = Array.from(document.body.querySelectorAll('.n-dialog button')).find((b) => b.textContent?.trim() === 'Replace') as HTMLElement
+    confirm.click()
+    await flush()
+    expect(u.startUpload).toHaveBeenCalledWith({ output_dir: '/out/Spring-buyers', audience_name: '', audience_id: '6001', action: 'REPLACE' })
   })
 })
