@@ -17,6 +17,7 @@ vi.mock('../api', () => ({
     cancelUpload: vi.fn(async () => true),
     jobs: vi.fn(async () => []),
     followPending: vi.fn(async () => []),
+    status: vi.fn(),
     onEvent: vi.fn(() => () => {}),
     onDone: vi.fn(() => () => {}),
   },
@@ -30,6 +31,7 @@ import TikTokSettingsCard from '../components/upload/TikTokSettingsCard.vue'
 import UploadPanel from '../components/upload/UploadPanel.vue'
 import AudienceStatusCard from '../components/upload/AudienceStatusCard.vue'
 import AudiencePicker from '../components/upload/AudiencePicker.vue'
+import UploadHistory from '../components/upload/UploadHistory.vue'
 
 const m = api as unknown as Record<string, ReturnType<typeof vi.fn>>
 const u = uploadApi as unknown as Record<string, ReturnType<typeof vi.fn>>
@@ -363,5 +365,56 @@ describe('Step 2 audience picker', () => {
     confirm.click()
     await flush()
     expect(u.startUpload).toHaveBeenCalledWith({ output_dir: '/out/Spring-buyers', audience_name: '', audience_id: '6001', action: 'REPLACE' })
+  })
+})
+
+describe('History: TikTok uploads', () => {
+  beforeEach(() => {
+    document.body.innerHTML = ''
+    vi.clearAllMocks()
+  })
+
+  const jobs = [
+    { id: 'j3', manifest_path: '/out/c/manifest.json', advertiser_id: ADV, audience_name: 'Interrupted one', action: 'CREATE', step: 'uploading', created_at: '2026-11-28T12:00:00Z', updated_at: '2026-11-28T12:00:00Z', targets: [{ calculate_type: 'EMAIL_SHA256', rows: 10 }] },
+    { id: 'j2', manifest_path: '/out/b/manifest.json', advertiser_id: ADV, audience_name: 'Failed one', action: 'CREATE', step: 'audience', error: 'create audience: the token is not allowed to manage audiences. Grant the Audience Management scope.', created_at: '2026-11-28T11:00:00Z', updated_at: '2026-11-28T11:00:00Z', targets: [{ calculate_type: 'EMAIL_SHA256', rows: 10 }] },
+    { id: 'j1', manifest_path: '/out/a/manifest.json', advertiser_id: ADV, audience_name: 'Spring buyers', action: 'CREATE', step: 'done', created_at: '2026-11-28T10:00:00Z', updated_at: '2026-11-28T10:00:00Z', targets: [{ calculate_type: 'EMAIL_SHA256', audience_id: '6001', rows: 1000 }] },
+  ]
+
+  it('shows each job with its audience id and status; failed and interrupted jobs offer Resume; a done one checks its status', async () => {
+    u.jobs.mockResolvedValue(jobs)
+    u.status.mockResolvedValue({ audience_id: '6001', name: 'Spring buyers', calculate_type: 'EMAIL_SHA256', ready: true, is_expiring: false, matched_users: 700, rows_uploaded: 1000, match_rate: 0.7, checked_at: '2026-11-28T10:05:00Z' })
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const w = mountWith(UploadHistory, pinia)
+    await flush()
+    await flush()
+    const t = byId('upload-history-table')!.textContent!
+    expect(t).toContain('Interrupted')
+    expect(t).toContain('Failed')
+    expect(t).toContain('Audience Management scope')
+    expect(t).toContain('Uploaded')
+    expect(t).toContain('Not created yet')
+    expect(byId('history-audience-6001')!.textContent).toContain('6001')
+    expect(byId('history-resume-j1')).toBeNull()
+    expect(byId('history-resume-j2')).not.toBeNull()
+    await w.find('[data-testid="history-audience-6001"] button').trigger('click')
+    await flush()
+    await flush()
+    expect(u.status).toHaveBeenCalledWith(ADV, '6001')
+    expect(byId('history-audience-6001')!.textContent).toContain('Ready · 700 matched · 70.0%')
+    await w.find('[data-testid="history-resume-j3"]').trigger('click')
+    await flush()
+    expect(u.resumeUpload).toHaveBeenCalledWith('j3')
+    expect(useUploadStore().run.state).toBe('running')
+    expect(byId('upload-history-table')!.textContent).toContain('Uploading…')
+  })
+
+  it('shows nothing without upload jobs', async () => {
+    u.jobs.mockResolvedValue([])
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    mountWith(UploadHistory, pinia)
+    await flush()
+    expect(byId('upload-history')).toBeNull()
   })
 })

@@ -135,6 +135,13 @@ export const useUploadStore = defineStore('upload', {
         this.jobsError = (e as Error).message
       }
     },
+    // Reads an audience once (History's Check status); the error is a sentence.
+    async checkStatus(advertiserId: string, audienceId: string) {
+      const st = await uploadApi.status(advertiserId, audienceId)
+      this.statuses[audienceId] = st
+      delete this.followErrors[audienceId]
+      return st
+    },
     resetRun() {
       this.run = freshRun()
     },
