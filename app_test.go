@@ -44,6 +44,7 @@ func TestBoundMethods(t *testing.T) {
 		"GetSettings", "Hello", "History", "InspectFile", "IsRunning", "OpenFolder", "Preview", "RecentFiles", "Regions",
 		"SaveSettings", "StartRun", "WriteReport"}
 	want = append(want, authBoundMethods...) // app_auth_test.go
+	want = append(want, uploadBoundMethods...) // app_upload_test.go
 	sort.Strings(want)
 	typ := reflect.TypeOf(&App{})
 	var got []string
