@@ -407,6 +407,21 @@ describe('History: TikTok uploads', () => {
     expect(u.resumeUpload).toHaveBeenCalledWith('j3')
     expect(useUploadStore().run.state).toBe('running')
     expect(byId('upload-history-table')!.textContent).toContain('Uploading…')
+    expect(useUploadStore().run.outputDir).toBe('/out/c')
+  })
+
+  it('step 5 of another output waits while a resumed upload runs', async () => {
+    u.tiktokState.mockResolvedValue(state())
+    u.jobs.mockResolvedValue(jobs)
+    const pinia = await finishedRun()
+    const up = useUploadStore()
+    await up.loadJobs()
+    await up.resume('j3')
+    mountWith(UploadPanel, pinia)
+    await flush()
+    expect(byId('upload-card')!.textContent).toContain('Another upload is running')
+    expect((byId('upload-start') as HTMLButtonElement).disabled).toBe(true)
+    expect(byId('upload-step')).toBeNull()
   })
 
   it('shows nothing without upload jobs', async () => {

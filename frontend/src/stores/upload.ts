@@ -165,7 +165,9 @@ export const useUploadStore = defineStore('upload', {
     },
     async resume(jobId: string) {
       if (this.uploading) return
-      const outputDir = this.run.jobId === jobId ? this.run.outputDir : ''
+      // The job's output folder (its manifest's), so step 5 shows it only for that output.
+      const job = this.jobs.find((j) => j.id === jobId)
+      const outputDir = this.run.jobId === jobId ? this.run.outputDir : (job?.manifest_path.replace(/[\\/][^\\/]*$/, '') ?? '')
       this.resetRun()
       this.run.state = 'starting'
       this.run.jobId = jobId
