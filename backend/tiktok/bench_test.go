@@ -17,6 +17,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
 )
 
 // BenchmarkRequestRateQPS5: the stand-in allows 5 requests/s; the client's
@@ -24,7 +25,7 @@ import (
 // and how many requests TikTok would have refused (40100).
 func BenchmarkRequestRateQPS5(b *testing.B) {
 	s := standin.New(standin.Options{QPS: 5})
-	c := newClient(b, startStandin(b, s), s.Token(), nil, func(c *tiktok.Config) { c.QPS = 5; c.InitialBackoff = 200 * time.Millisecond })
+	c := newClient(b, standintest.Start(b, s), s.Token(), nil, func(c *tiktok.Config) { c.QPS = 5; c.InitialBackoff = 200 * time.Millisecond })
 	const n = 31
 	ctx := context.Background()
 	// Warm: the first request is free (burst); measure the steady state.
@@ -112,7 +113,7 @@ func peakHeap(fn func()) uint64 {
 // a flat peak means neither side holds the file in memory.
 func BenchmarkUpload(b *testing.B) {
 	s := standin.New(standin.Options{NoRecord: true})
-	c := newClient(b, startStandin(b, s), s.Token(), nil, func(c *tiktok.Config) { c.UploadTimeout = 5 * time.Minute })
+	c := newClient(b, standintest.Start(b, s), s.Token(), nil, func(c *tiktok.Config) { c.UploadTimeout = 5 * time.Minute })
 	dir := b.TempDir()
 	for _, size := range []int64{16 << 20, 200 << 20} {
 		p, sum := writeBig(b, dir, size)

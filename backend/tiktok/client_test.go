@@ -17,22 +17,8 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
 )
-
-// startStandin serves s on a loopback port for the test's lifetime.
-func startStandin(t testing.TB, s *standin.Server) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	base, done, err := s.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return base
-}
 
 type logSink struct {
 	mu      sync.Mutex
@@ -146,7 +132,7 @@ func TestResolveBaseURL(t *testing.T) {
 
 func TestUploadCreateAppendListGetDelete(t *testing.T) {
 	s := standin.New(standin.Options{})
-	base := startStandin(t, s)
+	base := standintest.Start(t, s)
 	log := &logSink{}
 	c := newClient(t, base, s.Token(), log)
 	ctx := context.Background()
@@ -206,7 +192,7 @@ func TestUploadCreateAppendListGetDelete(t *testing.T) {
 // one short (the seed's loop skipped it).
 func TestListReadsEveryPage(t *testing.T) {
 	s := standin.New(standin.Options{})
-	c := newClient(t, startStandin(t, s), s.Token(), nil)
+	c := newClient(t, standintest.Start(t, s), s.Token(), nil)
 	ctx := context.Background()
 	p, m := writeHashFile(t, t.TempDir(), "a.csv", "a", 3)
 	fp, err := c.UploadFile(ctx, tiktok.UploadRequest{AdvertiserID: s.Advertiser(), CalculateType: tiktok.EmailSHA256, Path: p, MD5: m})
@@ -272,7 +258,7 @@ func TestErrorClasses(t *testing.T) {
 		{code: 40910, is: tiktok.ErrFileExpired},
 	}
 	s := standin.New(standin.Options{})
-	base := startStandin(t, s)
+	base := standintest.Start(t, s)
 	c := newClient(t, base, s.Token(), nil)
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("code%d_http%d", tc.code, tc.http), func(t *testing.T) {
@@ -313,7 +299,7 @@ func TestErrorClasses(t *testing.T) {
 // TestRealErrorConditions triggers errors by what the stand-in enforces.
 func TestRealErrorConditions(t *testing.T) {
 	s := standin.New(standin.Options{ScopelessToken: "no-scope", MaxFileBytes: 65 * 3, ProcessingDelay: time.Hour})
-	base := startStandin(t, s)
+	base := standintest.Start(t, s)
 	c := newClient(t, base, s.Token(), nil)
 	ctx := context.Background()
 	adv := s.Advertiser()
@@ -398,7 +384,7 @@ func TestRealErrorConditions(t *testing.T) {
 
 func TestReplaceInProgress(t *testing.T) {
 	s := standin.New(standin.Options{ProcessingDelay: time.Hour})
-	c := newClient(t, startStandin(t, s), s.Token(), nil)
+	c := newClient(t, standintest.Start(t, s), s.Token(), nil)
 	ctx := context.Background()
 	adv := s.Advertiser()
 	dir := t.TempDir()
@@ -440,7 +426,7 @@ func TestReplaceInProgress(t *testing.T) {
 // lost response is not resent blindly.
 func TestNonIdempotentOutcomeUnknown(t *testing.T) {
 	s := standin.New(standin.Options{})
-	c := newClient(t, startStandin(t, s), s.Token(), nil)
+	c := newClient(t, standintest.Start(t, s), s.Token(), nil)
 	ctx := context.Background()
 	p, m := writeHashFile(t, t.TempDir(), "a.csv", "a", 3)
 	fp, err := c.UploadFile(ctx, tiktok.UploadRequest{AdvertiserID: s.Advertiser(), CalculateType: tiktok.EmailSHA256, Path: p, MD5: m})
@@ -467,7 +453,7 @@ func TestNonIdempotentOutcomeUnknown(t *testing.T) {
 func TestDroppedConnectionAndTimeoutRetried(t *testing.T) {
 	s := standin.New(standin.Options{Faults: standin.Faults{DropRate: 0.5, SlowRate: 0.2, SlowDelay: 300 * time.Millisecond}, Seed: 7})
 	log := &logSink{}
-	c := newClient(t, startStandin(t, s), s.Token(), log, func(c *tiktok.Config) { c.RequestTimeout = 100 * time.Millisecond })
+	c := newClient(t, standintest.Start(t, s), s.Token(), log, func(c *tiktok.Config) { c.RequestTimeout = 100 * time.Millisecond })
 	for i := 0; i < 10; i++ {
 		if _, err := c.ListAudiences(context.Background(), s.Advertiser()); err != nil {
 			t.Fatalf("list %d: %v", i, err)
@@ -489,7 +475,7 @@ func TestDroppedConnectionAndTimeoutRetried(t *testing.T) {
 
 func TestRetriesBounded(t *testing.T) {
 	s := standin.New(standin.Options{Faults: standin.Faults{SystemErrorRate: 1}})
-	c := newClient(t, startStandin(t, s), s.Token(), nil, func(c *tiktok.Config) { c.MaxAttempts = 4 })
+	c := newClient(t, standintest.Start(t, s), s.Token(), nil, func(c *tiktok.Config) { c.MaxAttempts = 4 })
 	_, err := c.ListAudiences(context.Background(), s.Advertiser())
 	if !errors.Is(err, tiktok.ErrRetriesExhausted) || s.Stats().Requests != 4 {
 		t.Fatalf("err = %v after %d requests, want ErrRetriesExhausted after 4", err, s.Stats().Requests)
@@ -498,7 +484,7 @@ func TestRetriesBounded(t *testing.T) {
 
 func TestRateLimiterSlowsDownOn40100(t *testing.T) {
 	s := standin.New(standin.Options{})
-	c := newClient(t, startStandin(t, s), s.Token(), nil, func(c *tiktok.Config) { c.QPS = 50 })
+	c := newClient(t, standintest.Start(t, s), s.Token(), nil, func(c *tiktok.Config) { c.QPS = 50 })
 	s.FailNext("list", 40100, 0)
 	if _, err := c.ListAudiences(context.Background(), s.Advertiser()); err != nil {
 		t.Fatal(err)
@@ -519,7 +505,7 @@ func TestRateLimiterSlowsDownOn40100(t *testing.T) {
 
 func TestContextCancelStopsRetrying(t *testing.T) {
 	s := standin.New(standin.Options{Faults: standin.Faults{SystemErrorRate: 1}})
-	c := newClient(t, startStandin(t, s), s.Token(), nil, func(c *tiktok.Config) {
+	c := newClient(t, standintest.Start(t, s), s.Token(), nil, func(c *tiktok.Config) {
 		c.InitialBackoff, c.MaxBackoff = time.Hour, time.Hour
 		c.MaxRetryTime = 10 * time.Hour
 	})
@@ -545,7 +531,7 @@ func TestTokenNeverInErrors(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	s := standin.New(standin.Options{})
-	c = newClient(t, startStandin(t, s), token, nil)
+	c = newClient(t, standintest.Start(t, s), token, nil)
 	_, err = c.ListAudiences(context.Background(), s.Advertiser())
 	if !errors.Is(err, tiktok.ErrToken) || strings.Contains(err.Error(), token) {
 		t.Fatalf("err = %v", err)
@@ -571,7 +557,7 @@ func TestCertificateErrorNotRetried(t *testing.T) {
 // two uploads.
 func TestSignatureReuploadOnceThenStop(t *testing.T) {
 	s := standin.New(standin.Options{})
-	c := newClient(t, startStandin(t, s), s.Token(), nil)
+	c := newClient(t, standintest.Start(t, s), s.Token(), nil)
 	p, m := writeHashFile(t, t.TempDir(), "a.csv", "a", 3)
 	s.FailNext("upload", 40900, 0)
 	s.FailNext("upload", 40900, 0)

@@ -12,6 +12,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
@@ -27,7 +28,7 @@ func TestService(t *testing.T) {
 	t.Setenv(tiktok.EnvBaseURL, "")
 	t.Setenv(tiktok.EnvAccessToken, "")
 	s := standin.New(standin.Options{ProcessingDelay: 100 * time.Millisecond})
-	base := startStandin(t, s)
+	base := standintest.Start(t, s)
 	st := settings.Default()
 	st.TikTok = settings.TikTokSettings{Environment: "custom", BaseURL: base, AdvertiserID: s.Advertiser()}
 	ev := &events{}

@@ -18,22 +18,9 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
-
-func startStandin(t testing.TB, s *standin.Server) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	base, done, err := s.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return base
-}
 
 func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
@@ -146,7 +133,7 @@ type env struct {
 func newEnv(t testing.TB, opts standin.Options, mod ...func(*tiktok.Config, *upload.Config)) *env {
 	t.Helper()
 	s := standin.New(opts)
-	base := startStandin(t, s)
+	base := standintest.Start(t, s)
 	store, err := upload.OpenStore(filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/cli"
 	"github.com/audience-uploader/audience-uploader/backend/cli/tiktokcmd"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
 )
 
 // The test binary doubles as the CLI: with AU_TEST_MAIN=1 it runs the
@@ -58,20 +59,6 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return 1
 	}
 	return 0
-}
-
-func startStandin(t testing.TB, s *standin.Server) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	base, done, err := s.Listen(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return base
 }
 
 func sha(s string) string {
@@ -122,7 +109,7 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 
 func TestUploadAudiencesStatus(t *testing.T) {
 	s := standin.New(standin.Options{})
-	isolate(t, startStandin(t, s), s.Token())
+	isolate(t, standintest.Start(t, s), s.Token())
 	dir := t.TempDir()
 	manifest, hashes := writeManifest(t, dir, 3, 400)
 	adv := "--advertiser-id=" + s.Advertiser()
@@ -171,7 +158,7 @@ func TestUploadAudiencesStatus(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	s := standin.New(standin.Options{})
-	isolate(t, startStandin(t, s), s.Token())
+	isolate(t, standintest.Start(t, s), s.Token())
 	dir := t.TempDir()
 	writeManifest(t, dir, 1, 5)
 	tests := [][]string{
@@ -200,7 +187,7 @@ func TestUsageErrors(t *testing.T) {
 func TestSetTokenKeychain(t *testing.T) {
 	keyring.MockInit()
 	s := standin.New(standin.Options{})
-	isolate(t, startStandin(t, s), "")
+	isolate(t, standintest.Start(t, s), "")
 	adv := s.Advertiser()
 	code, out, stderr := run(t, s.Token()+"\n", "tiktok", "set-token", "--advertiser-id", adv)
 	if code != 0 || strings.Contains(out+stderr, s.Token()) {
@@ -223,7 +210,7 @@ func TestSetTokenKeychain(t *testing.T) {
 func TestRunTransformsThenUploads(t *testing.T) {
 	var tap bytes.Buffer
 	s := standin.New(standin.Options{Tap: &tap})
-	isolate(t, startStandin(t, s), s.Token())
+	isolate(t, standintest.Start(t, s), s.Token())
 	in := filepath.Join(t.TempDir(), "customers.csv")
 	var b strings.Builder
 	b.WriteString("email,phone\n")
@@ -281,7 +268,7 @@ func TestKillAndResume(t *testing.T) {
 		t.Skip("spawns the CLI repeatedly")
 	}
 	s := standin.New(standin.Options{QPS: 40, ResponseDelay: 150 * time.Millisecond, Faults: standin.Faults{DropRate: 0.03}, Seed: 3})
-	base := startStandin(t, s)
+	base := standintest.Start(t, s)
 	dir := t.TempDir()
 	manifest, hashes := writeManifest(t, dir, 130, 20)
 	state := filepath.Join(t.TempDir(), "state.db")
