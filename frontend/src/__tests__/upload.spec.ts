@@ -215,6 +215,9 @@ describe('Step 5 upload', () => {
 
     up.onEvent(ev({ kind: 'file_done', file: 'audience-part-001.csv', bytes_total: 2000 }))
     up.onEvent(ev({ kind: 'audience', audience_id: '6001' }))
+    up.onEvent(ev({ kind: 'warning', message: 'Only 35 rows: TikTok needs at least 1,000 users to target.' }))
+    await flush()
+    expect(byId('upload-notices')!.textContent).toContain('at least 1,000 users')
     const done: UploadDone = {
       job_id: 'job1',
       cancelled: false,
@@ -225,6 +228,8 @@ describe('Step 5 upload', () => {
     expect(byId('upload-success')!.textContent).toContain('35 rows in 1 file')
     expect(byId('upload-audience-id')!.textContent).toBe('6001')
     expect(byId('upload-card')!.textContent).toContain('at least 1,000 users')
+    expect(byId('upload-notices')!.textContent).not.toContain('at least 1,000 users') // shown once, in the result
+    expect(byId('upload-notices')!.textContent).toContain("TikTok's rate limit was reached") // waits stay listed
     expect(byId('audience-processing')).not.toBeNull()
     expect(byId('audience-status-6001')!.textContent).toContain("Waiting for TikTok's first answer")
 
