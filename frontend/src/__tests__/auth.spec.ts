@@ -99,7 +99,7 @@ describe('SignInView', () => {
     expect(a.signIn).not.toHaveBeenCalled()
     await input(w, 'signin-username').setValue(' demo@example.com ')
     await input(w, 'signin-password').setValue('wrong')
-    await w.find('form').trigger('submit')
+    await input(w, 'signin-password').trigger('keydown', { key: 'Enter' })
     await flush()
     expect(a.signIn).toHaveBeenCalledWith('demo@example.com', 'wrong', true)
     expect(w.find('[data-testid="signin-error"]').text()).toBe('The user name or password is incorrect.')
@@ -183,6 +183,7 @@ describe('SignInView', () => {
     const w = mountWith(SignInView, pinia)
     expect(w.find('[data-testid="keychain-notice"]').text()).toContain('No OS keychain')
     expect(w.find('[data-testid="signin-remember"]').classes().join(' ')).toContain('disabled')
+    expect(w.find('[data-testid="signin-remember"]').attributes('aria-checked')).toBe('false')
   })
 
   it('Continue offline leaves the screen', async () => {
