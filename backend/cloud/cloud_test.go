@@ -25,9 +25,14 @@ const (
 	newPass  = "Brand-New-Pass-2!"
 )
 
-type nullEvents struct{}
+// doneEvents passes run:done events to the test.
+type doneEvents chan appsvc.DoneEvent
 
-func (nullEvents) Emit(string, any) {}
+func (d doneEvents) Emit(name string, data any) {
+	if e, ok := data.(appsvc.DoneEvent); ok {
+		d <- e
+	}
+}
 
 // env is versitygw with a bucket of customer lists and the Cognito stand-in
 // handing out versitygw's keys, the endpoints set through the SDK's
@@ -79,6 +84,7 @@ func TestSignInBrowseAndTransformFromS3(t *testing.T) {
 
 	// The settings a person saves after importing runtimeConfig.json.
 	set := settings.Default()
+	set.OutputDir = t.TempDir()
 	aws, err := ImportRuntimeConfig([]byte(`{"AWS_REGION":"us-east-1","USER_POOL_ID":"`+pool+`","USER_POOL_CLIENT_ID":"`+client+
 		`","IDENTITY_POOL_ID":"`+identity+`","DATA_BUCKET_NAME":"data"}`), set.AWS)
 	if err != nil || aws.Bucket != "data" || aws.AppClientID != client || aws.CredentialSource != "cognito" {
@@ -141,7 +147,8 @@ func TestSignInBrowseAndTransformFromS3(t *testing.T) {
 	}
 
 	// The pick goes through appsvc like a local file.
-	app := appsvc.New(ctx, nullEvents{}, appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: svc})
+	done := make(doneEvents, 1)
+	app := appsvc.New(ctx, done, appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: svc})
 	defer app.Shutdown()
 	url := "s3://data/lists/customers.csv"
 	info, err := app.InspectFile(url)
@@ -158,6 +165,20 @@ func TestSignInBrowseAndTransformFromS3(t *testing.T) {
 	pv, err := app.Preview(appsvc.PreviewRequest{Path: url, Mappings: []appsvc.Mapping{{Column: "email", Type: "email"}, {Column: "phone", Type: "phone"}}, Region: "US"})
 	if err != nil || len(pv.Rows) != 2 || pv.Rows[0].Cells[0].Normalized != "jane.doe@example.com" {
 		t.Fatalf("preview: %+v %v", pv, err)
+	}
+	// A run streams the object from S3 into the output folder.
+	run, err := app.StartRun(appsvc.RunRequest{Path: url, Audience: "From S3", Region: "US",
+		Mappings: []appsvc.Mapping{{Column: "email", Type: "email"}, {Column: "phone", Type: "phone"}}})
+	if err != nil || run.Input != url {
+		t.Fatalf("start run: %+v %v", run, err)
+	}
+	select {
+	case d := <-done:
+		if d.Status != "succeeded" || d.Manifest == nil || d.Manifest.Counters.RowsRead != 2 || d.Manifest.Counters.RowsWritten != 2 {
+			t.Fatalf("run from S3: %+v", d)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run from S3 did not finish")
 	}
 	if _, err := app.InspectFile("s3://data/lists/missing.csv"); err == nil {
 		t.Fatal("a missing object should fail")
