@@ -244,6 +244,29 @@ describe('Step 5 upload', () => {
     expect(byId('audience-rate')!.textContent).toContain('80.0%')
   })
 
+  it('asks before cancelling, then shows the cancel as resumable', async () => {
+    u.tiktokState.mockResolvedValue(state())
+    const pinia = await finishedRun()
+    const w = mountWith(UploadPanel, pinia)
+    await flush()
+    await w.find('[data-testid="upload-start"]').trigger('click')
+    await flush()
+    const up = useUploadStore()
+    up.onEvent(ev({ kind: 'step', step: 'uploading' }))
+    await flush()
+    await w.find('[data-testid="upload-cancel"]').trigger('click')
+    await flush()
+    expect(u.cancelUpload).not.toHaveBeenCalled()
+    const confirm = Array.from(document.body.querySelectorAll('.n-dialog button')).find((b) => b.textContent?.trim() === 'Cancel upload') as HTMLElement
+    confirm.click()
+    await flush()
+    expect(u.cancelUpload).toHaveBeenCalledTimes(1)
+    up.onDone({ job_id: 'job1', cancelled: true, error: 'The upload was cancelled. Files already sent are kept: Resume continues where it stopped.' })
+    await flush()
+    expect(byId('upload-failed')!.textContent).toContain('The upload was cancelled')
+    expect(byId('upload-resume')).not.toBeNull()
+  })
+
   it('offers Resume after a failure and resumes the same job', async () => {
     u.tiktokState.mockResolvedValue(state())
     const pinia = await finishedRun()
