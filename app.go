@@ -10,23 +10,26 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
+	"github.com/audience-uploader/audience-uploader/backend/appupload"
 	"github.com/audience-uploader/audience-uploader/backend/cloud"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
+	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
 // App is the surface the frontend calls (through frontend/src/api). Each
 // method is a thin hand-off to backend/appsvc; only native dialogs and
 // events live here because they need the Wails runtime.
 type App struct {
-	ctx     context.Context
-	svc     *appsvc.Service
-	cloud   *cloud.Service // sign-in and S3 (app_auth.go)
-	version string
-	started time.Time
-	log     *log.Logger
+	ctx      context.Context
+	svc      *appsvc.Service
+	cloud    *cloud.Service     // sign-in and S3 (app_auth.go)
+	uploader *appupload.Service // TikTok uploads (app_upload.go)
+	version  string
+	started  time.Time
+	log      *log.Logger
 }
 
 // NewApp makes the bound App; the service starts with the window.
@@ -46,17 +49,24 @@ func (a *App) startup(ctx context.Context) {
 	a.svc = appsvc.New(ctx, wailsEvents{ctx}, appsvc.Options{
 		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud,
 	})
+	a.uploader = appupload.New(ctx, wailsEvents{ctx}, upload.ServiceConfig{})
 }
 
-// beforeClose asks before quitting while a transform runs.
+// beforeClose asks before quitting while a transform or an upload runs.
 func (a *App) beforeClose(ctx context.Context) bool {
-	if a.svc == nil || !a.svc.Running() {
+	transforming := a.svc != nil && a.svc.Running()
+	uploading := a.uploader != nil && a.uploader.Uploading()
+	if !transforming && !uploading {
 		return false
+	}
+	title, message := "A transform is running", "Quitting now cancels the run and removes its partial output. Quit anyway?"
+	if !transforming {
+		title, message = "An upload is running", "Quitting now stops the upload. You can resume it from History the next time; files already uploaded are not sent again. Quit anyway?"
 	}
 	answer, err := runtime.MessageDialog(ctx, runtime.MessageDialogOptions{
 		Type:          runtime.QuestionDialog,
-		Title:         "A transform is running",
-		Message:       "Quitting now cancels the run and removes its partial output. Quit anyway?",
+		Title:         title,
+		Message:       message,
 		Buttons:       []string{"Quit", "Keep running"},
 		DefaultButton: "Keep running",
 		CancelButton:  "Keep running",
@@ -68,6 +78,9 @@ func (a *App) beforeClose(ctx context.Context) bool {
 }
 
 func (a *App) shutdown(context.Context) {
+	if a.uploader != nil {
+		a.uploader.Shutdown()
+	}
 	if a.svc != nil {
 		a.svc.Shutdown()
 	}

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
+	"github.com/audience-uploader/audience-uploader/backend/appupload"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
+	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
 // recorder stands in for the window: app.go's methods run without Wails.
@@ -34,6 +36,7 @@ func testApp(t *testing.T) (*App, recorder) {
 	a := NewApp("test", time.Now(), log.New(io.Discard, "", 0))
 	a.ctx = context.Background()
 	a.svc = appsvc.New(a.ctx, rec, appsvc.Options{Version: "test", ProcessStart: a.started, OpenFolder: func(string) error { return nil }})
+	a.uploader = appupload.New(a.ctx, rec, upload.ServiceConfig{})
 	t.Cleanup(func() { a.shutdown(context.Background()) })
 	return a, rec
 }
@@ -43,7 +46,7 @@ func TestBoundMethods(t *testing.T) {
 	want := []string{"BuildReport", "CancelRun", "ChooseFile", "ChooseFolder", "DeleteHistory", "Discover", "ExportReport",
 		"GetSettings", "Hello", "History", "InspectFile", "IsRunning", "OpenFolder", "Preview", "RecentFiles", "Regions",
 		"SaveSettings", "StartRun", "WriteReport"}
-	want = append(want, authBoundMethods...) // app_auth_test.go
+	want = append(want, authBoundMethods...)   // app_auth_test.go
 	want = append(want, uploadBoundMethods...) // app_upload_test.go
 	sort.Strings(want)
 	typ := reflect.TypeOf(&App{})

@@ -22,7 +22,6 @@ func TestUploadBindings(t *testing.T) {
 	defer srv.Close()
 	t.Setenv(tiktok.EnvBaseURL, "")
 	t.Setenv(tiktok.EnvAccessToken, "")
-	t.Cleanup(func() { a.uploads().Shutdown() })
 
 	st, err := a.TikTokState()
 	if err != nil || st.Ready || st.Error != "" || st.BaseURL != tiktok.ProductionBaseURL {
