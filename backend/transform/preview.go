@@ -59,6 +59,10 @@ func Preview(ctx context.Context, opts PreviewOptions) (*PreviewResult, error) {
 	if len(opts.Mappings) == 0 {
 		return nil, usageErrorf("no column is mapped to an identifier type: map at least one to preview")
 	}
+	var err error
+	if opts.Mappings, err = resolveMappings(opts.Mappings); err != nil {
+		return nil, err
+	}
 	norm, err := identifiers.NewNormalizer(identifiers.Options{Region: opts.Region, PhoneFormat: opts.PhoneFormat})
 	if err != nil {
 		return nil, &UsageError{Err: err}

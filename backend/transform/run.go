@@ -48,18 +48,9 @@ func newPlan(opts Options) (*plan, error) {
 	if len(opts.Mappings) == 0 {
 		return nil, usageErrorf("no column is mapped to an identifier type: map at least one (COLUMN=email|phone|idfa|gaid)")
 	}
-	seen := map[string]bool{}
-	for i, m := range opts.Mappings {
-		if m.Column == "" {
-			return nil, usageErrorf("mapping %d has no column name", i+1)
-		}
-		if seen[m.Column] {
-			return nil, usageErrorf("column %q is mapped twice", m.Column)
-		}
-		seen[m.Column] = true
-		if m.TypeName == "" {
-			opts.Mappings[i].TypeName = m.Type.String()
-		}
+	var err error
+	if opts.Mappings, err = resolveMappings(opts.Mappings); err != nil {
+		return nil, err
 	}
 	if opts.Region == "" {
 		opts.Region = "US"
@@ -127,6 +118,32 @@ func (p *plan) keysPerRow() int64 {
 		return 1
 	}
 	return int64(len(p.Mappings))
+}
+
+// resolveMappings checks the mappings and fills in Type from TypeName (as
+// JSON from the app gives them) or TypeName from Type, in a copy.
+func resolveMappings(in []Mapping) ([]Mapping, error) {
+	out := make([]Mapping, len(in))
+	seen := map[string]bool{}
+	for i, m := range in {
+		if m.Column == "" {
+			return nil, usageErrorf("mapping %d has no column name", i+1)
+		}
+		if seen[m.Column] {
+			return nil, usageErrorf("column %q is mapped twice", m.Column)
+		}
+		seen[m.Column] = true
+		if m.Type == 0 {
+			t, err := identifiers.ParseType(m.TypeName)
+			if err != nil {
+				return nil, usageErrorf("column %q: %w", m.Column, err)
+			}
+			m.Type = t
+		}
+		m.TypeName = m.Type.String()
+		out[i] = m
+	}
+	return out, nil
 }
 
 func (p *plan) columns() []string {

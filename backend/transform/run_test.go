@@ -570,3 +570,16 @@ func TestProgressIsThrottledAndEndsAtTheTotal(t *testing.T) {
 		}
 	}
 }
+
+// Mappings decoded from JSON carry only the type's name.
+func TestMappingsByTypeName(t *testing.T) {
+	src := writeFile(t, "list.csv", "email\njanedoe@gmail.com\n")
+	m := runTransform(t, Options{Source: src, Mappings: []Mapping{{Column: "email", TypeName: "email"}}, OutDir: filepath.Join(t.TempDir(), "out")})
+	if m.Counters.Types["email"].Valid != 1 || m.Mappings[0].Type != identifiers.Email {
+		t.Errorf("counters %+v, mappings %+v", m.Counters.Types["email"], m.Mappings)
+	}
+	_, err := Run(context.Background(), Options{Source: src, Mappings: []Mapping{{Column: "email", TypeName: "fax"}}, OutDir: filepath.Join(t.TempDir(), "out")})
+	if !IsUsageError(err) {
+		t.Errorf("unknown type name: %v", err)
+	}
+}
