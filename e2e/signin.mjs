@@ -14,6 +14,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createChecks, openPage, sleep, stopGroups, waitForServer } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -36,16 +37,9 @@ const secretKey = 'e2e-secret-key'
 const user = { name: 'e2e@example.com', temp: 'Temp-Pass-1!', next: 'Chosen-Pass-2!' }
 const emailHash = 'd6117306485ed0e50afab3ac871e98f81699151f30281527d63ff5f233656c69' // janedoe@gmail.com (spec)
 
-let passed = 0
-let failed = 0
 const results = { checks: [] }
-function check(name, ok, detail = '') {
-  results.checks.push({ name, ok, detail })
-  if (ok) passed++
-  else failed++
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`)
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+const checks = createChecks(results)
+const check = checks.check
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -95,20 +89,6 @@ function start(name, cmd, args, opts = {}) {
   return p
 }
 
-async function waitForServer(proc, timeoutMs) {
-  const t0 = Date.now()
-  while (Date.now() - t0 < timeoutMs) {
-    if (proc.exitCode !== null) throw new Error(`wails dev exited with ${proc.exitCode}; see ${artifacts}/wails-dev-signin.log`)
-    try {
-      const r = await fetch(url)
-      if (r.ok && (await r.text()).includes('id="app"')) return
-    } catch {
-      /* not up yet */
-    }
-    await sleep(1000)
-  }
-  throw new Error(`wails dev did not serve ${url} within ${timeoutMs / 1000} s`)
-}
 
 let browser
 try {
@@ -157,12 +137,10 @@ try {
     },
   })
 
-  await waitForServer(dev, 420_000)
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
-  const page = await browser.newPage({ viewport: { width: 1280, height: 820 }, colorScheme: 'light' })
-  const consoleErrors = []
-  page.on('console', (m) => m.type() === 'error' && !String(m.location()?.url).includes('/wails/') && consoleErrors.push(m.text()))
-  page.on('pageerror', (e) => !String(e?.stack).includes('/wails/ipc.js') && consoleErrors.push(String(e?.stack || e)))
+  await waitForServer(dev, url, 420_000, path.join(artifacts, 'wails-dev-signin.log'))
+  const opened = await openPage(chromium)
+  browser = opened.browser
+  const { page, consoleErrors } = opened
   const shot = async (name) => {
     await page.waitForFunction(() => !document.querySelector('.n-spin-body, .n-base-loading'), null, { timeout: 15_000 }).catch(() => {})
     await sleep(400)
@@ -256,23 +234,9 @@ try {
   check('sign-in and S3 run completed', false, String(e?.stack || e))
 } finally {
   if (browser) await browser.close()
-  for (const p of procs.reverse()) {
-    try {
-      process.kill(-p.pid, 'SIGTERM')
-    } catch {
-      /* already gone */
-    }
-  }
-  await sleep(1500)
-  for (const p of procs) {
-    try {
-      process.kill(-p.pid, 'SIGKILL')
-    } catch {
-      /* already gone */
-    }
-  }
+  await stopGroups(procs.reverse())
   fs.writeFileSync(path.join(artifacts, 'e2e-signin-results.json'), JSON.stringify(results, null, 2))
   fs.rmSync(work, { recursive: true, force: true })
 }
-console.log(`e2e signin: ${passed} passed, ${failed} failed`)
-process.exit(failed ? 1 : 0)
+console.log(`e2e signin: ${checks.passed} passed, ${checks.failed} failed`)
+process.exit(checks.failed ? 1 : 0)

@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createChecks, openPage, sleep, stopGroups, waitForServer } from './lib.mjs'
 
 const require = createRequire(import.meta.url)
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -46,32 +47,11 @@ const vectors = {
 }
 const emptyHash = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 
-let passed = 0
-let failed = 0
 const results = { checks: [], measurements: {} }
-function check(name, ok, detail = '') {
-  results.checks.push({ name, ok, detail })
-  if (ok) passed++
-  else failed++
-  console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`)
-}
+const checks = createChecks(results)
+const check = checks.check
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
-async function waitForServer(proc, timeoutMs) {
-  const t0 = Date.now()
-  while (Date.now() - t0 < timeoutMs) {
-    if (proc.exitCode !== null) throw new Error(`wails dev exited with ${proc.exitCode}; see ${artifacts}/wails-dev.log`)
-    try {
-      const r = await fetch(url)
-      if (r.ok && (await r.text()).includes('id="app"')) return
-    } catch {
-      /* not up yet */
-    }
-    await sleep(1000)
-  }
-  throw new Error(`wails dev did not serve ${url} within ${timeoutMs / 1000} s`)
-}
 
 // A larger generated file to measure responsiveness while a run goes.
 function writeBigFile(rows) {
@@ -113,16 +93,10 @@ const dev = spawn(
 
 let browser
 try {
-  await waitForServer(dev, 420_000)
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  })
-  const page = await browser.newPage({ viewport: { width: 1280, height: 820 }, colorScheme: 'light' })
-  const consoleErrors = []
-  // wails dev's own injected /wails/ipc.js throws in its overlay; only our page's errors count.
-  page.on('console', (m) => m.type() === 'error' && !String(m.location()?.url).includes('/wails/') && consoleErrors.push(m.text()))
-  page.on('pageerror', (e) => !String(e?.stack).includes('/wails/ipc.js') && consoleErrors.push(String(e?.stack || e)))
+  await waitForServer(dev, url, 420_000, path.join(artifacts, 'wails-dev.log'))
+  const opened = await openPage(chromium)
+  browser = opened.browser
+  const { page, consoleErrors } = opened
   await page.goto(url)
   await page.getByText('Choose a customer file').waitFor({ timeout: 60_000 })
   // Screenshots wait for spinners and transitions to settle.
@@ -299,19 +273,9 @@ try {
   check('wizard run completed', false, String(e?.stack || e))
 } finally {
   if (browser) await browser.close()
-  try {
-    process.kill(-dev.pid, 'SIGTERM')
-  } catch {
-    /* already gone */
-  }
-  await sleep(1500)
-  try {
-    process.kill(-dev.pid, 'SIGKILL')
-  } catch {
-    /* already gone */
-  }
+  await stopGroups([dev])
   fs.writeFileSync(path.join(artifacts, 'e2e-results.json'), JSON.stringify(results, null, 2))
   fs.rmSync(work, { recursive: true, force: true })
 }
-console.log(`e2e: ${passed} passed, ${failed} failed`)
-process.exit(failed ? 1 : 0)
+console.log(`e2e: ${checks.passed} passed, ${checks.failed} failed`)
+process.exit(checks.failed ? 1 : 0)
