@@ -233,18 +233,11 @@ func (d *discoverer) walk(rec []byte, i int, depth int) (int, *jsonErr) {
 			return i, err
 		}
 		d.path = d.path[:base]
-		i = skipWS(rec, i)
-		if i >= len(rec) {
-			return i, &jsonErr{i, "JSON object is not complete (truncated record?)"}
+		next, end, jerr := afterValue(rec, i)
+		if jerr != nil || end {
+			return next, jerr
 		}
-		switch rec[i] {
-		case ',':
-			i = skipWS(rec, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return i, &jsonErr{i, "expected ',' or '}' after a value"}
-		}
+		i = next
 	}
 }
 

@@ -352,6 +352,23 @@ func objectKey(rec []byte, i int, buf *[]byte) ([]byte, int, *jsonErr) {
 	return key, skipWS(rec, i+1), nil
 }
 
+// afterValue reads what follows a member's value: a ',' (the index of the
+// next key is returned) or the closing '}' (end is true, and the index after
+// it).
+func afterValue(rec []byte, i int) (next int, end bool, err *jsonErr) {
+	i = skipWS(rec, i)
+	if i >= len(rec) {
+		return i, false, &jsonErr{i, "JSON object is not complete (truncated record?)"}
+	}
+	switch rec[i] {
+	case ',':
+		return skipWS(rec, i+1), false, nil
+	case '}':
+		return i + 1, true, nil
+	}
+	return i, false, &jsonErr{i, "expected ',' or '}' after a value"}
+}
+
 func (e *Extractor) object(rec []byte, i int, node int, out []Value) (int, *jsonErr) {
 	i = skipWS(rec, i+1)
 	if i < len(rec) && rec[i] == '}' {
@@ -401,18 +418,11 @@ func (e *Extractor) object(rec []byte, i int, node int, out []Value) (int, *json
 				out[lf.field] = v
 			}
 		}
-		i = skipWS(rec, i)
-		if i >= len(rec) {
-			return i, &jsonErr{i, "JSON object is not complete (truncated record?)"}
+		next, end, jerr := afterValue(rec, i)
+		if jerr != nil || end {
+			return next, jerr
 		}
-		switch rec[i] {
-		case ',':
-			i = skipWS(rec, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return i, &jsonErr{i, "expected ',' or '}' after a value"}
-		}
+		i = next
 	}
 }
 
