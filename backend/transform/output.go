@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
+
+	"github.com/audience-uploader/audience-uploader/backend/directio"
 )
 
 // partialSuffix marks files that are still being written: a cancelled or
@@ -33,7 +36,7 @@ type fileSet struct {
 	maxBytes      int64
 
 	part    int
-	file    *os.File
+	file    *outputFile
 	md5     hash.Hash
 	buf     []byte
 	written int64 // bytes in the current part, buffered or not
@@ -54,7 +57,9 @@ func (f *fileSet) partName() string {
 }
 
 // WriteLine appends one line (ending in '\n'), starting a new part when this
-// line would push the current one past the size cap.
+// line would push the current one past the size cap. A line that does not
+// fit the buffer is split across two, so every buffer but a part's last is
+// written whole (and, on Linux, directly: see package directio).
 func (f *fileSet) WriteLine(line []byte) error {
 	if f.file != nil && f.written+int64(len(line)) > f.maxBytes && f.rows > 0 {
 		if err := f.closePart(); err != nil {
@@ -66,15 +71,20 @@ func (f *fileSet) WriteLine(line []byte) error {
 			return err
 		}
 	}
-	if len(f.buf)+len(line) > cap(f.buf) {
-		if err := f.flush(); err != nil {
-			return err
-		}
-	}
-	f.buf = append(f.buf, line...)
 	f.written += int64(len(line))
 	f.rows++
-	return nil
+	for {
+		n := copy(f.buf[len(f.buf):cap(f.buf)], line)
+		f.buf = f.buf[:len(f.buf)+n]
+		if len(f.buf) == cap(f.buf) {
+			if err := f.flush(); err != nil {
+				return err
+			}
+		}
+		if line = line[n:]; len(line) == 0 {
+			return nil
+		}
+	}
 }
 
 func (f *fileSet) openPart() error {
@@ -89,7 +99,7 @@ func (f *fileSet) openPart() error {
 		return fmt.Errorf("creating output file: %w", err)
 	}
 	f.created = append(f.created, path)
-	f.file = file
+	f.file = &outputFile{File: file, direct: directio.Enable(file)}
 	f.md5 = md5.New()
 	f.buf = append(f.buf[:0], f.header...)
 	f.written = int64(len(f.header))
@@ -181,8 +191,40 @@ type bufferWriter struct {
 	stopped sync.WaitGroup
 }
 
+// outputFile is a part being written. Only the writer goroutine uses it
+// once it is open.
+type outputFile struct {
+	*os.File
+	direct bool // full buffers go past the page cache
+}
+
+// write writes buf, directly while it can: a buffer that is not a whole
+// number of aligned blocks (a part's last) switches the file back to
+// buffered writes for the rest, as does a refusal of a direct write.
+func (f *outputFile) write(buf []byte) error {
+	if f.direct {
+		whole := buf[:len(buf)&^(directio.Alignment-1)]
+		if directio.IsAligned(whole) {
+			n, err := f.Write(whole)
+			buf = buf[n:]
+			if err != nil && !errors.Is(err, syscall.EINVAL) {
+				return err
+			}
+		}
+		if len(buf) == 0 {
+			return nil
+		}
+		if err := directio.Disable(f.File); err != nil {
+			return err
+		}
+		f.direct = false
+	}
+	_, err := f.Write(buf)
+	return err
+}
+
 type writeJob struct {
-	file   *os.File
+	file   *outputFile
 	sum    hash.Hash
 	buf    []byte     // data to hash and write
 	closed *File      // or: sync and close file, and record its MD5 here
@@ -192,7 +234,7 @@ type writeJob struct {
 func newBufferWriter() *bufferWriter {
 	w := &bufferWriter{jobs: make(chan writeJob, writeBuffers), free: make(chan []byte, writeBuffers)}
 	for range writeBuffers {
-		w.free <- make([]byte, 0, writeBufferSize)
+		w.free <- directio.AlignedBuffer(writeBufferSize)
 	}
 	w.stopped.Add(1)
 	go w.run()
@@ -217,7 +259,7 @@ func (w *bufferWriter) run() {
 		default:
 			if failed == nil {
 				j.sum.Write(j.buf)
-				_, failed = j.file.Write(j.buf)
+				failed = j.file.write(j.buf)
 			}
 			w.free <- j.buf[:0]
 		}
@@ -232,7 +274,7 @@ func (w *bufferWriter) take() []byte { return <-w.free }
 
 // write queues buf; it reports an error from an earlier write, if any, so
 // a full disk stops the run at once rather than at the end of the part.
-func (w *bufferWriter) write(file *os.File, sum hash.Hash, buf []byte) error {
+func (w *bufferWriter) write(file *outputFile, sum hash.Hash, buf []byte) error {
 	if err := w.failed.Load(); err != nil {
 		return *err
 	}
@@ -241,7 +283,7 @@ func (w *bufferWriter) write(file *os.File, sum hash.Hash, buf []byte) error {
 }
 
 // finish queues the closing of a part.
-func (w *bufferWriter) finish(file *os.File, sum hash.Hash, part *File) {
+func (w *bufferWriter) finish(file *outputFile, sum hash.Hash, part *File) {
 	w.jobs <- writeJob{file: file, sum: sum, closed: part}
 }
 
