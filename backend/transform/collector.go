@@ -68,35 +68,32 @@ func (c *collector) consume(b *batch) error {
 	}
 	var sink uint64
 	for i, it := range b.items {
-		if i%touchBatch == 0 && c.spill == nil {
+		if i%touchBatch == 0 {
 			for _, next := range b.items[i:min(i+touchBatch, len(b.items))] {
 				sink += c.keys.Touch(next.key)
 			}
 		}
 		line := b.lines[it.start:it.end]
-		if c.spill == nil {
-			added, full := c.keys.Insert(it.key)
-			if !full {
-				if !added {
-					c.duplicates[it.stream]++
-					continue
-				}
-				if err := c.sets[it.stream].WriteLine(line); err != nil {
+		added, full := c.keys.Insert(it.key)
+		switch {
+		case full:
+			// The key's shard has reached the memory budget: its new keys
+			// are deduplicated on disk, after the input ends.
+			if c.spill == nil {
+				var err error
+				if c.spill, err = newSpill(c.plan.OutDir); err != nil {
 					return err
 				}
-				continue
 			}
-			var err error
-			if c.spill, err = newSpill(c.plan.OutDir); err != nil {
+			if err := c.spill.Add(it.key, it.stream, line); err != nil {
 				return err
 			}
-		}
-		if c.keys.Contains(it.key) {
+		case !added:
 			c.duplicates[it.stream]++
-			continue
-		}
-		if err := c.spill.Add(it.key, it.stream, line); err != nil {
-			return err
+		default:
+			if err := c.sets[it.stream].WriteLine(line); err != nil {
+				return err
+			}
 		}
 	}
 	c.touched += sink // kept, so the loads are not optimized away
@@ -114,6 +111,9 @@ func (c *collector) drainSpill(ctx context.Context) error {
 	if c.spill == nil {
 		return nil
 	}
+	// Spilled keys belong to full shards, which took no key after they
+	// filled: the drain does not need the set, so its memory goes first.
+	c.release()
 	n := 0
 	err := c.spill.Drain(func(stream uint8, line []byte) error {
 		if n++; n%65536 == 0 && ctx.Err() != nil {
@@ -141,6 +141,14 @@ func (c *collector) finish() ([]File, error) {
 		files = append(files, f...)
 	}
 	return files, nil
+}
+
+// release returns the key set's memory.
+func (c *collector) release() {
+	if c.keys != nil {
+		c.keys.Free()
+		c.keys = nil
+	}
 }
 
 // removeOnFailure deletes all output unless the run succeeded.

@@ -10,9 +10,9 @@ import (
 	"path/filepath"
 )
 
-// spill takes over deduplication once the in-memory key set has reached its
-// memory budget. Lines whose key is not already in the (now frozen) set are
-// appended to partition files by key; at the end each partition is
+// spill takes over deduplication where the in-memory key set has reached its
+// memory budget. A line whose key is not in its shard of the set, when that
+// shard is full (and so frozen), is appended to a partition file by key; at the end each partition is
 // deduplicated on its own, with a set sized to that partition only. The
 // partition files hold output lines (hashes), never raw identifiers, and are
 // removed when the run ends, whatever the outcome.
@@ -80,6 +80,7 @@ func (s *spill) Drain(emit func(stream uint8, line []byte) error, duplicate func
 		}
 	}
 	set := newKeySet(largest, 1<<62)
+	defer set.Free()
 	r := bufio.NewReaderSize(nil, 256<<10)
 	for _, p := range s.parts {
 		if p == nil {
