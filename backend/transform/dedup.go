@@ -26,8 +26,8 @@ type Key [2]uint64
 type keySet struct {
 	shards   [shardCount]shard
 	initial  *bigmem.Block // the shards' first tables, in one block; Free releases it
-	bytes    int64 // memory held by all tables
-	maxBytes int64 // growth beyond this is refused: the caller spills instead
+	bytes    int64         // memory held by all tables
+	maxBytes int64         // growth beyond this is refused: the caller spills instead
 	len      int64
 }
 
