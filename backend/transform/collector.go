@@ -28,7 +28,6 @@ type collector struct {
 	duplicates                                                    []int64 // per stream
 
 	succeeded bool
-	touched   uint64 // see keySet.Touch
 }
 
 func newCollector(p *plan) *collector {
@@ -66,11 +65,10 @@ func (c *collector) consume(b *batch) error {
 			c.errs = sortErrors(c.errs, maxReportedErrors)
 		}
 	}
-	var sink uint64
 	for i, it := range b.items {
-		if i%touchBatch == 0 {
-			for _, next := range b.items[i:min(i+touchBatch, len(b.items))] {
-				sink += c.keys.Touch(next.key)
+		if i%prefetchBatch == 0 {
+			for _, next := range b.items[i:min(i+prefetchBatch, len(b.items))] {
+				c.keys.Prefetch(next.key)
 			}
 		}
 		line := b.lines[it.start:it.end]
@@ -96,15 +94,14 @@ func (c *collector) consume(b *batch) error {
 			}
 		}
 	}
-	c.touched += sink // kept, so the loads are not optimized away
 	c.rowsDone.Add(t.rowsRead)
 	return nil
 }
 
-// touchBatch is how many keys the collector touches in the key set before
-// inserting them: enough independent misses in flight to hide memory
-// latency, few enough that the buckets are still cached when inserted.
-const touchBatch = 64
+// prefetchBatch is how many keys the collector prefetches from the key set
+// before inserting them: enough misses in flight to hide memory latency,
+// few enough that the buckets are still cached when inserted.
+const prefetchBatch = 64
 
 // drainSpill writes the lines that overflowed the memory budget, once each.
 func (c *collector) drainSpill(ctx context.Context) error {
