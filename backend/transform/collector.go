@@ -10,13 +10,13 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/records"
 )
 
-// collector is the single goroutine that deduplicates the workers' lines,
-// writes them to the output files and adds up the counters.
+// collector is the single goroutine that writes the lines the dedupers
+// found new to the output files (or the spill), and adds up the counters.
 type collector struct {
-	plan  *plan
-	sets  []*fileSet
-	keys  *keySet
-	spill *spill
+	plan     *plan
+	sets     []*fileSet
+	dedupers *dedupers
+	spill    *spill
 
 	expectKeys atomic.Int64 // set by the reader from the first chunk
 	rowsDone   atomic.Int64 // rows fully processed, for progress
@@ -38,6 +38,7 @@ func newCollector(p *plan) *collector {
 		invalid:    map[invalidKey]int64{},
 		duplicates: make([]int64, len(p.streams)),
 	}
+	c.dedupers = newDedupers(dedupPartitions(p.Workers), p.DedupMemoryBytes, &c.expectKeys)
 	for _, s := range p.streams {
 		c.sets = append(c.sets, newFileSet(p.OutDir, s.prefix, s.calculateType, s.header, p.MaxFileBytes))
 	}
@@ -45,9 +46,6 @@ func newCollector(p *plan) *collector {
 }
 
 func (c *collector) consume(b *batch) error {
-	if c.keys == nil {
-		c.keys = newKeySet(c.expectKeys.Load(), c.plan.DedupMemoryBytes)
-	}
 	t := &b.tally
 	c.rowsRead += t.rowsRead
 	c.malformed += t.malformed
@@ -65,16 +63,10 @@ func (c *collector) consume(b *batch) error {
 			c.errs = sortErrors(c.errs, maxReportedErrors)
 		}
 	}
-	for i, it := range b.items {
-		if i%prefetchBatch == 0 {
-			for _, next := range b.items[i:min(i+prefetchBatch, len(b.items))] {
-				c.keys.Prefetch(next.key)
-			}
-		}
+	for _, it := range b.items {
 		line := b.lines[it.start:it.end]
-		added, full := c.keys.Insert(it.key)
-		switch {
-		case full:
+		switch it.verdict {
+		case verdictSpill:
 			// The key's shard has reached the memory budget: its new keys
 			// are deduplicated on disk, after the input ends.
 			if c.spill == nil {
@@ -86,7 +78,7 @@ func (c *collector) consume(b *batch) error {
 			if err := c.spill.Add(it.key, it.stream, line); err != nil {
 				return err
 			}
-		case !added:
+		case verdictDuplicate:
 			c.duplicates[it.stream]++
 		default:
 			if err := c.sets[it.stream].WriteLine(line); err != nil {
@@ -97,11 +89,6 @@ func (c *collector) consume(b *batch) error {
 	c.rowsDone.Add(t.rowsRead)
 	return nil
 }
-
-// prefetchBatch is how many keys the collector prefetches from the key set
-// before inserting them: enough misses in flight to hide memory latency,
-// few enough that the buckets are still cached when inserted.
-const prefetchBatch = 64
 
 // drainSpill writes the lines that overflowed the memory budget, once each.
 func (c *collector) drainSpill(ctx context.Context) error {
@@ -142,10 +129,7 @@ func (c *collector) finish() ([]File, error) {
 
 // release returns the key set's memory.
 func (c *collector) release() {
-	if c.keys != nil {
-		c.keys.Free()
-		c.keys = nil
-	}
+	c.dedupers.release()
 }
 
 // removeOnFailure deletes all output unless the run succeeded.

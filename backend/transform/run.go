@@ -318,7 +318,12 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 		free <- &batch{chunk: &records.Chunk{}}
 	}
 	work := make(chan *batch, nBatches)
-	results := make(chan *batch, nBatches)
+	dd := col.dedupers
+	dedupIn := make([]chan *batch, len(dd.parts))
+	for i := range dedupIn {
+		dedupIn[i] = make(chan *batch, nBatches)
+	}
+	deduped := make(chan *batch, nBatches)
 
 	g.Go(func() error {
 		defer close(work)
@@ -349,6 +354,8 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 			}
 		}
 	})
+	// Workers hand each batch to every deduper; the last to finish with
+	// it passes it on to the collector.
 	var workers sync.WaitGroup
 	for _, w := range ws {
 		workers.Add(1)
@@ -359,8 +366,39 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 					return err
 				}
 				w.process(b)
+				b.dedupsLeft.Store(int32(len(dedupIn)))
+				for _, in := range dedupIn {
+					select {
+					case in <- b:
+					case <-gctx.Done():
+						return gctx.Err()
+					}
+				}
+			}
+			return nil
+		})
+	}
+	go func() {
+		workers.Wait()
+		for _, in := range dedupIn {
+			close(in)
+		}
+	}()
+	var dedupers sync.WaitGroup
+	for i, part := range dd.parts {
+		dedupers.Add(1)
+		g.Go(func() error {
+			defer dedupers.Done()
+			for b := range dedupIn[i] {
+				if err := gctx.Err(); err != nil {
+					return err
+				}
+				part.dedup(b)
+				if b.dedupsLeft.Add(-1) > 0 {
+					continue
+				}
 				select {
-				case results <- b:
+				case deduped <- b:
 				case <-gctx.Done():
 					return gctx.Err()
 				}
@@ -368,9 +406,9 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 			return nil
 		})
 	}
-	go func() { workers.Wait(); close(results) }()
+	go func() { dedupers.Wait(); close(deduped) }()
 	g.Go(func() error {
-		for b := range results {
+		for b := range deduped {
 			if err := col.consume(b); err != nil {
 				return err
 			}

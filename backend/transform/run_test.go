@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -300,26 +301,31 @@ func TestRunSpillsPastMemoryBudgetWithSameResult(t *testing.T) {
 	input := generate(t, 30000)
 	src, _ := LocalFile(input)
 	outA := filepath.Join(t.TempDir(), "a")
-	outB := filepath.Join(t.TempDir(), "b")
-	a := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outA, Layout: LayoutSeparate})
-	// The smallest set is 1,024 shards of 4 buckets (256 KiB): a budget
-	// just above it forces the spill path after a few thousand rows.
-	b := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outB, Layout: LayoutSeparate, DedupMemoryBytes: 300 << 10})
-	la, lb := readOutput(t, outA, a), readOutput(t, outB, b)
-	for typ, lines := range la {
-		want := map[string]bool{}
-		for _, l := range lines {
-			want[l] = true
+	a := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outA, Layout: LayoutSeparate, Workers: 1})
+	la := readOutput(t, outA, a)
+	// 1, 2 and 4 workers deduplicate in 1, 2 and 4 partitions.
+	for _, workers := range []int{1, 2, 4} {
+		outB := filepath.Join(t.TempDir(), fmt.Sprint("b", workers))
+		// The smallest set is 1,024 shards of 4 buckets (256 KiB): a
+		// budget just above it forces the spill path after a few thousand
+		// rows.
+		b := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outB, Layout: LayoutSeparate, Workers: workers, DedupMemoryBytes: 300 << 10})
+		lb := readOutput(t, outB, b)
+		for typ, lines := range la {
+			want := map[string]bool{}
+			for _, l := range lines {
+				want[l] = true
+			}
+			sameSet(t, fmt.Sprintf("%s after spill, %d workers", typ, workers), lb[typ], want)
 		}
-		sameSet(t, typ+" after spill", lb[typ], want)
-	}
-	for name := range a.Counters.Types {
-		if a.Counters.Types[name].Duplicate != b.Counters.Types[name].Duplicate {
-			t.Errorf("%s duplicates: %d in memory, %d with spill", name, a.Counters.Types[name].Duplicate, b.Counters.Types[name].Duplicate)
+		for name := range a.Counters.Types {
+			if a.Counters.Types[name].Duplicate != b.Counters.Types[name].Duplicate {
+				t.Errorf("%d workers: %s duplicates: %d in memory, %d with spill", workers, name, a.Counters.Types[name].Duplicate, b.Counters.Types[name].Duplicate)
+			}
 		}
-	}
-	if entries, _ := filepath.Glob(filepath.Join(outB, ".spill-*")); len(entries) != 0 {
-		t.Errorf("spill files left behind: %v", entries)
+		if entries, _ := filepath.Glob(filepath.Join(outB, ".spill-*")); len(entries) != 0 {
+			t.Errorf("spill files left behind: %v", entries)
+		}
 	}
 }
 

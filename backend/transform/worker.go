@@ -3,6 +3,7 @@ package transform
 import (
 	"encoding/binary"
 	"errors"
+	"sync/atomic"
 
 	"github.com/zeebo/xxh3"
 
@@ -18,6 +19,8 @@ type batch struct {
 	lines []byte // output lines, each ending in '\n'
 	items []item
 	tally tally
+
+	dedupsLeft atomic.Int32 // partitions yet to give their verdicts
 }
 
 // item is one output line awaiting deduplication.
@@ -25,6 +28,7 @@ type item struct {
 	key        Key
 	start, end int32 // the line in batch.lines
 	stream     uint8
+	verdict    uint8 // set by the deduper that owns key
 }
 
 // tally counts what happened to the rows of one batch, per mapping.
