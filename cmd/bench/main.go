@@ -1,10 +1,13 @@
 // Command bench measures the transform end to end, as a user runs it: the
 // CLI binary on a generated JSONL file on disk, to files and a manifest. It
 // reports rows/s and the process's peak resident memory for each layout,
-// with all cores and with one worker.
+// with all cores and with one worker. Each case runs several times,
+// interleaved with the others, and the median is reported with the range:
+// on a shared virtual machine single runs vary by 20% or more.
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"syscall"
 	"time"
 
@@ -23,14 +27,15 @@ func main() {
 	rows := flag.Int64("rows", 10_000_000, "rows in the main benchmark file")
 	bigRows := flag.Int64("big-rows", 50_000_000, "rows for the memory-at-scale run (0 to skip)")
 	keep := flag.Bool("keep", true, "keep generated inputs for the next run")
+	runs := flag.Int("runs", 3, "runs of each 10M-row case (the median is reported)")
 	flag.Parse()
-	if err := run(*dir, *rows, *bigRows, *keep); err != nil {
+	if err := run(*dir, *rows, *bigRows, max(*runs, 1), *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, rows, bigRows int64, keep bool) error {
+func run(dir string, rows, bigRows int64, runs int, keep bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -40,10 +45,10 @@ func run(dir string, rows, bigRows int64, keep bool) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("building the CLI: %w", err)
 	}
-	fmt.Printf("machine: %d cores, %s/%s\n\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	fmt.Printf("machine: %d cores, %s/%s; median of %d runs (range of rows/s)\n\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runs)
 	// CPU seconds (user+sys) show the work per row even when other
 	// processes share the machine and the wall-clock figures suffer.
-	fmt.Printf("%-34s %12s %10s %12s %10s %12s\n", "run", "rows", "seconds", "rows/s", "CPU s", "peak RSS")
+	fmt.Printf("%-34s %10s %8s %10s %19s %7s %9s\n", "run", "rows", "seconds", "rows/s", "(range)", "CPU s", "peak RSS")
 
 	input, err := ensureInput(dir, rows)
 	if err != nil {
@@ -52,24 +57,37 @@ func run(dir string, rows, bigRows int64, keep bool) error {
 	cases := []struct {
 		name string
 		args []string
+		got  []result
 	}{
-		{"combined, all cores", []string{"--layout", "combined"}},
-		{"separate, all cores", []string{"--layout", "separate"}},
-		{"combined, 1 worker", []string{"--layout", "combined", "--workers", "1"}},
+		{name: "combined, all cores", args: []string{"--layout", "combined"}},
+		{name: "separate, all cores", args: []string{"--layout", "separate"}},
+		{name: "combined, 1 worker", args: []string{"--layout", "combined", "--workers", "1"}},
+	}
+	for range runs {
+		for i := range cases {
+			r, err := measure(bin, dir, input, cases[i].args)
+			if err != nil {
+				return fmt.Errorf("%s: %w", cases[i].name, err)
+			}
+			cases[i].got = append(cases[i].got, r)
+		}
 	}
 	for _, c := range cases {
-		if err := measure(bin, dir, fmt.Sprintf("%s (%dM rows)", c.name, rows/1_000_000), input, c.args); err != nil {
-			return err
-		}
+		report(fmt.Sprintf("%s (%dM rows)", c.name, rows/1_000_000), c.got)
+	}
+	if comb, sep := median(cases[0].got), median(cases[1].got); comb.rowsPerSecond() > 0 {
+		fmt.Printf("separate / combined rows/s (medians): %.2f\n", sep.rowsPerSecond()/comb.rowsPerSecond())
 	}
 	if bigRows > 0 {
 		big, err := ensureInput(dir, bigRows)
 		if err != nil {
 			return err
 		}
-		if err := measure(bin, dir, fmt.Sprintf("combined, all cores (%dM rows)", bigRows/1_000_000), big, []string{"--layout", "combined"}); err != nil {
-			return err
+		r, err := measure(bin, dir, big, []string{"--layout", "combined"})
+		if err != nil {
+			return fmt.Errorf("combined, %d rows: %w", bigRows, err)
 		}
+		report(fmt.Sprintf("combined, all cores (%dM rows, 1 run)", bigRows/1_000_000), []result{r})
 		if !keep {
 			os.Remove(big)
 		}
@@ -102,10 +120,39 @@ func ensureInput(dir string, rows int64) (string, error) {
 	return path, os.Rename(tmp, path)
 }
 
-func measure(bin, dir, name, input string, extra []string) error {
+// result is one run of the CLI.
+type result struct {
+	rows    int64
+	seconds float64
+	cpu     float64
+	rssMiB  int64
+}
+
+func (r result) rowsPerSecond() float64 { return float64(r.rows) / r.seconds }
+
+// median is the run with the median wall time.
+func median(rs []result) result {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b result) int { return cmp.Compare(a.seconds, b.seconds) })
+	return sorted[len(sorted)/2]
+}
+
+func report(name string, rs []result) {
+	m := median(rs)
+	lo, hi := m.rowsPerSecond(), m.rowsPerSecond()
+	var rss int64
+	for _, r := range rs {
+		lo, hi = min(lo, r.rowsPerSecond()), max(hi, r.rowsPerSecond())
+		rss = max(rss, r.rssMiB)
+	}
+	fmt.Printf("%-34s %10d %8.2f %10.0f %19s %7.2f %5d MiB\n", name, m.rows, m.seconds, m.rowsPerSecond(),
+		fmt.Sprintf("(%.0f-%.0f)", lo, hi), m.cpu, rss)
+}
+
+func measure(bin, dir, input string, extra []string) (result, error) {
 	out := filepath.Join(dir, "out")
 	if err := os.RemoveAll(out); err != nil {
-		return err
+		return result{}, err
 	}
 	args := append([]string{"transform", "--input", input, "--out", out, "--json",
 		"--map", "email=email", "--map", "phone=phone", "--map", "idfa=idfa", "--map", "gaid=gaid"}, extra...)
@@ -115,7 +162,7 @@ func measure(bin, dir, name, input string, extra []string) error {
 	stdout, err := cmd.Output()
 	elapsed := time.Since(start)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return result{}, err
 	}
 	var m struct {
 		Counters struct {
@@ -123,11 +170,10 @@ func measure(bin, dir, name, input string, extra []string) error {
 		} `json:"counters"`
 	}
 	if err := json.Unmarshal(stdout, &m); err != nil {
-		return fmt.Errorf("%s: reading the manifest: %w", name, err)
+		return result{}, fmt.Errorf("reading the manifest: %w", err)
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	fmt.Printf("%-34s %12d %10.2f %12.0f %10.2f %8d MiB\n", name, m.Counters.RowsRead, elapsed.Seconds(),
-		float64(m.Counters.RowsRead)/elapsed.Seconds(), cpu.Seconds(), ru.Maxrss/1024) // Maxrss is KiB on Linux
-	return os.RemoveAll(out)
+	r := result{rows: m.Counters.RowsRead, seconds: elapsed.Seconds(), cpu: cpu.Seconds(), rssMiB: ru.Maxrss / 1024} // Maxrss is KiB on Linux
+	return r, os.RemoveAll(out)
 }
