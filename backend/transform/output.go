@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/audience-uploader/audience-uploader/backend/directio"
 )
@@ -36,7 +35,7 @@ type fileSet struct {
 	maxBytes      int64
 
 	part    int
-	file    *outputFile
+	file    *directio.File
 	md5     hash.Hash
 	buf     []byte
 	written int64 // bytes in the current part, buffered or not
@@ -99,7 +98,7 @@ func (f *fileSet) openPart() error {
 		return fmt.Errorf("creating output file: %w", err)
 	}
 	f.created = append(f.created, path)
-	f.file = &outputFile{File: file, direct: directio.Enable(file)}
+	f.file = directio.NewFile(file)
 	f.md5 = md5.New()
 	f.buf = append(f.buf[:0], f.header...)
 	f.written = int64(len(f.header))
@@ -191,40 +190,8 @@ type bufferWriter struct {
 	stopped sync.WaitGroup
 }
 
-// outputFile is a part being written. Only the writer goroutine uses it
-// once it is open.
-type outputFile struct {
-	*os.File
-	direct bool // full buffers go past the page cache
-}
-
-// write writes buf, directly while it can: a buffer that is not a whole
-// number of aligned blocks (a part's last) switches the file back to
-// buffered writes for the rest, as does a refusal of a direct write.
-func (f *outputFile) write(buf []byte) error {
-	if f.direct {
-		whole := buf[:len(buf)&^(directio.Alignment-1)]
-		if directio.IsAligned(whole) {
-			n, err := f.Write(whole)
-			buf = buf[n:]
-			if err != nil && !errors.Is(err, syscall.EINVAL) {
-				return err
-			}
-		}
-		if len(buf) == 0 {
-			return nil
-		}
-		if err := directio.Disable(f.File); err != nil {
-			return err
-		}
-		f.direct = false
-	}
-	_, err := f.Write(buf)
-	return err
-}
-
 type writeJob struct {
-	file   *outputFile
+	file   *directio.File
 	sum    hash.Hash
 	buf    []byte     // data to hash and write
 	closed *File      // or: sync and close file, and record its MD5 here
@@ -259,7 +226,7 @@ func (w *bufferWriter) run() {
 		default:
 			if failed == nil {
 				j.sum.Write(j.buf)
-				failed = j.file.write(j.buf)
+				_, failed = j.file.Write(j.buf)
 			}
 			w.free <- j.buf[:0]
 		}
@@ -274,7 +241,7 @@ func (w *bufferWriter) take() []byte { return <-w.free }
 
 // write queues buf; it reports an error from an earlier write, if any, so
 // a full disk stops the run at once rather than at the end of the part.
-func (w *bufferWriter) write(file *outputFile, sum hash.Hash, buf []byte) error {
+func (w *bufferWriter) write(file *directio.File, sum hash.Hash, buf []byte) error {
 	if err := w.failed.Load(); err != nil {
 		return *err
 	}
@@ -283,7 +250,7 @@ func (w *bufferWriter) write(file *outputFile, sum hash.Hash, buf []byte) error 
 }
 
 // finish queues the closing of a part.
-func (w *bufferWriter) finish(file *outputFile, sum hash.Hash, part *File) {
+func (w *bufferWriter) finish(file *directio.File, sum hash.Hash, part *File) {
 	w.jobs <- writeJob{file: file, sum: sum, closed: part}
 }
 

@@ -1,13 +1,14 @@
 package transform
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/audience-uploader/audience-uploader/backend/directio"
 )
 
 // spill takes over deduplication where the in-memory key set has reached its
@@ -27,9 +28,14 @@ const spillPartitions = 64
 type spillPart struct {
 	path  string
 	file  *os.File
-	w     *bufio.Writer
+	w     *directio.Writer
 	lines int64
 }
+
+// spillBuffer is each partition file's write buffer, and the drain's read
+// buffer. Spill files are written and read with direct I/O where the system
+// allows: they are read back once, so caching them would only cost CPU.
+const spillBuffer = 256 << 10
 
 func newSpill(outDir string) (*spill, error) {
 	dir, err := os.MkdirTemp(outDir, ".spill-")
@@ -48,7 +54,7 @@ func (s *spill) Add(k Key, stream uint8, line []byte) error {
 		if err != nil {
 			return fmt.Errorf("creating a deduplication spill file: %w", err)
 		}
-		p = &spillPart{path: path, file: f, w: bufio.NewWriterSize(f, 256<<10)}
+		p = &spillPart{path: path, file: f, w: directio.NewWriter(f, spillBuffer)}
 		s.parts[k[0]%spillPartitions] = p
 	}
 	var head [19]byte
@@ -81,7 +87,6 @@ func (s *spill) Drain(emit func(stream uint8, line []byte) error, duplicate func
 	}
 	set := newKeySet(largest, 1<<62)
 	defer set.Free()
-	r := bufio.NewReaderSize(nil, 256<<10)
 	for _, p := range s.parts {
 		if p == nil {
 			continue
@@ -93,7 +98,7 @@ func (s *spill) Drain(emit func(stream uint8, line []byte) error, duplicate func
 			return fmt.Errorf("reading a deduplication spill file: %w", err)
 		}
 		set.Reset()
-		r.Reset(p.file)
+		r := directio.NewReader(p.file, spillBuffer)
 		var head [19]byte
 		line := make([]byte, 0, 1024)
 		for i := int64(0); i < p.lines; i++ {
