@@ -9,18 +9,22 @@ import (
 )
 
 // Key identifies an output line for deduplication: 128 bits taken from a hash
-// of the line. The set keeps 96 of them (12 bytes), so two distinct lines
-// are taken for one with a chance of about n²/2^97: 10^-14 at 50 million
-// lines, far below the rate of undetected hardware errors.
+// of the line. The set keeps 80 of them (10 bytes), 70 of which tell apart
+// the keys of one shard: the chance that a run takes two distinct lines for
+// one is about n²/2^81 — 6·10^-10 at 38 million lines, 10^-9 at 50 million —
+// below the rate of undetected memory errors on the machines that run it.
+// Ten bytes are what fit six keys in a cache line.
 type Key [2]uint64
 
 // keySet is an exact set of Keys tuned for tens of millions of entries:
 // 1,024 independently growing shards of open-addressed buckets, each bucket
-// one 64-byte cache line holding five keys. Keys are already uniformly
+// one 64-byte cache line holding six keys. Keys are already uniformly
 // distributed, so their bits pick the shard and the home bucket directly.
 // A bucket remembers whether a key ever had to move past it, so a lookup
-// that misses stops at its home bucket almost always, even with the table
-// 15/16 full: that is what lets a set hold 12-byte keys at ~14 bytes each.
+// that misses stops at its home bucket while the table is not crowded.
+// Linear probing's runs grow fast with the load (a miss reads 1.7 lines at
+// 3/4 full, 4.5 at 7/8, 9 with five slots at 9/10: each line a random
+// memory access), hence six slots and growth at 7/8: about 12 bytes a key.
 // Sharding keeps each rehash small (a shard grows by half), so growth never
 // needs two copies of the whole set at once.
 type keySet struct {
@@ -34,18 +38,18 @@ type keySet struct {
 const (
 	shardBits     = 10
 	shardCount    = 1 << shardBits
-	bucketSlots   = 5
-	maxLoadNum    = 15 // grow at 15/16 full
-	maxLoadDen    = 16
+	bucketSlots   = 6
+	maxLoadNum    = 7 // grow at 7/8 full
+	maxLoadDen    = 8
 	minBucketsPer = 4
 	bucketBytes   = 64
 )
 
-// bucket is one cache line: the first 64 bits of each key, the next 32, and
+// bucket is one cache line: the first 64 bits of each key, 16 more, and
 // meta (slots used in the low bits, overflowed above them).
 type bucket struct {
 	hi   [bucketSlots]uint64
-	lo   [bucketSlots]uint32
+	lo   [bucketSlots]uint16
 	meta uint32
 }
 
@@ -54,7 +58,7 @@ const (
 	metaOverflowed = 0x8 // some key whose probe passed this bucket is stored further on
 )
 
-// A bucket must be exactly one cache line, with five slots (see holds).
+// A bucket must be exactly one cache line, with six slots (see holds).
 var _ [bucketBytes - unsafe.Sizeof(bucket{})]byte
 var _ [unsafe.Sizeof(bucket{}) - bucketBytes]byte
 
@@ -91,7 +95,7 @@ func newKeySet(expected int64, maxBytes int64) *keySet {
 // full again rather than added: the caller deduplicates those elsewhere.
 func (s *keySet) Insert(k Key) (added, full bool) {
 	sh := s.shard(k)
-	hi, lo := k[0], uint32(k[1])
+	hi, lo := k[0], uint16(k[1])
 	n := len(sh.buckets)
 	for i := sh.home(hi); ; {
 		b := &sh.buckets[i]
@@ -133,7 +137,7 @@ func (sh *shard) needsGrowth() bool {
 
 // holds reports whether one of the bucket's first used slots is the key.
 // Slots fill in order, so a match at or past used is an empty slot.
-func (b *bucket) holds(hi uint64, lo uint32, used uint32) bool {
+func (b *bucket) holds(hi uint64, lo uint16, used uint32) bool {
 	switch {
 	case b.hi[0] == hi && b.lo[0] == lo:
 		return used > 0
@@ -145,6 +149,8 @@ func (b *bucket) holds(hi uint64, lo uint32, used uint32) bool {
 		return used > 3
 	case b.hi[4] == hi && b.lo[4] == lo:
 		return used > 4
+	case b.hi[5] == hi && b.lo[5] == lo:
+		return used > 5
 	}
 	return false
 }
@@ -160,7 +166,7 @@ func (s *keySet) Prefetch(k Key) {
 
 // Contains reports whether k is in the set.
 func (s *keySet) Contains(k Key) bool {
-	return s.shard(k).find(k[0], uint32(k[1]))
+	return s.shard(k).find(k[0], uint16(k[1]))
 }
 
 // Reset empties the set, keeping its tables for reuse.
@@ -196,7 +202,7 @@ func (sh *shard) home(hi uint64) int {
 	return int(b)
 }
 
-func (sh *shard) find(hi uint64, lo uint32) bool {
+func (sh *shard) find(hi uint64, lo uint16) bool {
 	n := len(sh.buckets)
 	for i := sh.home(hi); ; {
 		b := &sh.buckets[i]
@@ -214,7 +220,7 @@ func (sh *shard) find(hi uint64, lo uint32) bool {
 
 // put stores a key, known to be absent, in the first bucket with room from
 // its home, marking the full buckets it passes.
-func (sh *shard) put(hi uint64, lo uint32) {
+func (sh *shard) put(hi uint64, lo uint16) {
 	n := len(sh.buckets)
 	for i := sh.home(hi); ; {
 		b := &sh.buckets[i]
