@@ -63,7 +63,18 @@ func (c *collector) consume(b *batch) error {
 			c.errs = sortErrors(c.errs, maxReportedErrors)
 		}
 	}
-	for _, it := range b.items {
+	for _, items := range b.parts {
+		if err := c.write(b, items); err != nil {
+			return err
+		}
+	}
+	c.rowsDone.Add(t.rowsRead)
+	return nil
+}
+
+// write acts on the dedupers' verdicts for items.
+func (c *collector) write(b *batch, items []item) error {
+	for _, it := range items {
 		line := b.lines[it.start:it.end]
 		switch it.verdict {
 		case verdictSpill:
@@ -86,7 +97,6 @@ func (c *collector) consume(b *batch) error {
 			}
 		}
 	}
-	c.rowsDone.Add(t.rowsRead)
 	return nil
 }
 

@@ -53,26 +53,22 @@ func (d *dedupers) partition(k Key) uint64 {
 }
 
 // dedup gives a verdict for each of the batch's items that this partition
-// owns, prefetching a window of them before inserting any.
+// owns (the worker filed them by partition), prefetching a window of them
+// before inserting any.
 func (p *dedupPart) dedup(b *batch) {
 	d := p.owner
 	if p.keys == nil {
 		n := int64(len(d.parts))
 		p.keys = newKeySet(d.expectKeys.Load()/n, d.maxBytes/n)
 	}
-	window := prefetchBatch * len(d.parts)
-	for start := 0; start < len(b.items); start += window {
-		items := b.items[start:min(start+window, len(b.items))]
+	all := b.parts[p.index]
+	for start := 0; start < len(all); start += prefetchBatch {
+		items := all[start:min(start+prefetchBatch, len(all))]
 		for i := range items {
-			if d.partition(items[i].key) == p.index {
-				p.keys.Prefetch(items[i].key)
-			}
+			p.keys.Prefetch(items[i].key)
 		}
 		for i := range items {
 			it := &items[i]
-			if d.partition(it.key) != p.index {
-				continue
-			}
 			switch added, full := p.keys.Insert(it.key); {
 			case full:
 				it.verdict = verdictSpill

@@ -306,7 +306,7 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 
 	ws := make([]*worker, p.Workers)
 	for i := range ws {
-		if ws[i], err = newWorker(rd, p); err != nil {
+		if ws[i], err = newWorker(rd, p, col.dedupers); err != nil {
 			return nil, err
 		}
 	}

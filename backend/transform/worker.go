@@ -16,8 +16,8 @@ import (
 type batch struct {
 	chunk *records.Chunk
 
-	lines []byte // output lines, each ending in '\n'
-	items []item
+	lines []byte   // output lines, each ending in '\n'
+	parts [][]item // the lines' items, filed by the dedup partition that owns their key
 	tally tally
 
 	dedupsLeft atomic.Int32 // partitions yet to give their verdicts
@@ -81,9 +81,10 @@ type worker struct {
 	norm     *identifiers.Normalizer
 	values   []records.Value
 	combined bool
+	dedup    *dedupers // for the partition of each key
 }
 
-func newWorker(rd *records.Reader, p *plan) (*worker, error) {
+func newWorker(rd *records.Reader, p *plan, dd *dedupers) (*worker, error) {
 	ex, err := rd.NewExtractor(p.columns())
 	if err != nil {
 		return nil, &UsageError{Err: err}
@@ -98,6 +99,7 @@ func newWorker(rd *records.Reader, p *plan) (*worker, error) {
 		norm:     norm,
 		values:   make([]records.Value, len(p.Mappings)),
 		combined: p.layout == LayoutCombined,
+		dedup:    dd,
 	}, nil
 }
 
@@ -122,7 +124,12 @@ func streamSalt(s uint8) uint64 { return uint64(s) * 0x9e3779b97f4a7c15 }
 func (w *worker) process(b *batch) {
 	maps := w.plan.Mappings
 	b.lines = b.lines[:0]
-	b.items = b.items[:0]
+	if len(b.parts) != len(w.dedup.parts) {
+		b.parts = make([][]item, len(w.dedup.parts))
+	}
+	for i := range b.parts {
+		b.parts[i] = b.parts[i][:0]
+	}
 	t := &b.tally
 	t.reset(len(maps))
 	c := b.chunk
@@ -163,12 +170,9 @@ func (w *worker) process(b *batch) {
 				lineStart := len(b.lines)
 				b.lines = identifiers.HexHash(r.Hash, b.lines)
 				b.lines = append(b.lines, '\n')
-				b.items = append(b.items, item{
-					key:    Key{binary.LittleEndian.Uint64(r.Hash[0:8]) ^ streamSalt(s), binary.LittleEndian.Uint64(r.Hash[8:16])},
-					start:  int32(lineStart),
-					end:    int32(len(b.lines)),
-					stream: s,
-				})
+				key := Key{binary.LittleEndian.Uint64(r.Hash[0:8]) ^ streamSalt(s), binary.LittleEndian.Uint64(r.Hash[8:16])}
+				part := w.dedup.partition(key)
+				b.parts[part] = append(b.parts[part], item{key: key, start: int32(lineStart), end: int32(len(b.lines)), stream: s})
 				found = true
 			}
 		}
@@ -180,7 +184,9 @@ func (w *worker) process(b *batch) {
 		if w.combined {
 			b.lines = append(b.lines, '\n')
 			h := xxh3.Hash128(b.lines[start:])
-			b.items = append(b.items, item{key: Key{h.Hi, h.Lo}, start: int32(start), end: int32(len(b.lines))})
+			key := Key{h.Hi, h.Lo}
+			part := w.dedup.partition(key)
+			b.parts[part] = append(b.parts[part], item{key: key, start: int32(start), end: int32(len(b.lines))})
 		}
 	}
 }
