@@ -75,7 +75,7 @@ func (c *collector) consume(b *batch) error {
 // write acts on the dedupers' verdicts for items.
 func (c *collector) write(b *batch, items []item) error {
 	for _, it := range items {
-		line := b.lines[it.start:it.end]
+		line := b.lines[it.start : it.start+int32(it.length)]
 		switch it.verdict {
 		case verdictSpill:
 			// The key's shard has reached the memory budget: its new keys

@@ -23,12 +23,14 @@ type batch struct {
 	dedupsLeft atomic.Int32 // partitions yet to give their verdicts
 }
 
-// item is one output line awaiting deduplication.
+// item is one output line awaiting deduplication (24 bytes: tens of
+// millions of them pass from workers to dedupers to the collector).
 type item struct {
-	key        Key
-	start, end int32 // the line in batch.lines
-	stream     uint8
-	verdict    uint8 // set by the deduper that owns key
+	key     Key
+	start   int32  // the line is batch.lines[start : start+length]
+	length  uint16 // at most nine hashes and their commas in a combined line
+	stream  uint8
+	verdict uint8 // set by the deduper that owns key
 }
 
 // tally counts what happened to the rows of one batch, per mapping.
@@ -172,7 +174,7 @@ func (w *worker) process(b *batch) {
 				b.lines = append(b.lines, '\n')
 				key := Key{binary.LittleEndian.Uint64(r.Hash[0:8]) ^ streamSalt(s), binary.LittleEndian.Uint64(r.Hash[8:16])}
 				part := w.dedup.partition(key)
-				b.parts[part] = append(b.parts[part], item{key: key, start: int32(lineStart), end: int32(len(b.lines)), stream: s})
+				b.parts[part] = append(b.parts[part], item{key: key, start: int32(lineStart), length: uint16(len(b.lines) - lineStart), stream: s})
 				found = true
 			}
 		}
@@ -186,7 +188,11 @@ func (w *worker) process(b *batch) {
 			h := xxh3.Hash128(b.lines[start:])
 			key := Key{h.Hi, h.Lo}
 			part := w.dedup.partition(key)
-			b.parts[part] = append(b.parts[part], item{key: key, start: int32(start), end: int32(len(b.lines))})
+			b.parts[part] = append(b.parts[part], item{key: key, start: int32(start), length: uint16(len(b.lines) - start)})
 		}
 	}
 }
+
+// A combined line holds at most maxSameHeader columns of each of its three
+// kinds (email, phone, MAID): their hashes and commas fit item.length.
+var _ [65535 - maxSameHeader*3*65]byte
