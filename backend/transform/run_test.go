@@ -298,33 +298,44 @@ func TestRunCombinedMatchesIndependentRows(t *testing.T) {
 }
 
 func TestRunSpillsPastMemoryBudgetWithSameResult(t *testing.T) {
-	input := generate(t, 30000)
+	input := generate(t, 60000)
 	src, _ := LocalFile(input)
-	outA := filepath.Join(t.TempDir(), "a")
-	a := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outA, Layout: LayoutSeparate, Workers: 1})
-	la := readOutput(t, outA, a)
-	// 1, 2 and 4 workers deduplicate in 1, 2 and 4 partitions.
-	for _, workers := range []int{1, 2, 4} {
-		outB := filepath.Join(t.TempDir(), fmt.Sprint("b", workers))
-		// The smallest set is 1,024 shards of 4 buckets (256 KiB): a
-		// budget just above it forces the spill path after a few thousand
-		// rows.
-		b := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outB, Layout: LayoutSeparate, Workers: workers, DedupMemoryBytes: 300 << 10})
-		lb := readOutput(t, outB, b)
-		for typ, lines := range la {
-			want := map[string]bool{}
-			for _, l := range lines {
-				want[l] = true
+	// A partition's smallest set is 1,024 shards of 4 buckets (256 KiB,
+	// ~21,000 keys): with a 300 KiB budget, 1 or 2 partitions must spill
+	// most of the ~57,000 distinct rows (and 4 the ~228,000 hashes of the
+	// separate layout).
+	for _, c := range []struct {
+		layout  Layout
+		workers []int // n workers deduplicate in n partitions
+	}{
+		{LayoutSeparate, []int{1, 2, 4}},
+		{LayoutCombined, []int{1, 2}},
+	} {
+		outA := filepath.Join(t.TempDir(), "a")
+		a := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outA, Layout: c.layout, Workers: 1})
+		la := readOutput(t, outA, a)
+		for _, workers := range c.workers {
+			outB := filepath.Join(t.TempDir(), fmt.Sprint("b", workers))
+			b := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outB, Layout: c.layout, Workers: workers, DedupMemoryBytes: 300 << 10})
+			lb := readOutput(t, outB, b)
+			for typ, lines := range la {
+				want := map[string]bool{}
+				for _, l := range lines {
+					want[l] = true
+				}
+				sameSet(t, fmt.Sprintf("%s %s after spill, %d workers", c.layout, typ, workers), lb[typ], want)
 			}
-			sameSet(t, fmt.Sprintf("%s after spill, %d workers", typ, workers), lb[typ], want)
-		}
-		for name := range a.Counters.Types {
-			if a.Counters.Types[name].Duplicate != b.Counters.Types[name].Duplicate {
-				t.Errorf("%d workers: %s duplicates: %d in memory, %d with spill", workers, name, a.Counters.Types[name].Duplicate, b.Counters.Types[name].Duplicate)
+			if a.Counters.DuplicateRows != b.Counters.DuplicateRows {
+				t.Errorf("%s, %d workers: %d duplicate rows in memory, %d with spill", c.layout, workers, a.Counters.DuplicateRows, b.Counters.DuplicateRows)
 			}
-		}
-		if entries, _ := filepath.Glob(filepath.Join(outB, ".spill-*")); len(entries) != 0 {
-			t.Errorf("spill files left behind: %v", entries)
+			for name := range a.Counters.Types {
+				if a.Counters.Types[name].Duplicate != b.Counters.Types[name].Duplicate {
+					t.Errorf("%s, %d workers: %s duplicates: %d in memory, %d with spill", c.layout, workers, name, a.Counters.Types[name].Duplicate, b.Counters.Types[name].Duplicate)
+				}
+			}
+			if entries, _ := filepath.Glob(filepath.Join(outB, ".spill-*")); len(entries) != 0 {
+				t.Errorf("spill files left behind: %v", entries)
+			}
 		}
 	}
 }
