@@ -1,5 +1,41 @@
-// Shared pieces of the end-to-end scripts: checks, waiting for `wails dev`,
-// the browser page, and stopping process groups.
+// Shared pieces of the end-to-end scripts: their folders and browser,
+// checks, waiting for `wails dev`, the browser page, and stopping process
+// groups.
+import { createRequire } from 'node:module'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+// setup gives a script the repository root, playwright-core's chromium, the
+// screenshot folder under $E2E_ARTIFACTS, a fresh work folder, the app's
+// dev-server URL and the sample input. With settings, it also writes them as
+// the app's settings.json in work/config (cfgDir), output going to
+// work/out (outDir).
+export function setup(name, settings) {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+  const { chromium } = createRequire(import.meta.url)(path.join(root, 'frontend/node_modules/playwright-core'))
+  const artifacts = path.resolve(root, process.env.E2E_ARTIFACTS || 'build/bin/e2e-artifacts')
+  const shots = path.join(artifacts, 'screenshots')
+  fs.mkdirSync(shots, { recursive: true })
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `aud-e2e-${name}-`))
+  const env = {
+    root,
+    chromium,
+    artifacts,
+    shots,
+    work,
+    url: 'http://localhost:34115',
+    sample: path.join(root, 'e2e/testdata/customers-sample.csv'),
+  }
+  if (settings) {
+    env.outDir = path.join(work, 'out')
+    env.cfgDir = path.join(work, 'config')
+    fs.mkdirSync(env.cfgDir, { recursive: true })
+    fs.writeFileSync(path.join(env.cfgDir, 'settings.json'), JSON.stringify({ ...settings, output_dir: env.outDir }))
+  }
+  return env
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 

@@ -7,25 +7,13 @@
 // Confirm step's preview with the spec's hashes. Screenshots go to
 // $E2E_ARTIFACTS/screenshots (10-signin-*.png, 11-s3-*.png).
 import { spawn } from 'node:child_process'
-import { createRequire } from 'node:module'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { createChecks, openPage, sleep, stopGroups, waitForServer } from './lib.mjs'
+import { createChecks, openPage, setup, sleep, stopGroups, waitForServer } from './lib.mjs'
 
-const require = createRequire(import.meta.url)
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const { chromium } = require(path.join(root, 'frontend/node_modules/playwright-core'))
-
-const artifacts = path.resolve(root, process.env.E2E_ARTIFACTS || 'build/bin/e2e-artifacts')
-const shots = path.join(artifacts, 'screenshots')
-fs.mkdirSync(shots, { recursive: true })
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aud-e2e-signin-'))
-const url = 'http://localhost:34115'
-const sample = path.join(root, 'e2e/testdata/customers-sample.csv')
+const { root, chromium, artifacts, shots, work, sample, url } = setup('signin')
 const versitygw = process.env.VERSITYGW || path.join(root, 'build/bin/versitygw')
 const standin = path.join(root, 'build/bin/cognito-standin')
 const region = 'us-east-1'

@@ -4,30 +4,16 @@
 // step is saved as a screenshot in $E2E_ARTIFACTS. A second, larger run
 // measures the page's event-loop lag and the progress event rate.
 import { spawn } from 'node:child_process'
-import { createRequire } from 'node:module'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { createChecks, openPage, sleep, stopGroups, waitForServer } from './lib.mjs'
+import { createChecks, openPage, setup, sleep, stopGroups, waitForServer } from './lib.mjs'
 
-const require = createRequire(import.meta.url)
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const { chromium } = require(path.join(root, 'frontend/node_modules/playwright-core'))
-
-const artifacts = path.resolve(root, process.env.E2E_ARTIFACTS || 'build/bin/e2e-artifacts')
-const shots = path.join(artifacts, 'screenshots')
-fs.mkdirSync(shots, { recursive: true })
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'aud-e2e-'))
-const outDir = path.join(work, 'out')
-const cfgDir = path.join(work, 'config')
-fs.mkdirSync(cfgDir, { recursive: true })
-fs.writeFileSync(
-  path.join(cfgDir, 'settings.json'),
-  JSON.stringify({ default_region: 'US', phone_format: 'digits', output_dir: outDir, max_file_mb: 50, workers: 0 }),
-)
-const sample = path.join(root, 'e2e/testdata/customers-sample.csv')
-const url = 'http://localhost:34115'
+const { root, chromium, artifacts, shots, work, outDir, cfgDir, sample, url } = setup('wizard', {
+  default_region: 'US',
+  phone_format: 'digits',
+  max_file_mb: 50,
+  workers: 0,
+})
 
 const vectors = {
   email_SHA256: [
