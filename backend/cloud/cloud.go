@@ -120,20 +120,30 @@ func (s *Service) storage(ctx context.Context) (*storage.Client, settings.AWSSet
 	return s.client, set.AWS, nil
 }
 
-// List lists one folder of the data bucket; prefix "" is the configured
-// prefix (the bucket's root when none is set).
-func (s *Service) List(ctx context.Context, prefix, token string) (*storage.Page, error) {
+// folderIn returns the S3 client, the data bucket and the folder to look in:
+// prefix, or the configured prefix when prefix is "".
+func (s *Service) folderIn(ctx context.Context, prefix string) (*storage.Client, string, string, error) {
 	c, a, err := s.storage(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", "", err
 	}
 	if a.Bucket == "" {
-		return nil, errors.New("No data bucket is set. Add it in Settings → AWS.")
+		return nil, "", "", errors.New("No data bucket is set. Add it in Settings → AWS.")
 	}
 	if prefix == "" {
 		prefix = folder(a.Prefix)
 	}
-	p, err := c.List(ctx, a.Bucket, prefix, token, 0)
+	return c, a.Bucket, prefix, nil
+}
+
+// List lists one folder of the data bucket; prefix "" is the configured
+// prefix (the bucket's root when none is set).
+func (s *Service) List(ctx context.Context, prefix, token string) (*storage.Page, error) {
+	c, bucket, prefix, err := s.folderIn(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.List(ctx, bucket, prefix, token, 0)
 	if err != nil {
 		return nil, sentence(err, "Check the connection and the bucket in Settings → AWS, then press Refresh.")
 	}
@@ -142,17 +152,11 @@ func (s *Service) List(ctx context.Context, prefix, token string) (*storage.Page
 
 // Search finds objects whose name starts with name, in the folder and below.
 func (s *Service) Search(ctx context.Context, prefix, name, token string) (*storage.Page, error) {
-	c, a, err := s.storage(ctx)
+	c, bucket, prefix, err := s.folderIn(ctx, prefix)
 	if err != nil {
 		return nil, err
 	}
-	if a.Bucket == "" {
-		return nil, errors.New("No data bucket is set. Add it in Settings → AWS.")
-	}
-	if prefix == "" {
-		prefix = folder(a.Prefix)
-	}
-	p, err := c.Search(ctx, a.Bucket, storage.Query{Prefix: prefix, NamePrefix: strings.TrimSpace(name), Recursive: true}, token)
+	p, err := c.Search(ctx, bucket, storage.Query{Prefix: prefix, NamePrefix: strings.TrimSpace(name), Recursive: true}, token)
 	if err != nil {
 		return nil, sentence(err, "Check the connection, then search again.")
 	}
