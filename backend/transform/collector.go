@@ -18,14 +18,13 @@ type collector struct {
 	dedupers *dedupers
 	spill    *spill
 
-	expectKeys atomic.Int64 // set by the reader from the first chunk
-	rowsDone   atomic.Int64 // rows fully processed, for progress
+	rowsDone atomic.Int64 // rows fully processed, for progress
 
-	rowsRead, malformed, noIdentifier, duplicateRows, rowsWritten int64
-	errs                                                          []*records.RecordError
-	valid, prehashed                                              []int64 // per mapping
-	invalid                                                       map[invalidKey]int64
-	duplicates                                                    []int64 // per stream
+	rowsRead, malformed, noIdentifier, rowsWritten int64
+	errs                                           []*records.RecordError
+	valid, prehashed                               []int64 // per mapping
+	invalid                                        map[invalidKey]int64
+	duplicates                                     []int64 // per stream
 
 	succeeded bool
 }
@@ -38,7 +37,7 @@ func newCollector(p *plan) *collector {
 		invalid:    map[invalidKey]int64{},
 		duplicates: make([]int64, len(p.streams)),
 	}
-	c.dedupers = newDedupers(dedupPartitions(p.Workers), p.DedupMemoryBytes, &c.expectKeys)
+	c.dedupers = newDedupers(dedupPartitions(p.Workers), p.DedupMemoryBytes)
 	for _, s := range p.streams {
 		c.sets = append(c.sets, newFileSet(p.OutDir, s.prefix, s.calculateType, s.header, p.MaxFileBytes))
 	}

@@ -164,7 +164,8 @@ func (s *keySet) Prefetch(k Key) {
 	bigmem.Prefetch(unsafe.Pointer(&sh.buckets[sh.home(k[0])]))
 }
 
-// Contains reports whether k is in the set.
+// Contains reports whether k is in the set, without changing it (Insert
+// answers the same question on the hot path; tests use this one).
 func (s *keySet) Contains(k Key) bool {
 	return s.shard(k).find(k[0], uint16(k[1]))
 }

@@ -15,8 +15,8 @@ import (
 type dedupers struct {
 	parts      []*dedupPart
 	partBits   uint
-	expectKeys *atomic.Int64 // keys expected in the whole run, set by the reader
-	maxBytes   int64         // memory budget for all partitions together
+	expectKeys atomic.Int64 // keys expected in the whole run, set by the reader from its first chunk
+	maxBytes   int64        // memory budget for all partitions together
 }
 
 type dedupPart struct {
@@ -39,8 +39,8 @@ func dedupPartitions(workers int) int {
 	return 1 << (bits.Len(uint(n)) - 1)
 }
 
-func newDedupers(partitions int, maxBytes int64, expectKeys *atomic.Int64) *dedupers {
-	d := &dedupers{partBits: uint(bits.Len(uint(partitions)) - 1), expectKeys: expectKeys, maxBytes: maxBytes}
+func newDedupers(partitions int, maxBytes int64) *dedupers {
+	d := &dedupers{partBits: uint(bits.Len(uint(partitions)) - 1), maxBytes: maxBytes}
 	for i := range partitions {
 		d.parts = append(d.parts, &dedupPart{owner: d, index: uint64(i)})
 	}

@@ -341,11 +341,11 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 			if err != nil {
 				return fmt.Errorf("reading %s: %w", p.Source.Name, err)
 			}
-			if col.expectKeys.Load() == 0 && len(b.chunk.Records) > 0 && p.Source.Size > 0 {
+			if dd.expectKeys.Load() == 0 && len(b.chunk.Records) > 0 && p.Source.Size > 0 {
 				// The first chunk's record size predicts how many rows
 				// the file holds, so the dedup set is sized once.
 				perRecord := max(int64(len(b.chunk.Data))/int64(len(b.chunk.Records)), 1)
-				col.expectKeys.Store(max(p.Source.Size/perRecord*p.keysPerRow(), 1))
+				dd.expectKeys.Store(max(p.Source.Size/perRecord*p.keysPerRow(), 1))
 			}
 			select {
 			case work <- b:
