@@ -181,7 +181,14 @@ try {
   const reportPath = path.join(work, 'report.json')
   await page.evaluate(([id, p]) => window.go.main.App.WriteReport(id, p), [jobs[0].id, reportPath])
   const report = fs.readFileSync(reportPath, 'utf8')
-  check('report has the counters and no PII', report.includes('"rows_read": 38') && !/janedoe|gmail|613|918f1d4f/i.test(report))
+  // Look for every raw identifier of the sample, as written and as normalized
+  // digits, rather than short fragments that a hash or timestamp can contain.
+  const sampleRows = fs.readFileSync(sample, 'utf8').trim().split('\n').slice(1).map((line) => line.split(','))
+  const rawValues = sampleRows.flatMap((f) => f.slice(2, 6)).map((v) => v.trim().toLowerCase()).filter((v) => v.length >= 6)
+  const phoneDigits = sampleRows.map((f) => f[3].replace(/\D/g, '')).filter((v) => v.length >= 8)
+  const lowerReport = report.toLowerCase()
+  const leaked = [...rawValues, ...phoneDigits].filter((v) => lowerReport.includes(v))
+  check('report has the counters and no PII', report.includes('"rows_read": 38') && leaked.length === 0, leaked.length ? `leaked ${leaked.length} raw values` : '')
 
   // History and Settings views.
   await page.getByText('History', { exact: true }).first().click()
