@@ -2,8 +2,8 @@
 # - versitygw, the S3 server the storage and CLI tests start on a loopback
 #   port, built from the version pinned in tools/go.mod (kept out of the
 #   application's go.mod) into build/bin/versitygw, where the tests find it.
-# - gnome-keyring under dbus-run-session: a real Secret Service for the
-#   remember-me keychain test.
+# - gnome-keyring in a private D-Bus session (tools/with-keyring.sh): a real
+#   Secret Service for the remember-me keychain test.
 VERSITYGW := build/bin/versitygw
 AUTH_APT_PACKAGES := gnome-keyring dbus-x11 dbus
 
@@ -16,18 +16,15 @@ $(VERSITYGW): tools/go.mod tools/go.sum
 	cd tools && GOFLAGS=-buildvcs=false $(GO) build -o ../$(VERSITYGW) github.com/versity/versitygw/cmd/versitygw
 
 setup-auth: $(VERSITYGW)
-	@if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-run-session >/dev/null; then \
+	@if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-launch >/dev/null || ! command -v dbus-send >/dev/null; then \
 		echo "installing $(AUTH_APT_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(AUTH_APT_PACKAGES); \
 	fi
 
-# The keychain test needs its own D-Bus session with an unlocked keyring; a
-# throw-away XDG_DATA_HOME keeps the test keyring out of the user's.
+# The keychain test against a real Secret Service (tools/with-keyring.sh).
 test-auth: setup-auth
-	dbus-run-session -- bash -c 'set -eo pipefail; \
-		export XDG_DATA_HOME=$$(mktemp -d); trap "rm -rf $$XDG_DATA_HOME" EXIT; \
-		echo -n test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
-		AUDIENCE_UPLOADER_KEYCHAIN_TEST=1 $(GO) test -count=1 -run "Keychain" -v ./backend/auth/ | grep -E "^(=== RUN|--- |ok|FAIL|PASS)"'
+	set -o pipefail; AUDIENCE_UPLOADER_KEYCHAIN_TEST=1 tools/with-keyring.sh $(GO) test -count=1 -run "Keychain" -v ./backend/auth/ \
+		| grep -E "^(=== RUN|--- |ok|FAIL|PASS)"
 
 cognito-standin:
 	$(GO) build -o build/bin/cognito-standin ./cmd/cognito-standin

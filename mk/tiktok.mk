@@ -17,16 +17,9 @@ setup-tiktok:
 		else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
 	fi
 
-# The secrets package against gnome-keyring: a throwaway keyring (its own
-# XDG_DATA_HOME) unlocked with a dummy password inside dbus-run-session.
+# The secrets package against a real Secret Service (tools/with-keyring.sh).
 test-tiktok-keychain: setup-tiktok
-	@kr=$$(mktemp -d); trap 'rm -rf "$$kr"' EXIT; \
-	XDG_DATA_HOME=$$kr dbus-run-session -- bash -c ' \
-	  echo -n test | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null & pid=$$!; \
-	  trap "kill $$pid 2>/dev/null" EXIT; \
-	  for i in $$(seq 50); do dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-	    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true && break; sleep 0.1; done; \
-	  AUDIENCE_UPLOADER_KEYCHAIN_TEST=1 $(GO) test -count=1 -run "TestRealKeychain" ./backend/secrets/' 2>&1 \
+	@AUDIENCE_UPLOADER_KEYCHAIN_TEST=1 tools/with-keyring.sh $(GO) test -count=1 -run "TestRealKeychain" ./backend/secrets/ 2>&1 \
 	  | grep -v "Failed to set fd limit"; exit $${PIPESTATUS[0]}
 
 # The stand-in on a loopback port (prints its base URL first):
