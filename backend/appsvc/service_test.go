@@ -1,6 +1,8 @@
 package appsvc
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -182,8 +184,14 @@ func TestEstimateRows(t *testing.T) {
 	os.WriteFile(big, []byte(b.String()), 0o600)
 	jsonl := filepath.Join(dir, "a.jsonl")
 	os.WriteFile(jsonl, []byte("{\"e\":1}\n{\"e\":2}\n{\"e\":3}"), 0o600)
-	gz := filepath.Join(dir, "a.csv.gz")
-	os.WriteFile(gz, []byte("x"), 0o600)
+	gz := filepath.Join(dir, "a.csv") // gzip told by its magic bytes, not the name
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write([]byte(b.String()))
+	zw.Close()
+	os.WriteFile(gz, zb.Bytes(), 0o600)
+	oneLine := filepath.Join(dir, "array.json") // a long JSON array on one line
+	os.WriteFile(oneLine, []byte("["+strings.Repeat(`{"email":"someone@example.com"},`, 20000)+"{}]"), 0o600)
 	tests := []struct {
 		path     string
 		min, max int64
@@ -191,6 +199,7 @@ func TestEstimateRows(t *testing.T) {
 		{big, 39000, 41000},
 		{jsonl, 3, 3},
 		{gz, -1, -1},
+		{oneLine, -1, -1},
 	}
 	for _, tt := range tests {
 		st, _ := os.Stat(tt.path)

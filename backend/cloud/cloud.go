@@ -186,7 +186,13 @@ func (s *Service) Stat(ctx context.Context, url string) (appsvc.FileInfo, error)
 	if err != nil {
 		return appsvc.FileInfo{}, sentence(err, "Press Refresh in the S3 tab and pick the file again.")
 	}
-	return appsvc.FileInfo{Path: obj.URL(), Name: path.Base(obj.Key), Size: obj.Size, Modified: obj.LastModified, EstimatedRows: -1}, nil
+	// The row estimate costs one small ranged GET; without it (a read
+	// error that discovery will then explain) the row count shows as unknown.
+	estimate := int64(-1)
+	if head, err := c.ReadHead(ctx, *obj, appsvc.EstimateHeadBytes); err == nil {
+		estimate = appsvc.EstimateRows(head, obj.Size)
+	}
+	return appsvc.FileInfo{Path: obj.URL(), Name: path.Base(obj.Key), Size: obj.Size, Modified: obj.LastModified, EstimatedRows: estimate}, nil
 }
 
 // Source streams an s3:// object into discovery, preview or a run (appsvc.Remote).

@@ -152,7 +152,7 @@ func TestSignInBrowseAndTransformFromS3(t *testing.T) {
 	defer app.Shutdown()
 	url := "s3://data/lists/customers.csv"
 	info, err := app.InspectFile(url)
-	if err != nil || info.Path != url || info.Name != "customers.csv" || info.Size == 0 || info.EstimatedRows != -1 {
+	if err != nil || info.Path != url || info.Name != "customers.csv" || info.Size == 0 || info.EstimatedRows != 2 {
 		t.Fatalf("inspect: %+v %v", info, err)
 	}
 	if len(app.RecentFiles()) != 0 {

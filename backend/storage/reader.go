@@ -60,6 +60,19 @@ func (c *Client) OpenAt(ctx context.Context, obj Object, offset int64) *Reader {
 	return &Reader{c: c, obj: obj, ctx: rctx, cancel: cancel, next: offset, pos: offset, size: c.opts.FirstChunk}
 }
 
+// ReadHead returns the first n bytes of a stat'ed object (all of it when
+// smaller) in one ranged GET, resumed like any chunk: for a glance at the
+// start without the read-ahead of a stream.
+func (c *Client) ReadHead(ctx context.Context, obj Object, n int64) ([]byte, error) {
+	n = min(n, obj.Size)
+	if n <= 0 {
+		return nil, nil
+	}
+	r := c.OpenAt(ctx, obj, 0)
+	defer r.Close()
+	return r.fetch(0, n)
+}
+
 // BytesFetched is how many bytes came over the network so far.
 func (r *Reader) BytesFetched() int64 { return r.fetched.Load() }
 

@@ -216,6 +216,20 @@ func TestRangedReadAhead(t *testing.T) {
 			t.Fatalf("fetched %d bytes to read 1000; want at most %d", r.BytesFetched(), max)
 		}
 	})
+	t.Run("head only", func(t *testing.T) {
+		obj, err := c.Stat(ctx, "reads", "blob.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, err := c.ReadHead(ctx, *obj, 100<<10)
+		if err != nil || !bytes.Equal(head, data[:100<<10]) {
+			t.Fatalf("head: %d bytes, %v", len(head), err)
+		}
+		whole, err := c.ReadHead(ctx, *obj, int64(len(data))+1000)
+		if err != nil || !bytes.Equal(whole, data) {
+			t.Fatalf("head of more than the object: %d bytes, %v", len(whole), err)
+		}
+	})
 	t.Run("from an offset", func(t *testing.T) {
 		obj, err := c.Stat(ctx, "reads", "blob.bin")
 		if err != nil {
