@@ -41,6 +41,10 @@ type Error struct {
 	Err    error
 }
 
+// DetailClientSecret is the Detail of a CodeSetup error caused by the app
+// client secret, so that callers can say where to put it.
+const DetailClientSecret = "the app client secret is missing or wrong"
+
 var messages = map[Code]string{
 	CodeWrongCredentials:      "The user name or password is incorrect.",
 	CodePasswordResetRequired: "Your password must be reset before you can sign in: ask your administrator for a new temporary password.",
@@ -119,7 +123,7 @@ func classify(err error, now time.Time) error {
 		case strings.Contains(low, "attempts exceeded"), strings.Contains(low, "too many"):
 			return &Error{Code: CodeTooManyAttempts, Err: err}
 		case strings.Contains(low, "secret hash"):
-			return &Error{Code: CodeSetup, Detail: "the app client secret is missing or wrong", Err: err}
+			return &Error{Code: CodeSetup, Detail: DetailClientSecret, Err: err}
 		case strings.Contains(low, "refresh token"), strings.Contains(low, "session"), strings.Contains(low, "token expired"):
 			return &Error{Code: CodeSessionExpired, Err: err}
 		}

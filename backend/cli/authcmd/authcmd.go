@@ -1,6 +1,6 @@
 // Package authcmd holds the sign-in and S3 subcommands: login, logout,
-// whoami and s3 ls. It also makes --input accept s3:// URLs in every command
-// that takes --input.
+// whoami, s3 ls and aws set-client-secret. It also makes --input accept
+// s3:// URLs in every command that takes --input.
 package authcmd
 
 import (
@@ -68,8 +68,8 @@ func defaultDeps() deps {
 	}
 }
 
-// Commands are login, logout, whoami and s3. Calling it also registers the
-// s3:// input scheme with the CLI, so `--input s3://bucket/key` works.
+// Commands are login, logout, whoami, s3 and aws. Calling it also registers
+// the s3:// input scheme with the CLI, so `--input s3://bucket/key` works.
 func Commands() []*cobra.Command {
 	d := defaultDeps()
 	cli.RegisterSource("s3://", func(url string) (transform.Source, error) { return d.openS3Source(url) })
@@ -77,7 +77,7 @@ func Commands() []*cobra.Command {
 }
 
 func (d deps) commands() []*cobra.Command {
-	return []*cobra.Command{d.loginCmd(), d.logoutCmd(), d.whoamiCmd(), d.s3Cmd()}
+	return []*cobra.Command{d.loginCmd(), d.logoutCmd(), d.whoamiCmd(), d.s3Cmd(), d.awsCmd()}
 }
 
 type poolFlags struct{ region, userPool, client, identityPool string }
@@ -189,6 +189,9 @@ func (d deps) loginCmd() *cobra.Command {
 				return err
 			}
 			s, err := client.StartSignIn(ctx, username, password)
+			if ae := (*auth.Error)(nil); errors.As(err, &ae) && ae.Code == auth.CodeSetup && ae.Detail == auth.DetailClientSecret {
+				return fmt.Errorf("%w Save the secret with `audience-uploader aws set-client-secret`, or set $%s.", err, EnvClientSecret)
+			}
 			if err != nil {
 				return err
 			}
