@@ -46,13 +46,21 @@ type env struct {
 
 func newEnv(t *testing.T, users ...cognitostandin.User) *env {
 	t.Helper()
+	return newEnvWith(t, func(*cognitostandin.Config) {}, users...)
+}
+
+// newEnvWith is newEnv with the stand-in's configuration changed by mod.
+func newEnvWith(t *testing.T, mod func(*cognitostandin.Config), users ...cognitostandin.User) *env {
+	t.Helper()
 	clk := &clock{t: time.Now()}
-	std := cognitostandin.New(cognitostandin.Config{
+	cfg := cognitostandin.Config{
 		Region: "eu-west-1", UserPoolID: testPool, IdentityPoolID: testIdentity,
 		Clients:     map[string]string{testClient: "", secretClient: clientSecret},
 		AccessKeyID: "AKIDSTANDIN", SecretAccessKey: "standin-secret-key",
 		TokenTTL: 10 * time.Minute, Now: clk.Now,
-	})
+	}
+	mod(&cfg)
+	std := cognitostandin.New(cfg)
 	for _, u := range users {
 		if err := std.AddUser(u); err != nil {
 			t.Fatal(err)
@@ -96,7 +104,7 @@ func TestSignInWithoutChallenge(t *testing.T) {
 			if tc.mod != nil {
 				mods = append(mods, tc.mod)
 			}
-			s, err := e.client(t, mods...).StartSignIn(context.Background(), tc.login, goodPassword)
+			s, err := e.client(t, mods...).StartSignIn(context.Background(), tc.login, goodPassword, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -141,7 +149,7 @@ func TestSignInErrors(t *testing.T) {
 			if tc.mod != nil {
 				mods = append(mods, tc.mod)
 			}
-			_, err := e.client(t, mods...).StartSignIn(ctx, tc.user, tc.password)
+			_, err := e.client(t, mods...).StartSignIn(ctx, tc.user, tc.password, nil)
 			if CodeOf(err) != tc.want {
 				t.Fatalf("err = %v (code %q), want code %q", err, CodeOf(err), tc.want)
 			}
@@ -154,8 +162,8 @@ func TestSignInErrors(t *testing.T) {
 			}
 		})
 	}
-	_, unknown := e.client(t).StartSignIn(ctx, "nobody@example.com", goodPassword)
-	_, wrongErr := e.client(t).StartSignIn(ctx, "alice@example.com", "Wrong-Horse-9!")
+	_, unknown := e.client(t).StartSignIn(ctx, "nobody@example.com", goodPassword, nil)
+	_, wrongErr := e.client(t).StartSignIn(ctx, "alice@example.com", "Wrong-Horse-9!", nil)
 	if wrongErr.Error() != unknown.Error() {
 		t.Fatalf("wrong password and unknown user must read the same: %q vs %q", wrongErr, unknown)
 	}
@@ -166,13 +174,13 @@ func TestTooManyAttempts(t *testing.T) {
 	c := e.client(t)
 	var err error
 	for i := 0; i < 6; i++ {
-		_, err = c.StartSignIn(context.Background(), "alice@example.com", "Wrong-Horse-9!")
+		_, err = c.StartSignIn(context.Background(), "alice@example.com", "Wrong-Horse-9!", nil)
 	}
 	if CodeOf(err) != CodeTooManyAttempts {
 		t.Fatalf("after 6 wrong passwords: %v", err)
 	}
 	// Even the right password is refused now.
-	if _, err := c.StartSignIn(context.Background(), "alice@example.com", goodPassword); CodeOf(err) != CodeTooManyAttempts {
+	if _, err := c.StartSignIn(context.Background(), "alice@example.com", goodPassword, nil); CodeOf(err) != CodeTooManyAttempts {
 		t.Fatalf("right password after lock-out: %v", err)
 	}
 }
@@ -185,7 +193,7 @@ func TestNewPasswordRequired(t *testing.T) {
 	e := newEnv(t, u)
 	ctx := context.Background()
 	c := e.client(t)
-	s, err := c.StartSignIn(ctx, "alice@example.com", "Temp-Pass-1!")
+	s, err := c.StartSignIn(ctx, "alice@example.com", "Temp-Pass-1!", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,10 +220,10 @@ func TestNewPasswordRequired(t *testing.T) {
 		t.Fatalf("not signed in after the new password: %+v", s.Challenge())
 	}
 	// The new password works, the temporary one no longer does.
-	if s2, err := c.StartSignIn(ctx, "alice@example.com", "New-Password-2!"); err != nil || !s2.Done() {
+	if s2, err := c.StartSignIn(ctx, "alice@example.com", "New-Password-2!", nil); err != nil || !s2.Done() {
 		t.Fatalf("sign-in with the new password: %v", err)
 	}
-	if _, err := c.StartSignIn(ctx, "alice@example.com", "Temp-Pass-1!"); CodeOf(err) != CodeWrongCredentials {
+	if _, err := c.StartSignIn(ctx, "alice@example.com", "Temp-Pass-1!", nil); CodeOf(err) != CodeWrongCredentials {
 		t.Fatalf("temporary password still accepted: %v", err)
 	}
 }
@@ -256,7 +264,7 @@ func TestMFAChallenges(t *testing.T) {
 			u.Username, u.Email, u.Password = "bob-id", "bob@example.com", goodPassword
 			e := newEnv(t, u)
 			c := e.client(t)
-			s, err := c.StartSignIn(ctx, "bob@example.com", goodPassword)
+			s, err := c.StartSignIn(ctx, "bob@example.com", goodPassword, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -309,7 +317,7 @@ func TestMFAChallenges(t *testing.T) {
 				if got := e.std.UserTOTPSecret("bob-id"); got != setupSecret {
 					t.Fatal("the stand-in did not register the authenticator")
 				}
-				s2, err := c.StartSignIn(ctx, "bob@example.com", goodPassword)
+				s2, err := c.StartSignIn(ctx, "bob@example.com", goodPassword, nil)
 				if err != nil || s2.Challenge() == nil || s2.Challenge().Name != ChallengeTOTP {
 					t.Fatalf("second sign-in after setup: %v %+v", err, s2)
 				}
@@ -320,7 +328,7 @@ func TestMFAChallenges(t *testing.T) {
 
 func signedIn(t *testing.T, e *env, c *Client, store secrets.Store) *Session {
 	t.Helper()
-	s, err := c.StartSignIn(context.Background(), "alice@example.com", goodPassword)
+	s, err := c.StartSignIn(context.Background(), "alice@example.com", goodPassword, nil)
 	if err != nil || !s.Done() {
 		t.Fatalf("sign-in: %v", err)
 	}

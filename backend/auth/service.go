@@ -124,7 +124,11 @@ func (s *Service) SignIn(ctx context.Context, username, password string, remembe
 	if err != nil {
 		return s.State(), err
 	}
-	in, err := c.StartSignIn(ctx, username, password)
+	var devices secrets.Store // remember-me also remembers this computer, for pools that track devices
+	if remember && s.keychain {
+		devices = s.store
+	}
+	in, err := c.StartSignIn(ctx, username, password, devices)
 	if err != nil {
 		return s.State(), err
 	}

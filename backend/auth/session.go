@@ -21,6 +21,9 @@ const RefreshBefore = 5 * time.Minute
 // app client so two pools never mix.
 func refreshKey(clientID string) string  { return "cognito." + clientID + ".refresh_token" }
 func usernameKey(clientID string) string { return "cognito." + clientID + ".username" }
+func sessionDeviceKey(clientID string) string {
+	return "cognito." + clientID + ".session_device_key"
+}
 
 // ClientSecretKey is the keychain entry holding an app client's secret.
 func ClientSecretKey(clientID string) string { return "cognito." + clientID + ".client_secret" }
@@ -49,6 +52,11 @@ func (c *Client) NewSession(t *Tokens, store secrets.Store) (*Session, error) {
 		if err := store.Set(usernameKey(c.cfg.ClientID), t.Username); err != nil {
 			return s, fmt.Errorf("remembering the sign-in in the keychain: %w", err)
 		}
+		if t.DeviceKey == "" {
+			_ = store.Delete(sessionDeviceKey(c.cfg.ClientID))
+		} else if err := store.Set(sessionDeviceKey(c.cfg.ClientID), t.DeviceKey); err != nil {
+			return s, fmt.Errorf("remembering the sign-in in the keychain: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -64,7 +72,8 @@ func (c *Client) Resume(ctx context.Context, store secrets.Store) (*Session, err
 	if err != nil {
 		return nil, fmt.Errorf("reading the remembered sign-in: %w", err)
 	}
-	s := &Session{c: c, store: store, tok: Tokens{RefreshToken: rt, Username: user}}
+	device, _ := store.Get(sessionDeviceKey(c.cfg.ClientID)) // absent unless the pool tracks devices
+	s := &Session{c: c, store: store, tok: Tokens{RefreshToken: rt, Username: user, DeviceKey: device}}
 	if err := s.Refresh(ctx); err != nil {
 		if CodeOf(err) == CodeSessionExpired {
 			s.forget()
@@ -121,6 +130,9 @@ func (s *Session) refreshLocked(ctx context.Context) error {
 	if h := s.c.secretHash(s.tok.Username); h != nil {
 		params["SECRET_HASH"] = *h
 	}
+	if s.tok.DeviceKey != "" {
+		params["DEVICE_KEY"] = s.tok.DeviceKey // pools that track devices refuse the refresh without it
+	}
 	out, err := s.c.idp.InitiateAuth(ctx, &cip.InitiateAuthInput{
 		AuthFlow: types.AuthFlowTypeRefreshTokenAuth, ClientId: aws.String(s.c.cfg.ClientID), AuthParameters: params,
 	})
@@ -134,6 +146,7 @@ func (s *Session) refreshLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	t.DeviceKey = s.tok.DeviceKey
 	if t.RefreshToken != s.tok.RefreshToken && s.store != nil {
 		// Pools with refresh-token rotation hand out a new one.
 		if err := s.store.Set(refreshKey(s.c.cfg.ClientID), t.RefreshToken); err != nil {
@@ -179,7 +192,7 @@ func (s *Session) forget() error {
 
 // Forget deletes a remembered sign-in from the store.
 func Forget(store secrets.Store, clientID string) error {
-	for _, k := range []string{refreshKey(clientID), usernameKey(clientID)} {
+	for _, k := range []string{refreshKey(clientID), usernameKey(clientID), sessionDeviceKey(clientID)} {
 		if err := store.Delete(k); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 			return fmt.Errorf("forgetting the sign-in in the keychain: %w", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/audience-uploader/audience-uploader/backend/auth/srp"
+	"github.com/audience-uploader/audience-uploader/backend/secrets"
 )
 
 // Challenge names, as Cognito sends them.
@@ -57,15 +58,21 @@ type Tokens struct {
 	Expiry       time.Time
 	Username     string // canonical user name (USER_ID_FOR_SRP / cognito:username)
 	Email        string
+	DeviceKey    string // with device tracking: the device the refresh token is bound to
 }
 
 // SignIn is one sign-in in progress: check Challenge, answer it, until Done.
 type SignIn struct {
 	c         *Client
+	typed     string // the name the person typed
 	username  string // canonical, once Cognito told it
 	session   string
 	challenge *Challenge
 	tokens    *Tokens
+
+	devices   secrets.Store // where this computer's device is kept; nil: this sign-in only
+	device    *Device       // the remembered device offered to the pool, if any
+	deviceSRP *srp.Client   // DEVICE_SRP_AUTH's ephemeral values
 }
 
 // Challenge is the question pending, nil when signed in.
@@ -88,7 +95,10 @@ func (c *Client) secretHash(username string) *string {
 
 // StartSignIn runs USER_SRP_AUTH and the password verifier; the password
 // never leaves the machine. The result is either Done or has a Challenge.
-func (c *Client) StartSignIn(ctx context.Context, username, password string) (*SignIn, error) {
+// devices is where this computer's device credentials are kept for pools
+// that track devices (the keychain, with remember-me); with nil they last
+// for this sign-in's session only.
+func (c *Client) StartSignIn(ctx context.Context, username, password string, devices secrets.Store) (*SignIn, error) {
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
 		return nil, &Error{Code: CodeWrongCredentials}
@@ -100,6 +110,10 @@ func (c *Client) StartSignIn(ctx context.Context, username, password string) (*S
 	params := map[string]string{"USERNAME": username, "SRP_A": cl.PublicHex()}
 	if h := c.secretHash(username); h != nil {
 		params["SECRET_HASH"] = *h
+	}
+	device := loadDevice(devices, c.cfg.ClientID, username)
+	if device != nil {
+		params["DEVICE_KEY"] = device.Key
 	}
 	out, err := c.idp.InitiateAuth(ctx, &cip.InitiateAuthInput{
 		AuthFlow: types.AuthFlowTypeUserSrpAuth, ClientId: aws.String(c.cfg.ClientID), AuthParameters: params,
@@ -133,7 +147,10 @@ func (c *Client) StartSignIn(ctx context.Context, username, password string) (*S
 	if h := c.secretHash(userID); h != nil {
 		resp["SECRET_HASH"] = *h
 	}
-	s := &SignIn{c: c, username: userID}
+	if device != nil {
+		resp["DEVICE_KEY"] = device.Key
+	}
+	s := &SignIn{c: c, typed: username, username: userID, devices: devices, device: device}
 	return s, s.respond(ctx, types.ChallengeNameTypePasswordVerifier, aws.ToString(out.Session), resp)
 }
 
@@ -159,11 +176,22 @@ func (s *SignIn) take(ctx context.Context, name types.ChallengeNameType, params 
 		if err != nil {
 			return err
 		}
+		switch {
+		case res.NewDeviceMetadata != nil:
+			if err := s.confirmDevice(ctx, t, res.NewDeviceMetadata); err != nil {
+				return err
+			}
+		case s.device != nil:
+			t.DeviceKey = s.device.Key
+		}
 		s.challenge, s.tokens = nil, t
 		return nil
 	}
 	if u := params["USER_ID_FOR_SRP"]; u != "" {
 		s.username = u
+	}
+	if name == types.ChallengeNameTypeDeviceSrpAuth || name == types.ChallengeNameTypeDevicePasswordVerifier {
+		return s.answerDevice(ctx, name, params, session)
 	}
 	ch := &Challenge{Name: string(name)}
 	switch ch.Name {

@@ -82,13 +82,14 @@ func main() {
 	secretKey := flag.String("s3-secret-key", "", "secret key handed out by GetCredentialsForIdentity")
 	noSession := flag.Bool("no-session-token", false, "hand out long-term keys without a session token (versitygw needs this)")
 	tokenTTL := flag.Duration("token-ttl", time.Hour, "ID/access token lifetime")
+	devices := flag.String("device-tracking", "", "remember user devices: empty (off), always or opt-in")
 	printEnv := flag.Bool("print-env", false, "print the AWS_ENDPOINT_URL_* assignments on standard output")
 	flag.Var(&users, "user", "add a user: username=U,password=P[,email=E][,status=FORCE_CHANGE_PASSWORD][,totp=BASE32][,phone=+15555550123][,required=name;family_name][,mfa-setup=true] (repeatable)")
 	flag.Parse()
 	if err := run(*addr, cognitostandin.Config{
 		Region: *region, UserPoolID: *poolID, Clients: map[string]string{*clientID: *clientSecret},
 		IdentityPoolID: *identityPool, AccessKeyID: *accessKey, SecretAccessKey: *secretKey,
-		NoSessionToken: *noSession, TokenTTL: *tokenTTL,
+		NoSessionToken: *noSession, TokenTTL: *tokenTTL, DeviceTracking: *devices,
 		OnSMS: func(dest, code string) { log.Printf("SMS code sent to %s: %s", dest, code) },
 	}, users, *printEnv); err != nil {
 		log.Fatalf("cognito-standin: %v", err)
@@ -96,6 +97,11 @@ func main() {
 }
 
 func run(addr string, cfg cognitostandin.Config, users []cognitostandin.User, printEnv bool) error {
+	switch cfg.DeviceTracking {
+	case cognitostandin.DevicesOff, cognitostandin.DevicesAlways, cognitostandin.DevicesOptIn:
+	default:
+		return fmt.Errorf("--device-tracking must be empty, always or opt-in, not %q", cfg.DeviceTracking)
+	}
 	std := cognitostandin.New(cfg)
 	for _, u := range users {
 		if err := std.AddUser(u); err != nil {

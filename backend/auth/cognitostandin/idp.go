@@ -28,6 +28,14 @@ type authResult struct {
 	IdToken      string `json:"IdToken"`
 	RefreshToken string `json:"RefreshToken,omitempty"`
 	TokenType    string `json:"TokenType"`
+	// NewDeviceMetadata names the device of a sign-in from an unknown
+	// computer when the pool tracks devices; the client confirms it.
+	NewDeviceMetadata *deviceMetadata `json:"NewDeviceMetadata,omitempty"`
+}
+
+type deviceMetadata struct {
+	DeviceKey      string `json:"DeviceKey"`
+	DeviceGroupKey string `json:"DeviceGroupKey"`
 }
 
 type authResponse struct {
@@ -85,6 +93,41 @@ func (s *Server) idp(op string, body []byte) (any, *apiError) {
 		if rt, ok := s.refresh[req.Token]; ok && rt.clientID == req.ClientId {
 			delete(s.refresh, req.Token)
 		}
+		return struct{}{}, nil
+	case "ConfirmDevice":
+		var req struct {
+			AccessToken, DeviceKey, DeviceName string
+			DeviceSecretVerifierConfig         struct{ PasswordVerifier, Salt string }
+		}
+		if e := decode(body, &req); e != nil {
+			return nil, e
+		}
+		return s.confirmDevice(req.AccessToken, req.DeviceKey, req.DeviceSecretVerifierConfig.PasswordVerifier, req.DeviceSecretVerifierConfig.Salt)
+	case "UpdateDeviceStatus":
+		var req struct{ AccessToken, DeviceKey, DeviceRememberedStatus string }
+		if e := decode(body, &req); e != nil {
+			return nil, e
+		}
+		d, e := s.ownDevice(req.AccessToken, req.DeviceKey)
+		if e != nil {
+			return nil, e
+		}
+		switch req.DeviceRememberedStatus {
+		case "remembered", "not_remembered":
+			d.remembered = req.DeviceRememberedStatus == "remembered"
+		default:
+			return nil, errf("InvalidParameterException", "DeviceRememberedStatus must be remembered or not_remembered")
+		}
+		return struct{}{}, nil
+	case "ForgetDevice":
+		var req struct{ AccessToken, DeviceKey string }
+		if e := decode(body, &req); e != nil {
+			return nil, e
+		}
+		if _, e := s.ownDevice(req.AccessToken, req.DeviceKey); e != nil {
+			return nil, e
+		}
+		delete(s.devices, req.DeviceKey)
 		return struct{}{}, nil
 	case "GetUser":
 		var req struct{ AccessToken string }
@@ -159,6 +202,9 @@ func (s *Server) initiateAuth(req authRequest) (any, *apiError) {
 		block := randomBytes(64)
 		sess := &authSession{username: u.Username, clientID: req.ClientId, next: "PASSWORD_VERIFIER",
 			srp: server, A: A, secretBlock: block, expires: s.cfg.Now().Add(sessionTTL)}
+		if d := s.devices[p["DEVICE_KEY"]]; d != nil && d.username == u.Username {
+			sess.deviceKey = p["DEVICE_KEY"]
+		}
 		blockB64 := base64.StdEncoding.EncodeToString(block)
 		s.sessions["block:"+blockB64] = sess
 		return authResponse{
@@ -182,6 +228,13 @@ func (s *Server) initiateAuth(req authRequest) (any, *apiError) {
 		}
 		if e := s.checkSecretHash(req.ClientId, rt.username, p["SECRET_HASH"]); e != nil {
 			return nil, e
+		}
+		if rt.deviceKey != "" {
+			// Cognito binds refresh tokens to their device: without its
+			// key, or before the device was confirmed, they are refused.
+			if d := s.devices[rt.deviceKey]; d == nil || !d.confirmed || p["DEVICE_KEY"] != rt.deviceKey {
+				return nil, errf("NotAuthorizedException", "Invalid Refresh Token")
+			}
 		}
 		u := s.users[rt.username]
 		if u == nil {
@@ -233,6 +286,9 @@ func (s *Server) respond(req authRequest) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	if req.ChallengeName == "DEVICE_PASSWORD_VERIFIER" {
+		delete(s.sessions, key) // one try per SRP exchange
+	}
 	if sess.clientID != req.ClientId {
 		return nil, errf("NotAuthorizedException", "Invalid session for the user.")
 	}
@@ -283,7 +339,46 @@ func (s *Server) respond(req authRequest) (any, *apiError) {
 			return s.advance(key, sess, "NEW_PASSWORD_REQUIRED", map[string]string{
 				"userAttributes": string(aj), "requiredAttributes": string(rj)}), nil
 		}
+		if d := s.devices[sess.deviceKey]; d != nil && d.confirmed && d.remembered {
+			return s.advance(key, sess, "DEVICE_SRP_AUTH", nil), nil
+		}
 		return s.nextMFA(key, sess, u), nil
+	case "DEVICE_SRP_AUTH":
+		d := s.devices[sess.deviceKey]
+		if d == nil || r["DEVICE_KEY"] != sess.deviceKey {
+			return nil, errf("ResourceNotFoundException", "Device does not exist.")
+		}
+		A, err := srp.ParseHex(r["SRP_A"])
+		if err != nil || new(big.Int).Mod(A, srp.N).Sign() == 0 {
+			return nil, errf("InvalidParameterException", "SRP_A is not a valid SRP public value")
+		}
+		server, err := srp.NewServer(d.verifier)
+		if err != nil {
+			return nil, errf("InternalErrorException", "%v", err)
+		}
+		sess.srp, sess.A, sess.secretBlock = server, A, randomBytes(64)
+		return s.advance(key, sess, "DEVICE_PASSWORD_VERIFIER", map[string]string{
+			"SALT": srp.PadHex(d.salt), "SRP_B": server.PublicHex(), "DEVICE_KEY": sess.deviceKey,
+			"SECRET_BLOCK": base64.StdEncoding.EncodeToString(sess.secretBlock), "USERNAME": u.Username}), nil
+	case "DEVICE_PASSWORD_VERIFIER":
+		d := s.devices[sess.deviceKey]
+		ts, err := time.Parse(srp.TimestampLayout, r["TIMESTAMP"])
+		if d == nil || err != nil || r["DEVICE_KEY"] != sess.deviceKey {
+			return nil, errf("NotAuthorizedException", wrongCredsMsg)
+		}
+		if dt := ts.Sub(s.cfg.Now()); dt > maxClockSkew || dt < -maxClockSkew {
+			return nil, errf("NotAuthorizedException", wrongCredsMsg)
+		}
+		k, err := sess.srp.Key(sess.A)
+		if err != nil {
+			return nil, errf("NotAuthorizedException", wrongCredsMsg)
+		}
+		want := srp.Signature(k, d.groupKey, sess.deviceKey, sess.secretBlock, r["TIMESTAMP"])
+		if !hmac.Equal([]byte(want), []byte(r["PASSWORD_CLAIM_SIGNATURE"])) {
+			return nil, errf("NotAuthorizedException", wrongCredsMsg)
+		}
+		// A remembered device is the second factor: no MFA challenge.
+		return s.finish(key, sess, u), nil
 	case "NEW_PASSWORD_REQUIRED":
 		pw := r["NEW_PASSWORD"]
 		if msg := passwordPolicy(pw); msg != "" {
@@ -370,7 +465,51 @@ func (s *Server) smsChallenge(key string, sess *authSession, u *user) authRespon
 
 func (s *Server) finish(key string, sess *authSession, u *user) authResponse {
 	delete(s.sessions, key)
-	return authResponse{AuthenticationResult: s.issueTokens(u, sess.clientID, true)}
+	res := s.issueTokens(u, sess.clientID, true)
+	if s.cfg.DeviceTracking != DevicesOff {
+		// A confirmed device keeps its key; any other sign-in gets a new device.
+		deviceKey := sess.deviceKey
+		if d := s.devices[deviceKey]; d == nil || !d.confirmed {
+			deviceKey = s.cfg.Region + "_" + newUUID()
+			d = &device{username: u.Username, groupKey: "-" + randomToken()[:9]}
+			s.devices[deviceKey] = d
+			res.NewDeviceMetadata = &deviceMetadata{DeviceKey: deviceKey, DeviceGroupKey: d.groupKey}
+		}
+		rt := s.refresh[res.RefreshToken]
+		rt.deviceKey = deviceKey
+		s.refresh[res.RefreshToken] = rt
+	}
+	return authResponse{AuthenticationResult: res}
+}
+
+// ownDevice is the access token's user's device with that key.
+func (s *Server) ownDevice(accessToken, deviceKey string) (*device, *apiError) {
+	claims, e := s.parseToken(accessToken, "access")
+	if e != nil {
+		return nil, e
+	}
+	d := s.devices[deviceKey]
+	if d == nil || d.username != claims.Username {
+		return nil, errf("ResourceNotFoundException", "Device does not exist.")
+	}
+	return d, nil
+}
+
+// confirmDevice stores the device's SRP verifier (PAD hex bytes, base64).
+func (s *Server) confirmDevice(accessToken, deviceKey, verifierB64, saltB64 string) (any, *apiError) {
+	d, e := s.ownDevice(accessToken, deviceKey)
+	if e != nil {
+		return nil, e
+	}
+	v, err1 := base64.StdEncoding.DecodeString(verifierB64)
+	salt, err2 := base64.StdEncoding.DecodeString(saltB64)
+	if err1 != nil || err2 != nil || len(v) == 0 || len(salt) == 0 {
+		return nil, errf("InvalidParameterException", "DeviceSecretVerifierConfig must hold a base64 PasswordVerifier and Salt")
+	}
+	d.verifier, d.salt = new(big.Int).SetBytes(v), new(big.Int).SetBytes(salt)
+	d.confirmed = true
+	d.remembered = s.cfg.DeviceTracking == DevicesAlways
+	return map[string]bool{"UserConfirmationNecessary": s.cfg.DeviceTracking == DevicesOptIn}, nil
 }
 
 func (s *Server) associateSoftwareToken(session, accessToken string) (any, *apiError) {

@@ -50,7 +50,20 @@ type Config struct {
 	// OnSMS is told each SMS code "sent" (the demo prints it), with the
 	// masked destination only.
 	OnSMS func(maskedPhone, code string)
+	// DeviceTracking is the pool's "remember user devices" setting:
+	// DevicesOff (default), DevicesAlways or DevicesOptIn. With tracking on,
+	// every sign-in from an unknown device gets NewDeviceMetadata, refresh
+	// tokens work only with their confirmed device's DEVICE_KEY, and a
+	// remembered device signs in through DEVICE_SRP_AUTH without MFA.
+	DeviceTracking string
 }
+
+// Device tracking settings (Config.DeviceTracking).
+const (
+	DevicesOff    = ""
+	DevicesAlways = "always"
+	DevicesOptIn  = "opt-in" // remembered only after UpdateDeviceStatus
+)
 
 // User is a pool member. Password is only used to compute the verifier.
 type User struct {
@@ -83,11 +96,21 @@ type authSession struct {
 	pendingTOTP string
 	verified    bool
 	mismatches  int
+	deviceKey   string // a known device of the user, sent with InitiateAuth
 }
 
 type refreshToken struct {
 	username, clientID string
+	deviceKey          string // with device tracking: the device it is bound to
 	expires            time.Time
+}
+
+// device is one computer a user signed in from, under device tracking.
+type device struct {
+	username, groupKey string
+	salt, verifier     *big.Int // from ConfirmDevice
+	confirmed          bool
+	remembered         bool
 }
 
 // Server is the stand-in. Create it with New; it is an http.Handler.
@@ -99,6 +122,7 @@ type Server struct {
 	users    map[string]*user
 	sessions map[string]*authSession // by Session token or by SECRET_BLOCK
 	refresh  map[string]refreshToken
+	devices  map[string]*device // by device key
 	lastSMS  map[string]string
 	calls    map[string]int
 }
@@ -123,6 +147,7 @@ func New(cfg Config) *Server {
 		users:    map[string]*user{},
 		sessions: map[string]*authSession{},
 		refresh:  map[string]refreshToken{},
+		devices:  map[string]*device{},
 		lastSMS:  map[string]string{},
 		calls:    map[string]int{},
 	}
@@ -158,6 +183,21 @@ func (s *Server) Calls(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[op]
+}
+
+// Devices counts a user's devices: all of them, and those remembered.
+func (s *Server) Devices(username string) (all, remembered int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.devices {
+		if d.username == username {
+			all++
+			if d.remembered {
+				remembered++
+			}
+		}
+	}
+	return all, remembered
 }
 
 // UserTOTPSecret is the authenticator secret registered through MFA_SETUP.
@@ -284,4 +324,12 @@ func (s *Server) totpOK(secret, code string) bool {
 
 func newTOTPSecret() string {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(randomBytes(20))
+}
+
+// newUUID is a random (version 4) UUID, the shape of Cognito's device keys.
+func newUUID() string {
+	b := randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

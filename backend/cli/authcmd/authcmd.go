@@ -188,7 +188,11 @@ func (d deps) loginCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := client.StartSignIn(ctx, username, password)
+			var rememberIn secrets.Store // the session and, for pools that track devices, this computer
+			if keychain && !noRemember {
+				rememberIn = store
+			}
+			s, err := client.StartSignIn(ctx, username, password, rememberIn)
 			if ae := (*auth.Error)(nil); errors.As(err, &ae) && ae.Code == auth.CodeSetup && ae.Detail == auth.DetailClientSecret {
 				return fmt.Errorf("%w Save the secret with `audience-uploader aws set-client-secret`, or set $%s.", err, EnvClientSecret)
 			}
@@ -199,10 +203,6 @@ func (d deps) loginCmd() *cobra.Command {
 				if err := answer(ctx, s, lr, stderr); err != nil {
 					return err
 				}
-			}
-			var rememberIn secrets.Store
-			if keychain && !noRemember {
-				rememberIn = store
 			}
 			sess, err := client.NewSession(s.Tokens(), rememberIn)
 			if err != nil {
