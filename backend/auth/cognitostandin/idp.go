@@ -191,13 +191,9 @@ func (s *Server) initiateAuth(req authRequest) (any, *apiError) {
 		case u.failed >= s.cfg.MaxFailedAttempts:
 			return nil, errf("NotAuthorizedException", "Password attempts exceeded")
 		}
-		A, err := srp.ParseHex(p["SRP_A"])
-		if err != nil || new(big.Int).Mod(A, srp.N).Sign() == 0 {
-			return nil, errf("InvalidParameterException", "SRP_A is not a valid SRP public value")
-		}
-		server, err := srp.NewServer(u.verifier)
-		if err != nil {
-			return nil, errf("InternalErrorException", "%v", err)
+		server, A, e := startSRP(p["SRP_A"], u.verifier)
+		if e != nil {
+			return nil, e
 		}
 		block := randomBytes(64)
 		sess := &authSession{username: u.Username, clientID: req.ClientId, next: "PASSWORD_VERIFIER",
@@ -244,6 +240,39 @@ func (s *Server) initiateAuth(req authRequest) (any, *apiError) {
 		return authResponse{AuthenticationResult: res}, nil
 	}
 	return nil, errf("InvalidParameterException", "the stand-in does not support AuthFlow %q", req.AuthFlow)
+}
+
+// startSRP checks the client's public value and answers with the server's,
+// for a user's or a device's verifier.
+func startSRP(srpA string, verifier *big.Int) (*srp.Server, *big.Int, *apiError) {
+	A, err := srp.ParseHex(srpA)
+	if err != nil || new(big.Int).Mod(A, srp.N).Sign() == 0 {
+		return nil, nil, errf("InvalidParameterException", "SRP_A is not a valid SRP public value")
+	}
+	server, err := srp.NewServer(verifier)
+	if err != nil {
+		return nil, nil, errf("InternalErrorException", "%v", err)
+	}
+	return server, A, nil
+}
+
+// claimOK checks a password claim (PASSWORD_VERIFIER, or a device's with its
+// group key as the pool name): a fresh TIMESTAMP and the signature only the
+// holder of the password can compute.
+func (s *Server) claimOK(sess *authSession, poolName, userID string, r map[string]string) bool {
+	ts, err := time.Parse(srp.TimestampLayout, r["TIMESTAMP"])
+	if err != nil {
+		return false
+	}
+	if d := ts.Sub(s.cfg.Now()); d > maxClockSkew || d < -maxClockSkew {
+		return false
+	}
+	k, err := sess.srp.Key(sess.A)
+	if err != nil {
+		return false
+	}
+	want := srp.Signature(k, poolName, userID, sess.secretBlock, r["TIMESTAMP"])
+	return hmac.Equal([]byte(want), []byte(r["PASSWORD_CLAIM_SIGNATURE"]))
 }
 
 func (s *Server) session(key string) (*authSession, *apiError) {
@@ -305,19 +334,10 @@ func (s *Server) respond(req authRequest) (any, *apiError) {
 	switch req.ChallengeName {
 	case "PASSWORD_VERIFIER":
 		delete(s.sessions, key) // one try per SRP exchange
-		ts, err := time.Parse(srp.TimestampLayout, r["TIMESTAMP"])
-		if err != nil {
+		if _, err := time.Parse(srp.TimestampLayout, r["TIMESTAMP"]); err != nil {
 			return nil, errf("InvalidParameterException", "TIMESTAMP is not in the expected format")
 		}
-		if d := ts.Sub(s.cfg.Now()); d > maxClockSkew || d < -maxClockSkew {
-			return nil, errf("NotAuthorizedException", wrongCredsMsg)
-		}
-		k, err := sess.srp.Key(sess.A)
-		if err != nil {
-			return nil, errf("NotAuthorizedException", wrongCredsMsg)
-		}
-		want := srp.Signature(k, srp.PoolName(s.cfg.UserPoolID), u.Username, sess.secretBlock, r["TIMESTAMP"])
-		if !hmac.Equal([]byte(want), []byte(r["PASSWORD_CLAIM_SIGNATURE"])) {
+		if !s.claimOK(sess, srp.PoolName(s.cfg.UserPoolID), u.Username, r) {
 			u.failed++
 			if u.failed >= s.cfg.MaxFailedAttempts {
 				return nil, errf("NotAuthorizedException", "Password attempts exceeded")
@@ -348,13 +368,9 @@ func (s *Server) respond(req authRequest) (any, *apiError) {
 		if d == nil || r["DEVICE_KEY"] != sess.deviceKey {
 			return nil, errf("ResourceNotFoundException", "Device does not exist.")
 		}
-		A, err := srp.ParseHex(r["SRP_A"])
-		if err != nil || new(big.Int).Mod(A, srp.N).Sign() == 0 {
-			return nil, errf("InvalidParameterException", "SRP_A is not a valid SRP public value")
-		}
-		server, err := srp.NewServer(d.verifier)
-		if err != nil {
-			return nil, errf("InternalErrorException", "%v", err)
+		server, A, e := startSRP(r["SRP_A"], d.verifier)
+		if e != nil {
+			return nil, e
 		}
 		sess.srp, sess.A, sess.secretBlock = server, A, randomBytes(64)
 		return s.advance(key, sess, "DEVICE_PASSWORD_VERIFIER", map[string]string{
@@ -362,19 +378,7 @@ func (s *Server) respond(req authRequest) (any, *apiError) {
 			"SECRET_BLOCK": base64.StdEncoding.EncodeToString(sess.secretBlock), "USERNAME": u.Username}), nil
 	case "DEVICE_PASSWORD_VERIFIER":
 		d := s.devices[sess.deviceKey]
-		ts, err := time.Parse(srp.TimestampLayout, r["TIMESTAMP"])
-		if d == nil || err != nil || r["DEVICE_KEY"] != sess.deviceKey {
-			return nil, errf("NotAuthorizedException", wrongCredsMsg)
-		}
-		if dt := ts.Sub(s.cfg.Now()); dt > maxClockSkew || dt < -maxClockSkew {
-			return nil, errf("NotAuthorizedException", wrongCredsMsg)
-		}
-		k, err := sess.srp.Key(sess.A)
-		if err != nil {
-			return nil, errf("NotAuthorizedException", wrongCredsMsg)
-		}
-		want := srp.Signature(k, d.groupKey, sess.deviceKey, sess.secretBlock, r["TIMESTAMP"])
-		if !hmac.Equal([]byte(want), []byte(r["PASSWORD_CLAIM_SIGNATURE"])) {
+		if d == nil || r["DEVICE_KEY"] != sess.deviceKey || !s.claimOK(sess, d.groupKey, sess.deviceKey, r) {
 			return nil, errf("NotAuthorizedException", wrongCredsMsg)
 		}
 		// A remembered device is the second factor: no MFA challenge.
