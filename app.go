@@ -14,6 +14,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/cloud"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
+	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
@@ -30,6 +31,9 @@ type App struct {
 	version  string
 	started  time.Time
 	log      *log.Logger
+	// secretStore replaces the OS keychain when set: tests keep tokens in
+	// memory so that they never read or write the developer's own keychain.
+	secretStore secrets.Store
 }
 
 // NewApp makes the bound App; the service starts with the window.
@@ -49,7 +53,7 @@ func (a *App) startup(ctx context.Context) {
 	a.svc = appsvc.New(ctx, wailsEvents{ctx}, appsvc.Options{
 		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud,
 	})
-	a.uploader = appupload.New(ctx, wailsEvents{ctx}, upload.ServiceConfig{})
+	a.uploader = appupload.New(ctx, wailsEvents{ctx}, upload.ServiceConfig{Secrets: a.secretStore})
 }
 
 // beforeClose asks before quitting while a transform or an upload runs.

@@ -17,7 +17,13 @@ import (
 // startCloud makes the sign-in service; nothing talks to AWS until the
 // frontend asks (RestoreSession), so start-up never waits on the network.
 func (a *App) startCloud() {
-	a.cloud = cloud.New(auth.NewService(), settings.Load, storage.Options{})
+	var svc *auth.Service
+	if a.secretStore != nil {
+		svc = auth.NewServiceWith(a.secretStore, true, settings.Load)
+	} else {
+		svc = auth.NewService() // the OS keychain, when there is one
+	}
+	a.cloud = cloud.New(svc, settings.Load, storage.Options{})
 }
 
 // RestoreSession resumes a remembered sign-in (the frontend's first call

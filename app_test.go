@@ -14,6 +14,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/appupload"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
+	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
@@ -35,8 +36,9 @@ func testApp(t *testing.T) (*App, recorder) {
 	rec := recorder{done: make(chan appsvc.DoneEvent, 1)}
 	a := NewApp("test", time.Now(), log.New(io.Discard, "", 0))
 	a.ctx = context.Background()
+	a.secretStore = secrets.Memory() // never the developer's own keychain
 	a.svc = appsvc.New(a.ctx, rec, appsvc.Options{Version: "test", ProcessStart: a.started, OpenFolder: func(string) error { return nil }})
-	a.uploader = appupload.New(a.ctx, rec, upload.ServiceConfig{})
+	a.uploader = appupload.New(a.ctx, rec, upload.ServiceConfig{Secrets: a.secretStore})
 	t.Cleanup(func() { a.shutdown(context.Background()) })
 	return a, rec
 }

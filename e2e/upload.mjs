@@ -58,6 +58,9 @@ const dev = spawn(
       AUDIENCE_UPLOADER_DATA_DIR: path.join(work, 'data'),
       TIKTOK_API_BASE_URL: base,
       TIKTOK_ACCESS_TOKEN: TOKEN,
+      // No D-Bus session: the app never reaches the developer's keychain, and
+      // no bus or keyring daemon is started (and left running) for it.
+      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
       WEBKIT_DISABLE_COMPOSITING_MODE: '1',
       WEBKIT_DISABLE_DMABUF_RENDERER: '1',
     },
