@@ -188,6 +188,7 @@ try {
   await page.getByTestId('file-card').waitFor({ timeout: 30_000 })
   const card = await page.getByTestId('file-card').innerText()
   check('schema discovery ran on the S3 object', card.includes('customers-sample.csv') && card.includes('CSV') && card.includes('7'), card.replace(/\s+/g, ' '))
+  check('the S3 pick shows its row count estimate (38)', /Rows \(estimate\)\s*:?\s*38/.test(card), card.replace(/\s+/g, ' '))
   await shot('11-s3-picked.png')
 
   // Through the wizard to Confirm: the preview is read from S3.
