@@ -11,7 +11,7 @@ export GOFLAGS := -tags=webkit2_41
 SETUP_TARGETS := setup-go
 TEST_TARGETS :=
 
-.PHONY: all setup setup-go test test-go bench pgo cli fmt vet clean
+.PHONY: all setup setup-go test test-go fuzz bench pgo cli fmt vet clean
 all: cli
 
 include $(wildcard mk/*.mk)
@@ -38,6 +38,11 @@ test-go:
 	$(GO) test -count=1 ./...
 
 test: setup test-go $(TEST_TARGETS)
+
+# Every fuzz target for FUZZTIME each (build/fuzz/*.log); fails on a finding.
+FUZZTIME ?= 60s
+fuzz: setup-go
+	GO=$(GO) tools/fuzz-all.sh $(FUZZTIME)
 
 # End-to-end figures (CLI binary on generated 10M and 50M-row files), then the
 # micro-benchmarks of the hot paths. BENCH_FLAGS="-big-rows 0" skips 50M rows.
