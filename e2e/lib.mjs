@@ -1,6 +1,7 @@
 // Shared pieces of the end-to-end scripts: their folders and browser,
 // checks, waiting for `wails dev`, the browser page, and stopping process
 // groups.
+import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -49,6 +50,39 @@ export function createChecks(results = { checks: [] }) {
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`)
   }
   return tally
+}
+
+// startWailsDev starts `wails dev` under Xvfb in its own process group (so
+// stopGroups ends the whole tree), output in <artifacts>/<logName>.log, the
+// app's settings in cfgDir and its data under work. The app gets no D-Bus
+// session: it never reaches the developer's keychain, no bus or keyring
+// daemon is started (and left running) for it, and sessions are memory-only.
+// extraEnv adds to or overrides the environment.
+export function startWailsDev({ root, artifacts, work, cfgDir }, logName, extraEnv = {}) {
+  const wailsBin = process.env.WAILS || path.join(process.env.HOME || '/root', 'go/bin/wails')
+  const logPath = path.join(artifacts, `${logName}.log`)
+  const log = fs.openSync(logPath, 'w')
+  const proc = spawn(
+    'xvfb-run',
+    ['-a', '-s', '-screen 0 1400x950x24', wailsBin, 'dev',
+      '-m', '-nosyncgomod', '-s', '-nogorebuild', '-skipbindings', '-tags', 'webkit2_41', '-viteservertimeout', '120', '-loglevel', 'Warning'],
+    {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: {
+        ...process.env,
+        PATH: `${path.dirname(wailsBin)}:${process.env.PATH}`,
+        AUDIENCE_UPLOADER_CONFIG_DIR: cfgDir,
+        AUDIENCE_UPLOADER_DATA_DIR: path.join(work, 'data'),
+        DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
+        WEBKIT_DISABLE_COMPOSITING_MODE: '1',
+        WEBKIT_DISABLE_DMABUF_RENDERER: '1',
+        ...extraEnv,
+      },
+    },
+  )
+  return { proc, logPath }
 }
 
 // waitForServer waits until `wails dev` (proc) serves the app at url.

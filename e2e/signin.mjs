@@ -11,7 +11,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { createChecks, openPage, setup, sleep, stopGroups, waitForServer } from './lib.mjs'
+import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
 const { root, chromium, artifacts, shots, work, sample, url } = setup('signin')
 const versitygw = process.env.VERSITYGW || path.join(root, 'build/bin/versitygw')
@@ -104,28 +104,17 @@ try {
       aws: { credential_source: 'cognito', region, user_pool_id: pool, app_client_id: client, identity_pool_id: identity, bucket: 'e2e-data', prefix: '' },
     }),
   )
-  const wailsBin = process.env.WAILS || path.join(process.env.HOME || '/root', 'go/bin/wails')
-  const dev = start('wails-dev-signin', 'xvfb-run', ['-a', '-s', '-screen 0 1400x950x24', wailsBin, 'dev',
-    '-m', '-nosyncgomod', '-s', '-nogorebuild', '-skipbindings', '-tags', 'webkit2_41', '-viteservertimeout', '120', '-loglevel', 'Warning'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PATH: `${path.dirname(wailsBin)}:${process.env.PATH}`,
-      AUDIENCE_UPLOADER_CONFIG_DIR: cfgDir,
-      AUDIENCE_UPLOADER_DATA_DIR: path.join(work, 'data'),
-      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3Port}`,
-      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: `http://127.0.0.1:${cgPort}`,
-      AWS_ENDPOINT_URL_COGNITO_IDENTITY: `http://127.0.0.1:${cgPort}`,
-      AWS_CONFIG_FILE: path.join(work, 'no-aws-config'),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-aws-credentials'),
-      // No D-Bus session: no keychain, so the session is memory-only and the app says so.
-      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
-      WEBKIT_DISABLE_COMPOSITING_MODE: '1',
-      WEBKIT_DISABLE_DMABUF_RENDERER: '1',
-    },
+  // No D-Bus session (startWailsDev): no keychain, so the session is memory-only and the app says so.
+  const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev-signin', {
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3Port}`,
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: `http://127.0.0.1:${cgPort}`,
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY: `http://127.0.0.1:${cgPort}`,
+    AWS_CONFIG_FILE: path.join(work, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-aws-credentials'),
   })
+  procs.push(dev)
 
-  await waitForServer(dev, url, 420_000, path.join(artifacts, 'wails-dev-signin.log'))
+  await waitForServer(dev, url, 420_000, devLog)
   const opened = await openPage(chromium)
   browser = opened.browser
   const { page, consoleErrors } = opened

@@ -10,7 +10,7 @@ import { spawn, execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
-import { createChecks, openPage, setup, sleep, stopGroups, waitForServer } from './lib.mjs'
+import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
 const { root, chromium, artifacts, shots, work, outDir, cfgDir, sample, url } = setup('upload', {
   default_region: 'US',
@@ -41,35 +41,14 @@ const base = await new Promise((resolve, reject) => {
 })
 const inspect = async () => (await fetch(base.replace(/open_api\/$/, 'e2e/audiences'))).json()
 
-const wailsBin = process.env.WAILS || path.join(process.env.HOME || '/root', 'go/bin/wails')
-const log = fs.openSync(path.join(artifacts, 'wails-dev-upload.log'), 'w')
-const dev = spawn(
-  'xvfb-run',
-  ['-a', '-s', '-screen 0 1400x950x24', wailsBin, 'dev',
-    '-m', '-nosyncgomod', '-s', '-nogorebuild', '-skipbindings', '-tags', 'webkit2_41', '-viteservertimeout', '120', '-loglevel', 'Warning'],
-  {
-    cwd: root,
-    detached: true, // its own process group, so the whole tree stops at the end
-    stdio: ['ignore', log, log],
-    env: {
-      ...process.env,
-      PATH: `${path.dirname(wailsBin)}:${process.env.PATH}`,
-      AUDIENCE_UPLOADER_CONFIG_DIR: cfgDir,
-      AUDIENCE_UPLOADER_DATA_DIR: path.join(work, 'data'),
-      TIKTOK_API_BASE_URL: base,
-      TIKTOK_ACCESS_TOKEN: TOKEN,
-      // No D-Bus session: the app never reaches the developer's keychain, and
-      // no bus or keyring daemon is started (and left running) for it.
-      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
-      WEBKIT_DISABLE_COMPOSITING_MODE: '1',
-      WEBKIT_DISABLE_DMABUF_RENDERER: '1',
-    },
-  },
-)
+const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev-upload', {
+  TIKTOK_API_BASE_URL: base,
+  TIKTOK_ACCESS_TOKEN: TOKEN,
+})
 
 let browser
 try {
-  await waitForServer(dev, url, 420_000, path.join(artifacts, 'wails-dev-upload.log'))
+  await waitForServer(dev, url, 420_000, devLog)
   const opened = await openPage(chromium)
   browser = opened.browser
   const { page, consoleErrors } = opened

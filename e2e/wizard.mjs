@@ -3,10 +3,9 @@
 // output files' hashes are checked against the spec's test vectors; each
 // step is saved as a screenshot in $E2E_ARTIFACTS. A second, larger run
 // measures the page's event-loop lag and the progress event rate.
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import { createChecks, openPage, setup, sleep, stopGroups, waitForServer } from './lib.mjs'
+import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
 const { root, chromium, artifacts, shots, work, outDir, cfgDir, sample, url } = setup('wizard', {
   default_region: 'US',
@@ -56,33 +55,11 @@ function writeBigFile(rows) {
   return p
 }
 
-const wailsBin = process.env.WAILS || path.join(process.env.HOME || '/root', 'go/bin/wails')
-const log = fs.openSync(path.join(artifacts, 'wails-dev.log'), 'w')
-const dev = spawn(
-  'xvfb-run',
-  ['-a', '-s', '-screen 0 1400x950x24', wailsBin, 'dev',
-    '-m', '-nosyncgomod', '-s', '-nogorebuild', '-skipbindings', '-tags', 'webkit2_41', '-viteservertimeout', '120', '-loglevel', 'Warning'],
-  {
-    cwd: root,
-    detached: true, // its own process group, so the whole tree stops at the end
-    stdio: ['ignore', log, log],
-    env: {
-      ...process.env,
-      PATH: `${path.dirname(wailsBin)}:${process.env.PATH}`,
-      AUDIENCE_UPLOADER_CONFIG_DIR: cfgDir,
-      AUDIENCE_UPLOADER_DATA_DIR: path.join(work, 'data'),
-      // No D-Bus session: the app never reaches the developer's keychain, and
-      // no bus or keyring daemon is started (and left running) for it.
-      DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent',
-      WEBKIT_DISABLE_COMPOSITING_MODE: '1',
-      WEBKIT_DISABLE_DMABUF_RENDERER: '1',
-    },
-  },
-)
+const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev')
 
 let browser
 try {
-  await waitForServer(dev, url, 420_000, path.join(artifacts, 'wails-dev.log'))
+  await waitForServer(dev, url, 420_000, devLog)
   const opened = await openPage(chromium)
   browser = opened.browser
   const { page, consoleErrors } = opened
