@@ -1,15 +1,10 @@
 package authcmd
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/auth"
 	"github.com/audience-uploader/audience-uploader/backend/cli"
@@ -59,7 +54,7 @@ func (d deps) setClientSecretCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "The secret of app client %s is no longer kept in the keychain.\n", id)
 				return nil
 			}
-			secret, err := d.readClientSecret(cmd)
+			secret, err := cli.ReadSecret(cmd, "App client secret")
 			if err != nil {
 				return err
 			}
@@ -76,19 +71,4 @@ func (d deps) setClientSecretCmd() *cobra.Command {
 	c.Flags().StringVar(&clientID, "client-id", "", "Cognito app client id (default: settings, $"+EnvClientID+")")
 	c.Flags().BoolVar(&remove, "delete", false, "remove the saved secret")
 	return c
-}
-
-// readClientSecret asks on the terminal when standard input is one, else
-// reads its first line.
-func (d deps) readClientSecret(cmd *cobra.Command) (string, error) {
-	in := cmd.InOrStdin()
-	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		v, err := d.readSecret("App client secret: ", cmd.ErrOrStderr())
-		return strings.TrimSpace(v), err
-	}
-	line, err := bufio.NewReader(io.LimitReader(in, 64<<10)).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return "", fmt.Errorf("reading the secret from standard input: %w", err)
-	}
-	return strings.TrimSpace(line), nil
 }

@@ -3,7 +3,6 @@
 package tiktokcmd
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -440,21 +439,11 @@ func newSetTokenCmd() *cobra.Command {
 			if adv == "" {
 				return cli.UsageError(errors.New("--advertiser-id is required"))
 			}
-			in := c.InOrStdin()
-			if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-				fmt.Fprint(c.ErrOrStderr(), "TikTok access token: ")
-				b, err := term.ReadPassword(int(f.Fd()))
-				fmt.Fprintln(c.ErrOrStderr())
-				if err != nil {
-					return fmt.Errorf("read token: %w", err)
-				}
-				return save(c, adv, string(b))
+			token, err := cli.ReadSecret(c, "TikTok access token")
+			if err != nil {
+				return err
 			}
-			line, err := bufio.NewReader(io.LimitReader(in, 64<<10)).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
-				return fmt.Errorf("read token from stdin: %w", err)
-			}
-			return save(c, adv, line)
+			return save(c, adv, token)
 		},
 	}
 	c.Flags().StringVar(&adv, "advertiser-id", "", "advertiser the token is for")
