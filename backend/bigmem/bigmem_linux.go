@@ -4,9 +4,9 @@ import "golang.org/x/sys/unix"
 
 const hugePage = 2 << 20
 
-// Alloc returns n zeroed bytes, already in memory, mapped privately and marked for huge pages
-// (the kernel's transparent huge pages in "madvise" mode, the usual
-// default, back only regions that ask). It falls back to the Go heap when
+// Alloc returns n zeroed bytes, already in memory, mapped privately and
+// marked for huge pages (the kernel's transparent huge pages in "madvise"
+// mode, the usual default, back only regions that ask). It falls back to the Go heap when
 // the mapping is refused.
 func Alloc(n int) *Block {
 	size := (n + hugePage - 1) &^ (hugePage - 1)

@@ -106,7 +106,7 @@ func (c *collector) drainSpill(ctx context.Context) error {
 	}
 	// Spilled keys belong to full shards, which took no key after they
 	// filled: the drain does not need the set, so its memory goes first.
-	c.release()
+	c.dedupers.release()
 	n := 0
 	err := c.spill.Drain(func(stream uint8, line []byte) error {
 		if n++; n%65536 == 0 && ctx.Err() != nil {
@@ -134,11 +134,6 @@ func (c *collector) finish() ([]File, error) {
 		files = append(files, f...)
 	}
 	return files, nil
-}
-
-// release returns the key set's memory.
-func (c *collector) release() {
-	c.dedupers.release()
 }
 
 // removeOnFailure deletes all output unless the run succeeded.

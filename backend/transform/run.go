@@ -296,7 +296,7 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 
 	col := newCollector(p)
 	defer col.removeOnFailure()
-	defer col.release()
+	defer col.dedupers.release()
 
 	report := func() Progress {
 		return Progress{Rows: col.rowsDone.Load(), BytesRead: counter.n.Load(), BytesTotal: p.Source.Size, Elapsed: time.Since(start)}

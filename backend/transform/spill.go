@@ -13,8 +13,9 @@ import (
 
 // spill takes over deduplication where the in-memory key set has reached its
 // memory budget. A line whose key is not in its shard of the set, when that
-// shard is full (and so frozen), is appended to a partition file by key; at the end each partition is
-// deduplicated on its own, with a set sized to that partition only. The
+// shard is full (and so frozen), is appended to a partition file by key; at
+// the end each partition is deduplicated on its own, with a set sized to that
+// partition only. The
 // partition files hold output lines (hashes), never raw identifiers, and are
 // removed when the run ends, whatever the outcome.
 type spill struct {

@@ -23,6 +23,13 @@ type batch struct {
 	dedupsLeft atomic.Int32 // partitions yet to give their verdicts
 }
 
+// add files the line from start to the end of b.lines under the dedup
+// partition that owns its key.
+func (b *batch) add(dd *dedupers, key Key, start int, stream uint8) {
+	part := dd.partition(key)
+	b.parts[part] = append(b.parts[part], item{key: key, start: int32(start), length: uint16(len(b.lines) - start), stream: stream})
+}
+
 // item is one output line awaiting deduplication (24 bytes: tens of
 // millions of them pass from workers to dedupers to the collector).
 type item struct {
@@ -172,9 +179,7 @@ func (w *worker) process(b *batch) {
 				lineStart := len(b.lines)
 				b.lines = identifiers.HexHash(r.Hash, b.lines)
 				b.lines = append(b.lines, '\n')
-				key := Key{binary.LittleEndian.Uint64(r.Hash[0:8]) ^ streamSalt(s), binary.LittleEndian.Uint64(r.Hash[8:16])}
-				part := w.dedup.partition(key)
-				b.parts[part] = append(b.parts[part], item{key: key, start: int32(lineStart), length: uint16(len(b.lines) - lineStart), stream: s})
+				b.add(w.dedup, Key{binary.LittleEndian.Uint64(r.Hash[0:8]) ^ streamSalt(s), binary.LittleEndian.Uint64(r.Hash[8:16])}, lineStart, s)
 				found = true
 			}
 		}
@@ -186,9 +191,7 @@ func (w *worker) process(b *batch) {
 		if w.combined {
 			b.lines = append(b.lines, '\n')
 			h := xxh3.Hash128(b.lines[start:])
-			key := Key{h.Hi, h.Lo}
-			part := w.dedup.partition(key)
-			b.parts[part] = append(b.parts[part], item{key: key, start: int32(start), length: uint16(len(b.lines) - start)})
+			b.add(w.dedup, Key{h.Hi, h.Lo}, start, 0)
 		}
 	}
 }
