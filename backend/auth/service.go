@@ -124,11 +124,8 @@ func (s *Service) SignIn(ctx context.Context, username, password string, remembe
 	if err != nil {
 		return s.State(), err
 	}
-	var devices secrets.Store // remember-me also remembers this computer, for pools that track devices
-	if remember && s.keychain {
-		devices = s.store
-	}
-	in, err := c.StartSignIn(ctx, username, password, devices)
+	// Remember-me also remembers this computer, for pools that track devices.
+	in, err := c.StartSignIn(ctx, username, password, s.rememberIn(remember))
 	if err != nil {
 		return s.State(), err
 	}
@@ -158,15 +155,20 @@ func (s *Service) Answer(ctx context.Context, a Answer) (State, error) {
 	return s.finishLocked()
 }
 
+// rememberIn is where a sign-in is remembered: the keychain with
+// remember-me when there is one, else nowhere (nil).
+func (s *Service) rememberIn(remember bool) secrets.Store {
+	if remember && s.keychain {
+		return s.store
+	}
+	return nil
+}
+
 func (s *Service) finishLocked() (State, error) {
 	if !s.pending.Done() {
 		return s.stateLocked(), nil
 	}
-	var store secrets.Store
-	if s.remem && s.keychain {
-		store = s.store
-	}
-	sess, err := s.pendCl.NewSession(s.pending.Tokens(), store)
+	sess, err := s.pendCl.NewSession(s.pending.Tokens(), s.rememberIn(s.remem))
 	s.pending, s.pendCl = nil, nil
 	if sess != nil {
 		s.session = sess
