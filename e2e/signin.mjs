@@ -13,13 +13,16 @@ import net from 'node:net'
 import path from 'node:path'
 import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
-const { root, chromium, artifacts, shots, work, sample, url } = setup('signin')
-const versitygw = process.env.VERSITYGW || path.join(root, 'build/bin/versitygw')
-const standin = path.join(root, 'build/bin/cognito-standin')
 const region = 'us-east-1'
 const pool = 'us-east-1_E2E'
 const client = 'e2e-client'
 const identity = 'us-east-1:e2e00000-0000-0000-0000-000000000000'
+const { root, chromium, artifacts, shots, work, cfgDir, sample, url } = setup('signin', {
+  default_region: 'US', phone_format: 'digits', max_file_mb: 50, workers: 0,
+  aws: { credential_source: 'cognito', region, user_pool_id: pool, app_client_id: client, identity_pool_id: identity, bucket: 'e2e-data', prefix: '' },
+})
+const versitygw = process.env.VERSITYGW || path.join(root, 'build/bin/versitygw')
+const standin = path.join(root, 'build/bin/cognito-standin')
 const access = 'E2EACCESSKEY'
 const secretKey = 'e2e-secret-key'
 const user = { name: 'e2e@example.com', temp: 'Temp-Pass-1!', next: 'Chosen-Pass-2!' }
@@ -95,15 +98,6 @@ try {
   await waitPort(s3Port, s3, 'versitygw')
   await waitPort(cgPort, cg, 'cognito-standin')
 
-  const cfgDir = path.join(work, 'config')
-  fs.mkdirSync(cfgDir, { recursive: true })
-  fs.writeFileSync(
-    path.join(cfgDir, 'settings.json'),
-    JSON.stringify({
-      default_region: 'US', phone_format: 'digits', output_dir: path.join(work, 'out'), max_file_mb: 50, workers: 0,
-      aws: { credential_source: 'cognito', region, user_pool_id: pool, app_client_id: client, identity_pool_id: identity, bucket: 'e2e-data', prefix: '' },
-    }),
-  )
   // No D-Bus session (startWailsDev): no keychain, so the session is memory-only and the app says so.
   const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev-signin', {
     AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3Port}`,
