@@ -15,12 +15,12 @@ const { root, chromium, artifacts, shots, work, outDir, cfgDir, sample, url } = 
 })
 
 const vectors = {
-  email_SHA256: [
+  Email_SHA256: [
     'd6117306485ed0e50afab3ac871e98f81699151f30281527d63ff5f233656c69',
     '831f6494ad6be4fcb3a724c3d5fef22d3ceffa3c62ef3a7984e45a0ea177f982',
     'f93ca5969ffbf9d8c9dff54992b7ec422d948252cc907365a0a05aa799ab8db9',
   ],
-  phone_SHA256: [
+  Phone_SHA256: [
     '65b7e6dcf6f4310f8d7cbfbd78289a753062fb054d6664fb9aaac5df66a422d4',
     '8dcdcb191dd89fbef91b063d9f8f75ccca8d2c9059b47386c3f46d5f88bb5068',
     'dc008fda46e2e64002cf2f82a4906236282d431c4f75e5b60bfe79fc48546383',
@@ -114,8 +114,8 @@ try {
   await page.getByTestId('next').click()
   await page.getByTestId('preview-table').waitFor({ timeout: 30_000 })
   const previewText = await page.getByTestId('preview-table').innerText()
-  check('preview shows the spec hash of janedoe@gmail.com', previewText.includes(vectors.email_SHA256[0]))
-  check('preview shows the spec hash of +374 93 828 222', previewText.includes(vectors.phone_SHA256[0]))
+  check('preview shows the spec hash of janedoe@gmail.com', previewText.includes(vectors.Email_SHA256[0]))
+  check('preview shows the spec hash of +374 93 828 222', previewText.includes(vectors.Phone_SHA256[0]))
   check('preview masks originals', !previewText.includes('janedoe@gmail.com'))
   check('preview gives rejection reasons', (await page.getByTestId('reject').count()) > 0)
   check('warns under 1,000 valid rows', await page.getByTestId('low-rows-warning').isVisible())
@@ -137,7 +137,7 @@ try {
   const runDir = path.join(outDir, runDirs[0])
   const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8'))
   check('manifest counts 38 rows read', manifest.counters.rows_read === 38, `rows_read=${manifest.counters.rows_read}`)
-  const found = { email_SHA256: new Set(), phone_SHA256: new Set(), MAID_SHA256: new Set() }
+  const found = { Email_SHA256: new Set(), Phone_SHA256: new Set(), MAID_SHA256: new Set() }
   let sawEmpty = false
   for (const f of manifest.files) {
     const lines = fs.readFileSync(path.join(runDir, f.path), 'utf8').trimEnd().split('\n')

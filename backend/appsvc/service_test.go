@@ -292,9 +292,9 @@ func TestRunCombinedWritesVectorsAndHistory(t *testing.T) {
 					continue
 				}
 				switch header[i] {
-				case "email_SHA256":
+				case "Email_SHA256":
 					got["email"][v] = true
-				case "phone_SHA256":
+				case "Phone_SHA256":
 					got["phone"][v] = true
 				case "MAID_SHA256":
 					got["maid"][v] = true

@@ -179,7 +179,7 @@ func TestTransformGeneratedFileCombined(t *testing.T) {
 		}
 		sc := bufio.NewScanner(fh)
 		sc.Scan()
-		if sc.Text() != "email_SHA256,phone_SHA256,MAID_SHA256,MAID_SHA256" {
+		if sc.Text() != "Email_SHA256,Phone_SHA256,MAID_SHA256,MAID_SHA256" {
 			t.Fatalf("%s header %q", file.Path, sc.Text())
 		}
 		for sc.Scan() {

@@ -65,14 +65,15 @@ func (t Type) CalculateType() string {
 	return ""
 }
 
-// CombinedColumn is the header of this type's column in a MULTIPLE_TYPES file;
-// IDFA and GAID are both mobile advertising IDs there.
+// CombinedColumn is the header of this type's column in a MULTIPLE_TYPES file,
+// spelled as TikTok's help centre publishes it; IDFA and GAID are both
+// mobile advertising IDs there.
 func (t Type) CombinedColumn() string {
 	switch t {
 	case Email:
-		return "email_SHA256"
+		return "Email_SHA256"
 	case Phone:
-		return "phone_SHA256"
+		return "Phone_SHA256"
 	case IDFA, GAID:
 		return "MAID_SHA256"
 	}

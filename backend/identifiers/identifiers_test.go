@@ -271,7 +271,7 @@ func TestParseHelpers(t *testing.T) {
 		t.Errorf("ParseType(fax) error = %v", err)
 	}
 	want := map[Type][2]string{
-		Email: {"EMAIL_SHA256", "email_SHA256"}, Phone: {"PHONE_SHA256", "phone_SHA256"},
+		Email: {"EMAIL_SHA256", "Email_SHA256"}, Phone: {"PHONE_SHA256", "Phone_SHA256"},
 		IDFA: {"IDFA_SHA256", "MAID_SHA256"}, GAID: {"GAID_SHA256", "MAID_SHA256"},
 	}
 	for typ, w := range want {

@@ -320,7 +320,7 @@ func TestRealErrorConditions(t *testing.T) {
 	raw, rawMD5 := writeFile(t, dir, "raw.csv", "jane@example.com\n")
 	empty, emptyMD5 := writeFile(t, dir, "empty.csv", "")
 	big, bigMD5 := writeHashFile(t, dir, "big.csv", "big", 4)
-	multi, multiMD5 := writeFile(t, dir, "multi.csv", "email_SHA256,phone_SHA256\n"+hashOf("a")+","+hashOf("b")+"\n")
+	multi, multiMD5 := writeFile(t, dir, "multi.csv", "Email_SHA256,Phone_SHA256\n"+hashOf("a")+","+hashOf("b")+"\n")
 
 	tests := []struct {
 		name string

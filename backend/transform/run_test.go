@@ -283,7 +283,7 @@ func TestRunCombinedMatchesIndependentRows(t *testing.T) {
 		t.Fatalf("want one combined file, got %+v", m.Files)
 	}
 	data, _ := os.ReadFile(filepath.Join(out, m.Files[0].Path))
-	if header, _, _ := strings.Cut(string(data), "\n"); header != "email_SHA256,phone_SHA256,MAID_SHA256,MAID_SHA256" {
+	if header, _, _ := strings.Cut(string(data), "\n"); header != "Email_SHA256,Phone_SHA256,MAID_SHA256,MAID_SHA256" {
 		t.Errorf("header %q", header)
 	}
 	lines := readOutput(t, out, m)
@@ -353,7 +353,7 @@ func TestRunSplitsFilesAtTheSizeCap(t *testing.T) {
 			t.Errorf("%s is %d bytes, over the 1 MiB cap", f.Path, f.Bytes)
 		}
 		data, _ := os.ReadFile(filepath.Join(out, f.Path))
-		if !strings.HasPrefix(string(data), "email_SHA256,") {
+		if !strings.HasPrefix(string(data), "Email_SHA256,") {
 			t.Errorf("%s has no header", f.Path)
 		}
 	}

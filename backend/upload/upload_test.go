@@ -61,7 +61,7 @@ func writeManifest(t testing.TB, dir, prefix, layout string, types []string, fil
 	if layout == "combined" {
 		for f := 0; f < files; f++ {
 			var b strings.Builder
-			b.WriteString("email_SHA256,phone_SHA256\n")
+			b.WriteString("Email_SHA256,Phone_SHA256\n")
 			for r := 0; r < rows; r++ {
 				email := fmt.Sprintf("%s.%d.%d@example.com", prefix, f, r)
 				phone := fmt.Sprintf("1613%07d", f*rows+r)

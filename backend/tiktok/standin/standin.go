@@ -493,7 +493,7 @@ func (s *Server) checkAdvertiser(id string) error {
 
 var calcTypes = map[string]bool{"EMAIL_SHA256": true, "PHONE_SHA256": true, "IDFA_SHA256": true, "GAID_SHA256": true, "MULTIPLE_TYPES": true}
 
-var multiHeaders = map[string]bool{"email_SHA256": true, "phone_SHA256": true, "MAID_SHA256": true}
+var multiHeaders = map[string]bool{"Email_SHA256": true, "Phone_SHA256": true, "MAID_SHA256": true}
 
 // upload reads the multipart body as a stream: the fields must precede the
 // file (as TikTok's own SDK sends them), so the file is checked line by line
@@ -630,7 +630,7 @@ func (s *Server) readFile(rd io.Reader, calc string) (*file, string, error) {
 				seen := map[string]int{}
 				for _, n := range names {
 					if !multiHeaders[n] {
-						return nil, "", fail(40909, "MULTIPLE_TYPES header column %q is not email_SHA256, phone_SHA256 or MAID_SHA256", n)
+						return nil, "", fail(40909, "MULTIPLE_TYPES header column %q is not Email_SHA256, Phone_SHA256 or MAID_SHA256 (TikTok's spelling)", n)
 					}
 					if seen[n]++; seen[n] > 3 {
 						return nil, "", fail(40909, "header column %s appears more than 3 times", n)

@@ -86,8 +86,10 @@ func TestStandinRules(t *testing.T) {
 		{"wrong extension", std, "a.xlsx", content, 40908},
 		{"md5 mismatch", [][2]string{std[0], std[1], {"file_signature", md5hex("other")}}, "a.csv", content, 40900},
 		{"trailing space", [][2]string{std[0], std[1], {"file_signature", md5hex(sha("x") + " \n")}}, "a.csv", sha("x") + " \n", 40915},
-		{"too many header columns", [][2]string{std[0], {"calculate_type", "MULTIPLE_TYPES"}, {"file_signature", md5hex("email_SHA256,email_SHA256,email_SHA256,email_SHA256\n")}}, "a.csv", "email_SHA256,email_SHA256,email_SHA256,email_SHA256\n", 40909},
-		{"row width", [][2]string{std[0], {"calculate_type", "MULTIPLE_TYPES"}, {"file_signature", md5hex("email_SHA256,phone_SHA256\n" + sha("a") + "\n")}}, "a.csv", "email_SHA256,phone_SHA256\n" + sha("a") + "\n", 40915},
+		{"too many header columns", [][2]string{std[0], {"calculate_type", "MULTIPLE_TYPES"}, {"file_signature", md5hex("Email_SHA256,Email_SHA256,Email_SHA256,Email_SHA256\n")}}, "a.csv", "Email_SHA256,Email_SHA256,Email_SHA256,Email_SHA256\n", 40909},
+		{"row width", [][2]string{std[0], {"calculate_type", "MULTIPLE_TYPES"}, {"file_signature", md5hex("Email_SHA256,Phone_SHA256\n" + sha("a") + "\n")}}, "a.csv", "Email_SHA256,Phone_SHA256\n" + sha("a") + "\n", 40915},
+		{"combined header as TikTok publishes it", [][2]string{std[0], {"calculate_type", "MULTIPLE_TYPES"}, {"file_signature", md5hex("Email_SHA256,Phone_SHA256,MAID_SHA256\n" + sha("a") + ",,\n")}}, "a.csv", "Email_SHA256,Phone_SHA256,MAID_SHA256\n" + sha("a") + ",,\n", 0},
+		{"combined header not spelled as TikTok publishes it", [][2]string{std[0], {"calculate_type", "MULTIPLE_TYPES"}, {"file_signature", md5hex("email_SHA256,phone_SHA256\n" + sha("a") + ",\n")}}, "a.csv", "email_SHA256,phone_SHA256\n" + sha("a") + ",\n", 40909},
 	}
 	var fp string
 	for _, tc := range tests {
