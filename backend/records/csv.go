@@ -6,10 +6,16 @@ import (
 	"strconv"
 )
 
-// openCSV detects the delimiter, frames the header record and names the columns.
-func (r *Reader) openCSV(delim byte) error {
+// openCSV detects the delimiter, frames the first record and decides (or is told) whether it is a header
+// row. A header names the columns; otherwise the columns are named column_1 … and the first record is
+// handed out by NextChunk like any other.
+func (r *Reader) openCSV(delim byte, mode HeaderMode) error {
+	// The detection prefix, kept for looking at the rows below the first; it is the same however the
+	// source splits its reads, so the decision is too.
+	prefix := append([]byte(nil), r.buf[r.pos:max(r.pos, min(r.end, prefixBytes))]...)
+	prefixIsAll := r.eof && r.end <= prefixBytes
 	if delim == 0 {
-		delim = detectDelimiter(r.buf[r.pos:max(r.pos, min(r.end, prefixBytes))])
+		delim = detectDelimiter(prefix)
 	}
 	r.delim = delim
 	f := &csvFramer{delim: delim}
@@ -19,7 +25,7 @@ func (r *Reader) openCSV(delim byte) error {
 		rec, line, rerr, st := f.next(r)
 		switch st {
 		case frRecord:
-			return r.parseHeader(rec, line)
+			return r.firstRecord(rec, line, mode, prefix, prefixIsAll)
 		case frError:
 			return fmt.Errorf("reading the header row: %w", rerr)
 		case frMore:
@@ -30,6 +36,65 @@ func (r *Reader) openCSV(delim byte) error {
 			return fmt.Errorf("%s is empty (no header row)", r.name)
 		}
 	}
+}
+
+// firstRecord names the columns from the first record, or keeps it as data.
+func (r *Reader) firstRecord(rec []byte, line int64, mode HeaderMode, prefix []byte, prefixIsAll bool) error {
+	cells, ferr := r.splitFields(rec, line)
+	if mode == HeaderYes || (mode != HeaderNo && ferr != nil) {
+		if ferr != nil {
+			return fmt.Errorf("reading the header row: %w", ferr)
+		}
+		r.hasHeader = true
+		return r.nameColumns(cells)
+	}
+	body := peekRows(prefix, prefixIsAll, r.delim, r.maxRec, headerSampleRows)
+	if len(body) > 0 {
+		body = body[1:] // the first record itself
+	}
+	if mode == HeaderAuto {
+		has, why := decideHeader(cells, body, isTxtName(r.name))
+		if has {
+			r.hasHeader = true
+			return r.nameColumns(cells)
+		}
+		r.headerReason = why
+	} else {
+		r.headerReason = "the file was read as having no header row, as asked"
+	}
+	n := max(len(cells), 1)
+	for _, b := range body {
+		n = max(n, len(b))
+	}
+	r.header = numberedColumns(n)
+	r.pending = append([]byte(nil), rec...)
+	r.pendingLine = line
+	return nil
+}
+
+// headerSampleRows is how many rows of the prefix the header decision compares the first row with.
+const headerSampleRows = 50
+
+// peekRows splits the complete records of p (at most most of them) into cells, without touching the
+// reader's state. A record that does not parse is a nil row.
+func peekRows(p []byte, atEOF bool, delim byte, maxRec, most int) [][]string {
+	pr := &Reader{name: "prefix", buf: p, end: len(p), eof: atEOF, maxRec: maxRec, line: 1, delim: delim}
+	f := &csvFramer{delim: delim}
+	f.resetRecord()
+	var rows [][]string
+	for len(rows) < most {
+		rec, line, _, st := f.next(pr)
+		switch st {
+		case frRecord:
+			cells, _ := pr.splitFields(rec, line)
+			rows = append(rows, cells)
+		case frError:
+			continue
+		default: // frMore: the rest of the prefix is an incomplete record
+			return rows
+		}
+	}
+	return rows
 }
 
 // detectDelimiter counts the candidate delimiters outside quotes on the first line and picks the most
@@ -67,14 +132,15 @@ done:
 	return ','
 }
 
-func (r *Reader) parseHeader(rec []byte, line int64) error {
+// splitFields splits one CSV record into its (unquoted) cells.
+func (r *Reader) splitFields(rec []byte, line int64) ([]string, *RecordError) {
 	var names []string
 	var buf []byte
 	for i := 0; ; {
 		cell, esc, next, errPos, msg := csvField(rec, i, r.delim)
 		if errPos >= 0 {
 			l, c := lineCol(rec, errPos, line)
-			return fmt.Errorf("reading the header row: %w", r.recErr(l, c, "%s", msg))
+			return nil, r.recErr(l, c, "%s", msg)
 		}
 		if esc {
 			buf = unescapeCSV(buf[:0], cell)
@@ -86,6 +152,11 @@ func (r *Reader) parseHeader(rec []byte, line int64) error {
 		}
 		i = next + 1
 	}
+	return names, nil
+}
+
+// nameColumns takes the header row's cells as column names, naming empty ones and renaming duplicates.
+func (r *Reader) nameColumns(names []string) error {
 	seen := make(map[string]bool, len(names))
 	for _, n := range names {
 		seen[n] = true
@@ -115,7 +186,7 @@ func (r *Reader) parseHeader(rec []byte, line int64) error {
 		count[n] = k
 		seen[nn] = true
 		names[i] = nn
-		r.warnings = append(r.warnings, fmt.Sprintf("duplicate column name %q (column %d) was renamed %q", n, i+1, nn))
+		r.warnings = append(r.warnings, fmt.Sprintf("duplicate column name %q (column %d) was renamed %q", SafeColumnName(n), i+1, SafeColumnName(nn)))
 	}
 	r.header = names
 	return nil

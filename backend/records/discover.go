@@ -12,13 +12,17 @@ import (
 
 // Schema is what Discover learned from a sample of a file.
 type Schema struct {
-	Name      string         `json:"name"`
-	Format    Format         `json:"format"`
-	Delimiter string         `json:"delimiter,omitempty"`
-	Records   int            `json:"records_sampled"`
-	Fields    []Field        `json:"fields"` // in first-seen order (CSV: header order)
-	Malformed []*RecordError `json:"malformed,omitempty"`
-	Warnings  []string       `json:"warnings,omitempty"`
+	Name      string `json:"name"`
+	Format    Format `json:"format"`
+	Delimiter string `json:"delimiter,omitempty"`
+	// HeaderRow says whether a CSV file's first row names its columns (absent for JSON). Without one,
+	// the columns are column_1 … and HeaderReason says why the first row was taken as data.
+	HeaderRow    *bool          `json:"header_row,omitempty"`
+	HeaderReason string         `json:"header_reason,omitempty"`
+	Records      int            `json:"records_sampled"`
+	Fields       []Field        `json:"fields"` // in first-seen order (CSV: header order)
+	Malformed    []*RecordError `json:"malformed,omitempty"`
+	Warnings     []string       `json:"warnings,omitempty"`
 }
 
 // Field describes one column or (flattened) JSON path.
@@ -58,6 +62,9 @@ func Discover(r *Reader, sample int, norm *identifiers.Normalizer) (*Schema, err
 	d := &discoverer{norm: norm, index: map[string]int{}, schema: s}
 	if r.format == FormatCSV {
 		s.Delimiter = string(rune(r.delim))
+		hasHeader := r.hasHeader
+		s.HeaderRow = &hasHeader
+		s.HeaderReason = r.headerReason
 		// Every column is listed (the header is bounded by the record limit), in header order.
 		for i, h := range r.header {
 			d.index[h] = i

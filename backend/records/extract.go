@@ -102,7 +102,10 @@ func (r *Reader) NewExtractor(fields []string) (*Extractor, error) {
 		for fi, f := range fields {
 			col := findColumn(r.header, f)
 			if col < 0 {
-				return nil, fmt.Errorf("column %q is not in the header of %s", f, r.name)
+				if !r.hasHeader {
+					return nil, fmt.Errorf("column %q is not in %s, which has no header row: its columns are column_1 to column_%d", SafeColumnName(f), r.name, len(r.header))
+				}
+				return nil, fmt.Errorf("column %q is not in the header of %s", SafeColumnName(f), r.name)
 			}
 			if prev := e.target[col]; prev >= 0 {
 				e.dups = append(e.dups, [2]int{fi, int(prev)})

@@ -49,6 +49,12 @@ func (r *Reader) NextChunk(c *Chunk, maxRecords int) error {
 	if maxRecords <= 0 {
 		maxRecords = 1
 	}
+	if r.pending != nil {
+		// The first row of a file without a header row is data.
+		c.Data = append(c.Data, r.pending...)
+		c.Records = append(c.Records, Span{Line: r.pendingLine, Start: 0, End: len(c.Data)})
+		r.pending = nil
+	}
 	// Errors count against the limit too, so a file of nothing but bad records still comes in bounded chunks.
 	for len(c.Records)+len(c.Errors) < maxRecords {
 		rec, line, rerr, st := r.fr.next(r)

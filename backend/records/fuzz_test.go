@@ -25,6 +25,7 @@ type frameResult struct {
 	openErr string
 	format  Format
 	header  []string
+	hasHdr  bool
 	rows    []row
 	errs    []string
 	fatal   string
@@ -42,7 +43,17 @@ func frameAll(t *testing.T, src io.Reader, size int, opts Options, per int) fram
 		res.openErr = err.Error()
 		return res
 	}
-	res.format, res.header = r.Format(), r.Header()
+	res.format, res.header, res.hasHdr = r.Format(), r.Header(), r.HasHeader()
+	if r.Format() == FormatCSV && !r.HasHeader() {
+		if opts.Header == HeaderYes || r.HeaderReason() == "" {
+			t.Fatalf("no header row (mode %q) and reason %q", opts.Header, r.HeaderReason())
+		}
+		for _, h := range r.Header() {
+			if !strings.HasPrefix(h, "column_") {
+				t.Fatalf("column %q of a file without a header row", h)
+			}
+		}
+	}
 	maxRec := opts.MaxRecordBytes
 	var c Chunk
 	lastLine := int64(0)
@@ -152,6 +163,11 @@ var seeds = []string{
 	"[{\"a\":1}]garbage",
 	"{\n \"a\": 1\n}\n{\n \"a\": 2\n}",
 	strings.Repeat("x", 100) + "\n{\"a\":1}\n",
+	// Lists without a header row.
+	"alice@example.com\nbob@example.com\n",
+	"+1 613 444 4444\n(613) 111-1111\r\n",
+	"5f3a2b18-9c4d-4e7f-b8e2-17d3a1e69b25\n918F1D4F-D195-4A8B-AF47-44683FE11DB9",
+	"1,Alice\n2,\"Bob\"\n",
 }
 
 func FuzzJSONL(f *testing.F) {
@@ -193,10 +209,12 @@ func FuzzJSONArray(f *testing.F) {
 func FuzzCSV(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s), uint8(3), uint8(0))
+		f.Add([]byte(s), uint8(2), uint8(6))
 	}
 	f.Fuzz(func(t *testing.T, data []byte, per uint8, d uint8) {
 		delim := []byte{0, ',', ';', '\t', '|'}[d%5]
-		res := fuzzFrame(t, data, Options{Format: FormatCSV, Delimiter: delim}, 1+int(per%16))
+		header := []HeaderMode{HeaderAuto, HeaderYes, HeaderNo}[(d/5)%3]
+		res := fuzzFrame(t, data, Options{Format: FormatCSV, Delimiter: delim, Header: header}, 1+int(per%16))
 		if delim == ',' {
 			compareWithEncodingCSV(t, data, res)
 		}
@@ -227,10 +245,14 @@ func compareWithEncodingCSV(t *testing.T, data []byte, res frameResult) {
 	if len(res.errs) != 0 {
 		return // a record over the 48-byte limit
 	}
-	if len(res.rows) != len(want)-1 {
-		t.Fatalf("%d records, encoding/csv %d", len(res.rows), len(want)-1)
+	skip, header := 0, HeaderNo
+	if res.hasHdr {
+		skip, header = 1, HeaderYes
 	}
-	r, err := Open(bytes.NewReader(data), Options{Name: "x", Format: FormatCSV, Delimiter: ','})
+	if len(res.rows) != len(want)-skip {
+		t.Fatalf("%d records, encoding/csv %d (header row: %v)", len(res.rows), len(want)-skip, res.hasHdr)
+	}
+	r, err := Open(bytes.NewReader(data), Options{Name: "x", Format: FormatCSV, Delimiter: ',', Header: header})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +265,7 @@ func compareWithEncodingCSV(t *testing.T, data []byte, res frameResult) {
 		if err := ex.Extract([]byte(rw.Text), rw.Line, out); err != nil {
 			t.Fatalf("record %d: %v", i, err)
 		}
-		for j, cell := range want[i+1] {
+		for j, cell := range want[i+skip] {
 			if out[j].Kind != String || string(out[j].Bytes) != cell {
 				t.Fatalf("record %d field %d: %q, encoding/csv %q", i, j, out[j].Bytes, cell)
 			}

@@ -1,5 +1,6 @@
 // Package records reads customer files as a stream of records: JSON Lines, a JSON array of objects (or a
-// sequence of pretty-printed objects), and CSV/TSV with a header row, each optionally gzip-compressed.
+// sequence of pretty-printed objects), and CSV/TSV/TXT with or without a header row (detected: a list of
+// bare identifiers, like TikTok's .txt template, has none), each optionally gzip-compressed.
 //
 // The work is split for the transform pipeline: one goroutine frames records with cheap byte scanning
 // (Reader.NextChunk), and worker goroutines pull the mapped fields out of them (Extractor.Extract).
@@ -44,10 +45,11 @@ func ParseFormat(s string) (Format, error) {
 
 // Options says how to read a file.
 type Options struct {
-	Name           string // file name used in error messages (base name or s3:// URL)
-	Format         Format // FormatAuto (or "") detects from content
-	Delimiter      byte   // CSV only; 0 detects , ; or tab from the header line
-	MaxRecordBytes int    // 0 means 1 MiB
+	Name           string     // file name used in error messages (base name or s3:// URL)
+	Format         Format     // FormatAuto (or "") detects from content
+	Delimiter      byte       // CSV only; 0 detects , ; or tab from the header line
+	Header         HeaderMode // CSV only; "" or HeaderAuto detects whether the first row names the columns
+	MaxRecordBytes int        // 0 means 1 MiB
 }
 
 // DefaultMaxRecordBytes bounds one record; longer records are skipped as malformed.
@@ -91,7 +93,12 @@ type Reader struct {
 	delim    byte
 	header   []string
 	warnings []string
-	maxRec   int
+
+	hasHeader    bool   // CSV: the first row named the columns
+	headerReason string // CSV without a header row: why (no values in it)
+	pending      []byte // CSV without a header row: the first record, handed out by the first NextChunk
+	pendingLine  int64
+	maxRec       int
 
 	src     io.Reader
 	gzip    bool // src decompresses
@@ -111,8 +118,15 @@ func (r *Reader) Format() Format { return r.format }
 // Delimiter reports the CSV delimiter (0 for JSON formats).
 func (r *Reader) Delimiter() byte { return r.delim }
 
-// Header returns the CSV column names after renaming duplicates; nil for JSON formats.
+// Header returns the CSV column names after renaming duplicates (column_1 … when the file has no header
+// row); nil for JSON formats.
 func (r *Reader) Header() []string { return r.header }
+
+// HasHeader reports whether the CSV file's first row names its columns (false for JSON formats).
+func (r *Reader) HasHeader() bool { return r.hasHeader }
+
+// HeaderReason says why a CSV file was read without a header row ("" when it has one). It holds no values.
+func (r *Reader) HeaderReason() string { return r.headerReason }
 
 // Warnings returns notes about the file that are not errors (e.g. renamed duplicate columns).
 func (r *Reader) Warnings() []string { return r.warnings }
@@ -140,6 +154,10 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 	case FormatAuto, FormatJSONL, FormatJSON, FormatCSV:
 	default:
 		return nil, fmt.Errorf("opening %s: unknown format %q", name, format)
+	}
+	header, err := ParseHeaderMode(string(opts.Header))
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", name, err)
 	}
 	if d := opts.Delimiter; d != 0 && (d == '"' || d == '\n' || d == '\r' || d >= utf8.RuneSelf) {
 		return nil, fmt.Errorf("opening %s: delimiter %q cannot be used", name, d)
@@ -215,7 +233,7 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 	case FormatJSON:
 		r.fr = &jsonFramer{}
 	case FormatCSV:
-		if err := r.openCSV(opts.Delimiter); err != nil {
+		if err := r.openCSV(opts.Delimiter, header); err != nil {
 			return nil, err
 		}
 	}
