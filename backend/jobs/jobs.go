@@ -9,13 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/audience-uploader/audience-uploader/backend/records"
+	"github.com/audience-uploader/audience-uploader/backend/sqlitefile"
 )
 
 // Status is where a job stands.
@@ -124,29 +124,19 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_started ON jobs(started_at);
 `
 
-// Open opens (creating if needed) the history database at path. Jobs left
+// Open opens (creating if needed) the history database at path, private to
+// the user (sqlitefile: 0700 folder, 0600 files). Jobs left
 // "running" by an earlier process are marked interrupted: nothing can
 // finish them now.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("creating the history folder: %w", err)
-	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(path)+"?"+q.Encode())
+	db, err := sqlitefile.Open(ctx, path, "busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)")
 	if err != nil {
-		return nil, fmt.Errorf("opening the run history %s: %w", path, err)
+		return nil, fmt.Errorf("opening the run history: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer; the history is small
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("preparing the run history %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("restricting the run history %s to its owner: %w", path, err)
 	}
 	if _, err := db.ExecContext(ctx, `UPDATE jobs SET status = ?, error = ? WHERE status = ?`,
 		StatusInterrupted, "The app stopped before this run finished; its output folder may be incomplete.", StatusRunning); err != nil {
@@ -164,6 +154,17 @@ func (s *Store) Close() error { return s.db.Close() }
 
 const timeLayout = time.RFC3339Nano
 
+// safeMappings is the mapping as the history keeps it: a column whose name
+// looks like a customer's identifier (a list without a header row) is not named.
+func safeMappings(ms []Mapping) []Mapping {
+	out := make([]Mapping, len(ms))
+	for i, m := range ms {
+		m.Column = records.SafeColumnName(m.Column)
+		out[i] = m
+	}
+	return out
+}
+
 // Start records a new running job and returns its id.
 func (s *Store) Start(ctx context.Context, j Job) (int64, error) {
 	if j.StartedAt.IsZero() {
@@ -172,7 +173,7 @@ func (s *Store) Start(ctx context.Context, j Job) (int64, error) {
 	if j.Mappings == nil {
 		j.Mappings = []Mapping{}
 	}
-	m, err := json.Marshal(j.Mappings)
+	m, err := json.Marshal(safeMappings(j.Mappings))
 	if err != nil {
 		return 0, fmt.Errorf("recording the run: %w", err)
 	}
@@ -303,6 +304,7 @@ func scan(r scanner) (Job, error) {
 	if err := json.Unmarshal([]byte(mappings), &j.Mappings); err != nil {
 		return Job{}, fmt.Errorf("reading the run history: bad mappings of run %d: %w", j.ID, err)
 	}
+	j.Mappings = safeMappings(j.Mappings) // rows written before column names were checked
 	if counters.Valid {
 		j.Counters = json.RawMessage(counters.String)
 	}

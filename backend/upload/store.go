@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	"github.com/audience-uploader/audience-uploader/backend/sqlitefile"
 )
 
 // Steps of a job and of each target audience.
@@ -100,19 +99,12 @@ CREATE TABLE IF NOT EXISTS log (
 CREATE INDEX IF NOT EXISTS log_job ON log(job_id);
 `
 
-// OpenStore opens (creating) the state database at path, 0600 in a 0700
-// folder.
+// OpenStore opens (creating) the state database at path through
+// sqlitefile: 0600 files (WAL and SHM included) in a 0700 folder.
 func OpenStore(path string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("create state folder: %w", err)
-	}
-	if f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600); err == nil {
-		f.Close()
-	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlitefile.Open(context.Background(), path, "busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)")
 	if err != nil {
-		return nil, fmt.Errorf("open upload state %s: %w", path, err)
+		return nil, fmt.Errorf("open upload state: %w", err)
 	}
 	// One connection: SQLite serializes writers anyway, and this keeps the
 	// pragmas on the connection that writes.
