@@ -326,7 +326,7 @@ func (s *Service) Discover(path string, region string) (*records.Schema, error) 
 	if region == "" {
 		region = s.Settings().DefaultRegion
 	}
-	sc, err := transform.Discover(s.ctx, src, records.FormatAuto, transform.DefaultSample, region)
+	sc, err := transform.Discover(s.ctx, src, records.FormatAuto, records.HeaderAuto, transform.DefaultSample, region)
 	if err != nil {
 		return nil, sentence(err, "Check that the file is CSV, JSON or JSON Lines with a header, or choose another file.")
 	}
@@ -350,7 +350,7 @@ func toMappings(in []Mapping) ([]transform.Mapping, error) {
 		}
 		tm, err := transform.ParseMapping(m.Column + "=" + strings.ToLower(m.Type))
 		if err != nil {
-			return nil, fmt.Errorf("The column %q has no valid PII type (%v). Choose email, phone, IDFA or GAID.", m.Column, err)
+			return nil, fmt.Errorf("The column %q has no valid PII type (%v). Choose email, phone, IDFA or GAID.", records.SafeColumnName(m.Column), err)
 		}
 		out = append(out, tm)
 	}
@@ -675,6 +675,9 @@ func (s *Service) BuildReport(jobID int64) (Report, error) {
 	if b, err := os.ReadFile(filepath.Join(j.OutputDir, transform.ManifestName)); err == nil {
 		var m transform.Manifest
 		if err := json.Unmarshal(b, &m); err == nil {
+			for i := range m.Mappings { // a manifest written before column names were checked
+				m.Mappings[i].Column = records.SafeColumnName(m.Mappings[i].Column)
+			}
 			r.Manifest = &m
 		}
 	}

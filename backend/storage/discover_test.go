@@ -69,7 +69,7 @@ func TestDiscoverReadsOnlyARange(t *testing.T) {
 		t.Fatalf("source %q size %d", src.Name, src.Size)
 	}
 	var fetched atomic.Int64
-	schema, err := transform.Discover(context.Background(), countingSource(src, &fetched), records.FormatAuto, 1000, "US")
+	schema, err := transform.Discover(context.Background(), countingSource(src, &fetched), records.FormatAuto, records.HeaderAuto, 1000, "US")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func BenchmarkDiscover10GB(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := transform.Discover(context.Background(), countingSource(src, &fetched), records.FormatAuto, 1000, "US"); err != nil {
+		if _, err := transform.Discover(context.Background(), countingSource(src, &fetched), records.FormatAuto, records.HeaderAuto, 1000, "US"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 type PreviewOptions struct {
 	Source      Source
 	Format      records.Format
+	Header      records.HeaderMode // CSV/TXT: does the first row name the columns? "" detects it
 	Mappings    []Mapping
 	Region      string
 	PhoneFormat identifiers.PhoneFormat
@@ -67,7 +68,7 @@ func Preview(ctx context.Context, opts PreviewOptions) (*PreviewResult, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	rd, _, closer, err := openRecords(ctx, opts.Source, opts.Format)
+	rd, _, closer, err := openRecords(ctx, opts.Source, opts.Format, opts.Header)
 	if err != nil {
 		return nil, err
 	}
@@ -158,8 +159,9 @@ func originalText(v records.Value) string {
 }
 
 // Discover reads a sample of records and reports the fields found, with a
-// suggested identifier type for each.
-func Discover(ctx context.Context, src Source, format records.Format, sample int, region string) (*records.Schema, error) {
+// suggested identifier type for each, and whether a CSV/TXT file's first row
+// names its columns (header decides, or says; "" detects it).
+func Discover(ctx context.Context, src Source, format records.Format, header records.HeaderMode, sample int, region string) (*records.Schema, error) {
 	if sample <= 0 {
 		sample = DefaultSample
 	}
@@ -170,7 +172,7 @@ func Discover(ctx context.Context, src Source, format records.Format, sample int
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	rd, _, closer, err := openRecords(ctx, src, format)
+	rd, _, closer, err := openRecords(ctx, src, format, header)
 	if err != nil {
 		return nil, err
 	}

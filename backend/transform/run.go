@@ -130,13 +130,13 @@ func resolveMappings(in []Mapping) ([]Mapping, error) {
 			return nil, usageErrorf("mapping %d has no column name", i+1)
 		}
 		if seen[m.Column] {
-			return nil, usageErrorf("column %q is mapped twice", m.Column)
+			return nil, usageErrorf("column %q is mapped twice", records.SafeColumnName(m.Column))
 		}
 		seen[m.Column] = true
 		if m.Type == 0 {
 			t, err := identifiers.ParseType(m.TypeName)
 			if err != nil {
-				return nil, usageErrorf("column %q: %w", m.Column, err)
+				return nil, usageErrorf("column %q: %w", records.SafeColumnName(m.Column), err)
 			}
 			m.Type = t
 		}
@@ -188,13 +188,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // openRecords opens the source and the records reader over it.
-func openRecords(ctx context.Context, src Source, format records.Format) (*records.Reader, *countingReader, io.Closer, error) {
+func openRecords(ctx context.Context, src Source, format records.Format, header records.HeaderMode) (*records.Reader, *countingReader, io.Closer, error) {
 	rc, err := src.Open(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	cr := &countingReader{r: rc}
-	rd, err := records.Open(cr, records.Options{Name: src.Name, Format: format})
+	rd, err := records.Open(cr, records.Options{Name: src.Name, Format: format, Header: header})
 	if err != nil {
 		rc.Close()
 		return nil, nil, nil, err
@@ -205,7 +205,7 @@ func openRecords(ctx context.Context, src Source, format records.Format) (*recor
 // checkColumns fails, before any work, when a mapped column is not in the
 // input: for CSV, not in the header; for JSON, in none of the first records.
 func checkColumns(ctx context.Context, p *plan) error {
-	rd, _, closer, err := openRecords(ctx, p.Source, p.Format)
+	rd, _, closer, err := openRecords(ctx, p.Source, p.Format, p.Header)
 	if err != nil {
 		return err
 	}
@@ -232,10 +232,21 @@ func checkColumns(ctx context.Context, p *plan) error {
 	}
 	for _, m := range p.Mappings {
 		if !have[m.Column] {
-			return usageErrorf("column %q is not in %s (first %d records); columns found: %s", m.Column, p.Source.Name, schema.Records, quoteList(names, 20))
+			return usageErrorf("column %q is not in %s (first %d records); columns found: %s", records.SafeColumnName(m.Column), p.Source.Name, schema.Records, quoteList(names, 20))
 		}
 	}
 	return nil
+}
+
+// safeMappings is the mapping as the manifest records it: a column whose name
+// looks like a customer's identifier is not named.
+func safeMappings(ms []Mapping) []Mapping {
+	out := make([]Mapping, len(ms))
+	for i, m := range ms {
+		m.Column = records.SafeColumnName(m.Column)
+		out[i] = m
+	}
+	return out
 }
 
 func quoteList(names []string, most int) string {
@@ -247,7 +258,7 @@ func quoteList(names []string, most int) string {
 		if i > 0 {
 			s += ", "
 		}
-		s += fmt.Sprintf("%q", n)
+		s += fmt.Sprintf("%q", records.SafeColumnName(n))
 	}
 	if s == "" {
 		return "none"
@@ -288,7 +299,7 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 }
 
 func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
-	rd, counter, closer, err := openRecords(ctx, p.Source, p.Format)
+	rd, counter, closer, err := openRecords(ctx, p.Source, p.Format, p.Header)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +451,7 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 		Input:       p.Source.Name,
 		Format:      rd.Format(),
 		Layout:      p.layout,
-		Mappings:    p.Mappings,
+		Mappings:    safeMappings(p.Mappings),
 		Region:      p.Region,
 		PhoneFormat: phoneFormatName(p.PhoneFormat),
 		Files:       files,

@@ -537,7 +537,7 @@ func TestPreviewReadsOnlyWhatItNeeds(t *testing.T) {
 	if len(res.Rows) != 20 || e.read > 4<<20 {
 		t.Errorf("%d rows after reading %d bytes", len(res.Rows), e.read)
 	}
-	schema, err := Discover(context.Background(), src, "", 1000, "US")
+	schema, err := Discover(context.Background(), src, "", "", 1000, "US")
 	if err != nil || schema.Records != 1000 || e.read > 16<<20 {
 		t.Errorf("discover: %v, %d records after reading %d bytes", err, schema.Records, e.read)
 	}

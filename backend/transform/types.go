@@ -30,11 +30,11 @@ type Mapping struct {
 func ParseMapping(s string) (Mapping, error) {
 	i := strings.LastIndexByte(s, '=')
 	if i <= 0 || i == len(s)-1 {
-		return Mapping{}, fmt.Errorf("mapping %q is not COLUMN=TYPE (TYPE is email, phone, idfa or gaid)", s)
+		return Mapping{}, fmt.Errorf("mapping %q is not COLUMN=TYPE (TYPE is email, phone, idfa or gaid)", records.SafeColumnName(s))
 	}
 	t, err := identifiers.ParseType(s[i+1:])
 	if err != nil {
-		return Mapping{}, fmt.Errorf("mapping %q: %w", s, err)
+		return Mapping{}, fmt.Errorf("mapping %q: %w", records.SafeColumnName(s[:i])+s[i:], err)
 	}
 	return Mapping{Column: s[:i], Type: t, TypeName: t.String()}, nil
 }
@@ -113,6 +113,7 @@ const (
 type Options struct {
 	Source           Source
 	Format           records.Format
+	Header           records.HeaderMode // CSV/TXT: does the first row name the columns? "" detects it
 	Mappings         []Mapping
 	Region           string // default phone region, "US" if empty
 	PhoneFormat      identifiers.PhoneFormat
