@@ -79,6 +79,21 @@ func checkBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// sameOrigin reports whether u has base's scheme, host and port (an
+// omitted port being the scheme's default).
+func sameOrigin(base, u *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if u.Scheme == "http" {
+			return "80"
+		}
+		return "443"
+	}
+	return strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Hostname(), base.Hostname()) && port(u) == port(base)
+}
+
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
@@ -108,14 +123,19 @@ type Config struct {
 	BaseURL     string // required (see ResolveBaseURL)
 	AccessToken string // required
 	HTTPClient  *http.Client
-	// RequestTimeout bounds one JSON request (default 30s); UploadTimeout one
-	// file upload attempt (default 15 min).
+	// RequestTimeout bounds one JSON request (default 30s).
 	RequestTimeout time.Duration
-	UploadTimeout  time.Duration
-	// MaxRetryTime bounds all attempts of one request (default 10 min);
-	// MaxAttempts, if >0, bounds their number too.
-	MaxRetryTime   time.Duration
+	// A file upload has no overall deadline, since a 250 MB part on a slow
+	// link may rightly take an hour: an attempt fails when the connection
+	// takes no byte of it for UploadStallTimeout (default 60s), or when no
+	// answer arrives UploadAnswerTimeout after the last byte (default 3 min).
+	UploadStallTimeout  time.Duration
+	UploadAnswerTimeout time.Duration
+	// MaxAttempts bounds the attempts of one request (default 8). The time
+	// spent sending never counts against a budget; MaxRetryTime bounds only
+	// the time spent waiting between attempts (default 10 min).
 	MaxAttempts    int
+	MaxRetryTime   time.Duration
 	InitialBackoff time.Duration // default 500ms
 	MaxBackoff     time.Duration // default 30s
 	// QPS is the ceiling of the client-side rate limiter (default 5).
@@ -145,8 +165,14 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 30 * time.Second
 	}
-	if cfg.UploadTimeout <= 0 {
-		cfg.UploadTimeout = 15 * time.Minute
+	if cfg.UploadStallTimeout <= 0 {
+		cfg.UploadStallTimeout = 60 * time.Second
+	}
+	if cfg.UploadAnswerTimeout <= 0 {
+		cfg.UploadAnswerTimeout = 3 * time.Minute
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 8
 	}
 	if cfg.MaxRetryTime <= 0 {
 		cfg.MaxRetryTime = 10 * time.Minute
@@ -164,11 +190,14 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Transport: http.DefaultTransport}
 	}
-	// A redirect must not carry the token or hashes off TLS.
+	// Go drops Authorization on a redirect to another host but keeps every
+	// other header, Access-Token included: a redirect may only stay on the
+	// configured origin (same scheme, host and port).
 	hcCopy := *hc
 	hcCopy.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if req.URL.Scheme != "https" && !isLoopback(req.URL.Hostname()) {
-			return fmt.Errorf("refusing redirect to non-TLS URL %s", req.URL.Redacted())
+		if !sameOrigin(base, req.URL) {
+			return fmt.Errorf("%w: %s answered with a redirect to %s; the access token is only sent to the configured base URL %s. If TikTok's address changed, update the base URL in Settings → TikTok (or %s)",
+				ErrRedirectRefused, base.Host, req.URL.Redacted(), base.Redacted(), EnvBaseURL)
 		}
 		if len(via) >= 5 {
 			return errors.New("too many redirects")
@@ -198,8 +227,14 @@ type request struct {
 	query        url.Values
 	advertiserID string
 	contentType  string
-	body         func() (io.ReadCloser, error)
-	timeout      time.Duration
+	// body builds a fresh body per attempt and says its length: every
+	// request carries a Content-Length (gateways answer 411 to chunked ones).
+	body func() (io.ReadCloser, int64, error)
+	// timeout bounds the whole attempt; when 0, progressive is checked.
+	timeout time.Duration
+	// progressive requests (uploads) have no overall deadline: they fail on
+	// no progress (see Config.UploadStallTimeout).
+	progressive bool
 	// idempotent requests are retried on any retryable failure; others only
 	// when TikTok certainly refused them, else ErrOutcomeUnknown.
 	idempotent bool
@@ -208,6 +243,7 @@ type request struct {
 // do sends r with retries and decodes data into out.
 func (c *Client) do(ctx context.Context, r request, out any) error {
 	start := time.Now()
+	var waited time.Duration // between attempts, the only time budgeted
 	for attempt := 1; ; attempt++ {
 		if err := c.limiter.wait(ctx); err != nil {
 			return fmt.Errorf("%s: %w", r.op, err)
@@ -257,13 +293,14 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			c.limiter.throttled()
 		}
 		wait := c.backoff(attempt)
-		if time.Since(start)+wait > c.cfg.MaxRetryTime || (c.cfg.MaxAttempts > 0 && attempt >= c.cfg.MaxAttempts) {
+		if attempt >= c.cfg.MaxAttempts || waited+wait > c.cfg.MaxRetryTime {
 			var last error = apiErr
 			if apiErr == nil {
 				last = &redactedError{err: err, token: c.token}
 			}
 			return fmt.Errorf("%s: %w after %d attempts in %s: %w", r.op, ErrRetriesExhausted, attempt, time.Since(start).Round(time.Millisecond), last)
 		}
+		waited += wait
 		c.log(LogEntry{Time: time.Now(), Op: r.op, Attempt: attempt, RetryIn: wait, RateLimited: class == ClassRateLimited})
 		t := time.NewTimer(wait)
 		select {
@@ -278,24 +315,46 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 // once sends one attempt. A nil envelope with status 200 means the body was
 // not an envelope.
 func (c *Client) once(ctx context.Context, r request, attempt int) (*envelope, int, error) {
-	timeout := r.timeout
-	if timeout <= 0 {
-		timeout = c.cfg.RequestTimeout
+	var body io.ReadCloser
+	var length int64
+	if r.body != nil {
+		b, n, err := r.body()
+		if err != nil {
+			return nil, 0, err
+		}
+		body, length = b, n
 	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	var actx context.Context
+	var guard *progressGuard
+	if r.progressive {
+		var cancel context.CancelCauseFunc
+		actx, cancel = context.WithCancelCause(ctx)
+		guard = newProgressGuard(c.cfg.UploadStallTimeout, c.cfg.UploadAnswerTimeout, length, cancel)
+		defer guard.stop()
+		defer cancel(nil)
+		if body != nil {
+			body = guard.watch(body)
+		}
+	} else {
+		timeout := r.timeout
+		if timeout <= 0 {
+			timeout = c.cfg.RequestTimeout
+		}
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	// stalled replaces a transport error caused by the guard with why.
+	stalled := func(err error) error {
+		if cause := context.Cause(actx); guard != nil && errors.Is(cause, ErrStalled) {
+			return cause
+		}
+		return err
+	}
 	u := c.base.JoinPath(apiVersion, r.path)
 	u.Path += "/"
 	if r.query != nil {
 		u.RawQuery = r.query.Encode()
-	}
-	var body io.ReadCloser
-	if r.body != nil {
-		b, err := r.body()
-		if err != nil {
-			return nil, 0, err
-		}
-		body = b
 	}
 	req, err := http.NewRequestWithContext(actx, r.method, u.String(), body)
 	if err != nil {
@@ -303,6 +362,12 @@ func (c *Client) once(ctx context.Context, r request, attempt int) (*envelope, i
 			body.Close()
 		}
 		return nil, 0, fmt.Errorf("build request: %w", err)
+	}
+	if body != nil {
+		req.ContentLength = length
+		if length == 0 {
+			req.Body = http.NoBody
+		}
 	}
 	req.Header.Set("Access-Token", c.token)
 	req.Header.Set("Accept", "application/json")
@@ -313,6 +378,7 @@ func (c *Client) once(ctx context.Context, r request, attempt int) (*envelope, i
 	resp, err := c.hc.Do(req)
 	entry := LogEntry{Time: t0, Op: r.op, Attempt: attempt}
 	if err != nil {
+		err = stalled(err)
 		entry.Duration = time.Since(t0)
 		entry.Err = redact(err.Error(), c.token)
 		c.log(entry)
@@ -323,6 +389,7 @@ func (c *Client) once(ctx context.Context, r request, attempt int) (*envelope, i
 	entry.Duration = time.Since(t0)
 	entry.HTTPStatus = resp.StatusCode
 	if err != nil {
+		err = stalled(err)
 		entry.Err = redact(err.Error(), c.token)
 		c.log(entry)
 		return nil, resp.StatusCode, fmt.Errorf("read response: %w", err)
@@ -379,7 +446,7 @@ func isTransient(err error) bool {
 		return false
 	}
 	switch {
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+	case errors.Is(err, ErrStalled), errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, syscall.ECONNABORTED):
 		return true
@@ -439,12 +506,12 @@ func (a *adaptiveLimiter) success() {
 	a.lim.SetLimit(rate.Limit(a.cur))
 }
 
-func jsonBody(v any) func() (io.ReadCloser, error) {
+func jsonBody(v any) func() (io.ReadCloser, int64, error) {
 	b, err := json.Marshal(v)
-	return func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, int64, error) {
 		if err != nil {
-			return nil, fmt.Errorf("encode request: %w", err)
+			return nil, 0, fmt.Errorf("encode request: %w", err)
 		}
-		return io.NopCloser(bytes.NewReader(b)), nil
+		return io.NopCloser(bytes.NewReader(b)), int64(len(b)), nil
 	}
 }

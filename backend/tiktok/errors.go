@@ -91,6 +91,12 @@ var (
 	ErrOutcomeUnknown = errors.New("tiktok: outcome unknown")
 	// ErrRetriesExhausted: a retryable failure persisted past the bound.
 	ErrRetriesExhausted = errors.New("tiktok: retries exhausted")
+	// ErrRedirectRefused: the server redirected to another origin, where the
+	// access token must not go.
+	ErrRedirectRefused = errors.New("tiktok: redirect to another host refused")
+	// ErrStalled: an upload attempt made no progress for too long (and is
+	// retried).
+	ErrStalled = errors.New("tiktok: upload stalled")
 )
 
 // APIError is a non-zero envelope code or an unusable HTTP status.

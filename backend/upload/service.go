@@ -78,7 +78,7 @@ func (s *Service) TokenStatus(advertiserID string) TokenStatus {
 	if advertiserID == "" {
 		return st
 	}
-	_, err := s.cfg.Secrets.Get(tiktok.TokenKey(advertiserID))
+	_, err := tiktok.StoredToken(s.cfg.Secrets, s.baseURL(), advertiserID)
 	switch {
 	case err == nil:
 		st.Saved = true
@@ -89,17 +89,26 @@ func (s *Service) TokenStatus(advertiserID string) TokenStatus {
 	return st
 }
 
-// SaveToken stores the advertiser's token in the keychain.
+// SaveToken stores the advertiser's token in the keychain, for the
+// environment (base URL) in the settings.
 func (s *Service) SaveToken(advertiserID, token string) error {
-	return tiktok.SaveToken(s.cfg.Secrets, advertiserID, token)
+	return tiktok.SaveToken(s.cfg.Secrets, s.baseURL(), advertiserID, token)
+}
+
+// baseURL is the TikTok base URL in the settings; "" when unset or invalid
+// (no token is then found or saved).
+func (s *Service) baseURL() string {
+	st, err := s.cfg.LoadSettings()
+	if err != nil {
+		return ""
+	}
+	base, _ := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
+	return base
 }
 
 // DeleteToken removes the advertiser's token from the keychain.
 func (s *Service) DeleteToken(advertiserID string) error {
-	if err := s.cfg.Secrets.Delete(tiktok.TokenKey(advertiserID)); err != nil && !errors.Is(err, secrets.ErrNotFound) {
-		return fmt.Errorf("delete TikTok token for advertiser %s: %w", advertiserID, err)
-	}
-	return nil
+	return tiktok.DeleteToken(s.cfg.Secrets, s.baseURL(), advertiserID)
 }
 
 // connect builds a client and an uploader from the current settings.
@@ -118,7 +127,7 @@ func (s *Service) connect(advertiserID string) (string, *Uploader, *tiktok.Clien
 	if err != nil {
 		return "", nil, nil, err
 	}
-	token, err := tiktok.LoadToken(s.cfg.Secrets, advertiserID)
+	token, err := tiktok.LoadToken(s.cfg.Secrets, base, advertiserID)
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -81,7 +81,7 @@ func open(f *connFlags, stderr io.Writer, quiet bool) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	token, err := tiktok.LoadToken(secrets.Keychain(), adv)
+	token, err := tiktok.LoadToken(secrets.Keychain(), base, adv)
 	if err != nil {
 		return nil, err
 	}
@@ -454,10 +454,20 @@ func save(c *cobra.Command, adv, token string) error {
 	if strings.TrimSpace(token) == "" {
 		return cli.UsageError(errors.New("no token on stdin: pipe it in, e.g. `printenv TOKEN | audience-uploader tiktok set-token --advertiser-id ID`"))
 	}
-	if err := tiktok.SaveToken(secrets.Keychain(), adv, token); err != nil {
+	// The token is saved for the environment in the settings (or
+	// TIKTOK_API_BASE_URL), and is sent only there.
+	st, err := settings.Load()
+	if err != nil {
+		return fmt.Errorf("load settings: %w", err)
+	}
+	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.OutOrStdout(), "Saved the TikTok access token for advertiser %s in the OS keychain.\n", adv)
+	if err := tiktok.SaveToken(secrets.Keychain(), base, adv, token); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.OutOrStdout(), "Saved the TikTok access token for advertiser %s (%s) in the OS keychain.\n", adv, tiktok.Environment(base))
 	return nil
 }
 
