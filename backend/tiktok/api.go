@@ -1,6 +1,7 @@
 package tiktok
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -49,7 +50,7 @@ type UploadRequest struct {
 
 // UploadFile sends a customer file as multipart/form-data, streamed from
 // disk, and returns TikTok's file_path. A 40900 signature error triggers one
-// re-upload with the MD5 recomputed from disk.
+// re-upload with the same MD5, and only if the file on disk still has it.
 func (c *Client) UploadFile(ctx context.Context, ur UploadRequest) (string, error) {
 	base := filepath.Base(ur.Path)
 	if !strings.HasSuffix(base, ".csv") && !strings.HasSuffix(base, ".txt") {
@@ -70,44 +71,47 @@ func (c *Client) UploadFile(ctx context.Context, ur UploadRequest) (string, erro
 	}
 	fp, err := c.uploadOnce(ctx, ur, base, st.Size(), sum)
 	if errors.Is(err, ErrSignature) {
+		// Sent again only if the file on disk still has the MD5 that was
+		// sent (the bytes were damaged on the way); a file that changed is
+		// never hashed anew and resent: its contents are not what was checked.
 		again, merr := FileMD5(ur.Path)
 		if merr != nil {
 			return "", fmt.Errorf("upload %s: %w", base, merr)
 		}
-		fp, err = c.uploadOnce(ctx, ur, base, st.Size(), again)
+		if again != sum {
+			return "", fmt.Errorf("upload %s: the file changed while it was being uploaded (its MD5 is no longer %s), so it was not sent again: transform the list again: %w", base, sum, err)
+		}
+		fp, err = c.uploadOnce(ctx, ur, base, st.Size(), sum)
 	}
 	return fp, err
 }
 
 func (c *Client) uploadOnce(ctx context.Context, ur UploadRequest, base string, size int64, sum string) (string, error) {
-	boundary := multipart.NewWriter(io.Discard).Boundary()
-	// The multipart body is produced by a goroutine per attempt into a pipe,
-	// so at most one buffer of the file is in memory. When the HTTP client
-	// stops reading (error, timeout), it closes the pipe and the goroutine
-	// ends on its next write.
-	body := func() (io.ReadCloser, error) {
+	head, tail, boundary, err := multipartFrame(ur, base, sum)
+	if err != nil {
+		return "", fmt.Errorf("upload %s: %w", base, err)
+	}
+	// The multipart size is known before the first byte, so the request
+	// carries a Content-Length (gateways answer 411 to chunked bodies) while
+	// the file itself is still streamed from disk, one buffer at a time.
+	length := int64(len(head)) + size + int64(len(tail))
+	body := func() (io.ReadCloser, int64, error) {
 		f, err := os.Open(ur.Path)
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", base, err)
+			return nil, 0, fmt.Errorf("open %s: %w", base, err)
 		}
-		pr, pw := io.Pipe()
-		mw := multipart.NewWriter(pw)
-		if err := mw.SetBoundary(boundary); err != nil {
-			f.Close()
-			return nil, err
+		var src io.Reader = &exactReader{r: f, left: size, name: base}
+		if ur.Progress != nil {
+			src = &progressReader{r: src, total: size, fn: ur.Progress}
 		}
-		go func() {
-			defer f.Close()
-			pw.CloseWithError(writeMultipart(mw, ur, base, size, sum, f))
-		}()
-		return pr, nil
+		return &readCloser{Reader: io.MultiReader(bytes.NewReader(head), src, bytes.NewReader(tail)), Closer: f}, length, nil
 	}
 	var out struct {
 		FilePath string `json:"file_path"`
 	}
-	err := c.do(ctx, request{
+	err = c.do(ctx, request{
 		op: "upload " + base, method: http.MethodPost, path: "dmp/custom_audience/file/upload",
-		advertiserID: ur.AdvertiserID, timeout: c.cfg.UploadTimeout, idempotent: true,
+		advertiserID: ur.AdvertiserID, progressive: true, idempotent: true,
 		contentType: "multipart/form-data; boundary=" + boundary, body: body,
 	}, &out)
 	if err != nil {
@@ -119,25 +123,58 @@ func (c *Client) uploadOnce(ctx context.Context, ur UploadRequest, base string, 
 	return out.FilePath, nil
 }
 
-func writeMultipart(mw *multipart.Writer, ur UploadRequest, base string, size int64, sum string, f io.Reader) error {
+// multipartFrame returns the bytes before and after the file's contents:
+// the form fields (before the file, as TikTok's SDK sends them), the file
+// part's header, and the closing boundary.
+func multipartFrame(ur UploadRequest, base, sum string) (head, tail []byte, boundary string, err error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
 	for _, kv := range [][2]string{{"advertiser_id", ur.AdvertiserID}, {"calculate_type", ur.CalculateType}, {"file_signature", sum}} {
 		if err := mw.WriteField(kv[0], kv[1]); err != nil {
-			return err
+			return nil, nil, "", err
 		}
 	}
-	part, err := mw.CreateFormFile("file", base)
-	if err != nil {
-		return err
+	if _, err := mw.CreateFormFile("file", base); err != nil {
+		return nil, nil, "", err
 	}
-	var src io.Reader = f
-	if ur.Progress != nil {
-		src = &progressReader{r: f, total: size, fn: ur.Progress}
+	n := buf.Len()
+	if err := mw.Close(); err != nil {
+		return nil, nil, "", err
 	}
-	buf := make([]byte, 256<<10)
-	if _, err := io.CopyBuffer(part, src, buf); err != nil {
-		return fmt.Errorf("read %s: %w", base, err)
+	b := buf.Bytes()
+	return b[:n:n], b[n:], mw.Boundary(), nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// exactReader yields exactly left bytes of r: the Content-Length was
+// promised from the file's size, so a file that shrank is an error that
+// says so rather than a short body.
+type exactReader struct {
+	r    io.Reader
+	left int64
+	name string
+}
+
+func (e *exactReader) Read(p []byte) (int, error) {
+	if e.left <= 0 {
+		return 0, io.EOF
 	}
-	return mw.Close()
+	if int64(len(p)) > e.left {
+		p = p[:e.left]
+	}
+	n, err := e.r.Read(p)
+	e.left -= int64(n)
+	if err == io.EOF && e.left > 0 {
+		return n, fmt.Errorf("%s got shorter while it was being sent: it must not change during an upload; transform the list again", e.name)
+	}
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
 }
 
 type progressReader struct {
@@ -236,7 +273,8 @@ func (c *Client) UpdateAudience(ctx context.Context, ur UpdateRequest) error {
 		body: jsonBody(ur)}, nil)
 }
 
-// Audience is one entry of list, or get's audience_details.
+// Audience is one entry of list, or get's audience_details. AudienceType is
+// list's "audience_type" or get's "type".
 type Audience struct {
 	AudienceID    string `json:"audience_id"`
 	Name          string `json:"name"`
@@ -249,6 +287,9 @@ type Audience struct {
 	ExpiredTime   string `json:"expired_time"`
 	Msg           string `json:"msg"`
 	ErrorMsg      string `json:"error_msg"`
+	// IsCreator is false for an audience another advertiser shared with
+	// this one (never adopt, update or delete those); nil when not given.
+	IsCreator *bool `json:"is_creator,omitempty"`
 }
 
 // TimeLayout is TikTok's "YYYY-MM-DD HH:MM:SS" (UTC).
@@ -260,18 +301,23 @@ func (a Audience) Created() time.Time {
 	return t
 }
 
-// UnmarshalJSON accepts audience_id as string or number.
+// UnmarshalJSON accepts audience_id as string or number, and the kind as
+// get's "type" or list's "audience_type".
 func (a *Audience) UnmarshalJSON(b []byte) error {
 	type plain Audience
 	var aux struct {
 		plain
 		AudienceID json.Number `json:"audience_id"`
+		Type       string      `json:"type"`
 	}
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
 	}
 	*a = Audience(aux.plain)
 	a.AudienceID = aux.AudienceID.String()
+	if aux.Type != "" {
+		a.AudienceType = aux.Type
+	}
 	return nil
 }
 

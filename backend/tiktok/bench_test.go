@@ -113,7 +113,7 @@ func peakHeap(fn func()) uint64 {
 // a flat peak means neither side holds the file in memory.
 func BenchmarkUpload(b *testing.B) {
 	s := standin.New(standin.Options{NoRecord: true})
-	c := newClient(b, standintest.Start(b, s), s.Token(), nil, func(c *tiktok.Config) { c.UploadTimeout = 5 * time.Minute })
+	c := newClient(b, standintest.Start(b, s), s.Token(), nil)
 	dir := b.TempDir()
 	for _, size := range []int64{16 << 20, 200 << 20} {
 		p, sum := writeBig(b, dir, size)

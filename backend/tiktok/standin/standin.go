@@ -67,6 +67,20 @@ type Options struct {
 	// the outcome (for kill tests).
 	ResponseDelay time.Duration
 	Seed          uint64
+
+	// RejectChunked answers HTTP 411, as some gateways do, to a request
+	// whose body has no Content-Length.
+	RejectChunked bool
+	// UploadReadRate, if >0, reads upload bodies at this many bytes a
+	// second (a slow link).
+	UploadReadRate int64
+	// StallUploads makes that many upload attempts stop reading their body
+	// after StallAfterBytes (or, for a shorter body, stop before answering),
+	// without processing them, for StallFor (default 1 min) or until the
+	// client hangs up.
+	StallUploads    int
+	StallAfterBytes int64
+	StallFor        time.Duration
 }
 
 // Server is an http.Handler speaking the TikTok contract.
@@ -317,6 +331,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.tapMu.Unlock()
 		r.Body = io.NopCloser(io.TeeReader(r.Body, &lockedWriter{mu: &s.tapMu, w: s.opts.Tap}))
 	}
+	if s.opts.RejectChunked && r.ContentLength < 0 {
+		w.WriteHeader(http.StatusLengthRequired)
+		io.WriteString(w, "<html>411 Length Required</html>")
+		return
+	}
+	if strings.HasSuffix(strings.TrimSuffix(r.URL.Path, "/"), "/file/upload") {
+		if s.opts.UploadReadRate > 0 {
+			r.Body = &slowBody{ReadCloser: r.Body, ctx: r.Context(), lim: rate.NewLimiter(rate.Limit(s.opts.UploadReadRate), 16<<10)}
+		}
+		if s.takeStall() {
+			s.stallUpload(r)
+			return
+		}
+	}
 	if s.limiter != nil && !s.limiter.Allow() {
 		s.mu.Lock()
 		s.stats.RateLimited++
@@ -392,6 +420,55 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	s.route(w, r, route, reqID)
+}
+
+// takeStall reports whether this upload attempt is one of StallUploads.
+func (s *Server) takeStall() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opts.StallUploads <= 0 {
+		return false
+	}
+	s.opts.StallUploads--
+	s.stats.Faults++
+	return true
+}
+
+// stallUpload reads StallAfterBytes of the body, then neither reads nor
+// answers until the client hangs up or StallFor passes. Go's server notices
+// a hang-up only once the body is read, hence the bound.
+func (s *Server) stallUpload(r *http.Request) {
+	stallFor := s.opts.StallFor
+	if stallFor <= 0 {
+		stallFor = time.Minute
+	}
+	io.Copy(io.Discard, io.LimitReader(r.Body, s.opts.StallAfterBytes))
+	t := time.NewTimer(stallFor)
+	defer t.Stop()
+	select {
+	case <-r.Context().Done():
+	case <-t.C:
+	}
+}
+
+// slowBody reads at most the limiter's rate.
+type slowBody struct {
+	io.ReadCloser
+	ctx context.Context
+	lim *rate.Limiter
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if len(p) > b.lim.Burst() {
+		p = p[:b.lim.Burst()]
+	}
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		if werr := b.lim.WaitN(b.ctx, n); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return n, err
 }
 
 func (s *Server) countFault() {
@@ -1034,7 +1111,11 @@ func (s *Server) get(r *http.Request) (any, error) {
 		for i := len(a.history) - 1; i >= 0 && len(h) < hs; i-- {
 			h = append(h, a.history[i])
 		}
-		list = append(list, map[string]any{"audience_details": s.details(a), "audience_history": h})
+		// get names the audience's kind "type" (list says "audience_type").
+		d := s.details(a)
+		d["type"] = d["audience_type"]
+		delete(d, "audience_type")
+		list = append(list, map[string]any{"audience_details": d, "audience_history": h})
 	}
 	return map[string]any{"list": list}, nil
 }
