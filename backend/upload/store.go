@@ -3,6 +3,7 @@ package upload
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -127,6 +128,10 @@ var migrations = []string{
 	`ALTER TABLE targets ADD COLUMN ready INTEGER NOT NULL DEFAULT 0;
 	 ALTER TABLE targets ADD COLUMN matched INTEGER NOT NULL DEFAULT 0;
 	 ALTER TABLE targets ADD COLUMN checked_at TEXT NOT NULL DEFAULT '';`,
+	// 1 → 2: the ids of the advertiser's audiences with the target's name
+	// before its first create attempt (JSON array): an unclear create is
+	// recovered from what was not there before, never from create_time.
+	`ALTER TABLE targets ADD COLUMN existing_ids TEXT NOT NULL DEFAULT '';`,
 }
 
 func migrate(db *sql.DB) error {
@@ -216,11 +221,12 @@ type Job struct {
 
 // Target is the audience that receives the files of one calculate type.
 type Target struct {
-	CalculateType   string `json:"calculate_type"`
-	AudienceName    string `json:"audience_name,omitempty"`
-	AudienceID      string `json:"audience_id,omitempty"`
-	CreateStartedAt string `json:"-"`
-	Rows            int64  `json:"rows"`
+	CalculateType   string   `json:"calculate_type"`
+	AudienceName    string   `json:"audience_name,omitempty"`
+	AudienceID      string   `json:"audience_id,omitempty"`
+	CreateStartedAt string   `json:"-"`
+	Rows            int64    `json:"rows"`
+	existing        []string // audience ids with AudienceName before the first create attempt
 }
 
 type fileState struct {
@@ -231,6 +237,7 @@ type fileState struct {
 	md5           string
 	filePath      string
 	batch         int
+	stamp         fileStamp // as verified before this run sent anything
 }
 
 type batchState struct {
@@ -259,15 +266,21 @@ func (s *Store) jobBy(ctx context.Context, where string, arg any) (*Job, error) 
 		return nil, fmt.Errorf("read upload job: %w", err)
 	}
 	j.CreatedAt, j.UpdatedAt = parseTime(created), parseTime(updated)
-	rows, err := s.db.QueryContext(ctx, `SELECT calculate_type, audience_name, audience_id, create_started_at, rows FROM targets WHERE job_id = ? ORDER BY rowid`, j.ID)
+	rows, err := s.db.QueryContext(ctx, `SELECT calculate_type, audience_name, audience_id, create_started_at, rows, existing_ids FROM targets WHERE job_id = ? ORDER BY rowid`, j.ID)
 	if err != nil {
 		return nil, fmt.Errorf("read upload job targets: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var t Target
-		if err := rows.Scan(&t.CalculateType, &t.AudienceName, &t.AudienceID, &t.CreateStartedAt, &t.Rows); err != nil {
+		var existing string
+		if err := rows.Scan(&t.CalculateType, &t.AudienceName, &t.AudienceID, &t.CreateStartedAt, &t.Rows, &existing); err != nil {
 			return nil, fmt.Errorf("read upload job targets: %w", err)
+		}
+		if existing != "" {
+			if err := json.Unmarshal([]byte(existing), &t.existing); err != nil {
+				return nil, fmt.Errorf("read upload job targets: audiences seen before the create: %w", err)
+			}
 		}
 		j.Targets = append(j.Targets, t)
 	}
@@ -406,8 +419,39 @@ func (s *Store) setBatch(ctx context.Context, jobID string, b batchState) error 
 		b.status, b.historyCount, b.historyTop, jobID, b.calculateType, b.no)
 }
 
-func (s *Store) setCreateStarted(ctx context.Context, jobID, calc, ts string) error {
-	return s.exec(ctx, "create started", `UPDATE targets SET create_started_at = ? WHERE job_id = ? AND calculate_type = ?`, ts, jobID, calc)
+// setCreateStarted records (ts and the ids of same-named audiences seen
+// before) or clears (ts "") a target's create attempt.
+func (s *Store) setCreateStarted(ctx context.Context, jobID, calc, ts string, existing []string) error {
+	ids := ""
+	if ts != "" {
+		if existing == nil {
+			existing = []string{}
+		}
+		b, _ := json.Marshal(existing)
+		ids = string(b)
+	}
+	return s.exec(ctx, "create started", `UPDATE targets SET create_started_at = ?, existing_ids = ? WHERE job_id = ? AND calculate_type = ?`, ts, ids, jobID, calc)
+}
+
+// moveJob records where a job's folder is now.
+func (s *Store) moveJob(ctx context.Context, jobID, manifestPath string, files []fileState) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save upload state (moved folder): %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET manifest_path = ?, updated_at = ? WHERE id = ?`, manifestPath, now(), jobID); err != nil {
+		return fmt.Errorf("save upload state (moved folder): %w", err)
+	}
+	for _, f := range files {
+		if _, err := tx.ExecContext(ctx, `UPDATE files SET path = ? WHERE job_id = ? AND idx = ?`, f.path, jobID, f.idx); err != nil {
+			return fmt.Errorf("save upload state (moved folder): %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save upload state (moved folder): %w", err)
+	}
+	return nil
 }
 
 func (s *Store) setAudienceID(ctx context.Context, jobID, calc, id string) error {

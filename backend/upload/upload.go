@@ -11,8 +11,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -200,11 +202,20 @@ func (r *Result) AudienceIDs() []string {
 	return ids
 }
 
-// jobKey identifies "the same upload" across runs: same manifest (path and
-// creation time), advertiser, target and action.
+// jobKey identifies "the same upload" across runs: the transform run and
+// its files' MD5s, so a moved folder is still the same job (manifests
+// without a run id: the manifest's path and creation time), then the
+// advertiser, target and action.
 func jobKey(manifestPath string, m *Manifest, req Request, action string) string {
 	h := sha256.New()
-	for _, s := range []string{manifestPath, m.CreatedAt.UTC().Format(time.RFC3339Nano), req.AdvertiserID, req.AudienceName, req.AudienceID, action} {
+	parts := []string{manifestPath, m.CreatedAt.UTC().Format(time.RFC3339Nano)}
+	if m.RunID != "" {
+		parts = []string{"run", m.RunID}
+		for _, f := range m.Files {
+			parts = append(parts, f.CalculateType, f.MD5)
+		}
+	}
+	for _, s := range append(parts, req.AdvertiserID, req.AudienceName, req.AudienceID, action) {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
@@ -262,20 +273,57 @@ func (u *Uploader) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	abs, _ := filepath.Abs(req.ManifestPath)
-	key := jobKey(abs, m, req, action)
-	job, err := u.cfg.Store.jobByKey(ctx, key)
+	if err := checkFileLimit(m); err != nil {
+		return nil, err
+	}
+	key := jobKey(m.path, m, req, action)
+	// Held until the job ends: another process (the app and the CLI share
+	// the state database) gets an error naming this one instead of sending
+	// the same create.
+	lock, err := u.cfg.Store.lockJob(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	resumed := job != nil
-	if job == nil {
-		job, err = u.newJob(ctx, abs, key, m, req, action)
-		if err != nil {
-			return nil, err
-		}
+	defer lock.unlock()
+	job, resumed, err := u.findOrCreateJob(ctx, key, m, req, action)
+	if err != nil {
+		return nil, err
 	}
 	return u.execute(ctx, job, m, resumed)
+}
+
+// findOrCreateJob looks the job up by key and creates it if new, under the
+// state database's lock.
+func (u *Uploader) findOrCreateJob(ctx context.Context, key string, m *Manifest, req Request, action string) (*Job, bool, error) {
+	lock, err := u.cfg.Store.lockState(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer lock.unlock()
+	job, err := u.cfg.Store.jobByKey(ctx, key)
+	if err != nil || job != nil {
+		return job, job != nil, err
+	}
+	job, err = u.newJob(ctx, m.path, key, m, req, action)
+	return job, false, err
+}
+
+// checkFileLimit stops before anything is sent when an audience would get
+// more files than TikTok takes in one request and keeps per audience.
+func checkFileLimit(m *Manifest) error {
+	for _, calc := range m.CalculateTypes() {
+		n := 0
+		for _, f := range m.Files {
+			if f.CalculateType == calc {
+				n++
+			}
+		}
+		if n > tiktok.MaxFilePaths {
+			return fmt.Errorf("the manifest has %d %s files, but TikTok keeps at most %d files per audience: transform the list again with larger files (--max-file-mb up to 250, or Maximum file size in the app) so it fits in %d files, or split the list into several audiences; nothing was sent",
+				n, calc, tiktok.MaxFilePaths, tiktok.MaxFilePaths)
+		}
+	}
+	return nil
 }
 
 // Resume continues a stored job by id.
@@ -287,7 +335,19 @@ func (u *Uploader) Resume(ctx context.Context, jobID string) (*Result, error) {
 	if job == nil {
 		return nil, fmt.Errorf("no upload job %s in the state database", jobID)
 	}
+	lock, err := u.cfg.Store.lockJob(ctx, job.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.unlock()
+	// Read again under the lock: another process may have moved it on.
+	if job, err = u.cfg.Store.Job(ctx, jobID); err != nil {
+		return nil, err
+	}
 	m, err := ReadManifest(job.ManifestPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("resume job %s: %w. If the folder was moved, upload it again from its new place with the same audience: the job resumes from where it stopped", jobID, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("resume job %s: %w", jobID, err)
 	}
@@ -376,6 +436,9 @@ func (u *Uploader) execute(ctx context.Context, job *Job, m *Manifest, resumed b
 	if err != nil {
 		return nil, err
 	}
+	if err := u.bindFiles(ctx, job, m, files); err != nil {
+		return nil, err
+	}
 	if err := u.guards(ctx, job, res); err != nil {
 		return nil, err
 	}
@@ -403,6 +466,38 @@ func (u *Uploader) execute(ctx context.Context, job *Job, m *Manifest, resumed b
 	return res, nil
 }
 
+// bindFiles points the job's files at the manifest as it is now (the
+// folder may have moved since the job began) and checks every file's
+// contents before any byte goes to TikTok.
+func (u *Uploader) bindFiles(ctx context.Context, job *Job, m *Manifest, files []fileState) error {
+	if err := checkFileLimit(m); err != nil {
+		return err
+	}
+	if len(files) != len(m.Files) {
+		return fmt.Errorf("%s lists %d files, upload job %s was started with %d: the folder changed since; transform the list again into a new folder", m.path, len(m.Files), job.ID, len(files))
+	}
+	stamps, err := m.VerifyFiles()
+	if err != nil {
+		return err
+	}
+	for i := range files {
+		f := &files[i]
+		mf := m.Files[f.idx]
+		if mf.MD5 != f.md5 || mf.CalculateType != f.calculateType {
+			return fmt.Errorf("%s is not the file upload job %s was started with (its MD5 or type differs): the folder changed since; transform the list again into a new folder", mf.Path, job.ID)
+		}
+		f.path, f.stamp = mf.Path, stamps[f.idx]
+	}
+	if job.ManifestPath != m.path {
+		if err := u.cfg.Store.moveJob(ctx, job.ID, m.path, files); err != nil {
+			return err
+		}
+		u.logf(job.ID, "info", "the folder moved from %s to %s; resuming there", filepath.Dir(job.ManifestPath), filepath.Dir(m.path))
+		job.ManifestPath = m.path
+	}
+	return nil
+}
+
 // guards warn about small uploads and refuse updates TikTok would reject,
 // before anything is sent for this job.
 func (u *Uploader) guards(ctx context.Context, job *Job, res *Result) error {
@@ -428,6 +523,9 @@ func (u *Uploader) guards(ctx context.Context, job *Job, res *Result) error {
 	d, err := u.cfg.Client.GetAudience(ctx, job.AdvertiserID, t.AudienceID, 20)
 	if err != nil {
 		return fmt.Errorf("check audience %s before %s: %w", t.AudienceID, job.Action, err)
+	}
+	if d.Audience.IsCreator != nil && !*d.Audience.IsCreator {
+		return fmt.Errorf("audience %s (%q) was shared with this advertiser by another one: only its owner may change it, so nothing was sent. Create a new audience instead, or upload from the owning advertiser", t.AudienceID, d.Audience.Name)
 	}
 	if d.Audience.CalculateType != "" && d.Audience.CalculateType != t.CalculateType {
 		return fmt.Errorf("audience %s (%q) holds %s but the files are %s: TikTok refuses mixing types", t.AudienceID, d.Audience.Name, d.Audience.CalculateType, t.CalculateType)
@@ -505,6 +603,10 @@ feed:
 func (u *Uploader) uploadOne(ctx context.Context, job *Job, f *fileState, total int) error {
 	name := filepath.Base(f.path)
 	u.emit(Event{JobID: job.ID, Kind: EventFileStart, File: name, FileIndex: f.idx, Files: total, BytesTotal: f.bytes})
+	// bindFiles read this file; one changed (or swapped) since is not sent.
+	if fi, err := os.Lstat(f.path); err != nil || !f.stamp.same(fi) {
+		return fmt.Errorf("%s changed after it was checked and before it was sent; nothing of it was sent. Transform the list again into a new folder", f.path)
+	}
 	fp, err := u.cfg.Client.UploadFile(ctx, tiktok.UploadRequest{AdvertiserID: job.AdvertiserID, CalculateType: f.calculateType, Path: f.path, MD5: f.md5,
 		Progress: func(sent, size int64) {
 			u.emit(Event{JobID: job.ID, Kind: EventFileBytes, File: name, FileIndex: f.idx, Files: total, BytesSent: sent, BytesTotal: size})
@@ -583,9 +685,12 @@ func batchPaths(files []fileState, calc string, no int) []string {
 	return out
 }
 
-// create makes the audience exactly once. create_started_at is stored before
-// the request, so a run killed while it was in flight, or a request whose
-// outcome is unknown, first looks for an audience of that name created since.
+// create makes the audience exactly once. Before the first attempt the ids
+// of the advertiser's audiences of that name are stored with
+// create_started_at; a run killed while the request was in flight, or a
+// request whose outcome is unknown, then looks for an audience of that name
+// that was not there before and that this advertiser created. Any definite
+// answer clears both, so a later run starts afresh.
 func (u *Uploader) create(ctx context.Context, job *Job, t *Target, b *batchState, files []fileState) error {
 	wait := u.cfg.RetryWait
 	for attempt := 1; ; attempt++ {
@@ -606,13 +711,19 @@ func (u *Uploader) create(ctx context.Context, job *Job, t *Target, b *batchStat
 			return u.cfg.Store.setBatch(ctx, job.ID, *b)
 		}
 		if t.CreateStartedAt == "" {
-			// The first attempt's time: later lookups search from it, so an
-			// audience that shows up late in the list is still found.
-			ts := time.Now().UTC().Format(time.RFC3339Nano)
-			if err := u.cfg.Store.setCreateStarted(ctx, job.ID, t.CalculateType, ts); err != nil {
+			before, err := u.sameNamed(ctx, job, t)
+			if err != nil {
 				return err
 			}
-			t.CreateStartedAt = ts
+			ids := make([]string, 0, len(before))
+			for _, a := range before {
+				ids = append(ids, a.AudienceID)
+			}
+			ts := time.Now().UTC().Format(time.RFC3339Nano)
+			if err := u.cfg.Store.setCreateStarted(ctx, job.ID, t.CalculateType, ts, ids); err != nil {
+				return err
+			}
+			t.CreateStartedAt, t.existing = ts, ids
 		}
 		id, err := u.cfg.Client.CreateAudience(ctx, tiktok.CreateRequest{AdvertiserID: job.AdvertiserID, Name: t.AudienceName,
 			FilePaths: batchPaths(files, t.CalculateType, b.no), CalculateType: t.CalculateType})
@@ -623,21 +734,22 @@ func (u *Uploader) create(ctx context.Context, job *Job, t *Target, b *batchStat
 			b.status = batchDone
 			return u.cfg.Store.setBatch(ctx, job.ID, *b)
 		}
-		if errors.Is(err, tiktok.ErrFileExpired) {
-			// Refused outright: nothing was created.
-			if serr := u.cfg.Store.setCreateStarted(ctx, job.ID, t.CalculateType, ""); serr != nil {
+		if !errors.Is(err, tiktok.ErrOutcomeUnknown) && !errors.Is(err, tiktok.ErrRetriesExhausted) {
+			// Refused outright (token, permission, parameters, expired
+			// files): nothing was created, and nothing made later under
+			// that name may be taken for ours.
+			if serr := u.cfg.Store.setCreateStarted(ctx, job.ID, t.CalculateType, "", nil); serr != nil {
 				return serr
 			}
-			t.CreateStartedAt = ""
-			return err
-		}
-		if !errors.Is(err, tiktok.ErrOutcomeUnknown) && !errors.Is(err, tiktok.ErrRetriesExhausted) {
+			t.CreateStartedAt, t.existing = "", nil
 			return err
 		}
 		if attempt >= u.cfg.CreateAttempts {
 			return fmt.Errorf("create audience %q: gave up after %d attempts: %w", t.AudienceName, attempt, err)
 		}
-		u.logf(job.ID, "warn", "create audience %q: outcome unknown (%v); checking before trying again", t.AudienceName, err)
+		msg := fmt.Sprintf("create audience %q: outcome unknown (%v); checking before trying again", t.AudienceName, err)
+		u.logf(job.ID, "warn", "%s", msg)
+		u.emit(Event{JobID: job.ID, Kind: EventRetry, Wait: wait, Message: msg})
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -655,87 +767,200 @@ func (u *Uploader) adopt(ctx context.Context, job *Job, t *Target, id string) er
 	return nil
 }
 
-// createSlack allows for clock difference between this machine and TikTok.
-const createSlack = 10 * time.Minute
-
-// findCreated lists the advertiser's audiences for one with the target's
-// name and type created since the first create attempt, not owned by another
-// job.
-func (u *Uploader) findCreated(ctx context.Context, job *Job, t *Target) (string, error) {
-	since, err := time.Parse(time.RFC3339Nano, t.CreateStartedAt)
-	if err != nil {
-		return "", fmt.Errorf("read create time of job %s: %w", job.ID, err)
-	}
+// sameNamed lists the advertiser's audiences (every page) with the
+// target's name.
+func (u *Uploader) sameNamed(ctx context.Context, job *Job, t *Target) ([]tiktok.Audience, error) {
 	list, err := u.cfg.Client.ListAudiences(ctx, job.AdvertiserID)
+	if err != nil {
+		return nil, fmt.Errorf("list audiences named %q: %w", t.AudienceName, err)
+	}
+	var out []tiktok.Audience
+	for _, a := range list {
+		if a.Name == t.AudienceName {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// findCreated looks for the audience an unclear create made: the target's
+// name and type, not among the ids seen before the first attempt, not owned
+// by another job, and created by this advertiser (get's is_creator: an
+// audience shared by another advertiser is never taken). create_time is not
+// used: TikTok does not say which zone it is in.
+func (u *Uploader) findCreated(ctx context.Context, job *Job, t *Target) (string, error) {
+	named, err := u.sameNamed(ctx, job, t)
 	if err != nil {
 		return "", fmt.Errorf("look for an audience created by an earlier attempt: %w", err)
 	}
-	var best tiktok.Audience
-	for _, a := range list {
-		if a.Name != t.AudienceName || (a.CalculateType != "" && a.CalculateType != t.CalculateType) {
-			continue
-		}
-		c := a.Created()
-		if c.IsZero() || c.Before(since.Add(-createSlack)) {
+	before := map[string]bool{}
+	for _, id := range t.existing {
+		before[id] = true
+	}
+	var fresh []string
+	for _, a := range named {
+		if before[a.AudienceID] || (a.CalculateType != "" && a.CalculateType != t.CalculateType) {
 			continue
 		}
 		claimed, err := u.cfg.Store.claimedAudience(ctx, job.ID, a.AudienceID)
 		if err != nil {
 			return "", err
 		}
-		if claimed {
-			continue
-		}
-		if best.AudienceID == "" || c.Before(best.Created()) {
-			best = a
+		if !claimed {
+			fresh = append(fresh, a.AudienceID)
 		}
 	}
-	return best.AudienceID, nil
+	if len(fresh) == 0 {
+		return "", nil
+	}
+	var ours, unknown []string
+	for i := 0; i < len(fresh); i += 100 {
+		details, err := u.cfg.Client.GetAudiences(ctx, job.AdvertiserID, fresh[i:min(i+100, len(fresh))], 0)
+		if err != nil {
+			return "", fmt.Errorf("look for an audience created by an earlier attempt: %w", err)
+		}
+		for _, d := range details {
+			switch c := d.Audience.IsCreator; {
+			case c == nil:
+				unknown = append(unknown, d.Audience.AudienceID)
+			case *c:
+				ours = append(ours, d.Audience.AudienceID)
+			}
+		}
+	}
+	switch {
+	case len(ours) > 1:
+		return "", fmt.Errorf("an earlier attempt to create audience %q had no clear answer, and now %d audiences of that name (%s) that were not there before belong to this advertiser: it cannot be told which is this upload's, so nothing more was sent. Delete the extra ones in TikTok Ads Manager (or rename them), then resume", t.AudienceName, len(ours), strings.Join(ours, ", "))
+	case len(ours) == 1:
+		return ours[0], nil
+	case len(unknown) > 0:
+		return "", fmt.Errorf("an earlier attempt to create audience %q had no clear answer, and TikTok does not say who created the new audience(s) of that name (%s), so nothing more was sent. Check them in TikTok Ads Manager, delete any this upload made, then resume", t.AudienceName, strings.Join(unknown, ", "))
+	}
+	return "", nil
 }
 
 // historyWindow is how many history entries are read to tell whether an
-// update was applied: below it the count grows, at it the newest entry
-// changes.
-const historyWindow = 20
+// update was applied (TikTok returns at most 100).
+const historyWindow = 100
 
-// historyMark is the audience's history as seen before an update.
-func (u *Uploader) historyMark(ctx context.Context, job *Job, id string) (int, string, error) {
+// historyMark is the audience's history as seen before an update: one
+// fingerprint per entry, newest first.
+type historyMark []string
+
+func entryKey(e tiktok.History) string {
+	return strings.Join([]string{e.Action, e.ActionDetail, e.Editor, e.OptTime, e.Msg}, "|")
+}
+
+func (u *Uploader) readHistory(ctx context.Context, job *Job, id string) ([]tiktok.History, error) {
 	d, err := u.cfg.Client.GetAudience(ctx, job.AdvertiserID, id, historyWindow)
 	if err != nil {
-		return 0, "", fmt.Errorf("read history of audience %s: %w", id, err)
+		return nil, fmt.Errorf("read history of audience %s: %w", id, err)
 	}
-	// A digest of the whole window: a new entry shifts it, so it changes
-	// unless historyWindow+1 entries are identical to the second, which the
-	// rate limit and the get before every update rule out in practice.
-	h := sha256.New()
-	for _, e := range d.History {
-		fmt.Fprintf(h, "%s|%s|%s|%s\n", e.Action, e.ActionDetail, e.OptTime, e.Msg)
+	return d.History, nil
+}
+
+func markOf(h []tiktok.History) historyMark {
+	m := make(historyMark, 0, len(h))
+	for _, e := range h {
+		m = append(m, entryKey(e))
 	}
-	return len(d.History), hex.EncodeToString(h.Sum(nil)), nil
+	return m
+}
+
+// newSince counts the entries of h with action that the mark does not hold
+// (as a multiset: identical entries count once each).
+func (m historyMark) newSince(h []tiktok.History, action string) int {
+	seen := map[string]int{}
+	for _, k := range m {
+		seen[k]++
+	}
+	n := 0
+	for _, e := range h {
+		k := entryKey(e)
+		if seen[k] > 0 {
+			seen[k]--
+			continue
+		}
+		if strings.EqualFold(e.Action, action) {
+			n++
+		}
+	}
+	return n
+}
+
+// settle waits until the audience's history shows the batch this job
+// applied before b: only then is b's mark taken, so a late entry of that
+// earlier batch cannot later pass for b's. It reports whether it showed.
+func (u *Uploader) settle(ctx context.Context, job *Job, t *Target, b *batchState) (bool, error) {
+	batches, err := u.cfg.Store.batches(ctx, job.ID, t.CalculateType)
+	if err != nil {
+		return false, err
+	}
+	var prev *batchState
+	for i := range batches {
+		if batches[i].no < b.no && batches[i].status == batchDone {
+			prev = &batches[i]
+		}
+	}
+	if prev == nil {
+		return true, nil
+	}
+	var mark historyMark
+	if prev.historyTop != "" && json.Unmarshal([]byte(prev.historyTop), &mark) != nil {
+		return true, nil // a mark of an older version: nothing to wait for
+	}
+	wait := u.cfg.PollInitial
+	for attempt := 1; ; attempt++ {
+		h, err := u.readHistory(ctx, job, t.AudienceID)
+		if err != nil {
+			return false, err
+		}
+		if mark.newSince(h, prev.action) > 0 {
+			return true, nil
+		}
+		if attempt >= u.cfg.CreateAttempts {
+			return false, nil
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return false, err
+		}
+		wait = min(2*wait, u.cfg.PollMax)
+	}
 }
 
 // update sends one batch exactly once: before sending, the audience's
-// history is recorded; if the outcome is unknown (or the run was killed
-// mid-request), a changed history means TikTok applied it.
+// history is recorded (once the earlier batch shows in it); if the outcome
+// is unknown (or the run was killed mid-request), a new entry with the
+// batch's action means TikTok applied it.
 func (u *Uploader) update(ctx context.Context, job *Job, t *Target, b *batchState, files []fileState) error {
 	wait := u.cfg.RetryWait
 	for attempt := 1; ; attempt++ {
 		if b.status == batchSending {
-			n, top, err := u.historyMark(ctx, job, t.AudienceID)
+			applied, err := u.appliedSince(ctx, job, t, b)
 			if err != nil {
 				return err
 			}
-			if (b.historyCount < historyWindow && n > b.historyCount) || top != b.historyTop {
+			if applied {
 				u.logf(job.ID, "info", "%s of batch %d was applied by an earlier attempt", b.action, b.no)
 				b.status = batchDone
 				return u.cfg.Store.setBatch(ctx, job.ID, *b)
 			}
 		} else {
-			n, top, err := u.historyMark(ctx, job, t.AudienceID)
+			settled, err := u.settle(ctx, job, t, b)
 			if err != nil {
 				return err
 			}
-			b.status, b.historyCount, b.historyTop = batchSending, n, top
+			h, err := u.readHistory(ctx, job, t.AudienceID)
+			if err != nil {
+				return err
+			}
+			mark, _ := json.Marshal(markOf(h))
+			b.status, b.historyCount, b.historyTop = batchSending, len(h), string(mark)
+			if !settled {
+				// The earlier batch never showed: its entry may still come
+				// and could not be told from this one's.
+				b.historyCount = historyUnsettled
+			}
 			if err := u.cfg.Store.setBatch(ctx, job.ID, *b); err != nil {
 				return err
 			}
@@ -757,12 +982,51 @@ func (u *Uploader) update(ctx context.Context, job *Job, t *Target, b *batchStat
 		if attempt >= u.cfg.CreateAttempts {
 			return fmt.Errorf("%s audience %s: gave up after %d attempts: %w", b.action, t.AudienceID, attempt, err)
 		}
-		u.logf(job.ID, "warn", "%s to audience %s: outcome unknown (%v); checking before trying again", b.action, t.AudienceID, err)
+		msg := fmt.Sprintf("%s to audience %s: outcome unknown (%v); checking before trying again", b.action, t.AudienceID, err)
+		u.logf(job.ID, "warn", "%s", msg)
+		u.emit(Event{JobID: job.ID, Kind: EventRetry, Wait: wait, Message: msg})
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
 		wait *= 2
 	}
+}
+
+// historyUnsettled in a batch's history_count: its mark was taken before
+// the earlier batch showed in the history.
+const historyUnsettled = -2
+
+// appliedSince tells from the history whether a batch sent with an unknown
+// outcome was applied.
+func (u *Uploader) appliedSince(ctx context.Context, job *Job, t *Target, b *batchState) (bool, error) {
+	h, err := u.readHistory(ctx, job, t.AudienceID)
+	if err != nil {
+		return false, err
+	}
+	var mark historyMark
+	if json.Unmarshal([]byte(b.historyTop), &mark) != nil {
+		return legacyApplied(h, b), nil
+	}
+	n := mark.newSince(h, b.action)
+	if b.historyCount == historyUnsettled && n > 0 {
+		// The new entry may be the earlier batch's late one.
+		return false, fmt.Errorf("cannot tell whether %s of batch %d to audience %s was applied: TikTok's history had not shown the batch before it when it was sent. Check the audience in TikTok Ads Manager, then resume", b.action, b.no+1, t.AudienceID)
+	}
+	return n > 0, nil
+}
+
+// legacyApplied is the rule of marks stored by earlier versions (a count
+// and a digest of 20 entries): a changed history means applied.
+func legacyApplied(h []tiktok.History, b *batchState) bool {
+	const window = 20
+	if len(h) > window {
+		h = h[:window]
+	}
+	d := sha256.New()
+	for _, e := range h {
+		fmt.Fprintf(d, "%s|%s|%s|%s\n", e.Action, e.ActionDetail, e.OptTime, e.Msg)
+	}
+	return (b.historyCount < window && len(h) > b.historyCount) || hex.EncodeToString(d.Sum(nil)) != b.historyTop
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -68,6 +68,11 @@ type Options struct {
 	ResponseDelay time.Duration
 	Seed          uint64
 
+	// CreateTimeZone is the zone create_time is reported in (TikTok does
+	// not say which; a US advertiser's would put it hours behind UTC);
+	// default UTC.
+	CreateTimeZone *time.Location
+
 	// RejectChunked answers HTTP 411, as some gateways do, to a request
 	// whose body has no Content-Length.
 	RejectChunked bool
@@ -88,17 +93,18 @@ type Server struct {
 	opts    Options
 	limiter *rate.Limiter
 
-	mu        sync.Mutex
-	rnd       *rand.Rand
-	files     map[string]*file     // file_path -> file
-	audiences map[string]*audience // id -> audience
-	order     []string             // audience ids in creation order
-	nextID    uint64
-	reqSeq    uint64
-	forced    []forced
-	stats     Stats
-	received  map[string]int // every hash in every accepted upload
-	tapMu     sync.Mutex
+	mu         sync.Mutex
+	rnd        *rand.Rand
+	files      map[string]*file     // file_path -> file
+	audiences  map[string]*audience // id -> audience
+	order      []string             // audience ids in creation order
+	nextID     uint64
+	reqSeq     uint64
+	forced     []forced
+	stats      Stats
+	received   map[string]int // every hash in every accepted upload
+	historyLag int            // LagNextHistory
+	tapMu      sync.Mutex
 }
 
 // Stats counts what the server saw.
@@ -135,6 +141,7 @@ type audience struct {
 	userCount                           int64 // when NoRecord
 	delivered                           map[string]int
 	history                             []history
+	sharedWith                          string // an advertiser it is shared with: is_creator false there
 }
 
 type history struct {
@@ -143,6 +150,7 @@ type history struct {
 	Editor       string `json:"editor"`
 	Msg          string `json:"msg"`
 	OptTime      string `json:"opt_time"`
+	hiddenFor    int    // get answers that leave this entry out yet (a late entry)
 }
 
 // New returns a stand-in with opts.
@@ -200,6 +208,57 @@ func (s *Server) ExpireFilePaths() {
 	for _, f := range s.files {
 		f.expiresAt = past
 	}
+}
+
+// AddAudience makes an audience of advertiser without files, as another
+// tool or a person in Ads Manager would (is_creator true for advertiser),
+// and returns its id.
+func (s *Server) AddAudience(advertiser, name, calculateType string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addAudience(advertiser, name, calculateType, "")
+}
+
+// ShareAudience makes an audience owned by advertiser owner (not one of
+// Options.Advertisers) and shares it with advertiser with: list and get
+// show it there with is_creator false, and update refuses it.
+func (s *Server) ShareAudience(owner, name, calculateType, with string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addAudience(owner, name, calculateType, with)
+}
+
+func (s *Server) addAudience(advertiser, name, calc, sharedWith string) string {
+	s.nextID += uint64(1 + s.rnd.IntN(1000))
+	a := &audience{id: strconv.FormatUint(s.nextID, 10), name: name, advertiser: advertiser, calculateType: calc,
+		created: time.Now().UTC(), delivered: map[string]int{}, users: map[string]struct{}{}, sharedWith: sharedWith}
+	a.history = append(a.history, history{Action: "CREATE", ActionDetail: "CREATE 0 file(s), 0 rows", Editor: "web", OptTime: s.optTime(time.Now())})
+	s.audiences[a.id] = a
+	s.order = append(s.order, a.id)
+	return a.id
+}
+
+// LagNextHistory makes the next audience_history entry (of any audience)
+// stay out of the next gets answers about its audience: a late entry.
+func (s *Server) LagNextHistory(gets int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.historyLag = gets
+}
+
+// visible: an audience is listed to its owner and to the advertiser it is
+// shared with. Caller holds s.mu.
+func (a *audience) visible(adv string) bool {
+	return a.advertiser == adv || (a.sharedWith != "" && a.sharedWith == adv)
+}
+
+// optTime formats a time as TikTok's create_time / opt_time, in
+// Options.CreateTimeZone.
+func (s *Server) optTime(t time.Time) string {
+	if s.opts.CreateTimeZone != nil {
+		t = t.In(s.opts.CreateTimeZone)
+	}
+	return t.Format("2006-01-02 15:04:05")
 }
 
 // Stats returns counters.
@@ -829,7 +888,8 @@ func (s *Server) addHistory(a *audience, action string, files []*file) {
 		rows += f.rows
 	}
 	a.history = append(a.history, history{Action: action, ActionDetail: fmt.Sprintf("%s %d file(s), %d rows", action, len(files), rows),
-		Editor: "api", Msg: s.opts.HistoryMsg, OptTime: time.Now().UTC().Format("2006-01-02 15:04:05")})
+		Editor: "api", Msg: s.opts.HistoryMsg, OptTime: s.optTime(time.Now()), hiddenFor: s.historyLag})
+	s.historyLag = 0
 	a.lastAction = action
 	a.calcUntil = time.Now().Add(s.opts.ProcessingDelay)
 }
@@ -1018,7 +1078,7 @@ func (s *Server) details(a *audience) map[string]any {
 	return map[string]any{
 		"audience_id": a.id, "name": a.name, "audience_type": "Customer File", "calculate_type": a.calculateType,
 		"cover_num": cover, "is_valid": valid, "is_expiring": false,
-		"create_time": a.created.Format("2006-01-02 15:04:05"), "expired_time": a.created.AddDate(1, 0, 0).Format("2006-01-02 15:04:05"),
+		"create_time": s.optTime(a.created), "expired_time": s.optTime(a.created.AddDate(1, 0, 0)),
 		"msg": "", "error_msg": "",
 	}
 }
@@ -1064,7 +1124,7 @@ func (s *Server) list(r *http.Request) (any, error) {
 	defer s.mu.Unlock()
 	var all []*audience
 	for _, id := range s.order {
-		if a, ok := s.audiences[id]; ok && a.advertiser == adv && (len(want) == 0 || want[id]) {
+		if a, ok := s.audiences[id]; ok && a.visible(adv) && (len(want) == 0 || want[id]) {
 			all = append(all, a)
 		}
 	}
@@ -1074,7 +1134,9 @@ func (s *Server) list(r *http.Request) (any, error) {
 	pages := (total + size - 1) / size
 	list := []map[string]any{}
 	for i := (page - 1) * size; i < total && i < page*size; i++ {
-		list = append(list, s.details(all[i]))
+		d := s.details(all[i])
+		d["is_creator"] = all[i].advertiser == adv
+		list = append(list, d)
 	}
 	return map[string]any{"list": list, "page_info": map[string]int{"page": page, "page_size": size, "total_number": total, "total_page": pages}}, nil
 }
@@ -1103,18 +1165,23 @@ func (s *Server) get(r *http.Request) (any, error) {
 	var list []map[string]any
 	for _, id := range ids {
 		a, ok := s.audiences[id]
-		if !ok || a.advertiser != adv {
+		if !ok || !a.visible(adv) {
 			return nil, fail(40007, "Audience %s does not exist", id)
 		}
-		// Newest history first, at most hs entries.
+		// Newest history first, at most hs entries; late ones not yet.
 		var h []history
 		for i := len(a.history) - 1; i >= 0 && len(h) < hs; i-- {
+			if a.history[i].hiddenFor > 0 {
+				a.history[i].hiddenFor--
+				continue
+			}
 			h = append(h, a.history[i])
 		}
 		// get names the audience's kind "type" (list says "audience_type").
 		d := s.details(a)
 		d["type"] = d["audience_type"]
 		delete(d, "audience_type")
+		d["is_creator"] = a.advertiser == adv
 		list = append(list, map[string]any{"audience_details": d, "audience_history": h})
 	}
 	return map[string]any{"list": list}, nil
