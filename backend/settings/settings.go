@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 )
 
 // Settings is everything the app remembers between runs.
@@ -193,15 +195,17 @@ func (s Settings) Validate() error {
 	return nil
 }
 
-// Save writes the settings file with mode 0600 through a temporary file and
-// a rename, so a crash never leaves half a file.
+// Save writes the settings file with mode 0600, in a folder made 0700,
+// through a temporary file and a rename, so a crash never leaves half a
+// file. In the app, Store.Update is the one caller: it keeps concurrent
+// changes from overwriting each other.
 func Save(s Settings) error {
 	s.fill()
 	dir, err := Dir()
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := privatefs.MkdirAll(dir); err != nil {
 		return fmt.Errorf("creating the settings folder %s: %w", dir, err)
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
@@ -214,7 +218,7 @@ func Save(s Settings) error {
 	}
 	tmpName := tmp.Name()
 	defer os.Remove(tmpName) // no-op after a successful rename
-	if err := tmp.Chmod(0o600); err != nil {
+	if err := tmp.Chmod(privatefs.FileMode); err != nil {
 		tmp.Close()
 		return fmt.Errorf("saving settings in %s: %w", dir, err)
 	}
