@@ -39,11 +39,17 @@ func run() error {
 	match := flag.Float64("match-rate", 0.7, "cover_num as a share of users")
 	ttl := flag.Duration("file-path-ttl", 0, "how long an uploaded file_path stays usable (0 = forever)")
 	noRecord := flag.Bool("no-record", false, "keep counts only, not hashes")
+	rejectChunked := flag.Bool("reject-chunked", false, "answer HTTP 411 to request bodies without a Content-Length, as some gateways do")
+	readRate := flag.Int64("upload-read-rate", 0, "read upload bodies at this many bytes a second, a slow link (0 = full speed)")
+	stalls := flag.Int("stall-uploads", 0, "number of upload attempts that stop reading (after --stall-after bytes) and never answer")
+	stallAfter := flag.Int64("stall-after", 0, "bytes of a stalled upload's body read before it stops")
+	stallFor := flag.Duration("stall-for", time.Minute, "how long a stalled upload holds its connection at most")
 	flag.Parse()
 
 	s := standin.New(standin.Options{
 		Token: *token, ScopelessToken: *scopeless, Advertisers: strings.Split(*advertisers, ","),
 		ProcessingDelay: *delay, QPS: *qps, MatchRate: *match, FilePathTTL: *ttl, NoRecord: *noRecord,
+		RejectChunked: *rejectChunked, UploadReadRate: *readRate, StallUploads: *stalls, StallAfterBytes: *stallAfter, StallFor: *stallFor,
 		Faults: standin.Faults{SystemErrorRate: *sysRate, HTTPErrorRate: *httpRate, DropRate: *dropRate, SlowRate: *slowRate, SlowDelay: *slowDelay},
 	})
 	if ip := net.ParseIP(*addr); *addr != "localhost" && (ip == nil || !ip.IsLoopback()) {

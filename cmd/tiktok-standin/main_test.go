@@ -66,3 +66,45 @@ func TestRefusesNonLoopback(t *testing.T) {
 		t.Fatalf("err %v, output %s", err, out)
 	}
 }
+
+// TestRejectChunkedFlag: --reject-chunked answers 411 to a body without a
+// Content-Length and the usual envelope to one with it.
+func TestRejectChunkedFlag(t *testing.T) {
+	cmd := command("--token tok --advertiser 42 --reject-chunked")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	base, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := strings.TrimSpace(base) + "v1.3/dmp/custom_audience/delete/"
+	body := `{"advertiser_id":"42","custom_audience_ids":["1"]}`
+	for _, tc := range []struct {
+		name   string
+		body   io.Reader // a bare io.Reader has no known length: sent chunked
+		status int
+	}{
+		{"chunked", io.MultiReader(strings.NewReader(body)), http.StatusLengthRequired},
+		{"with length", strings.NewReader(body), http.StatusOK},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, url, tc.body)
+		req.Header.Set("Access-Token", "tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: HTTP %d, want %d", tc.name, resp.StatusCode, tc.status)
+		}
+	}
+}
