@@ -141,6 +141,12 @@ func (a *App) Discover(path, region string) (*records.Schema, error) {
 	return a.svc.Discover(path, region)
 }
 
+// DiscoverWithHeader is Discover with the person's answer to "does the first
+// row name the columns?" (yes, no or auto).
+func (a *App) DiscoverWithHeader(path, region, header string) (*records.Schema, error) {
+	return a.svc.DiscoverWithHeader(path, region, header)
+}
+
 // Preview transforms the first rows.
 func (a *App) Preview(req appsvc.PreviewRequest) (*transform.PreviewResult, error) {
 	return a.svc.Preview(req)

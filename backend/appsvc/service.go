@@ -317,8 +317,20 @@ func (s *Service) RecentFiles() []RecentFile {
 	return out
 }
 
-// Discover reads a sample of the file and suggests a type for each column.
+// Discover reads a sample of the file and suggests a type for each column;
+// for CSV/TXT it detects whether the first row names the columns, and the
+// schema says what it found (header_row).
 func (s *Service) Discover(path string, region string) (*records.Schema, error) {
+	return s.DiscoverWithHeader(path, region, string(records.HeaderAuto))
+}
+
+// DiscoverWithHeader is Discover with the person's answer to "does the first
+// row name the columns?": "yes", "no", or "auto" (or "") to detect it.
+func (s *Service) DiscoverWithHeader(path, region, header string) (*records.Schema, error) {
+	hm, err := records.ParseHeaderMode(header)
+	if err != nil {
+		return nil, sentence(err, "Choose auto, yes or no.")
+	}
 	src, err := s.openSource(path)
 	if err != nil {
 		return nil, err
@@ -326,7 +338,7 @@ func (s *Service) Discover(path string, region string) (*records.Schema, error) 
 	if region == "" {
 		region = s.Settings().DefaultRegion
 	}
-	sc, err := transform.Discover(s.ctx, src, records.FormatAuto, records.HeaderAuto, transform.DefaultSample, region)
+	sc, err := transform.Discover(s.ctx, src, records.FormatAuto, hm, transform.DefaultSample, region)
 	if err != nil {
 		return nil, sentence(err, "Check that the file is CSV, JSON or JSON Lines with a header, or choose another file.")
 	}
@@ -364,6 +376,7 @@ type PreviewRequest struct {
 	Region      string    `json:"region"`
 	PhoneFormat string    `json:"phone_format"`
 	Rows        int       `json:"rows"`
+	Header      string    `json:"header"` // CSV/TXT: auto (or ""), yes or no, as given to Discover
 }
 
 // Preview transforms the first rows (20 by default).
@@ -385,7 +398,7 @@ func (s *Service) Preview(req PreviewRequest) (*transform.PreviewResult, error) 
 		rows = transform.DefaultPreviewRows
 	}
 	res, err := transform.Preview(s.ctx, transform.PreviewOptions{
-		Source: src, Format: records.FormatAuto, Mappings: maps,
+		Source: src, Format: records.FormatAuto, Header: records.HeaderMode(req.Header), Mappings: maps,
 		Region: orDefault(req.Region, s.Settings().DefaultRegion), PhoneFormat: pf, Rows: rows,
 	})
 	if err != nil {
@@ -402,6 +415,7 @@ type RunRequest struct {
 	Region      string    `json:"region"`
 	PhoneFormat string    `json:"phone_format"`
 	Layout      string    `json:"layout"` // auto, combined, separate
+	Header      string    `json:"header"` // CSV/TXT: auto (or ""), yes or no, as given to Discover
 }
 
 // RunInfo says where a started run writes.
@@ -512,7 +526,7 @@ func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
 		s.events.Emit(EventProgress, progressEvent(jobID, p))
 	})
 	opts := transform.Options{
-		Source: src, Format: records.FormatAuto, Mappings: maps, Region: region, PhoneFormat: pf,
+		Source: src, Format: records.FormatAuto, Header: records.HeaderMode(req.Header), Mappings: maps, Region: region, PhoneFormat: pf,
 		OutDir: outDir, Layout: layout, MaxFileBytes: int64(set.MaxFileMB) << 20, Workers: set.Workers,
 		Progress: thr.offer,
 	}

@@ -45,6 +45,7 @@ func OpenSource(input string) (transform.Source, error) {
 type TransformFlags struct {
 	Input       string
 	Format      string
+	Header      string
 	Maps        []string
 	Region      string
 	PhoneFormat string
@@ -55,10 +56,11 @@ type TransformFlags struct {
 	DedupMB     int
 }
 
-// AddInput registers --input, --format, --map, --region and --phone-format.
+// AddInput registers --input, --format, --header, --map, --region and --phone-format.
 func (f *TransformFlags) AddInput(c *cobra.Command) {
-	c.Flags().StringVar(&f.Input, "input", "", "input file (JSON Lines, JSON array, CSV/TSV; gzip accepted)")
+	c.Flags().StringVar(&f.Input, "input", "", "input file (JSON Lines, JSON array, CSV/TSV/TXT; gzip accepted)")
 	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json or csv")
+	f.addHeader(c)
 	c.Flags().StringArrayVar(&f.Maps, "map", nil, "COLUMN=TYPE, TYPE one of email, phone, idfa, gaid (repeat for each column)")
 	c.Flags().StringVar(&f.Region, "region", "US", "default phone region for numbers without a country code (ISO 3166 code)")
 	c.Flags().StringVar(&f.PhoneFormat, "phone-format", "digits", "phone string hashed: digits (16134444444) or e164 (+16134444444)")
@@ -71,6 +73,19 @@ func (f *TransformFlags) AddOutput(c *cobra.Command) {
 	c.Flags().IntVar(&f.MaxFileMB, "max-file-mb", 50, "split output files larger than this (MiB, at most 250)")
 	c.Flags().IntVar(&f.Workers, "workers", 0, "normalizing goroutines (0: one per core)")
 	c.Flags().IntVar(&f.DedupMB, "dedup-memory-mb", 512, "memory for exact deduplication before it spills to disk (MiB)")
+}
+
+// addHeader registers --header.
+func (f *TransformFlags) addHeader(c *cobra.Command) {
+	c.Flags().StringVar(&f.Header, "header", "auto", "CSV/TXT: does the first row name the columns? auto (detect), yes or no (columns are then column_1, column_2, …)")
+}
+
+func (f *TransformFlags) header() (records.HeaderMode, error) {
+	h, err := records.ParseHeaderMode(f.Header)
+	if err != nil {
+		return "", UsageError(err)
+	}
+	return h, nil
 }
 
 func (f *TransformFlags) format() (records.Format, error) {
@@ -114,6 +129,9 @@ func (f *TransformFlags) Options(progress func(transform.Progress)) (transform.O
 	if o.Format, err = f.format(); err != nil {
 		return o, err
 	}
+	if o.Header, err = f.header(); err != nil {
+		return o, err
+	}
 	if o.PhoneFormat, err = f.phoneFormat(); err != nil {
 		return o, err
 	}
@@ -153,11 +171,15 @@ func newSchemaCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			header, err := f.header()
+			if err != nil {
+				return err
+			}
 			src, err := OpenSource(f.Input)
 			if err != nil {
 				return err
 			}
-			schema, err := transform.Discover(c.Context(), src, format, sample, "US")
+			schema, err := transform.Discover(c.Context(), src, format, header, sample, "US")
 			if err != nil {
 				return err
 			}
@@ -170,6 +192,7 @@ func newSchemaCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&f.Input, "input", "", "input file")
 	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json or csv")
+	f.addHeader(c)
 	c.Flags().IntVar(&sample, "sample", transform.DefaultSample, "records to read")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -180,7 +203,12 @@ func printSchema(w io.Writer, s *records.Schema) {
 	if s.Delimiter != "" {
 		fmt.Fprintf(w, " (delimiter %q)", s.Delimiter)
 	}
-	fmt.Fprintf(w, ", %d records sampled\n\n", s.Records)
+	fmt.Fprintf(w, ", %d records sampled\n", s.Records)
+	if s.HeaderRow != nil && !*s.HeaderRow {
+		fmt.Fprintf(w, "No header row found (%s): every row is data and the columns are named column_1 to column_%d.\n", s.HeaderReason, len(s.Fields))
+		fmt.Fprintln(w, "If the first row does name the columns, run again with --header yes.")
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIELD\tTYPE\tFILLED\tSUGGESTION")
 	for _, fl := range s.Fields {
@@ -214,6 +242,9 @@ func newPreviewCmd() *cobra.Command {
 				return err
 			}
 			if o.Format, err = f.format(); err != nil {
+				return err
+			}
+			if o.Header, err = f.header(); err != nil {
 				return err
 			}
 			if o.PhoneFormat, err = f.phoneFormat(); err != nil {

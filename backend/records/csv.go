@@ -60,7 +60,7 @@ func (r *Reader) firstRecord(rec []byte, line int64, mode HeaderMode, prefix []b
 		}
 		r.headerReason = why
 	} else {
-		r.headerReason = "the file was read as having no header row, as asked"
+		r.headerReason = "the file was read without one, as asked"
 	}
 	n := max(len(cells), 1)
 	for _, b := range body {
