@@ -123,6 +123,7 @@ func (e *events) count(kind string) int {
 }
 
 type env struct {
+	base  string
 	s     *standin.Server
 	u     *upload.Uploader
 	store *upload.Store
@@ -139,7 +140,7 @@ func newEnv(t testing.TB, opts standin.Options, mod ...func(*tiktok.Config, *upl
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	e := &env{s: s, store: store, ev: &events{}, adv: s.Advertiser()}
+	e := &env{base: base, s: s, store: store, ev: &events{}, adv: s.Advertiser()}
 	var u *upload.Uploader
 	ccfg := tiktok.Config{BaseURL: base, AccessToken: s.Token(), QPS: 1000, InitialBackoff: 5 * time.Millisecond,
 		MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second,
