@@ -1,9 +1,23 @@
 package appsvc
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
 )
+
+// OpenFolder shows a folder in the OS file manager.
+func (s *Service) OpenFolder(path string) error {
+	st, err := os.Stat(path)
+	if err != nil || !st.IsDir() {
+		return fmt.Errorf("The folder %s does not exist any more. It may have been moved or deleted.", path)
+	}
+	if err := s.opts.OpenFolder(path); err != nil {
+		return fmt.Errorf("The folder %s could not be opened (%v). Open it from your file manager.", path, err)
+	}
+	return nil
+}
 
 // openFolderOS asks the OS file manager to show dir.
 func openFolderOS(dir string) error {

@@ -4,23 +4,17 @@
 package appsvc
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/nyaruka/phonenumbers"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
@@ -52,18 +46,20 @@ type Options struct {
 }
 
 // Service is the app's state: settings, the run history and at most one
-// running transform.
+// running transform. Its methods are spread over files by job: settings.go,
+// inputfile.go (the input file and recent files), estimate.go, preview
+// (Discover, Preview), run (StartRun and its events), history.go (runs and
+// reports), remote.go (s3:// inputs) and openfolder.go.
 type Service struct {
-	ctx     context.Context // cancelled by Shutdown
-	stop    context.CancelFunc
-	events  Events
-	opts    Options
-	store   *jobs.Store
-	histErr error
+	ctx      context.Context // cancelled by Shutdown
+	stop     context.CancelFunc
+	events   Events
+	opts     Options
+	store    *jobs.Store
+	histErr  error
+	settings *settings.Store // the one writer of the settings file
 
 	mu        sync.Mutex
-	settings  settings.Settings
-	setErr    error
 	run       *activeRun
 	firstCall time.Duration
 	wg        sync.WaitGroup
@@ -88,8 +84,7 @@ func New(ctx context.Context, events Events, opts Options) *Service {
 		opts.ProcessStart = time.Now()
 	}
 	ctx, stop := context.WithCancel(ctx)
-	s := &Service{ctx: ctx, stop: stop, events: events, opts: opts}
-	s.settings, s.setErr = settings.Load()
+	s := &Service{ctx: ctx, stop: stop, events: events, opts: opts, settings: settings.NewStore()}
 	if opts.HistoryPath != "" {
 		s.store, s.histErr = jobs.Open(ctx, opts.HistoryPath)
 	} else {
@@ -132,14 +127,14 @@ func (s *Service) Hello() AppInfo {
 		Version:       s.opts.Version,
 		Platform:      runtime.GOOS + "/" + runtime.GOARCH,
 		StartupMillis: s.firstCall.Milliseconds(),
-		Settings:      s.settings,
 		Warnings:      []string{},
 		Cores:         runtime.NumCPU(),
 	}
-	if s.setErr != nil {
-		info.Warnings = append(info.Warnings, "Your settings could not be read, so defaults are in use: "+s.setErr.Error())
-	}
 	s.mu.Unlock()
+	info.Settings = s.settings.Get()
+	if err := s.settings.LoadErr(); err != nil {
+		info.Warnings = append(info.Warnings, "Your settings could not be read, so defaults are in use: "+err.Error())
+	}
 	info.SettingsPath, _ = settings.Path()
 	if s.store != nil {
 		info.HistoryPath = s.store.Path()
@@ -148,173 +143,6 @@ func (s *Service) Hello() AppInfo {
 		info.Warnings = append(info.Warnings, "The run history is unavailable, so runs will not be listed: "+s.histErr.Error())
 	}
 	return info
-}
-
-// Settings returns the current settings.
-func (s *Service) Settings() settings.Settings {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.settings
-}
-
-// SaveSettings validates and stores new settings; recent files are kept
-// from the current ones (the frontend does not own that list).
-func (s *Service) SaveSettings(in settings.Settings) (settings.Settings, error) {
-	in.DefaultRegion = strings.ToUpper(strings.TrimSpace(in.DefaultRegion))
-	in.OutputDir = strings.TrimSpace(in.OutputDir)
-	if err := in.Validate(); err != nil {
-		return s.Settings(), fmt.Errorf("The settings were not saved: %w.", err)
-	}
-	if _, ok := phonenumbers.GetSupportedRegions()[in.DefaultRegion]; !ok {
-		return s.Settings(), fmt.Errorf("The settings were not saved: %q is not a region with phone numbers; pick one from the list.", in.DefaultRegion)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	in.RecentFiles = s.settings.RecentFiles
-	if err := settings.Save(in); err != nil {
-		return s.settings, fmt.Errorf("The settings could not be saved (%v). Check that the folder is writable and try again.", err)
-	}
-	s.settings = in
-	s.setErr = nil
-	return in, nil
-}
-
-// FileInfo describes a chosen input file (never its contents).
-type FileInfo struct {
-	Path     string    `json:"path"`
-	Name     string    `json:"name"`
-	Size     int64     `json:"size"`
-	Modified time.Time `json:"modified"`
-	// EstimatedRows is extrapolated from the first 256 KiB; -1 when it
-	// cannot be (compressed input, a JSON array on one line).
-	EstimatedRows int64 `json:"estimated_rows"`
-}
-
-// InspectFile checks that path is a readable file and remembers it as a
-// recent file.
-func (s *Service) InspectFile(path string) (FileInfo, error) {
-	path = strings.TrimSpace(path)
-	if path == "" {
-		return FileInfo{}, errors.New("No file was chosen. Choose a CSV, JSON or JSON Lines file.")
-	}
-	if isRemote(path) {
-		return s.inspectRemote(path)
-	}
-	if !filepath.IsAbs(path) {
-		return FileInfo{}, fmt.Errorf("%q is not a full path. Choose the file with Browse or drop it on the window.", path)
-	}
-	st, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		s.forgetRecent(path)
-		return FileInfo{}, fmt.Errorf("The file %s does not exist any more. Choose another file.", filepath.Base(path))
-	}
-	if err != nil {
-		return FileInfo{}, fmt.Errorf("The file %s cannot be read (%v). Check its permissions and try again.", filepath.Base(path), err)
-	}
-	if st.IsDir() {
-		return FileInfo{}, fmt.Errorf("%s is a folder. Choose a file inside it.", filepath.Base(path))
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return FileInfo{}, fmt.Errorf("The file %s cannot be opened (%v). Check its permissions and try again.", filepath.Base(path), err)
-	}
-	f.Close()
-	if st.Size() == 0 {
-		return FileInfo{}, fmt.Errorf("The file %s is empty. Choose a file with a header and rows.", filepath.Base(path))
-	}
-	s.mu.Lock()
-	s.settings.AddRecent(path)
-	cp := s.settings
-	s.mu.Unlock()
-	if err := settings.Save(cp); err != nil {
-		s.opts.Log("saving recent files: %v", err)
-	}
-	return FileInfo{Path: path, Name: filepath.Base(path), Size: st.Size(), Modified: st.ModTime(),
-		EstimatedRows: estimateRows(path, st.Size())}, nil
-}
-
-// EstimateHeadBytes is how much of a file's start EstimateRows looks at.
-const EstimateHeadBytes = 256 << 10
-
-// estimateRows reads the start of a local file for EstimateRows.
-func estimateRows(path string, size int64) int64 {
-	f, err := os.Open(path)
-	if err != nil {
-		return -1
-	}
-	defer f.Close()
-	head := make([]byte, min(size, EstimateHeadBytes))
-	n, _ := io.ReadFull(f, head)
-	return EstimateRows(head[:n], size)
-}
-
-// EstimateRows guesses how many records a file of size bytes holds from its
-// first bytes (head, up to EstimateHeadBytes): exact when head is the whole
-// file, otherwise extrapolated from the line lengths. Enough for "fewer than
-// 1,000 rows" warnings; -1 when it cannot tell (gzip input, or a first
-// stretch with less than two lines, such as a JSON array on one line).
-func EstimateRows(head []byte, size int64) int64 {
-	n := int64(len(head))
-	if n >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		return -1 // gzip: the compressed size says little about the rows
-	}
-	lines := int64(bytes.Count(head, []byte{'\n'}))
-	if n > 0 && head[n-1] != '\n' && n == size {
-		lines++ // last line without a newline
-	}
-	first := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	header := int64(1)
-	if len(first) > 0 && (first[0] == '{' || first[0] == '[') {
-		header = 0 // JSON has no header line
-	}
-	if n == size {
-		return max(lines-header, 0)
-	}
-	if lines < 2 {
-		return -1
-	}
-	return size*lines/n - header
-}
-
-func (s *Service) forgetRecent(path string) {
-	s.mu.Lock()
-	out := s.settings.RecentFiles[:0:0]
-	for _, p := range s.settings.RecentFiles {
-		if p != path {
-			out = append(out, p)
-		}
-	}
-	s.settings.RecentFiles = out
-	cp := s.settings
-	s.mu.Unlock()
-	if err := settings.Save(cp); err != nil {
-		s.opts.Log("saving recent files: %v", err)
-	}
-}
-
-// RecentFile is one entry of the recent files list.
-type RecentFile struct {
-	Path     string    `json:"path"`
-	Name     string    `json:"name"`
-	Size     int64     `json:"size"`
-	Modified time.Time `json:"modified"`
-	Exists   bool      `json:"exists"`
-}
-
-// RecentFiles lists the recent files, most recent first.
-func (s *Service) RecentFiles() []RecentFile {
-	s.mu.Lock()
-	paths := append([]string(nil), s.settings.RecentFiles...)
-	s.mu.Unlock()
-	out := make([]RecentFile, 0, len(paths))
-	for _, p := range paths {
-		r := RecentFile{Path: p, Name: filepath.Base(p)}
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			r.Exists, r.Size, r.Modified = true, st.Size(), st.ModTime()
-		}
-		out = append(out, r)
-	}
-	return out
 }
 
 // Discover reads a sample of the file and suggests a type for each column;
@@ -630,105 +458,6 @@ func newOutputDir(parent, audience string, now time.Time) (string, error) {
 		}
 		dir = filepath.Join(parent, fmt.Sprintf("%s-%d", name, i))
 	}
-}
-
-// History lists earlier runs, newest first.
-func (s *Service) History(limit int) ([]jobs.Job, error) {
-	if s.store == nil {
-		return nil, fmt.Errorf("The run history is unavailable (%v).", s.histErr)
-	}
-	l, err := s.store.List(s.ctx, limit)
-	if err != nil {
-		return nil, sentence(err, "Restart the app; if it persists, delete the history file.")
-	}
-	return l, nil
-}
-
-// DeleteHistory removes one run from the history; its files stay.
-func (s *Service) DeleteHistory(id int64) error {
-	if s.store == nil {
-		return fmt.Errorf("The run history is unavailable (%v).", s.histErr)
-	}
-	if err := s.store.Delete(s.ctx, id); err != nil {
-		return sentence(err, "Refresh the history and try again.")
-	}
-	return nil
-}
-
-// OpenFolder shows a folder in the OS file manager.
-func (s *Service) OpenFolder(path string) error {
-	st, err := os.Stat(path)
-	if err != nil || !st.IsDir() {
-		return fmt.Errorf("The folder %s does not exist any more. It may have been moved or deleted.", path)
-	}
-	if err := s.opts.OpenFolder(path); err != nil {
-		return fmt.Errorf("The folder %s could not be opened (%v). Open it from your file manager.", path, err)
-	}
-	return nil
-}
-
-// Report is the exportable summary of a run. It holds no PII: the input's
-// name, the mapping (column names and types), counters and file list.
-type Report struct {
-	GeneratedAt time.Time           `json:"generated_at"`
-	AppVersion  string              `json:"app_version"`
-	Job         jobs.Job            `json:"job"`
-	Manifest    *transform.Manifest `json:"manifest,omitempty"`
-}
-
-// BuildReport gathers a run's report from the history and its manifest.
-func (s *Service) BuildReport(jobID int64) (Report, error) {
-	if s.store == nil {
-		return Report{}, fmt.Errorf("The run history is unavailable (%v).", s.histErr)
-	}
-	j, err := s.store.Get(s.ctx, jobID)
-	if err != nil {
-		return Report{}, sentence(err, "Refresh the history and try again.")
-	}
-	r := Report{GeneratedAt: time.Now().UTC(), AppVersion: s.opts.Version, Job: j}
-	if b, err := os.ReadFile(filepath.Join(j.OutputDir, transform.ManifestName)); err == nil {
-		var m transform.Manifest
-		if err := json.Unmarshal(b, &m); err == nil {
-			for i := range m.Mappings { // a manifest written before column names were checked
-				m.Mappings[i].Column = records.SafeColumnName(m.Mappings[i].Column)
-			}
-			r.Manifest = &m
-		}
-	}
-	return r, nil
-}
-
-// WriteReport writes a run's report as JSON to path (0600).
-func (s *Service) WriteReport(jobID int64, path string) error {
-	r, err := s.BuildReport(jobID)
-	if err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("The report could not be encoded (%v).", err)
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("The report could not be written to %s (%v). Choose another place.", path, err)
-	}
-	return nil
-}
-
-// Region is a phone region the person can choose.
-type Region struct {
-	Code        string `json:"code"`
-	CallingCode int    `json:"calling_code"`
-}
-
-// Regions lists every region libphonenumber knows, by code.
-func (s *Service) Regions() []Region {
-	sup := phonenumbers.GetSupportedRegions()
-	out := make([]Region, 0, len(sup))
-	for code := range sup {
-		out = append(out, Region{Code: code, CallingCode: phonenumbers.GetCountryCodeForRegion(code)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
-	return out
 }
 
 func orDefault(v, d string) string {
