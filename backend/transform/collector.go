@@ -2,8 +2,6 @@ package transform
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -26,7 +24,7 @@ type collector struct {
 	invalid                                        map[invalidKey]int64
 	duplicates                                     []int64 // per stream
 
-	succeeded bool
+	planned bool // the part sizes were fitted to the input's expected size
 }
 
 func newCollector(p *plan) *collector {
@@ -45,6 +43,9 @@ func newCollector(p *plan) *collector {
 }
 
 func (c *collector) consume(b *batch) error {
+	if !c.planned {
+		c.planParts(b)
+	}
 	t := &b.tally
 	c.rowsRead += t.rowsRead
 	c.malformed += t.malformed
@@ -136,18 +137,57 @@ func (c *collector) finish() ([]File, error) {
 	return files, nil
 }
 
-// removeOnFailure deletes all output unless the run succeeded.
-func (c *collector) removeOnFailure() {
+// planParts raises the part size of each file set, before its first line,
+// when the input's size says the set would otherwise need more parts than
+// TikTok takes. The expected rows come from the first chunk's bytes per
+// record, and each row counts as if every mapped value were valid and new
+// (an upper bound): too large a part size costs nothing, too small a one
+// costs a repack at the end (fileSet.repack), which also covers inputs
+// whose size says little (compressed, or unknown).
+func (c *collector) planParts(b *batch) {
+	c.planned = true
+	p := c.plan
+	recs := int64(len(b.chunk.Records))
+	if p.Source.Size <= 0 || recs == 0 || len(b.chunk.Data) == 0 {
+		return
+	}
+	rows := p.Source.Size / max(int64(len(b.chunk.Data))/recs, 1)
+	perRow := make([]int64, len(c.sets)) // line bytes a row adds to each set, at most
+	for i := range p.Mappings {
+		perRow[p.streamOf[i]] += hashLineBytes
+	}
+	for s, set := range c.sets {
+		set.planFor(rows * perRow[s])
+	}
+}
+
+// hashLineBytes is what one hash adds to a line: 64 hex characters and a
+// newline (separate) or a comma (combined, where the last one's place is
+// taken by the newline).
+const hashLineBytes = 65
+
+// notes say what the run decided for the user, for the manifest.
+func (c *collector) notes() []string {
+	var out []string
+	for _, s := range c.sets {
+		if n := s.raised(); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// close releases the dedup memory, stops the file sets' writers and closes
+// the spill files; whatever was written stays for the run to publish or to
+// remove with its staging folder.
+func (c *collector) close() {
+	c.dedupers.release()
 	if c.spill != nil {
 		c.spill.Remove()
 	}
-	if c.succeeded {
-		return
-	}
 	for _, s := range c.sets {
-		s.Remove()
+		s.abandon()
 	}
-	os.Remove(filepath.Join(c.plan.OutDir, ManifestName))
 }
 
 func (c *collector) counters(elapsed time.Duration) Counters {

@@ -154,25 +154,22 @@ func (p *plan) columns() []string {
 	return cols
 }
 
-// prepareOutDir creates the output folder, or accepts an empty one. It
-// reports whether it created the folder, so a failed run can remove it.
-func prepareOutDir(dir string) (created bool, err error) {
-	entries, err := os.ReadDir(dir)
+// checkOutDir accepts a new output folder or an empty one, and creates its
+// parent (where the run stages). Anything in the folder stops the run before
+// any work: earlier files must never be mixed with these.
+func checkOutDir(out string) error {
+	entries, err := os.ReadDir(out)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return false, fmt.Errorf("creating the output folder: %w", err)
-		}
-		return true, nil
 	case err != nil:
-		return false, fmt.Errorf("reading the output folder: %w", err)
+		return fmt.Errorf("reading the output folder: %w", err)
 	case len(entries) > 0:
-		return false, usageErrorf("the output folder %s is not empty: choose a new or empty folder so earlier files are not mixed with these", dir)
+		return usageErrorf("the output folder %s is not empty: choose a new or empty folder so earlier files are not mixed with these", out)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return false, fmt.Errorf("restricting the output folder to its owner: %w", err)
+	if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+		return fmt.Errorf("creating the folder for the output: %w", err)
 	}
-	return false, nil
+	return nil
 }
 
 // countingReader counts bytes read from the source, for progress.
@@ -267,8 +264,11 @@ func quoteList(names []string, most int) string {
 }
 
 // Run transforms the whole input into OutDir and writes OutDir/manifest.json.
-// Cancelling ctx stops it within a second and removes what it wrote.
-func Run(ctx context.Context, opts Options) (*Manifest, error) {
+// OutDir must be new or empty. Everything is written into a staging folder
+// beside it that becomes OutDir with one rename at the end (see staging.go):
+// a cancelled, failed, crashed or killed run leaves no OutDir at all.
+// Cancelling ctx stops it within a second.
+func Run(ctx context.Context, opts Options) (m *Manifest, err error) {
 	start := time.Now()
 	p, err := newPlan(opts)
 	if err != nil {
@@ -281,15 +281,31 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 	if err := checkColumns(ctx, p); err != nil {
 		return nil, err
 	}
-	created, err := prepareOutDir(p.OutDir)
+	out, err := filepath.Abs(p.OutDir)
+	if err != nil {
+		return nil, fmt.Errorf("finding the output folder: %w", err)
+	}
+	if err := checkOutDir(out); err != nil {
+		return nil, err
+	}
+	sweepStaging(filepath.Dir(out)) // what killed runs left beside it; a failure here is not this run's
+	runID := newRunID()
+	st, err := startStaging(out, runID)
 	if err != nil {
 		return nil, err
 	}
-	m, err := run(ctx, p, start)
-	if err != nil {
-		if created {
-			os.RemoveAll(p.OutDir)
+	defer st.close()
+	defer func() { // runs before close: a panic here still removes the staging folder
+		if r := recover(); r != nil {
+			m, err = nil, panicError(r)
 		}
+	}()
+	p.OutDir = st.dir
+	m, err = run(ctx, p, start, runID)
+	if err == nil {
+		err = st.publish(out)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("the transform of %s was cancelled; its partial output was removed: %w", p.Source.Name, ctx.Err())
 		}
@@ -298,7 +314,29 @@ func Run(ctx context.Context, opts Options) (*Manifest, error) {
 	return m, nil
 }
 
-func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
+// recoverInto turns a panic into an ordinary error (the deferred clean-ups
+// still run), so a bug fails one run instead of the app, and leaves nothing
+// behind. The panic's value is named, never the data it was working on.
+func recoverInto(err *error) {
+	if r := recover(); r != nil {
+		*err = panicError(r)
+	}
+}
+
+func panicError(r any) error {
+	return fmt.Errorf("the transform stopped on an internal error (%v); its partial output was removed. Please report this, with the app's version", r)
+}
+
+// goSafe runs f in the group with recoverInto, so a panic in any pipeline
+// goroutine fails the run like an error instead of ending the process.
+func goSafe(g *errgroup.Group, f func() error) {
+	g.Go(func() (err error) {
+		defer recoverInto(&err)
+		return f()
+	})
+}
+
+func run(ctx context.Context, p *plan, start time.Time, runID string) (*Manifest, error) {
 	rd, counter, closer, err := openRecords(ctx, p.Source, p.Format, p.Header)
 	if err != nil {
 		return nil, err
@@ -306,8 +344,7 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 	defer closer.Close()
 
 	col := newCollector(p)
-	defer col.removeOnFailure()
-	defer col.dedupers.release()
+	defer col.close()
 
 	report := func() Progress {
 		return Progress{Rows: col.rowsDone.Load(), BytesRead: counter.n.Load(), BytesTotal: p.Source.Size, Elapsed: time.Since(start)}
@@ -336,7 +373,7 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 	}
 	deduped := make(chan *batch, nBatches)
 
-	g.Go(func() error {
+	goSafe(g, func() error {
 		defer close(work)
 		for {
 			var b *batch
@@ -370,7 +407,7 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 	var workers sync.WaitGroup
 	for _, w := range ws {
 		workers.Add(1)
-		g.Go(func() error {
+		goSafe(g, func() error {
 			defer workers.Done()
 			for b := range work {
 				if err := gctx.Err(); err != nil {
@@ -398,7 +435,7 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 	var dedupers sync.WaitGroup
 	for i, part := range dd.parts {
 		dedupers.Add(1)
-		g.Go(func() error {
+		goSafe(g, func() error {
 			defer dedupers.Done()
 			for b := range dedupIn[i] {
 				if err := gctx.Err(); err != nil {
@@ -418,7 +455,7 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 		})
 	}
 	go func() { dedupers.Wait(); close(deduped) }()
-	g.Go(func() error {
+	goSafe(g, func() error {
 		for b := range deduped {
 			if err := col.consume(b); err != nil {
 				return err
@@ -447,6 +484,7 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 	}
 	m := &Manifest{
 		Version:     1,
+		RunID:       runID,
 		CreatedAt:   time.Now().UTC().Truncate(time.Second),
 		Input:       p.Source.Name,
 		Format:      rd.Format(),
@@ -456,11 +494,11 @@ func run(ctx context.Context, p *plan, start time.Time) (*Manifest, error) {
 		PhoneFormat: phoneFormatName(p.PhoneFormat),
 		Files:       files,
 		Counters:    col.counters(time.Since(start)),
+		Notes:       col.notes(),
 	}
 	if err := writeManifest(p.OutDir, m); err != nil {
 		return nil, err
 	}
-	col.succeeded = true
 	return m, nil
 }
 
@@ -507,19 +545,25 @@ func phoneFormatName(f identifiers.PhoneFormat) string {
 	return "digits"
 }
 
-// writeManifest writes manifest.json last, under a temporary name first:
-// its presence means every file it lists is complete.
+// writeManifest writes manifest.json, last, and syncs it: the staging folder
+// is published only after it.
 func writeManifest(dir string, m *Manifest) error {
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the manifest: %w", err)
 	}
-	tmp := filepath.Join(dir, ManifestName+partialSuffix)
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+	f, err := os.OpenFile(filepath.Join(dir, ManifestName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
 		return fmt.Errorf("writing the manifest: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, ManifestName)); err != nil {
-		os.Remove(tmp)
+	_, err = f.Write(append(data, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("writing the manifest: %w", err)
 	}
 	return nil

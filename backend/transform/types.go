@@ -128,6 +128,7 @@ type Options struct {
 // Manifest describes a finished run. It holds no PII.
 type Manifest struct {
 	Version     int            `json:"version"`
+	RunID       string         `json:"run_id"` // random per run: the upload keys its job by it, wherever the folder moves
 	CreatedAt   time.Time      `json:"created_at"`
 	Input       string         `json:"input"`
 	Format      records.Format `json:"format"`
@@ -137,6 +138,7 @@ type Manifest struct {
 	PhoneFormat string         `json:"phone_format"`
 	Files       []File         `json:"files"`
 	Counters    Counters       `json:"counters"`
+	Notes       []string       `json:"notes,omitempty"` // what the run decided for the user (a raised part size)
 }
 
 // ManifestName is the manifest's file name inside the output folder.
