@@ -324,33 +324,19 @@ func newRunCmd() *cobra.Command {
 	return c
 }
 
-// transformStaged runs the transform into OUT.partial and renames it to OUT
-// when complete, so a run killed mid-transform leaves no half-written OUT:
-// the next run starts the transform again, and a run killed after it
-// finds OUT/manifest.json and resumes the upload.
+// transformStaged runs the transform into OUT. transform.Run writes into a
+// staging folder of its own and publishes it as OUT with one rename, so a
+// run killed mid-transform leaves no half-written OUT (the next run starts
+// the transform again) and a run killed after it finds OUT/manifest.json and
+// resumes the upload. Nothing else is removed here: a folder beside OUT
+// (OUT.partial included) is not this run's.
 func transformStaged(ctx context.Context, o transform.Options) (*transform.Manifest, error) {
 	out := filepath.Clean(o.OutDir)
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 		return nil, cli.UsageError(fmt.Errorf("output folder %s is not empty and holds no manifest.json: choose a new --out", out))
 	}
-	staging := out + ".partial"
-	// A staging folder is only ever left by an interrupted run of ours.
-	if err := os.RemoveAll(staging); err != nil {
-		return nil, fmt.Errorf("remove interrupted transform %s: %w", staging, err)
-	}
-	o.OutDir = staging
-	m, err := transform.Run(ctx, o)
-	if err != nil {
-		os.RemoveAll(staging)
-		return nil, err
-	}
-	if err := os.Remove(out); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("replace empty output folder %s: %w", out, err)
-	}
-	if err := os.Rename(staging, out); err != nil {
-		return nil, fmt.Errorf("move finished transform to %s: %w", out, err)
-	}
-	return m, nil
+	o.OutDir = out
+	return transform.Run(ctx, o)
 }
 
 func newAudiencesCmd() *cobra.Command {

@@ -225,11 +225,20 @@ func TestRunTransformsThenUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "out")
-	// What a run killed mid-transform leaves behind.
+	// A folder beside --out named like the old staging folder is the
+	// user's: no run may remove it (issue 9 item 16).
 	if err := os.MkdirAll(out+".partial", 0o700); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(out+".partial", "email-0001.csv"), []byte("half"), 0o600)
+	keep := filepath.Join(out+".partial", "notes.txt")
+	os.WriteFile(keep, []byte("mine"), 0o600)
+	failing := []string{"run", "--input", in, "--map", "nosuchcolumn=email", "--out", out, "--audience", "from csv", "--advertiser-id", s.Advertiser(), "--json"}
+	if code, _, _ := run(t, "", failing...); code == 0 {
+		t.Fatal("a run mapping a missing column succeeded")
+	}
+	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" {
+		t.Fatalf("a failed run removed %s: %v", keep, err)
+	}
 	args := []string{"run", "--input", in, "--map", "email=email", "--map", "phone=phone", "--out", out, "--audience", "from csv", "--advertiser-id", s.Advertiser(), "--json"}
 	code, stdout, stderr := run(t, "", args...)
 	if code != 0 {
@@ -250,8 +259,11 @@ func TestRunTransformsThenUploads(t *testing.T) {
 			t.Fatalf("raw identifier reached TikTok")
 		}
 	}
-	if _, err := os.Stat(out + ".partial"); !os.IsNotExist(err) {
-		t.Fatalf("staging folder left behind: %v", err)
+	if b, err := os.ReadFile(keep); err != nil || string(b) != "mine" {
+		t.Fatalf("the run removed %s: %v", keep, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 2 {
+		t.Fatalf("beside --out: %v, want only out and out.partial (no staging left behind)", entries)
 	}
 	// Again: the transform is skipped and nothing is uploaded twice.
 	before := s.Stats().Uploads
