@@ -16,5 +16,6 @@ func main() {
 		cli.Register(authcmd.Commands)
 		os.Exit(cli.Main(os.Args[1:]))
 	}
+	cli.CleanUpInterruptedTransforms(os.Stderr)
 	runGUI()
 }

@@ -96,6 +96,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	CleanUpInterruptedTransforms(os.Stderr)
 	return Execute(ctx, args, os.Stdout, os.Stderr)
 }
 

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
@@ -328,7 +329,10 @@ func newTransformCmd() *cobra.Command {
 func PrintManifest(w io.Writer, dir string, m *transform.Manifest) {
 	c := m.Counters
 	fmt.Fprintf(w, "Read %d rows of %s in %s (%.0f rows/s).\n", c.RowsRead, m.Input, time.Duration(c.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond), c.RowsPerSecond)
-	fmt.Fprintf(w, "Wrote %d rows in %d file(s), %s layout, to %s\n", c.RowsWritten, len(m.Files), m.Layout, dir)
+	fmt.Fprintf(w, "Wrote %d rows in %d file(s), %s layout, to %s (run %s)\n", c.RowsWritten, len(m.Files), m.Layout, dir, m.RunID)
+	for _, n := range m.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nTYPE\tVALID\tALREADY HASHED\tDUPLICATE\tREJECTED")
 	names := make([]string, 0, len(c.Types))
@@ -413,5 +417,23 @@ func (p *ProgressBar) Update(pr transform.Progress) {
 func (p *ProgressBar) Finish() {
 	if p.bar != nil {
 		p.bar.Finish()
+	}
+}
+
+// CleanUpInterruptedTransforms is called when the app or the CLI starts: it
+// removes what transforms killed earlier left (their staging folders of
+// hashes) and lets this process's transforms note theirs in the data folder,
+// so the next start finds them wherever they are. It only reports on w.
+func CleanUpInterruptedTransforms(w io.Writer) {
+	dir, err := jobs.DataDir()
+	if err != nil {
+		return // no data folder: transforms still sweep beside their output
+	}
+	removed, err := transform.CleanUpInterrupted(dir)
+	for _, r := range removed {
+		fmt.Fprintf(w, "Removed the unfinished output of an interrupted transform: %s\n", r)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "warning: %v\n", err)
 	}
 }
