@@ -224,7 +224,7 @@ func TestLateHistoryEntryDoesNotPassForTheNextBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	more := writeManifest(t, t.TempDir(), "lm", "separate", []string{tiktok.EmailSHA256}, 51, 2) // two APPEND batches
-	e.s.LagNextHistory(1) // the first APPEND's entry misses the next get
+	e.s.LagNextHistory(1)                                                                        // the first APPEND's entry misses the next get
 	done := 0
 	e.ev.hook = func(ev upload.Event) {
 		if ev.Kind == upload.EventBatchDone {
