@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/secureurl"
 	"golang.org/x/time/rate"
 )
 
@@ -61,14 +62,8 @@ func checkBaseURL(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse TikTok base URL %q: %w", raw, err)
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("TikTok base URL %q is plain http to a non-loopback host: only https is allowed (http only to 127.0.0.1, ::1 or localhost)", raw)
-		}
-	default:
-		return nil, fmt.Errorf("TikTok base URL %q must start with https://", raw)
+	if err := secureurl.Check(u, "TikTok API", "the base URL in Settings → TikTok or "+EnvBaseURL); err != nil {
+		return nil, err
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("TikTok base URL %q has no host", raw)
@@ -92,14 +87,6 @@ func sameOrigin(base, u *url.URL) bool {
 		return "443"
 	}
 	return strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Hostname(), base.Hostname()) && port(u) == port(base)
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // LogEntry describes one HTTP exchange (or a wait) for the job log. It never
