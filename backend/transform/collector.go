@@ -122,10 +122,10 @@ func (c *collector) drainSpill(ctx context.Context) error {
 }
 
 // finish closes every file set and gives the files their final names.
-func (c *collector) finish() ([]File, error) {
+func (c *collector) finish(ctx context.Context) ([]File, error) {
 	var files []File
 	for _, s := range c.sets {
-		f, err := s.Finish()
+		f, err := s.Finish(ctx)
 		if err != nil {
 			return nil, err
 		}

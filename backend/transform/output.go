@@ -2,6 +2,7 @@ package transform
 
 import (
 	"bufio"
+	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
@@ -180,14 +181,14 @@ func (f *fileSet) closePart() error {
 // Finish closes the last part and waits for every part to be on disk. A set
 // that came out with more parts than TikTok takes (its size was not known
 // in time to raise the part size) is rewritten into larger parts.
-func (f *fileSet) Finish() ([]File, error) {
+func (f *fileSet) Finish(ctx context.Context) ([]File, error) {
 	err := f.closePart()
 	if err == nil && f.writer != nil {
 		err = f.writer.wait()
 	}
 	f.stopWriter()
 	if err == nil && len(f.done) > maxPartsPerSet {
-		err = f.repack()
+		err = f.repack(ctx)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("writing the %s files: %w", f.prefix, err)
@@ -212,7 +213,7 @@ func (f *fileSet) raised() string {
 // repack rewrites the set's parts, in order and row by row, into at most
 // maxPartsPerSet parts of a raised size, recomputing each one's MD5. Each
 // old part is removed once copied, so the disk holds one extra part at most.
-func (f *fileSet) repack() error {
+func (f *fileSet) repack(ctx context.Context) error {
 	f.maxBytes = min(max(partSizeFor(f.total, f.header), f.maxBytes), partBytesLimit)
 	old := f.done
 	for _, d := range old {
@@ -257,6 +258,10 @@ func (f *fileSet) repack() error {
 			if err != nil {
 				in.Close()
 				return fmt.Errorf("reading back %s: %w", d.Path, err)
+			}
+			if cur != nil && cur.Rows%65536 == 0 && ctx.Err() != nil {
+				in.Close()
+				return ctx.Err()
 			}
 			if out != nil && cur.Bytes+int64(len(line)) > f.maxBytes {
 				if err := closeCur(); err != nil {

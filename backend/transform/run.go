@@ -474,7 +474,7 @@ func run(ctx context.Context, p *plan, start time.Time, runID string) (*Manifest
 		return nil, err
 	}
 
-	files, err := col.finish()
+	files, err := col.finish(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -283,3 +283,26 @@ func TestRunStopsWhenEvenTheLargestPartsCannotHoldTheList(t *testing.T) {
 		t.Error("not a cancellation")
 	}
 }
+
+// A folder that something else fills while the run works is not touched:
+// the run's files are not put there, and are removed.
+func TestRunDoesNotPublishIntoAFolderFilledMeanwhile(t *testing.T) {
+	src, _ := LocalFile(generate(t, 20000))
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	intruder := filepath.Join(out, "theirs.csv")
+	_, err := Run(context.Background(), Options{Source: src, Mappings: allMappings(t), OutDir: out, Workers: 1,
+		Progress: func(Progress) {
+			os.MkdirAll(out, 0o700)
+			os.WriteFile(intruder, []byte("theirs\n"), 0o600)
+		}})
+	if err == nil || !strings.Contains(err.Error(), "filled by something else") {
+		t.Fatalf("want a refusal to publish, got %v", err)
+	}
+	if got := entries(t, out); strings.Join(got, " ") != "theirs.csv" {
+		t.Errorf("the other folder now holds %v", got)
+	}
+	if got := entries(t, parent); strings.Join(got, " ") != "out" {
+		t.Errorf("beside it: %v, want no staging folder left", got)
+	}
+}
