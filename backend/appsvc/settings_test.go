@@ -5,11 +5,50 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 )
+
+func TestSaveSettings(t *testing.T) {
+	s, _, _ := newService(t)
+	in := s.Settings()
+	in.DefaultRegion = "gb"
+	in.MaxFileMB = 100
+	got, err := s.SaveSettings(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DefaultRegion != "GB" {
+		t.Fatalf("region = %q", got.DefaultRegion)
+	}
+	in.DefaultRegion = "ZZ"
+	if _, err := s.SaveSettings(in); err == nil || !strings.Contains(err.Error(), "not a region") {
+		t.Fatalf("SaveSettings(ZZ) = %v", err)
+	}
+	in.DefaultRegion = "US"
+	in.MaxFileMB = 999
+	if _, err := s.SaveSettings(in); err == nil || !strings.Contains(err.Error(), "were not saved") {
+		t.Fatalf("SaveSettings(999 MB) = %v", err)
+	}
+	if l, _ := settings.Load(); l.DefaultRegion != "GB" || l.MaxFileMB != 100 {
+		t.Fatalf("saved settings = %+v", l)
+	}
+}
+
+func TestRegions(t *testing.T) {
+	s, _, _ := newService(t)
+	rs := s.Regions()
+	found := map[string]int{}
+	for _, r := range rs {
+		found[r.Code] = r.CallingCode
+	}
+	if found["US"] != 1 || found["GB"] != 44 || found["AM"] != 374 || len(rs) < 200 {
+		t.Fatalf("Regions: %d entries, US=%d GB=%d AM=%d", len(rs), found["US"], found["GB"], found["AM"])
+	}
+}
 
 // Issue 9 item 17: InspectFile, a forgotten recent file and SaveSettings
 // running at once must leave the settings file equal to the settings in
