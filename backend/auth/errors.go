@@ -12,6 +12,8 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/audience-uploader/audience-uploader/backend/secureurl"
 )
 
 // Code names a sign-in failure the app explains in plain words.
@@ -30,6 +32,8 @@ const (
 	CodeSessionExpired        Code = "session_expired"
 	CodeSetup                 Code = "setup" // pool/client settings are wrong
 	CodeService               Code = "service"
+	CodeInsecureEndpoint      Code = "insecure_endpoint" // plain http to a non-loopback host: refused before sending
+	CodeSignInCancelled       Code = "sign_in_cancelled" // cancelled, signed out or restarted while Cognito answered
 )
 
 // Error is a sign-in failure: Error() is a sentence for a person, Code is for
@@ -58,6 +62,8 @@ var messages = map[Code]string{
 	CodeSessionExpired:        "Your session has expired: sign in again.",
 	CodeSetup:                 "The sign-in settings are wrong: check the region, user pool id and app client id in Settings.",
 	CodeService:               "Amazon Cognito could not complete the sign-in.",
+	CodeInsecureEndpoint:      "The Amazon Cognito endpoint is not safe to use.",
+	CodeSignInCancelled:       "The sign-in was cancelled before Amazon Cognito answered, so its outcome was discarded: sign in again if you still want to.",
 }
 
 func (e *Error) Error() string {
@@ -105,6 +111,10 @@ func classify(err error, now time.Time) error {
 	}
 	if skew, ok := serverSkew(err, now); ok && (skew > maxSkew || skew < -maxSkew) {
 		return &Error{Code: CodeClockSkew, Detail: fmt.Sprintf("it is %s off", roundSkew(skew)), Err: err}
+	}
+	var refused *secureurl.RefusedError
+	if errors.As(err, &refused) {
+		return &Error{Code: CodeInsecureEndpoint, Detail: refused.Error(), Err: err}
 	}
 	var send *smithyhttp.RequestSendError
 	var netErr net.Error

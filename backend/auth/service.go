@@ -23,10 +23,20 @@ type Service struct {
 	load        func() (settings.Settings, error)
 
 	mu      sync.Mutex
-	pending *SignIn
-	pendCl  *Client
-	remem   bool
+	pending *pendingSignIn // nil: no sign-in waits for an answer
+	gen     uint64         // bumped by every start, cancel and sign-out
 	session *Session
+}
+
+// pendingSignIn is a sign-in waiting for the person's answer. Answer keeps
+// its own pointer while Cognito checks the answer without the lock, and
+// finishes only if this is still the pending sign-in: a cancel, a sign-out
+// or a newer sign-in meanwhile replaces it, and the late answer is dropped.
+type pendingSignIn struct {
+	in        *SignIn
+	client    *Client
+	remember  bool
+	answering bool // an answer is at Cognito; a second one would race on in
 }
 
 // State is what the GUI shows: signed in or not, who, and any pending challenge.
@@ -83,7 +93,7 @@ func (s *Service) State() State {
 func (s *Service) stateLocked() State {
 	st := State{KeychainAvailable: s.keychain, KeychainProblem: s.keychainWhy}
 	if s.pending != nil {
-		st.Challenge = s.pending.Challenge()
+		st.Challenge = s.pending.in.Challenge()
 	}
 	if s.session != nil {
 		st.SignedIn = true
@@ -104,9 +114,14 @@ func (s *Service) Restore(ctx context.Context) (State, error) {
 	if err != nil {
 		return s.State(), err
 	}
+	gen := s.generation()
 	sess, err := c.Resume(ctx, s.store)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.gen != gen {
+		// The person signed in or out while this ran: theirs is the newer word.
+		return s.stateLocked(), nil
+	}
 	switch {
 	case errors.Is(err, secrets.ErrNotFound), CodeOf(err) == CodeSessionExpired:
 		return s.stateLocked(), nil
@@ -119,41 +134,65 @@ func (s *Service) Restore(ctx context.Context) (State, error) {
 
 // SignIn starts a sign-in; the State carries the first challenge, if any.
 // With remember the refresh token goes to the keychain (when there is one).
+// It replaces any sign-in still waiting for an answer.
 func (s *Service) SignIn(ctx context.Context, username, password string, remember bool) (State, error) {
+	gen := s.restart()
 	c, err := s.client(ctx)
 	if err != nil {
 		return s.State(), err
 	}
 	// Remember-me also remembers this computer, for pools that track devices.
 	in, err := c.StartSignIn(ctx, username, password, s.rememberIn(remember))
-	if err != nil {
-		return s.State(), err
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending, s.pendCl, s.remem = in, c, remember
-	return s.finishLocked()
+	if s.gen != gen {
+		return s.stateLocked(), errSignInCancelled()
+	}
+	if err != nil {
+		return s.stateLocked(), err
+	}
+	p := &pendingSignIn{in: in, client: c, remember: remember}
+	s.pending = p
+	return s.finishLocked(p)
 }
 
 // Answer answers the pending challenge. A wrong code leaves it pending.
+// If the sign-in is cancelled, signed out or replaced while Cognito checks
+// the answer, the answer's outcome is dropped and the error says so.
 func (s *Service) Answer(ctx context.Context, a Answer) (State, error) {
 	s.mu.Lock()
-	in := s.pending
-	s.mu.Unlock()
-	if in == nil {
+	p := s.pending
+	switch {
+	case p == nil:
+		s.mu.Unlock()
 		return s.State(), errors.New("there is no sign-in waiting for an answer: start again")
+	case p.answering:
+		s.mu.Unlock()
+		return s.State(), errors.New("the previous answer is still being checked: wait for it, then try again")
 	}
-	err := in.Answer(ctx, a)
+	p.answering = true
+	s.mu.Unlock()
+
+	err := p.in.Answer(ctx, a)
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	p.answering = false
+	if s.pending != p {
+		return s.stateLocked(), errSignInCancelled()
+	}
 	if err != nil {
 		if CodeOf(err) == CodeSessionExpired || CodeOf(err) == CodeTooManyAttempts {
 			s.pending = nil // Cognito ended this sign-in: start over
 		}
 		return s.stateLocked(), err
 	}
-	return s.finishLocked()
+	return s.finishLocked(p)
 }
+
+// errSignInCancelled is what a sign-in step returns when the person cancelled
+// (or signed out, or started again) while Cognito was answering it.
+func errSignInCancelled() error { return &Error{Code: CodeSignInCancelled} }
 
 // rememberIn is where a sign-in is remembered: the keychain with
 // remember-me when there is one, else nowhere (nil).
@@ -164,30 +203,52 @@ func (s *Service) rememberIn(remember bool) secrets.Store {
 	return nil
 }
 
-func (s *Service) finishLocked() (State, error) {
-	if !s.pending.Done() {
+// finishLocked turns the pending sign-in p into the session once Cognito
+// has handed out tokens; until then p stays pending with its challenge.
+func (s *Service) finishLocked(p *pendingSignIn) (State, error) {
+	if !p.in.Done() {
 		return s.stateLocked(), nil
 	}
-	sess, err := s.pendCl.NewSession(s.pending.Tokens(), s.rememberIn(s.remem))
-	s.pending, s.pendCl = nil, nil
+	sess, err := p.client.NewSession(p.in.Tokens(), s.rememberIn(p.remember))
+	s.pending = nil
 	if sess != nil {
 		s.session = sess
 	}
 	return s.stateLocked(), err
 }
 
-// CancelSignIn drops a sign-in that is waiting for a challenge answer.
+// generation is the current generation; a step that drops the lock checks
+// it again before it applies its outcome.
+func (s *Service) generation() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen
+}
+
+// restart drops the pending sign-in and starts a new generation.
+func (s *Service) restart() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	s.pending = nil
+	return s.gen
+}
+
+// CancelSignIn drops a sign-in that is waiting for a challenge answer (or
+// for Cognito's answer to its first step).
 func (s *Service) CancelSignIn() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending, s.pendCl = nil, nil
+	s.gen++
+	s.pending = nil
 	return s.stateLocked()
 }
 
-// SignOut revokes and forgets the session.
+// SignOut revokes and forgets the session, and drops a pending sign-in.
 func (s *Service) SignOut(ctx context.Context) (State, error) {
 	s.mu.Lock()
 	sess := s.session
+	s.gen++
 	s.session, s.pending = nil, nil
 	s.mu.Unlock()
 	var err error

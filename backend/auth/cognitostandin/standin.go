@@ -56,6 +56,11 @@ type Config struct {
 	// tokens work only with their confirmed device's DEVICE_KEY, and a
 	// remembered device signs in through DEVICE_SRP_AUTH without MFA.
 	DeviceTracking string
+	// Hold, when set, is called with each operation's name (e.g.
+	// "RespondToAuthChallenge") before it is served, outside the stand-in's
+	// lock: a test blocks in it to keep a request in flight while it does
+	// something else, then lets it go on.
+	Hold func(op string)
 }
 
 // Device tracking settings (Config.DeviceTracking).
@@ -236,6 +241,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	svc, op, _ := strings.Cut(target, ".")
+	if s.cfg.Hold != nil {
+		s.cfg.Hold(op)
+	}
 	s.mu.Lock()
 	s.calls[op]++
 	s.mu.Unlock()
