@@ -153,9 +153,9 @@ func TestCleanUpInterruptedFindsDeadRunsAnywhere(t *testing.T) {
 		t.Fatalf("nothing to clean: %v %v", removed, err)
 	}
 	t.Cleanup(func() { notesDir.Lock(); notesDir.path = ""; notesDir.Unlock() })
-	// A run killed after its staging folder got its first files: simulated
-	// by a run that is stopped by a panic after noting itself, then made to
-	// look killed (its lock released, its folder put back).
+	// A run killed after its staging folder got its first files: staged and
+	// noted as Run does, then its lock released as the OS does when a
+	// process dies, and nothing else.
 	parent := t.TempDir()
 	st, err := startStaging(filepath.Join(parent, "out"), newRunID())
 	if err != nil {
