@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/audience-uploader/audience-uploader/backend/secureurl"
 )
 
 // Config says which user pool, app client and identity pool to use.
@@ -84,15 +86,21 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	// Passwords' SRP, tokens and ID tokens travel only over https (or to a
+	// loopback stand-in), wherever the endpoint came from.
 	c.idp = cip.NewFromConfig(awsCfg, func(o *cip.Options) {
 		if cfg.UserPoolEndpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.UserPoolEndpoint)
 		}
+		o.HTTPClient = secureurl.AWSHTTPClient(o.HTTPClient, "Amazon Cognito user pool",
+			"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, AWS_ENDPOINT_URL and endpoint_url in ~/.aws/config")
 	})
 	c.ident = cognitoidentity.NewFromConfig(awsCfg, func(o *cognitoidentity.Options) {
 		if cfg.IdentityEndpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.IdentityEndpoint)
 		}
+		o.HTTPClient = secureurl.AWSHTTPClient(o.HTTPClient, "Amazon Cognito identity pool",
+			"AWS_ENDPOINT_URL_COGNITO_IDENTITY, AWS_ENDPOINT_URL and endpoint_url in ~/.aws/config")
 	})
 	return c, nil
 }

@@ -60,13 +60,12 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	msg := fmt.Sprintf("nothing was sent to the %s endpoint %s: ", e.Service, e.Endpoint)
-	if strings.EqualFold(strings.SplitN(e.Endpoint, ":", 2)[0], "http") {
-		msg += "it is plain http to a host other than this computer, so secrets would travel unencrypted"
-	} else {
-		msg += "only https endpoints are allowed"
+	what := "is not https"
+	if strings.HasPrefix(strings.ToLower(e.Endpoint), "http:") {
+		what = "is plain http to a host other than this computer"
 	}
-	msg += "; use an https:// endpoint (plain http only to 127.0.0.1, ::1 or localhost)"
+	msg := fmt.Sprintf("the %s endpoint %s %s, so nothing was sent (secrets travel only over https, "+
+		"or plain http to 127.0.0.1, ::1 or localhost); use an https:// endpoint", e.Service, e.Endpoint, what)
 	if e.Hint != "" {
 		msg += " and check " + e.Hint
 	}

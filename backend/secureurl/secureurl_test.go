@@ -9,8 +9,9 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/audience-uploader/audience-uploader/backend/secureurl/securetest"
 )
 
 func TestAllowed(t *testing.T) {
@@ -40,34 +41,6 @@ func TestAllowed(t *testing.T) {
 	}
 }
 
-// dialLog is a dialer that records every address asked for and connects to
-// target instead, so a request that slips through reaches a real server
-// (and the test sees it) without needing the asked-for host to exist.
-type dialLog struct {
-	target string
-	mu     sync.Mutex
-	asked  []string
-}
-
-func (d *dialLog) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d.mu.Lock()
-	d.asked = append(d.asked, addr)
-	d.mu.Unlock()
-	var nd net.Dialer
-	return nd.DialContext(ctx, network, d.target)
-}
-
-func (d *dialLog) dialed(host string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, a := range d.asked {
-		if h, _, _ := net.SplitHostPort(a); h == host {
-			return true
-		}
-	}
-	return false
-}
-
 func TestTransportRefusesBeforeDialling(t *testing.T) {
 	var hits int
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -75,8 +48,8 @@ func TestTransportRefusesBeforeDialling(t *testing.T) {
 		io.WriteString(w, "secret-bearing answer")
 	}))
 	defer srv.Close()
-	log := &dialLog{target: srv.Listener.Addr().String()}
-	c := Client(&http.Client{Transport: &http.Transport{DialContext: log.dial}}, "Test Service", "TEST_ENDPOINT")
+	log := &securetest.DialLog{Target: srv.Listener.Addr().String()}
+	c := Client(log.Client(), "Test Service", "TEST_ENDPOINT")
 
 	resp, err := c.Post("http://example.invalid/token", "text/plain", strings.NewReader("refresh-token"))
 	if err == nil {
@@ -92,8 +65,8 @@ func TestTransportRefusesBeforeDialling(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
-	if len(log.asked) != 0 || hits != 0 {
-		t.Fatalf("a connection was made: dials %v, requests %d", log.asked, hits)
+	if len(log.Asked()) != 0 || hits != 0 {
+		t.Fatalf("a connection was made: dials %v, requests %d", log.Asked(), hits)
 	}
 
 	// Loopback http still works, through the same client.
@@ -117,13 +90,13 @@ func TestTransportRefusesRedirectToPlainHTTP(t *testing.T) {
 		http.Redirect(w, r, "http://elsewhere.invalid/token", http.StatusTemporaryRedirect)
 	}))
 	defer redirector.Close()
-	log := &dialLog{target: target.Listener.Addr().String()}
+	log := &securetest.DialLog{Target: target.Listener.Addr().String()}
 	base := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if h, _, _ := net.SplitHostPort(addr); h == "127.0.0.1" {
 			var nd net.Dialer
 			return nd.DialContext(ctx, network, addr)
 		}
-		return log.dial(ctx, network, addr)
+		return log.DialContext(ctx, network, addr)
 	}}
 	c := Client(&http.Client{Transport: base}, "Test Service", "")
 	resp, err := c.Post(redirector.URL, "text/plain", strings.NewReader("refresh-token"))
@@ -135,7 +108,7 @@ func TestTransportRefusesRedirectToPlainHTTP(t *testing.T) {
 	if !errors.As(err, &refused) || refused.Endpoint != "http://elsewhere.invalid" {
 		t.Fatalf("want a RefusedError for http://elsewhere.invalid, got %v", err)
 	}
-	if log.dialed("elsewhere.invalid") {
+	if log.Dialed("elsewhere.invalid") {
 		t.Fatal("a connection to elsewhere.invalid was made")
 	}
 }
