@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -47,6 +48,7 @@ type TransformFlags struct {
 	Input       string
 	Format      string
 	Header      string
+	Sheet       string
 	Maps        []string
 	Region      string
 	PhoneFormat string
@@ -59,8 +61,8 @@ type TransformFlags struct {
 
 // AddInput registers --input, --format, --header, --map, --region and --phone-format.
 func (f *TransformFlags) AddInput(c *cobra.Command) {
-	c.Flags().StringVar(&f.Input, "input", "", "input file (JSON Lines, JSON array, CSV/TSV/TXT; gzip accepted)")
-	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json or csv")
+	c.Flags().StringVar(&f.Input, "input", "", "input file (JSON Lines, JSON array, CSV/TSV/TXT, Parquet, Excel .xlsx; gzip, zstd or bzip2 accepted)")
+	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json, csv, parquet or xlsx")
 	f.addHeader(c)
 	c.Flags().StringArrayVar(&f.Maps, "map", nil, "COLUMN=TYPE, TYPE one of email, phone, idfa, gaid (repeat for each column)")
 	c.Flags().StringVar(&f.Region, "region", "US", "default phone region for numbers without a country code (ISO 3166 code)")
@@ -76,9 +78,17 @@ func (f *TransformFlags) AddOutput(c *cobra.Command) {
 	c.Flags().IntVar(&f.DedupMB, "dedup-memory-mb", 512, "memory for exact deduplication before it spills to disk (MiB)")
 }
 
-// addHeader registers --header.
+// addHeader registers --header and --sheet.
 func (f *TransformFlags) addHeader(c *cobra.Command) {
-	c.Flags().StringVar(&f.Header, "header", "auto", "CSV/TXT: does the first row name the columns? auto (detect), yes or no (columns are then column_1, column_2, …)")
+	c.Flags().StringVar(&f.Header, "header", "auto", "CSV/TXT/Excel: does the first row name the columns? auto (detect), yes or no (columns are then column_1, column_2, …)")
+	c.Flags().StringVar(&f.Sheet, "sheet", "", "Excel: the worksheet to read (default: the first)")
+}
+
+// source opens --input, with the --sheet to read.
+func (f *TransformFlags) source() (transform.Source, error) {
+	src, err := OpenSource(f.Input)
+	src.Sheet = f.Sheet
+	return src, err
 }
 
 func (f *TransformFlags) header() (records.HeaderMode, error) {
@@ -146,7 +156,7 @@ func (f *TransformFlags) Options(progress func(transform.Progress)) (transform.O
 	if f.MaxFileMB < 1 || f.MaxFileMB > 250 {
 		return o, UsageError(fmt.Errorf("--max-file-mb must be between 1 and 250 (TikTok's upload limit)"))
 	}
-	if o.Source, err = OpenSource(f.Input); err != nil {
+	if o.Source, err = f.source(); err != nil {
 		return o, err
 	}
 	o.Region = strings.ToUpper(f.Region)
@@ -176,7 +186,7 @@ func newSchemaCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			src, err := OpenSource(f.Input)
+			src, err := f.source()
 			if err != nil {
 				return err
 			}
@@ -192,11 +202,19 @@ func newSchemaCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&f.Input, "input", "", "input file")
-	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json or csv")
+	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json, csv, parquet or xlsx")
 	f.addHeader(c)
 	c.Flags().IntVar(&sample, "sample", transform.DefaultSample, "records to read")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+func quoteSheets(names []string) string {
+	q := make([]string, 0, len(names))
+	for _, n := range names {
+		q = append(q, strconv.Quote(records.SafeColumnName(n)))
+	}
+	return strings.Join(q, ", ")
 }
 
 func printSchema(w io.Writer, s *records.Schema) {
@@ -205,6 +223,12 @@ func printSchema(w io.Writer, s *records.Schema) {
 		fmt.Fprintf(w, " (delimiter %q)", s.Delimiter)
 	}
 	fmt.Fprintf(w, ", %d records sampled\n", s.Records)
+	if s.Sheet != "" {
+		fmt.Fprintf(w, "Sheet %q (the workbook has %d: %s); choose another with --sheet NAME.\n", records.SafeColumnName(s.Sheet), len(s.Sheets), quoteSheets(s.Sheets))
+	}
+	if s.Rows != nil {
+		fmt.Fprintf(w, "%d rows (stated by the file).\n", *s.Rows)
+	}
 	if s.HeaderRow != nil && !*s.HeaderRow {
 		fmt.Fprintf(w, "No header row found (%s): every row is data and the columns are named column_1 to column_%d.\n", s.HeaderReason, len(s.Fields))
 		fmt.Fprintln(w, "If the first row does name the columns, run again with --header yes.")
@@ -251,7 +275,7 @@ func newPreviewCmd() *cobra.Command {
 			if o.PhoneFormat, err = f.phoneFormat(); err != nil {
 				return err
 			}
-			if o.Source, err = OpenSource(f.Input); err != nil {
+			if o.Source, err = f.source(); err != nil {
 				return err
 			}
 			o.Region = strings.ToUpper(f.Region)

@@ -17,12 +17,17 @@ type Schema struct {
 	Delimiter string `json:"delimiter,omitempty"`
 	// HeaderRow says whether a CSV file's first row names its columns (absent for JSON). Without one,
 	// the columns are column_1 … and HeaderReason says why the first row was taken as data.
-	HeaderRow    *bool          `json:"header_row,omitempty"`
-	HeaderReason string         `json:"header_reason,omitempty"`
-	Records      int            `json:"records_sampled"`
-	Fields       []Field        `json:"fields"` // in first-seen order (CSV: header order)
-	Malformed    []*RecordError `json:"malformed,omitempty"`
-	Warnings     []string       `json:"warnings,omitempty"`
+	HeaderRow    *bool  `json:"header_row,omitempty"`
+	HeaderReason string `json:"header_reason,omitempty"`
+	Records      int    `json:"records_sampled"`
+	// Rows is the exact number of data rows when the file states it (Parquet's footer); absent otherwise.
+	Rows *int64 `json:"rows,omitempty"`
+	// Sheet is the Excel worksheet read, Sheets all of the workbook's worksheets (for a picker).
+	Sheet     string         `json:"sheet,omitempty"`
+	Sheets    []string       `json:"sheets,omitempty"`
+	Fields    []Field        `json:"fields"` // in first-seen order (CSV: header order)
+	Malformed []*RecordError `json:"malformed,omitempty"`
+	Warnings  []string       `json:"warnings,omitempty"`
 }
 
 // Field describes one column or (flattened) JSON path.
@@ -60,11 +65,20 @@ func Discover(r *Reader, sample int, norm *identifiers.Normalizer) (*Schema, err
 	}
 	s := &Schema{Name: r.name, Format: r.format, Warnings: append([]string(nil), r.warnings...)}
 	d := &discoverer{norm: norm, index: map[string]int{}, schema: s}
-	if r.format == FormatCSV {
-		s.Delimiter = string(rune(r.delim))
-		hasHeader := r.hasHeader
-		s.HeaderRow = &hasHeader
-		s.HeaderReason = r.headerReason
+	s.Sheet, s.Sheets = r.sheet, r.sheets
+	if r.rowCount >= 0 {
+		rows := r.rowCount
+		s.Rows = &rows
+	}
+	if r.Tabular() {
+		if r.format == FormatCSV {
+			s.Delimiter = string(rune(r.delim))
+		}
+		if r.format != FormatParquet {
+			hasHeader := r.hasHeader
+			s.HeaderRow = &hasHeader
+			s.HeaderReason = r.headerReason
+		}
 		// Every column is listed (the header is bounded by the record limit), in header order.
 		for i, h := range r.header {
 			d.index[h] = i

@@ -64,7 +64,8 @@ type Extractor struct {
 	scratch []byte
 	keyBuf  []byte
 
-	// CSV
+	// CSV, Parquet, Excel
+	table  bool // Parquet, Excel: records are encoded cells
 	delim  byte
 	ncols  int
 	target []int32  // column -> field index, -1 when not wanted
@@ -91,7 +92,8 @@ func (r *Reader) NewExtractor(fields []string) (*Extractor, error) {
 	if len(fields) == 0 {
 		return nil, errors.New("no fields to extract")
 	}
-	if r.format == FormatCSV {
+	if r.Tabular() {
+		e.table = r.tab != nil
 		e.delim = r.delim
 		e.header = r.header
 		e.ncols = len(r.header)
@@ -102,6 +104,9 @@ func (r *Reader) NewExtractor(fields []string) (*Extractor, error) {
 		for fi, f := range fields {
 			col := findColumn(r.header, f)
 			if col < 0 {
+				if r.format == FormatParquet {
+					return nil, fmt.Errorf("column %q is not in %s (a nested field is named by its dotted path, like contact.email)", SafeColumnName(f), r.name)
+				}
 				if !r.hasHeader {
 					return nil, fmt.Errorf("column %q is not in %s, which has no header row: its columns are column_1 to column_%d", SafeColumnName(f), r.name, len(r.header))
 				}
@@ -112,6 +117,17 @@ func (r *Reader) NewExtractor(fields []string) (*Extractor, error) {
 				continue
 			}
 			e.target[col] = int32(fi)
+		}
+		if e.table {
+			cols := make([]int, 0, len(fields))
+			for c, t := range e.target {
+				if t >= 0 {
+					cols = append(cols, c)
+				}
+			}
+			if err := r.project(cols); err != nil {
+				return nil, err
+			}
 		}
 		return e, nil
 	}
@@ -217,6 +233,12 @@ func (e *Extractor) Extract(rec []byte, line int64, out []Value) error {
 		out[i] = Value{}
 	}
 	e.scratch = e.scratch[:0]
+	if e.table {
+		if err := e.extractTable(rec, out); err != nil {
+			return &RecordError{File: e.name, Line: line, Msg: err.Error()}
+		}
+		return nil
+	}
 	if e.format == FormatCSV {
 		return e.extractCSV(rec, line, out)
 	}

@@ -49,6 +49,9 @@ func (r *Reader) NextChunk(c *Chunk, maxRecords int) error {
 	if maxRecords <= 0 {
 		maxRecords = 1
 	}
+	if r.tab != nil {
+		return r.nextTableChunk(c, maxRecords)
+	}
 	if r.pending != nil {
 		// The first row of a file without a header row is data.
 		c.Data = append(c.Data, r.pending...)

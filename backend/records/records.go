@@ -1,6 +1,7 @@
 // Package records reads customer files as a stream of records: JSON Lines, a JSON array of objects (or a
 // sequence of pretty-printed objects), and CSV/TSV/TXT with or without a header row (detected: a list of
-// bare identifiers, like TikTok's .txt template, has none), each optionally gzip-compressed.
+// bare identifiers, like TikTok's .txt template, has none), each optionally gzip-, zstd- or bzip2-compressed; and, given an io.ReaderAt, Parquet files and Excel
+// .xlsx workbooks (see Options.At).
 //
 // The work is split for the transform pipeline: one goroutine frames records with cheap byte scanning
 // (Reader.NextChunk), and worker goroutines pull the mapped fields out of them (Extractor.Extract).
@@ -9,8 +10,6 @@ package records
 
 import (
 	"bytes"
-	"compress/gzip"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -26,6 +25,9 @@ const (
 	FormatJSONL Format = "jsonl"
 	FormatJSON  Format = "json"
 	FormatCSV   Format = "csv"
+	// Binary formats: read through Options.At (random access), never framed from text.
+	FormatParquet Format = "parquet"
+	FormatXLSX    Format = "xlsx"
 )
 
 // ParseFormat accepts the names a person or a flag would use ("jsonl", "ndjson", "json", "csv", "tsv", "auto", "").
@@ -39,8 +41,12 @@ func ParseFormat(s string) (Format, error) {
 		return FormatJSON, nil
 	case "csv", "tsv", "txt":
 		return FormatCSV, nil
+	case "parquet", "pq":
+		return FormatParquet, nil
+	case "xlsx", "excel":
+		return FormatXLSX, nil
 	}
-	return "", fmt.Errorf("unknown file format %q (want auto, jsonl, json or csv)", s)
+	return "", fmt.Errorf("unknown file format %q (want auto, jsonl, json, csv, parquet or xlsx)", s)
 }
 
 // Options says how to read a file.
@@ -50,6 +56,17 @@ type Options struct {
 	Delimiter      byte       // CSV only; 0 detects , ; or tab from the header line
 	Header         HeaderMode // CSV only; "" or HeaderAuto detects whether the first row names the columns
 	MaxRecordBytes int        // 0 means 1 MiB
+
+	// At and Size give random access to the same bytes as src. Parquet needs them (its footer is at the
+	// end, and only the mapped columns' chunks are read); Excel uses them to avoid copying the file into
+	// memory. A local file or an S3 object read with ranged GETs can provide them.
+	At   io.ReaderAt
+	Size int64
+	// Sheet is the Excel worksheet to read; "" reads the first one.
+	Sheet string
+	// TempDir is where Excel's library decompresses a worksheet over 16 MiB ("" is the system's); the
+	// files hold the sheet's cells and are removed by Reader.Close.
+	TempDir string
 }
 
 // DefaultMaxRecordBytes bounds one record; longer records are skipped as malformed.
@@ -64,6 +81,7 @@ var (
 // RecordError is one malformed record (or a framing problem). It never carries the record's values.
 type RecordError struct {
 	File   string `json:"file"`
+	Sheet  string `json:"sheet,omitempty"` // Excel: the worksheet; Line is then its row number
 	Line   int64  `json:"line"`
 	Column int    `json:"column,omitempty"` // 0 = unknown
 	Msg    string `json:"message"`
@@ -72,6 +90,16 @@ type RecordError struct {
 func (e *RecordError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
+	if e.Sheet != "" {
+		fmt.Fprintf(&b, ", sheet %q, row %d", SafeColumnName(e.Sheet), e.Line)
+		if e.Column > 0 {
+			b.WriteString(", column ")
+			b.WriteString(columnLetters(e.Column))
+		}
+		b.WriteString(": ")
+		b.WriteString(e.Msg)
+		return b.String()
+	}
 	if e.Line > 0 {
 		b.WriteByte(':')
 		b.WriteString(strconv.FormatInt(e.Line, 10))
@@ -101,7 +129,7 @@ type Reader struct {
 	maxRec       int
 
 	src     io.Reader
-	gzip    bool // src decompresses
+	comp    Compression // how src was compressed (it decompresses)
 	buf     []byte
 	pos     int   // start of unconsumed data in buf
 	end     int   // end of valid data in buf
@@ -110,6 +138,15 @@ type Reader struct {
 	line    int64 // physical line number at buf[pos]
 
 	fr framer
+
+	// Parquet and Excel: rows come from a table instead of the framer.
+	tab       table
+	proj      []bool // columns some extractor asked for; nil reads every column
+	projected []int  // the columns read, fixed by the first NextChunk
+	started   bool
+	sheet     string   // Excel: the worksheet read
+	sheets    []string // Excel: every worksheet, in workbook order
+	rowCount  int64    // exact number of data rows when the format says it (Parquet), else -1
 }
 
 // Format reports the detected (or given) format.
@@ -138,7 +175,7 @@ func (r *Reader) recErr(line int64, col int, format string, args ...any) *Record
 	return &RecordError{File: r.name, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Open wraps r (decompressing gzip when the magic bytes say so), skips a UTF-8 BOM, rejects UTF-16/UTF-32 and
+// Open wraps r (decompressing gzip, zstd or bzip2 when the magic bytes say so), skips a UTF-8 BOM, rejects UTF-16/UTF-32 and
 // binary data with a clear error, detects the format (and CSV delimiter) and reads the CSV header.
 // It reads only a small prefix of r to do so. An empty input is an error ("<name> is empty").
 func Open(src io.Reader, opts Options) (*Reader, error) {
@@ -151,7 +188,7 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 		format = FormatAuto
 	}
 	switch format {
-	case FormatAuto, FormatJSONL, FormatJSON, FormatCSV:
+	case FormatAuto, FormatJSONL, FormatJSON, FormatCSV, FormatParquet, FormatXLSX:
 	default:
 		return nil, fmt.Errorf("opening %s: unknown format %q", name, format)
 	}
@@ -166,10 +203,10 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 	if maxRec <= 0 {
 		maxRec = DefaultMaxRecordBytes
 	}
-	r := &Reader{name: name, maxRec: maxRec, line: 1}
+	r := &Reader{name: name, maxRec: maxRec, line: 1, rowCount: -1}
 
-	// Compression is decided by magic bytes, never by the name.
-	var magic [6]byte
+	// Compression and the binary formats are decided by magic bytes, never by the name.
+	var magic [8]byte
 	n, err := io.ReadFull(src, magic[:])
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
@@ -179,15 +216,18 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("%s is empty", name)
 	}
-	if n >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(src)
-		if err != nil {
-			return nil, fmt.Errorf("reading gzip header of %s: %w", name, err)
+	if binFormat := sniffBinary(head); binFormat != "" || format == FormatParquet || format == FormatXLSX {
+		if format == FormatAuto {
+			format = binFormat
 		}
-		src = zr
-		r.gzip = true
-	} else if what := otherCompression(head); what != "" {
-		return nil, fmt.Errorf("%s %s; only gzip compression is supported", name, what)
+		return openBinary(r, src, head, format, header, opts)
+	}
+	if what := otherCompression(head); what != "" {
+		return nil, fmt.Errorf("%s %s", name, what)
+	}
+	r.comp = sniffCompression(head)
+	if src, err = decompress(r.comp, src, name); err != nil {
+		return nil, err
 	}
 	r.src = src
 
@@ -244,16 +284,8 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
 func otherCompression(h []byte) string {
 	switch {
-	case bytes.HasPrefix(h, []byte("PK\x03\x04")):
-		return "is a ZIP archive (or an Excel .xlsx workbook): export it as CSV"
-	case bytes.HasPrefix(h, []byte("BZh")) && len(h) >= 4 && h[3] >= '1' && h[3] <= '9':
-		return "is bzip2-compressed"
 	case bytes.HasPrefix(h, []byte{0xFD, '7', 'z', 'X', 'Z', 0x00}):
-		return "is xz-compressed"
-	case bytes.HasPrefix(h, []byte{0x28, 0xB5, 0x2F, 0xFD}):
-		return "is zstd-compressed"
-	case bytes.HasPrefix(h, []byte{0xD0, 0xCF, 0x11, 0xE0}):
-		return "is an old Excel .xls (or other Office) file: export it as CSV"
+		return "is xz-compressed; only gzip, zstd and bzip2 compression are supported: decompress it (xz -d) and try again"
 	}
 	return ""
 }
@@ -411,8 +443,8 @@ func (r *Reader) fill() error {
 		}
 		if err != nil {
 			r.eof = true
-			if r.gzip && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF)) {
-				return fmt.Errorf("decompressing %s (corrupt or truncated gzip data): %w", r.name, err)
+			if derr := decompressError(r.comp, r.name, err); derr != nil {
+				return derr
 			}
 			return fmt.Errorf("reading %s: %w", r.name, err)
 		}

@@ -15,7 +15,8 @@ func TestParseFormat(t *testing.T) {
 	}{
 		{"", FormatAuto, false}, {"auto", FormatAuto, false}, {"JSONL", FormatJSONL, false},
 		{"ndjson", FormatJSONL, false}, {"json", FormatJSON, false}, {"csv", FormatCSV, false},
-		{"tsv", FormatCSV, false}, {"xml", "", true}, {"parquet", "", true},
+		{"tsv", FormatCSV, false}, {"xml", "", true}, {"parquet", FormatParquet, false},
+		{"XLSX", FormatXLSX, false}, {"excel", FormatXLSX, false}, {"xls", "", true},
 	} {
 		got, err := ParseFormat(tc.in)
 		if (err != nil) != tc.err || got != tc.want {

@@ -191,12 +191,43 @@ func openRecords(ctx context.Context, src Source, format records.Format, header 
 		return nil, nil, nil, err
 	}
 	cr := &countingReader{r: rc}
-	rd, err := records.Open(cr, records.Options{Name: src.Name, Format: format, Header: header})
+	ro := records.Options{Name: src.Name, Format: format, Header: header, Sheet: src.Sheet}
+	if at, ok := rc.(io.ReaderAt); ok && src.Size > 0 {
+		// Parquet and Excel read by offset (a local file can; S3 objects will with ranged GETs).
+		ro.At, ro.Size = countingReaderAt{at, &cr.n}, src.Size
+	}
+	rd, err := records.Open(cr, ro)
 	if err != nil {
 		rc.Close()
 		return nil, nil, nil, err
 	}
-	return rd, cr, rc, nil
+	return rd, cr, readerCloser{rd, rc}, nil
+}
+
+// countingReaderAt counts bytes read by offset into the same progress counter.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n *atomic.Int64
+}
+
+func (c countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// readerCloser closes the records reader (Excel's temporary files) and then its source.
+type readerCloser struct {
+	rd *records.Reader
+	rc io.Closer
+}
+
+func (c readerCloser) Close() error {
+	err := c.rd.Close()
+	if cerr := c.rc.Close(); cerr != nil {
+		err = cerr
+	}
+	return err
 }
 
 // checkColumns fails, before any work, when a mapped column is not in the
@@ -207,7 +238,7 @@ func checkColumns(ctx context.Context, p *plan) error {
 		return err
 	}
 	defer closer.Close()
-	if rd.Format() == records.FormatCSV {
+	if rd.Tabular() {
 		if _, err := rd.NewExtractor(p.columns()); err != nil {
 			return usageErrorf("%w; columns found: %s", err, quoteList(rd.Header(), 20))
 		}

@@ -66,6 +66,8 @@ type Source struct {
 	Name string // base name or s3:// URL, used in messages
 	Size int64  // bytes, -1 if unknown
 	Open func(ctx context.Context) (io.ReadCloser, error)
+	// Sheet is the Excel worksheet to read ("" for the first); other formats ignore it.
+	Sheet string
 }
 
 // LocalFile is a Source for a file on disk.

@@ -1,0 +1,89 @@
+package records
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression is how a text input is compressed; decided from its first bytes, never from its name.
+type Compression string
+
+const (
+	CompressionNone  Compression = ""
+	CompressionGzip  Compression = "gzip"
+	CompressionZstd  Compression = "zstd"
+	CompressionBzip2 Compression = "bzip2"
+)
+
+// zstdMaxWindow bounds the memory one zstd frame may ask for (the format allows up to 3.75 TB; zstd's own
+// command line refuses more than 128 MiB without --long, so real files stay under it).
+const zstdMaxWindow = 128 << 20
+
+// sniffCompression names the compression whose magic bytes start h.
+func sniffCompression(h []byte) Compression {
+	switch {
+	case len(h) >= 2 && h[0] == 0x1f && h[1] == 0x8b:
+		return CompressionGzip
+	case bytes.HasPrefix(h, []byte{0x28, 0xB5, 0x2F, 0xFD}):
+		return CompressionZstd
+	case len(h) >= 4 && bytes.HasPrefix(h, []byte("BZh")) && h[3] >= '1' && h[3] <= '9':
+		return CompressionBzip2
+	}
+	return CompressionNone
+}
+
+// decompress wraps src in the decompressor for c.
+func decompress(c Compression, src io.Reader, name string) (io.Reader, error) {
+	switch c {
+	case CompressionGzip:
+		zr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, fmt.Errorf("reading the gzip header of %s: %w", name, err)
+		}
+		return zr, nil
+	case CompressionZstd:
+		// One decoder goroutine-free stream: concurrency 1 decodes on the caller's Read, so nothing is left
+		// running when the reader is dropped.
+		zr, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, fmt.Errorf("reading the zstd header of %s: %w", name, err)
+		}
+		return zr, nil
+	case CompressionBzip2:
+		return bzip2.NewReader(src), nil
+	}
+	return src, nil
+}
+
+// decompressError turns a decompressor's error into a sentence that says the data is damaged. It returns
+// nil for errors that are not about the compressed data.
+func decompressError(c Compression, name string, err error) error {
+	var bzErr bzip2.StructuralError
+	switch {
+	case c == CompressionNone:
+		return nil
+	case errors.Is(err, io.ErrUnexpectedEOF),
+		c == CompressionGzip && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)),
+		c == CompressionBzip2 && errors.As(err, &bzErr),
+		c == CompressionZstd && isZstdDataError(err):
+		return fmt.Errorf("decompressing %s (corrupt or truncated %s data; check the file was copied completely): %w", name, c, err)
+	}
+	return nil
+}
+
+func isZstdDataError(err error) bool {
+	for _, e := range []error{zstd.ErrMagicMismatch, zstd.ErrCRCMismatch, zstd.ErrBlockTooSmall, zstd.ErrReservedBlockType,
+		zstd.ErrCompressedSizeTooBig, zstd.ErrWindowSizeExceeded, zstd.ErrWindowSizeTooSmall, zstd.ErrDecoderSizeExceeded,
+		zstd.ErrUnknownDictionary, zstd.ErrFrameSizeExceeded, zstd.ErrFrameSizeMismatch, zstd.ErrUnexpectedBlockSize} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}

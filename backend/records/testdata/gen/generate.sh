@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Regenerates backend/records/testdata/binary from independent writers: DuckDB (npm @duckdb/node-api,
+# installed in a throw-away folder) for Parquet, and Debian's python3-openpyxl for Excel.
+# The generated files are committed, so `make test` needs neither.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=$(cd "$here/../binary" && pwd)
+work=$(mktemp -d /tmp/records-fixtures.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && npm init -y >/dev/null && npm install --save-exact --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null)
+cp "$here/parquet.mjs" "$work/"
+(cd "$work" && node parquet.mjs "$out")
+if ! /usr/bin/python3 -c 'import openpyxl' 2>/dev/null; then
+	echo "python3-openpyxl is missing: apt-get install -y python3-openpyxl" >&2
+	exit 1
+fi
+/usr/bin/python3 "$here/xlsx.py" "$out"
+ls -l "$out"

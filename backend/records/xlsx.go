@@ -1,0 +1,354 @@
+package records
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// xlsxTable streams one worksheet's rows with excelize's row iterator (never the whole sheet): excelize
+// keeps a worksheet under 16 MiB in memory and decompresses a larger one to a temporary file, which
+// close removes. Cells are read raw (no display formatting), so a number is its stored digits and a
+// date is its serial number; a formula is its cached result.
+type xlsxTable struct {
+	name    string
+	sheet   string
+	file    *excelize.File
+	rows    *excelize.Rows
+	row     int64     // Excel row number of the last row read
+	pending []xlsxRow // rows read ahead for the header decision, handed out first
+	width   int       // number of columns
+}
+
+type xlsxRow struct {
+	num   int64
+	cells []string
+}
+
+// maxXLSXScan bounds how far an encrypted workbook is scanned for its marker (it is refused either way).
+const maxXLSXScan = 64 << 20
+
+func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Options) error {
+	at, size := opts.At, opts.Size
+	if at == nil || size <= 0 {
+		b, err := io.ReadAll(src)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", r.name, err)
+		}
+		at, size = bytes.NewReader(b), int64(len(b))
+	}
+	if bytes.HasPrefix(head, oleMagic) {
+		return oleError(r.name, io.NewSectionReader(at, 0, size))
+	}
+	zr, err := zip.NewReader(at, size)
+	if err != nil {
+		return fmt.Errorf("%s is a ZIP archive that cannot be read (damaged or cut short?): %w", r.name, err)
+	}
+	if what := notAWorkbook(zr); what != "" {
+		return fmt.Errorf("%s %s", r.name, what)
+	}
+	f, err := excelize.OpenReader(io.NewSectionReader(at, 0, size), excelize.Options{RawCellValue: true, TmpDir: opts.TempDir})
+	if err != nil {
+		return fmt.Errorf("%s could not be opened as an Excel workbook (%v): open it in Excel, save it again as .xlsx, and try again", r.name, err)
+	}
+	t := &xlsxTable{name: r.name, file: f}
+	ok := false
+	defer func() {
+		if !ok {
+			t.close()
+		}
+	}()
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return fmt.Errorf("%s has no worksheets", r.name)
+	}
+	sheet := sheets[0]
+	if opts.Sheet != "" {
+		sheet = ""
+		for _, s := range sheets {
+			if s == opts.Sheet {
+				sheet = s
+			}
+		}
+		for _, s := range sheets {
+			if sheet == "" && strings.EqualFold(strings.TrimSpace(s), strings.TrimSpace(opts.Sheet)) {
+				sheet = s
+			}
+		}
+		if sheet == "" {
+			return fmt.Errorf("%s has no sheet named %q; its sheets are %s", r.name, SafeColumnName(opts.Sheet), quoteNames(sheets))
+		}
+	}
+	t.sheet = sheet
+	r.sheet, r.sheets = sheet, sheets
+	if t.rows, err = f.Rows(sheet); err != nil {
+		return fmt.Errorf("%s, sheet %q, could not be read: %w", r.name, SafeColumnName(sheet), err)
+	}
+
+	// The first row with a value is the header candidate; the rows below it decide, as for CSV.
+	first, err := t.nextRow()
+	if err == io.EOF {
+		return fmt.Errorf("%s, sheet %q, is empty (no cell has a value): choose another sheet with --sheet", r.name, SafeColumnName(sheet))
+	}
+	if err != nil {
+		return err
+	}
+	for len(t.pending) < headerSampleRows {
+		row, err := t.nextRow()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		t.pending = append(t.pending, row)
+	}
+	body := make([][]string, len(t.pending))
+	width := len(first.cells)
+	for i, p := range t.pending {
+		body[i] = p.cells
+		width = max(width, len(p.cells))
+	}
+	hasHeader := mode == HeaderYes
+	switch mode {
+	case HeaderAuto, "":
+		var why string
+		hasHeader, why = decideHeader(first.cells, body, false)
+		r.headerReason = why
+	case HeaderNo:
+		r.headerReason = "the sheet was read without one, as asked"
+	}
+	if hasHeader {
+		r.hasHeader, r.headerReason = true, ""
+		names := append([]string(nil), first.cells...)
+		for len(names) < width {
+			names = append(names, "")
+		}
+		if err := r.nameColumns(names); err != nil {
+			return err
+		}
+	} else {
+		r.header = numberedColumns(max(width, 1))
+		t.pending = append([]xlsxRow{first}, t.pending...)
+	}
+	t.width = len(r.header)
+	r.tab = t
+	ok = true
+	return nil
+}
+
+// nextRow returns the next row with at least one value (Excel's row number and its cells, numbers as their
+// exact digits), or io.EOF.
+func (t *xlsxTable) nextRow() (xlsxRow, error) {
+	for t.rows.Next() {
+		t.row++
+		cells, err := t.rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return xlsxRow{}, &RecordError{File: t.name, Sheet: t.sheet, Line: t.row, Msg: "the row could not be read: " + err.Error()}
+		}
+		blank := true
+		for i, c := range cells {
+			cells[i] = exactNumber(c)
+			blank = blank && strings.TrimSpace(cells[i]) == ""
+		}
+		if !blank {
+			return xlsxRow{num: t.row, cells: cells}, nil
+		}
+	}
+	if err := t.rows.Error(); err != nil {
+		return xlsxRow{}, fmt.Errorf("%s, sheet %q, could not be read after row %d: %w", t.name, SafeColumnName(t.sheet), t.row, err)
+	}
+	return xlsxRow{}, io.EOF
+}
+
+func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
+	for len(c.Records)+len(c.Errors) < max {
+		var row xlsxRow
+		if len(t.pending) > 0 {
+			row = t.pending[0]
+			t.pending = t.pending[1:]
+		} else {
+			var err error
+			row, err = t.nextRow()
+			if err == io.EOF {
+				return io.EOF
+			}
+			var re *RecordError
+			if errors.As(err, &re) {
+				// One bad row (a cell that points past the shared strings): counted, and reading goes on.
+				c.Errors = append(c.Errors, re)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		start := len(c.Data)
+		for _, col := range cols {
+			if col < len(row.cells) && row.cells[col] != "" {
+				c.Data = appendCell(c.Data, col, String, []byte(row.cells[col]))
+			}
+		}
+		c.Records = append(c.Records, Span{Line: row.num, Start: start, End: len(c.Data)})
+	}
+	return nil
+}
+
+func (t *xlsxTable) close() error {
+	var err error
+	if t.rows != nil {
+		err = t.rows.Close()
+	}
+	if cerr := t.file.Close(); cerr != nil {
+		err = cerr // the temporary files' removal matters more
+	}
+	return err
+}
+
+// exactNumber writes a number that a spreadsheet stored in floating-point notation
+// ("4.47911123456E+11", "447911123456.0") as its exact decimal digits ("447911123456"); any other text is
+// returned as it is. Only the notation changes: the digits are moved, never rounded through a float.
+func exactNumber(s string) string {
+	if len(s) < 3 || len(s) > 40 {
+		return s
+	}
+	neg := s[0] == '-'
+	body := s
+	if neg {
+		body = s[1:]
+	}
+	mant, exp := body, 0
+	if i := strings.IndexAny(body, "eE"); i >= 0 {
+		mant = body[:i]
+		e := body[i+1:]
+		sign := 1
+		if e != "" && (e[0] == '+' || e[0] == '-') {
+			if e[0] == '-' {
+				sign = -1
+			}
+			e = e[1:]
+		} else {
+			return s // "1e5" without a sign is not how spreadsheets write numbers; it may be an ID
+		}
+		if e == "" || len(e) > 3 {
+			return s
+		}
+		for _, c := range e {
+			if c < '0' || c > '9' {
+				return s
+			}
+			exp = exp*10 + int(c-'0')
+		}
+		exp *= sign
+	}
+	dot := strings.IndexByte(mant, '.')
+	if dot < 0 && exp == 0 {
+		return s // an integer already
+	}
+	intPart, frac := mant, ""
+	if dot >= 0 {
+		intPart, frac = mant[:dot], mant[dot+1:]
+	}
+	if intPart == "" || !allDigits(intPart) || !allDigits(frac) {
+		return s
+	}
+	digits := intPart + frac
+	point := len(intPart) + exp // position of the decimal point in digits
+	if point < 0 || point > 40 {
+		return s
+	}
+	for len(digits) < point {
+		digits += "0"
+	}
+	whole, rest := digits[:point], strings.TrimRight(digits[point:], "0")
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	out := whole
+	if rest != "" {
+		out += "." + rest
+	}
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// notAWorkbook says what a ZIP archive is when it is not an .xlsx workbook ("" when it is one).
+func notAWorkbook(zr *zip.Reader) string {
+	has := map[string]bool{}
+	for _, f := range zr.File {
+		has[strings.ToLower(strings.ReplaceAll(f.Name, "\\", "/"))] = true
+	}
+	switch {
+	case has["xl/workbook.xml"]:
+		return ""
+	case has["xl/workbook.bin"]:
+		return "is an Excel binary workbook (.xlsb): open it in Excel and save it as .xlsx or CSV"
+	case has["word/document.xml"]:
+		return "is a Word document, not an Excel workbook"
+	case has["ppt/presentation.xml"]:
+		return "is a PowerPoint presentation, not an Excel workbook"
+	case has["content.xml"] && has["mimetype"]:
+		return "is an OpenDocument file (.ods): save it as .xlsx or CSV"
+	}
+	return "is a ZIP archive, not an Excel workbook (it has no xl/workbook.xml): unzip it and choose the list inside"
+}
+
+// oleError explains an OLE2 compound file: a password-protected (encrypted) workbook, or an old .xls.
+func oleError(name string, r io.Reader) error {
+	b, _ := io.ReadAll(io.LimitReader(r, maxXLSXScan))
+	marker := utf16LEBytes("EncryptedPackage")
+	if bytes.Contains(b, marker) {
+		return fmt.Errorf("%s is a password-protected Excel workbook: open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it), save, and try again", name)
+	}
+	return fmt.Errorf("%s is an old Excel .xls (or other Office) file: open it in Excel and save it as .xlsx or CSV", name)
+}
+
+func utf16LEBytes(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u), byte(u>>8))
+	}
+	return b
+}
+
+func quoteNames(names []string) string {
+	var b strings.Builder
+	for i, n := range names {
+		if i == 20 {
+			fmt.Fprintf(&b, " and %d more", len(names)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", SafeColumnName(n))
+	}
+	return b.String()
+}
+
+// columnLetters is Excel's name for a 1-based column number (1 → A, 27 → AA).
+func columnLetters(n int) string {
+	var b []byte
+	for ; n > 0; n = (n - 1) / 26 {
+		b = append([]byte{byte('A' + (n-1)%26)}, b...)
+	}
+	return string(b)
+}
