@@ -8,6 +8,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/auth"
 	"github.com/audience-uploader/audience-uploader/backend/cloud"
+	"github.com/audience-uploader/audience-uploader/backend/guilog"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
 )
@@ -28,30 +29,44 @@ func (a *App) startCloud() {
 
 // RestoreSession resumes a remembered sign-in (the frontend's first call
 // after Hello). A failed resume is a sentence; the person signs in again.
-func (a *App) RestoreSession() (cloud.Status, error) { return a.cloud.Restore(a.ctx) }
+func (a *App) RestoreSession() (_ cloud.Status, err error) {
+	defer guilog.Recover(a.log.Printf, "RestoreSession", &err)
+	return a.cloud.Restore(a.ctx)
+}
 
 // CloudStatus tells the frontend whether sign-in applies, who is signed in
 // and whether the S3 tab can be shown.
 func (a *App) CloudStatus() cloud.Status { return a.cloud.Status() }
 
 // SignIn starts a sign-in; the state carries the first challenge, if any.
-func (a *App) SignIn(username, password string, remember bool) (auth.State, error) {
+// Like every method here that is given a secret, a panic inside becomes an
+// error naming the method only (guilog.Recover).
+func (a *App) SignIn(username, password string, remember bool) (_ auth.State, err error) {
+	defer guilog.Recover(a.log.Printf, "SignIn", &err)
 	return a.cloud.Auth.SignIn(a.ctx, username, password, remember)
 }
 
 // AnswerChallenge answers the pending sign-in challenge.
-func (a *App) AnswerChallenge(answer auth.Answer) (auth.State, error) {
+func (a *App) AnswerChallenge(answer auth.Answer) (_ auth.State, err error) {
+	defer guilog.Recover(a.log.Printf, "AnswerChallenge", &err)
 	return a.cloud.Auth.Answer(a.ctx, answer)
 }
 
 // CancelSignIn drops a sign-in waiting for a challenge answer.
-func (a *App) CancelSignIn() auth.State { return a.cloud.Auth.CancelSignIn() }
+func (a *App) CancelSignIn() auth.State {
+	defer guilog.Recover(a.log.Printf, "CancelSignIn", nil)
+	return a.cloud.Auth.CancelSignIn()
+}
 
 // SignOut revokes and forgets the session.
-func (a *App) SignOut() (auth.State, error) { return a.cloud.Auth.SignOut(a.ctx) }
+func (a *App) SignOut() (_ auth.State, err error) {
+	defer guilog.Recover(a.log.Printf, "SignOut", &err)
+	return a.cloud.Auth.SignOut(a.ctx)
+}
 
 // SetClientSecret keeps the app client's secret in the keychain ("" removes it).
-func (a *App) SetClientSecret(clientID, secret string) error {
+func (a *App) SetClientSecret(clientID, secret string) (err error) {
+	defer guilog.Recover(a.log.Printf, "SetClientSecret", &err)
 	return a.cloud.Auth.SetClientSecret(clientID, secret)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -91,5 +92,34 @@ func TestAuthBindings(t *testing.T) {
 	}
 	if st := a.CancelSignIn(); st.Challenge != nil {
 		t.Fatalf("cancel: %+v", st)
+	}
+}
+
+// TestBoundPanicKeepsSecrets makes the bound methods that are given secrets
+// panic (no sign-in service: a nil dereference) and checks that each panic
+// becomes an error naming the method, and that neither the error nor the
+// app's log holds what the method was given.
+func TestBoundPanicKeepsSecrets(t *testing.T) {
+	const secret = "Typed-Secret-Pa55"
+	a, _ := testApp(t)
+	var logged strings.Builder
+	a.log = log.New(&logged, "", 0)
+	a.cloud = nil // startCloud not run: every sign-in call dereferences nil
+	calls := map[string]func() error{
+		"SignIn":          func() error { _, err := a.SignIn("someone@example.com", secret, true); return err },
+		"AnswerChallenge": func() error { _, err := a.AnswerChallenge(auth.Answer{NewPassword: secret}); return err },
+		"SetClientSecret": func() error { return a.SetClientSecret("client", secret) },
+	}
+	for method, call := range calls {
+		err := call()
+		if err == nil || !strings.Contains(err.Error(), method+" stopped on an internal error") || strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: %v", method, err)
+		}
+		if !strings.Contains(logged.String(), method+" stopped on an internal error (runtime error: invalid memory address") {
+			t.Errorf("%s: the log does not report the panic:\n%s", method, logged.String())
+		}
+	}
+	if strings.Contains(logged.String(), secret) {
+		t.Fatalf("the secret reached the log:\n%s", logged.String())
 	}
 }

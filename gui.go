@@ -14,6 +14,8 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/options/windows"
+
+	"github.com/audience-uploader/audience-uploader/backend/guilog"
 )
 
 // The built frontend (make build runs vite into frontend/dist first).
@@ -82,6 +84,9 @@ func runGUI() {
 			DisableWebViewDrop: true, // a dropped file must not navigate the page away
 		},
 		Bind: []any{app},
+		// Wails logs a failed call's message, arguments included; this
+		// logger writes the method's name only (backend/guilog).
+		Logger: guilog.New(os.Stderr),
 		Linux: &linux.Options{
 			Icon:             appIcon,
 			ProgramName:      "audience-uploader",
