@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/audience-uploader/audience-uploader/backend/appupload"
+	"github.com/audience-uploader/audience-uploader/backend/guilog"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
@@ -15,7 +16,8 @@ import (
 func (a *App) TikTokState() (appupload.State, error) { return a.uploader.State() }
 
 // SaveTikTokToken stores an advertiser's access token in the OS keychain.
-func (a *App) SaveTikTokToken(advertiserID, token string) error {
+func (a *App) SaveTikTokToken(advertiserID, token string) (err error) {
+	defer guilog.Recover(a.log.Printf, "SaveTikTokToken", &err) // a panic never shows the token
 	return a.uploader.SaveToken(advertiserID, token)
 }
 
