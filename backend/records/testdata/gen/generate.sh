@@ -15,4 +15,12 @@ if ! /usr/bin/python3 -c 'import openpyxl' 2>/dev/null; then
 	exit 1
 fi
 /usr/bin/python3 "$here/xlsx.py" "$out"
+# zstd and bzip2 by their reference command-line tools, each file two concatenated frames/streams (as
+# `cat part1.zst part2.zst` or pbzip2 make), the header in the first.
+/usr/bin/python3 "$here/csv.py" "$work/a.csv" "$work/b.csv"
+for tool in zstd bzip2; do
+	ext=$([ $tool = zstd ] && echo zst || echo bz2)
+	"$tool" -q -c "$work/a.csv" >"$out/list.csv.$ext"
+	"$tool" -q -c "$work/b.csv" >>"$out/list.csv.$ext"
+done
 ls -l "$out"
