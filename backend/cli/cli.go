@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/audience-uploader/audience-uploader/backend/guilog"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
@@ -100,8 +101,17 @@ func Main(args []string) int {
 	return Execute(ctx, args, os.Stdout, os.Stderr)
 }
 
-// Execute runs the CLI and maps the outcome to an exit code.
-func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// Execute runs the CLI and maps the outcome to an exit code. A panic in a
+// command ends in a generic message and the stack, never the panic's own
+// words or the flags: those may hold a token or a secret that was typed.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "error: audience-uploader stopped on an internal error (%s), a bug: please report it with the lines below (they hold no arguments or typed values)\n%s",
+				guilog.Describe(r), guilog.Stack())
+			code = ExitFailure
+		}
+	}()
 	root := NewRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
