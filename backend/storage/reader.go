@@ -136,36 +136,26 @@ func (r *Reader) Close() error {
 	return nil
 }
 
-// fetch reads [off, off+n) and resumes after a broken stream from the last
-// byte received, backing off a little between tries.
+// fetch reads [off, off+n) and resumes after a broken or stalled stream
+// from the last byte received, backing off a little between tries.
 func (r *Reader) fetch(off, n int64) ([]byte, error) {
 	buf := make([]byte, n)
 	var got int64
-	what := fmt.Sprintf("reading %s at byte %d", r.obj.URL(), off)
 	for tries := 0; ; {
-		in := &s3.GetObjectInput{Bucket: aws.String(r.obj.Bucket), Key: aws.String(r.obj.Key),
-			Range: aws.String(fmt.Sprintf("bytes=%d-%d", off+got, off+n-1))}
-		if r.obj.ETag != "" {
-			in.IfMatch = aws.String(r.obj.ETag)
+		k, err := r.fetchOnce(off+got, buf[got:])
+		got += int64(k)
+		if got == n {
+			return buf, nil
 		}
-		out, err := r.c.s3.GetObject(r.ctx, in)
-		if err == nil {
-			var k int
-			k, err = io.ReadFull(out.Body, buf[got:])
-			out.Body.Close()
-			got += int64(k)
-			r.fetched.Add(int64(k))
-			if got == n {
-				return buf, nil
-			}
-			if err == nil {
-				err = io.ErrUnexpectedEOF
-			}
-		}
+		what := fmt.Sprintf("reading %s at byte %d", r.obj.URL(), off+got)
 		if r.ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: %w", what, r.ctx.Err())
 		}
 		if !retryable(err) || tries >= r.c.opts.MaxRetries {
+			if errors.Is(err, errStalled) {
+				return nil, fmt.Errorf("%s: the connection stalled (no data for %s) and %d retries did not get past it; check the network connection and start again",
+					what, r.c.opts.IdleTimeout, tries)
+			}
 			return nil, explain(what, err)
 		}
 		tries++
@@ -178,9 +168,71 @@ func (r *Reader) fetch(off, n int64) ([]byte, error) {
 	}
 }
 
-// retryable: broken streams, network errors and server errors; not
-// client errors such as 403, 404 or a changed object (412).
+// errStalled is why an attempt was abandoned: no byte for IdleTimeout.
+var errStalled = errors.New("the connection stalled")
+
+// fetchOnce is one ranged GET of len(buf) bytes from off. A watchdog
+// cancels it when no byte arrives for IdleTimeout, from the request until
+// the last byte, so a stalled connection costs one timeout instead of
+// hanging the read; it returns the bytes received either way.
+func (r *Reader) fetchOnce(off int64, buf []byte) (int, error) {
+	idle := r.c.opts.IdleTimeout
+	actx, cancel := context.WithCancelCause(r.ctx)
+	defer cancel(nil)
+	watchdog := time.AfterFunc(idle, func() { cancel(errStalled) })
+	defer watchdog.Stop()
+
+	in := &s3.GetObjectInput{Bucket: aws.String(r.obj.Bucket), Key: aws.String(r.obj.Key),
+		Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(len(buf))-1))}
+	if r.obj.ETag != "" {
+		in.IfMatch = aws.String(r.obj.ETag)
+	}
+	out, err := r.c.s3.GetObject(actx, in)
+	if err != nil {
+		return 0, stallCause(actx, err)
+	}
+	defer out.Body.Close()
+	k, err := io.ReadFull(&progressReader{r: out.Body, progress: func() { watchdog.Reset(idle) }}, buf)
+	r.fetched.Add(int64(k))
+	if err == nil {
+		return k, nil
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return k, stallCause(actx, err)
+}
+
+// stallCause reports errStalled for an attempt the watchdog cancelled.
+func stallCause(actx context.Context, err error) error {
+	if errors.Is(context.Cause(actx), errStalled) {
+		return errStalled
+	}
+	return err
+}
+
+// progressReader calls progress after every read that returned bytes.
+type progressReader struct {
+	r        io.Reader
+	progress func()
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.progress()
+	}
+	return n, err
+}
+
+// retryable: broken or stalled streams, network errors and server errors;
+// not client errors such as 403, 404 or a changed object (412), nor errors
+// that say so themselves (an endpoint refused by secureurl).
 func retryable(err error) bool {
+	var says interface{ RetryableError() bool }
+	if errors.As(err, &says) {
+		return says.RetryableError()
+	}
 	var re *awshttp.ResponseError
 	if errors.As(err, &re) {
 		return re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == http.StatusTooManyRequests

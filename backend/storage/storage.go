@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/audience-uploader/audience-uploader/backend/secureurl"
 )
 
 // Options tune reads; zero values take the defaults.
@@ -26,7 +28,11 @@ type Options struct {
 	ChunkSize  int64 // largest ranged GET, default 8 MiB
 	FirstChunk int64 // first ranged GET, default 256 KiB: sniffing a schema stays cheap
 	ReadAhead  int   // ranged GETs in flight ahead of the reader, default 4
-	MaxRetries int   // resumptions of one chunk after a broken stream, default 5
+	MaxRetries int   // resumptions of one chunk after a broken or stalled stream, default 5
+	// IdleTimeout abandons a ranged GET that receives no byte for this long
+	// (a stalled connection) and resumes it from the byte reached; default
+	// DefaultIdleTimeout. Tests set it short.
+	IdleTimeout time.Duration
 	// Endpoint overrides the S3 endpoint (tests); AWS_ENDPOINT_URL_S3 works too.
 	Endpoint string
 	// PathStyle forces path-style addressing; it is on whenever an endpoint
@@ -47,7 +53,14 @@ func (o *Options) defaults() {
 	if o.MaxRetries <= 0 {
 		o.MaxRetries = 5
 	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
 }
+
+// DefaultIdleTimeout is how long a ranged GET may go without a byte before
+// it is abandoned and resumed.
+const DefaultIdleTimeout = 60 * time.Second
 
 // Client reads one AWS account's buckets.
 type Client struct {
@@ -65,6 +78,10 @@ func New(cfg aws.Config, opts Options) *Client {
 			o.BaseEndpoint = aws.String(opts.Endpoint)
 		}
 		o.UsePathStyle = custom
+		// AWS credentials sign every request and S3 Express sessions
+		// return more: https only, or plain http to a loopback test server.
+		o.HTTPClient = secureurl.AWSHTTPClient(o.HTTPClient, "Amazon S3",
+			"AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL and endpoint_url in ~/.aws/config")
 		// Ranged reads carry no full-object checksum to validate; asking for
 		// one only makes servers compute it.
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
@@ -260,6 +277,10 @@ func IsURL(s string) bool { return strings.HasPrefix(s, "s3://") }
 func explain(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	var refused *secureurl.RefusedError
+	if errors.As(err, &refused) {
+		return fmt.Errorf("%s: %w", what, refused) // the SDK's wrapping adds nothing but noise
 	}
 	var re *awshttp.ResponseError
 	status := 0
