@@ -61,29 +61,33 @@ func decompress(c Compression, src io.Reader, name string) (io.Reader, error) {
 	return src, nil
 }
 
+// sourceErrors remembers the last error of the compressed source, so a decompressor's own errors (the data
+// is damaged) can be told from the source's (a disk or network failure).
+type sourceErrors struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceErrors) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
 // decompressError turns a decompressor's error into a sentence that says the data is damaged. It returns
-// nil for errors that are not about the compressed data.
-func decompressError(c Compression, name string, err error) error {
+// nil for errors that are not about the compressed data (src's own errors among them).
+func decompressError(c Compression, name string, err error, src *sourceErrors) error {
 	var bzErr bzip2.StructuralError
 	switch {
-	case c == CompressionNone:
+	case c == CompressionNone, src != nil && src.err != nil && errors.Is(err, src.err):
 		return nil
 	case errors.Is(err, io.ErrUnexpectedEOF),
 		c == CompressionGzip && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)),
 		c == CompressionBzip2 && errors.As(err, &bzErr),
-		c == CompressionZstd && isZstdDataError(err):
+		c == CompressionZstd:
 		return fmt.Errorf("decompressing %s (corrupt or truncated %s data; check the file was copied completely): %w", name, c, err)
 	}
 	return nil
-}
-
-func isZstdDataError(err error) bool {
-	for _, e := range []error{zstd.ErrMagicMismatch, zstd.ErrCRCMismatch, zstd.ErrBlockTooSmall, zstd.ErrReservedBlockType,
-		zstd.ErrCompressedSizeTooBig, zstd.ErrWindowSizeExceeded, zstd.ErrWindowSizeTooSmall, zstd.ErrDecoderSizeExceeded,
-		zstd.ErrUnknownDictionary, zstd.ErrFrameSizeExceeded, zstd.ErrFrameSizeMismatch, zstd.ErrUnexpectedBlockSize} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }

@@ -152,6 +152,14 @@ func (t *parquetTable) openGroup(cols []int) error {
 		if codec := meta.Columns[li].MetaData.Codec; !parquetCodecs[codec] {
 			return fmt.Errorf("column %q of %s is compressed with %s, which this app cannot read: write the file with snappy, gzip, zstd or no compression", SafeColumnName(strings.Join(c.leaf.Path(), ".")), t.name, codec)
 		}
+		md := meta.Columns[li].MetaData
+		start := md.DataPageOffset
+		if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
+			start = md.DictionaryPageOffset
+		}
+		if start < 4 || md.TotalCompressedSize < 0 || start+md.TotalCompressedSize > t.file.Size() {
+			return fmt.Errorf("%s is damaged: column %q of row group %d lies outside the file", t.name, SafeColumnName(strings.Join(c.leaf.Path(), ".")), t.group)
+		}
 		c.pages = chunks[li].Pages()
 		c.vals, c.buf, c.next = nil, c.buf[:0], 0
 	}

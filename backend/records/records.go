@@ -128,14 +128,15 @@ type Reader struct {
 	pendingLine  int64
 	maxRec       int
 
-	src     io.Reader
-	comp    Compression // how src was compressed (it decompresses)
-	buf     []byte
-	pos     int   // start of unconsumed data in buf
-	end     int   // end of valid data in buf
-	eof     bool  // src returned io.EOF
-	readErr error // fatal error from src, reported once buf is drained
-	line    int64 // physical line number at buf[pos]
+	src        io.Reader
+	comp       Compression   // how src was compressed (it decompresses)
+	compressed *sourceErrors // the compressed bytes' source, when comp is set
+	buf        []byte
+	pos        int   // start of unconsumed data in buf
+	end        int   // end of valid data in buf
+	eof        bool  // src returned io.EOF
+	readErr    error // fatal error from src, reported once buf is drained
+	line       int64 // physical line number at buf[pos]
 
 	fr framer
 
@@ -226,6 +227,10 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 		return nil, fmt.Errorf("%s %s", name, what)
 	}
 	r.comp = sniffCompression(head)
+	if r.comp != CompressionNone {
+		r.compressed = &sourceErrors{r: src}
+		src = r.compressed
+	}
 	if src, err = decompress(r.comp, src, name); err != nil {
 		return nil, err
 	}
@@ -443,7 +448,7 @@ func (r *Reader) fill() error {
 		}
 		if err != nil {
 			r.eof = true
-			if derr := decompressError(r.comp, r.name, err); derr != nil {
+			if derr := decompressError(r.comp, r.name, err, r.compressed); derr != nil {
 				return derr
 			}
 			return fmt.Errorf("reading %s: %w", r.name, err)
