@@ -90,11 +90,12 @@ try {
   const s3Port = await freePort()
   const s3 = start('versitygw', versitygw, ['--port', `127.0.0.1:${s3Port}`, '--access', access, '--secret', secretKey, '--region', region, '--quiet', 'posix', s3Root])
   const cgPort = await freePort()
+  // Its secrets go in the environment, never argv (the stand-in refuses them there).
   const cg = start('cognito-standin', standin, [
     '--addr', `127.0.0.1:${cgPort}`, '--region', region, '--user-pool-id', pool, '--client-id', client, '--identity-pool-id', identity,
-    '--s3-access-key', access, '--s3-secret-key', secretKey, '--no-session-token',
-    '--user', `username=e2e-user,password=${user.temp},email=${user.name},status=FORCE_CHANGE_PASSWORD,required=name,mfa-setup=true`,
-  ])
+    '--s3-access-key', access, '--no-session-token',
+    '--user', `username=e2e-user,password-env=E2E_USER_PASSWORD,email=${user.name},status=FORCE_CHANGE_PASSWORD,required=name,mfa-setup=true`,
+  ], { env: { ...process.env, COGNITO_STANDIN_S3_SECRET_KEY: secretKey, E2E_USER_PASSWORD: user.temp } })
   await waitPort(s3Port, s3, 'versitygw')
   await waitPort(cgPort, cg, 'cognito-standin')
 

@@ -24,7 +24,8 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$dir/config" "$dir/out"
 (cd "$root" && go build -o build/bin/tiktok-standin ./cmd/tiktok-standin)
-"$root/build/bin/tiktok-standin" --token "$token" --advertiser "$advertiser" --delay 3s >"$dir/tiktok-standin.out" 2>"$dir/tiktok-standin.log" &
+# The token goes in the environment, never argv (ps shows argv to everyone).
+TIKTOK_STANDIN_TOKEN=$token "$root/build/bin/tiktok-standin" --advertiser "$advertiser" --delay 3s >"$dir/tiktok-standin.out" 2>"$dir/tiktok-standin.log" &
 tiktok_pid=$!
 for _ in $(seq 1 100); do
 	[[ -s $dir/tiktok-standin.out ]] && break

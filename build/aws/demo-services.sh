@@ -49,9 +49,11 @@ start)
 	"$root/build/bin/versitygw" --port "127.0.0.1:$s3_port" --access "$access" --secret "$secret" --region "$region" --quiet \
 		posix "$dir/s3" >"$dir/versitygw.log" 2>&1 &
 	echo $! >"$dir/versitygw.pid"
-	"$root/build/bin/cognito-standin" --addr "127.0.0.1:$cognito_port" --region "$region" --user-pool-id "$pool" \
-		--client-id "$client" --identity-pool-id "$identity" --s3-access-key "$access" --s3-secret-key "$secret" \
-		--no-session-token --user 'username=demo,password=Demo-Pass-1!,email=demo@example.com' >"$dir/cognito-standin.log" 2>&1 &
+	# Secrets go in the environment, never argv (ps shows argv to everyone).
+	COGNITO_STANDIN_S3_SECRET_KEY=$secret DEMO_USER_PASSWORD='Demo-Pass-1!' \
+		"$root/build/bin/cognito-standin" --addr "127.0.0.1:$cognito_port" --region "$region" --user-pool-id "$pool" \
+		--client-id "$client" --identity-pool-id "$identity" --s3-access-key "$access" \
+		--no-session-token --user 'username=demo,password-env=DEMO_USER_PASSWORD,email=demo@example.com' >"$dir/cognito-standin.log" 2>&1 &
 	echo $! >"$dir/cognito-standin.pid"
 	wait_port "$s3_port"
 	wait_port "$cognito_port"

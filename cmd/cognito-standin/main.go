@@ -5,7 +5,10 @@
 //	AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=http://ADDR
 //	AWS_ENDPOINT_URL_COGNITO_IDENTITY=http://ADDR
 //
-// which it prints on start (with --print-env, as shell assignments).
+// which it prints on start (with --print-env, as shell assignments). It
+// listens on loopback only, and takes its secrets (user passwords, the app
+// client secret, the S3 secret key) from the environment or files, never
+// from the command line, which every user of the machine can read.
 package main
 
 import (
@@ -24,13 +27,20 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/auth/cognitostandin"
+	"github.com/audience-uploader/audience-uploader/cmd/internal/standinargs"
 )
 
-type userFlags []cognitostandin.User
+// userFlags are the --user flags. A password given in one is not echoed
+// back in an error (the flag package repeats invalid values): it is noted in
+// refused, which the command reports after parsing.
+type userFlags struct {
+	users   []cognitostandin.User
+	refused error
+}
 
-func (u *userFlags) String() string { return fmt.Sprintf("%d users", len(*u)) }
+func (u *userFlags) String() string { return fmt.Sprintf("%d users", len(u.users)) }
 
-// Set parses username=U,password=P[,email=E][,status=S][,totp=BASE32][,phone=+1…][,required=a;b][,mfa-setup=true].
+// Set parses username=U,password-env=VAR|password-file=PATH[,email=E][,status=S][,totp=BASE32][,phone=+1…][,required=a;b][,mfa-setup=true].
 func (u *userFlags) Set(v string) error {
 	var usr cognitostandin.User
 	for _, kv := range strings.Split(v, ",") {
@@ -42,7 +52,20 @@ func (u *userFlags) Set(v string) error {
 		case "username":
 			usr.Username = val
 		case "password":
-			usr.Password = val
+			u.refused = errors.New("--user password= is not accepted: a password on the command line is visible to every user of this machine; use password-env=VARIABLE or password-file=PATH")
+			return nil
+		case "password-env":
+			p, ok := os.LookupEnv(val)
+			if !ok || p == "" {
+				return fmt.Errorf("password-env: the environment variable %s is not set", val)
+			}
+			usr.Password = p
+		case "password-file":
+			p, err := standinargs.Secret("", val, "")
+			if err != nil {
+				return err
+			}
+			usr.Password = p
 		case "email":
 			usr.Email = val
 		case "status":
@@ -64,34 +87,48 @@ func (u *userFlags) Set(v string) error {
 		}
 	}
 	if usr.Username == "" || usr.Password == "" {
-		return errors.New("a user needs username= and password=")
+		return errors.New("a user needs username= and password-env= or password-file=")
 	}
-	*u = append(*u, usr)
+	u.users = append(u.users, usr)
 	return nil
 }
 
 func main() {
 	var users userFlags
-	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback; port 0 picks a free one)")
+	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback only; port 0 picks a free one)")
 	region := flag.String("region", "us-east-1", "AWS region the pools pretend to be in")
 	poolID := flag.String("user-pool-id", "us-east-1_Demo", "user pool id")
 	clientID := flag.String("client-id", "demo-client", "app client id")
-	clientSecret := flag.String("client-secret", "", "app client secret (empty: a client without secret, as the template creates)")
+	clientSecretFile := flag.String("client-secret-file", "", "file holding the app client secret (\"-\": standard input's first line); else $COGNITO_STANDIN_CLIENT_SECRET; none: a client without secret, as the template creates")
 	identityPool := flag.String("identity-pool-id", "us-east-1:00000000-0000-0000-0000-000000000000", "identity pool id")
 	accessKey := flag.String("s3-access-key", "", "access key id handed out by GetCredentialsForIdentity (the S3 server's)")
-	secretKey := flag.String("s3-secret-key", "", "secret key handed out by GetCredentialsForIdentity")
+	secretKeyFile := flag.String("s3-secret-key-file", "", "file holding the secret key handed out by GetCredentialsForIdentity; else $COGNITO_STANDIN_S3_SECRET_KEY")
+	var refused standinargs.Refused
+	refused.Add(flag.CommandLine, "client-secret", "set COGNITO_STANDIN_CLIENT_SECRET or use --client-secret-file")
+	refused.Add(flag.CommandLine, "s3-secret-key", "set COGNITO_STANDIN_S3_SECRET_KEY or use --s3-secret-key-file")
 	noSession := flag.Bool("no-session-token", false, "hand out long-term keys without a session token (versitygw needs this)")
 	tokenTTL := flag.Duration("token-ttl", time.Hour, "ID/access token lifetime")
 	devices := flag.String("device-tracking", "", "remember user devices: empty (off), always or opt-in")
 	printEnv := flag.Bool("print-env", false, "print the AWS_ENDPOINT_URL_* assignments on standard output")
-	flag.Var(&users, "user", "add a user: username=U,password=P[,email=E][,status=FORCE_CHANGE_PASSWORD][,totp=BASE32][,phone=+15555550123][,required=name;family_name][,mfa-setup=true] (repeatable)")
+	flag.Var(&users, "user", "add a user: username=U,password-env=VARIABLE|password-file=PATH[,email=E][,status=FORCE_CHANGE_PASSWORD][,totp=BASE32][,phone=+15555550123][,required=name;family_name][,mfa-setup=true] (repeatable)")
 	flag.Parse()
+	if err := errors.Join(refused.Err(), users.refused); err != nil {
+		log.Fatalf("cognito-standin: %v", err)
+	}
+	clientSecret, err := standinargs.Secret("COGNITO_STANDIN_CLIENT_SECRET", *clientSecretFile, "")
+	if err != nil {
+		log.Fatalf("cognito-standin: %v", err)
+	}
+	secretKey, err := standinargs.Secret("COGNITO_STANDIN_S3_SECRET_KEY", *secretKeyFile, "")
+	if err != nil {
+		log.Fatalf("cognito-standin: %v", err)
+	}
 	if err := run(*addr, cognitostandin.Config{
-		Region: *region, UserPoolID: *poolID, Clients: map[string]string{*clientID: *clientSecret},
-		IdentityPoolID: *identityPool, AccessKeyID: *accessKey, SecretAccessKey: *secretKey,
+		Region: *region, UserPoolID: *poolID, Clients: map[string]string{*clientID: clientSecret},
+		IdentityPoolID: *identityPool, AccessKeyID: *accessKey, SecretAccessKey: secretKey,
 		NoSessionToken: *noSession, TokenTTL: *tokenTTL, DeviceTracking: *devices,
 		OnSMS: func(dest, code string) { log.Printf("SMS code sent to %s: %s", dest, code) },
-	}, users, *printEnv); err != nil {
+	}, users.users, *printEnv); err != nil {
 		log.Fatalf("cognito-standin: %v", err)
 	}
 }
@@ -101,6 +138,9 @@ func run(addr string, cfg cognitostandin.Config, users []cognitostandin.User, pr
 	case cognitostandin.DevicesOff, cognitostandin.DevicesAlways, cognitostandin.DevicesOptIn:
 	default:
 		return fmt.Errorf("--device-tracking must be empty, always or opt-in, not %q", cfg.DeviceTracking)
+	}
+	if err := standinargs.CheckListenAddr(addr); err != nil {
+		return fmt.Errorf("--addr: %w", err)
 	}
 	std := cognitostandin.New(cfg)
 	for _, u := range users {

@@ -1,17 +1,50 @@
 package main
 
-import "testing"
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/audience-uploader/audience-uploader/backend/auth"
+)
+
+// The test binary plays the command when STANDIN_MAIN=1.
+func TestMain(m *testing.M) {
+	if os.Getenv("STANDIN_MAIN") == "1" {
+		os.Args = append([]string{"cognito-standin"}, strings.Fields(os.Getenv("STANDIN_ARGS"))...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func command(args string, env ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), "STANDIN_MAIN=1", "STANDIN_ARGS="+args), env...)
+	return cmd
+}
 
 func TestUserFlag(t *testing.T) {
+	t.Setenv("DEMO_PASSWORD", "Demo-Pass-1!")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("File-Pass-1!\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		in      string
 		wantErr bool
 	}{
-		{"username=demo,password=Demo-Pass-1!,email=demo@example.com", false},
-		{"username=u,password=P-1aaaaa,status=FORCE_CHANGE_PASSWORD,required=name;family_name,mfa-setup=true", false},
+		{"username=demo,password-env=DEMO_PASSWORD,email=demo@example.com", false},
+		{"username=u,password-file=" + pwFile + ",status=FORCE_CHANGE_PASSWORD,required=name;family_name,mfa-setup=true", false},
 		{"username=demo", true},
-		{"username=u,password=p,colour=blue", true},
-		{"username=u,password=p,mfa-setup=maybe", true},
+		{"username=u,password-env=NOT_SET_ANYWHERE", true},
+		{"username=u,password-env=DEMO_PASSWORD,colour=blue", true},
+		{"username=u,password-env=DEMO_PASSWORD,mfa-setup=maybe", true},
 	} {
 		var u userFlags
 		err := u.Set(tc.in)
@@ -20,10 +53,76 @@ func TestUserFlag(t *testing.T) {
 		}
 	}
 	var u userFlags
-	if err := u.Set("username=u,password=P-1aaaaa,required=name;family_name,mfa-setup=true"); err != nil {
+	if err := u.Set("username=u,password-file=" + pwFile + ",required=name;family_name,mfa-setup=true"); err != nil {
 		t.Fatal(err)
 	}
-	if got := u[0]; len(got.RequiredAttributes) != 2 || !got.MFASetupRequired {
+	if got := u.users[0]; len(got.RequiredAttributes) != 2 || !got.MFASetupRequired || got.Password != "File-Pass-1!" {
 		t.Fatalf("parsed %+v", got)
+	}
+}
+
+// TestRefusesSecretsOnCommandLine: a password, client secret or S3 secret
+// key in argv is readable by every user (ps): the stand-in stops, says where
+// the secret goes instead, and never repeats it.
+func TestRefusesSecretsOnCommandLine(t *testing.T) {
+	const secret = "Argv-Secret-Pa55"
+	for _, args := range []string{
+		"--user username=u,password=" + secret,
+		"--client-secret " + secret,
+		"--s3-secret-key " + secret,
+	} {
+		out, err := command(args + " --addr 127.0.0.1:99999").CombinedOutput() // fails fast, were the flag accepted
+		if err == nil || !strings.Contains(string(out), "visible to every user") || strings.Contains(string(out), secret) {
+			t.Errorf("%s: err %v, output %s", args, err, out)
+		}
+	}
+}
+
+// TestRefusesNonLoopback: like the TikTok stand-in, it listens on loopback only.
+func TestRefusesNonLoopback(t *testing.T) {
+	// Port 99999 cannot be listened on: a stand-in that skipped the check
+	// fails fast instead of serving.
+	for _, addr := range []string{"10.0.0.1:99999", "0.0.0.0:99999", "[::]:99999", ":99999", "example.com:99999"} {
+		out, err := command("--addr " + addr).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "not a loopback address") {
+			t.Errorf("--addr %s: err %v, output %s", addr, err, out)
+		}
+	}
+}
+
+// TestSignInWithSecretsFromEnvironment starts the command with the user's
+// password and the app client secret in environment variables and signs in
+// over HTTP with the app's own client (SRP and the secret hash).
+func TestSignInWithSecretsFromEnvironment(t *testing.T) {
+	cmd := command("--print-env --client-id env-client --user username=env-user,password-env=STANDIN_TEST_PASSWORD,email=env@example.com",
+		"STANDIN_TEST_PASSWORD=Env-Pass-1!", "COGNITO_STANDIN_CLIENT_SECRET=env-client-secret")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, url, _ := strings.Cut(strings.TrimSpace(line), "=")
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("printed %q", line)
+	}
+	ctx := context.Background()
+	c, err := auth.NewClient(ctx, auth.Config{Region: "us-east-1", UserPoolID: "us-east-1_Demo", ClientID: "env-client",
+		ClientSecret: "env-client-secret", UserPoolEndpoint: url, IdentityEndpoint: url, MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := c.StartSignIn(ctx, "env@example.com", "Env-Pass-1!", nil)
+	if err != nil || !in.Done() {
+		t.Fatalf("sign-in: %v", err)
 	}
 }

@@ -1,12 +1,12 @@
 // Command tiktok-standin serves the TikTok API stand-in (backend/tiktok/standin)
 // on a loopback port, for `make demo`, end-to-end runs and manual testing.
+// Its token comes from $TIKTOK_STANDIN_TOKEN or --token-file, never argv.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/cmd/internal/standinargs"
 )
 
 func main() {
@@ -26,8 +27,11 @@ func main() {
 func run() error {
 	addr := flag.String("addr", "127.0.0.1", "address to listen on (loopback only)")
 	port := flag.Int("port", 0, "port to listen on (0 = a free port)")
-	token := flag.String("token", "standin-token", "accepted Access-Token")
-	scopeless := flag.String("scopeless-token", "", "a token without the Audience Management scope (answers 40001)")
+	tokenFile := flag.String("token-file", "", "file holding the accepted Access-Token (\"-\": standard input's first line); else $TIKTOK_STANDIN_TOKEN, else \"standin-token\"")
+	scopelessFile := flag.String("scopeless-token-file", "", "file holding a token without the Audience Management scope (answers 40001); else $TIKTOK_STANDIN_SCOPELESS_TOKEN")
+	var refused standinargs.Refused
+	refused.Add(flag.CommandLine, "token", "set TIKTOK_STANDIN_TOKEN or use --token-file")
+	refused.Add(flag.CommandLine, "scopeless-token", "set TIKTOK_STANDIN_SCOPELESS_TOKEN or use --scopeless-token-file")
 	advertisers := flag.String("advertiser", "7000000000000000001", "advertiser ids, comma-separated")
 	delay := flag.Duration("delay", 5*time.Second, "time an audience stays calculating after a create or update")
 	qps := flag.Float64("qps", 0, "requests per second before answering 40100 (0 = unlimited)")
@@ -45,16 +49,27 @@ func run() error {
 	stallAfter := flag.Int64("stall-after", 0, "bytes of a stalled upload's body read before it stops")
 	stallFor := flag.Duration("stall-for", time.Minute, "how long a stalled upload holds its connection at most")
 	flag.Parse()
+	if err := refused.Err(); err != nil {
+		return err
+	}
+	if err := standinargs.CheckLoopback(*addr); err != nil {
+		return fmt.Errorf("--addr %w", err)
+	}
+	token, err := standinargs.Secret("TIKTOK_STANDIN_TOKEN", *tokenFile, "standin-token")
+	if err != nil {
+		return err
+	}
+	scopeless, err := standinargs.Secret("TIKTOK_STANDIN_SCOPELESS_TOKEN", *scopelessFile, "")
+	if err != nil {
+		return err
+	}
 
 	s := standin.New(standin.Options{
-		Token: *token, ScopelessToken: *scopeless, Advertisers: strings.Split(*advertisers, ","),
+		Token: token, ScopelessToken: scopeless, Advertisers: strings.Split(*advertisers, ","),
 		ProcessingDelay: *delay, QPS: *qps, MatchRate: *match, FilePathTTL: *ttl, NoRecord: *noRecord,
 		RejectChunked: *rejectChunked, UploadReadRate: *readRate, StallUploads: *stalls, StallAfterBytes: *stallAfter, StallFor: *stallFor,
 		Faults: standin.Faults{SystemErrorRate: *sysRate, HTTPErrorRate: *httpRate, DropRate: *dropRate, SlowRate: *slowRate, SlowDelay: *slowDelay},
 	})
-	if ip := net.ParseIP(*addr); *addr != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("--addr %s is not a loopback address: the stand-in is for local tests only", *addr)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	base, done, err := s.Listen(ctx, fmt.Sprintf("%s:%d", *addr, *port))
@@ -63,6 +78,6 @@ func run() error {
 	}
 	// The first line is the base URL, for scripts: TIKTOK_API_BASE_URL=$(head -1).
 	fmt.Println(base)
-	fmt.Fprintf(os.Stderr, "TikTok stand-in on %s (advertiser %s, token from --token)\n", base, s.Advertiser())
+	fmt.Fprintf(os.Stderr, "TikTok stand-in on %s (advertiser %s)\n", base, s.Advertiser())
 	return <-done
 }

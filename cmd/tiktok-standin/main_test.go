@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,14 +22,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// command runs the stand-in with args; its token "tok" comes from the
+// environment, as secrets must (never argv).
 func command(args string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "STANDIN_MAIN=1", "STANDIN_ARGS="+args)
+	cmd.Env = append(os.Environ(), "STANDIN_MAIN=1", "STANDIN_ARGS="+args, "TIKTOK_STANDIN_TOKEN=tok")
 	return cmd
 }
 
 func TestServesUntilSignalled(t *testing.T) {
-	cmd := command("--token tok --advertiser 42 --qps 100")
+	cmd := command("--advertiser 42 --qps 100")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -61,16 +64,67 @@ func TestServesUntilSignalled(t *testing.T) {
 }
 
 func TestRefusesNonLoopback(t *testing.T) {
-	out, err := command("--addr 10.0.0.1").CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "not a loopback address") {
-		t.Fatalf("err %v, output %s", err, out)
+	for _, addr := range []string{"10.0.0.1", "0.0.0.0", "::", "example.com"} {
+		out, err := command("--addr " + addr).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "not a loopback address") {
+			t.Errorf("--addr %s: err %v, output %s", addr, err, out)
+		}
+	}
+}
+
+// TestRefusesTokensOnCommandLine: a token in argv is readable by every user
+// (ps): the flags that took one now stop with where it goes instead, and
+// the token never reaches the output.
+func TestRefusesTokensOnCommandLine(t *testing.T) {
+	for _, flag := range []string{"--token", "--scopeless-token"} {
+		out, err := command(flag + " Argv-Secret-Tok --port 99999").CombinedOutput() // fails fast, were the flag accepted
+		if err == nil || !strings.Contains(string(out), "visible to every user") || strings.Contains(string(out), "Argv-Secret-Tok") {
+			t.Errorf("%s: err %v, output %s", flag, err, out)
+		}
+	}
+}
+
+// TestTokenFromFile: --token-file's token is the one the stand-in accepts.
+func TestTokenFromFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("file-tok\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := command("--advertiser 42 --token-file " + file)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	base, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	for token, want := range map[string]string{"file-tok": `"code":0`, "tok": `"code":40105`} {
+		req, _ := http.NewRequest(http.MethodGet, strings.TrimSpace(base)+"v1.3/dmp/custom_audience/list/?advertiser_id=42", nil)
+		req.Header.Set("Access-Token", token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), want) {
+			t.Errorf("token %s: %s, want %s", token, b, want)
+		}
 	}
 }
 
 // TestRejectChunkedFlag: --reject-chunked answers 411 to a body without a
 // Content-Length and the usual envelope to one with it.
 func TestRejectChunkedFlag(t *testing.T) {
-	cmd := command("--token tok --advertiser 42 --reject-chunked")
+	cmd := command("--advertiser 42 --reject-chunked")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
