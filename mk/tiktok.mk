@@ -24,7 +24,7 @@ test-tiktok-keychain: setup-tiktok
 
 # The stand-in on a loopback port (prints its base URL first):
 #   make tiktok-standin ARGS="--port 8787 --qps 5 --fault-system 0.1"
-# Its token comes from $$TIKTOK_STANDIN_TOKEN or --token-file (never argv;
+# Its token comes from $TIKTOK_STANDIN_TOKEN or --token-file (never argv;
 # default "standin-token"); it listens on loopback only.
 tiktok-standin:
 	$(GO) run ./cmd/tiktok-standin $(ARGS)
