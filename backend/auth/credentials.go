@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentity"
+
+	"github.com/audience-uploader/audience-uploader/backend/secureurl"
 )
 
 // CredentialsExpiryWindow is how long before expiry AWS credentials are renewed.
@@ -82,8 +86,27 @@ const (
 // credentials from a Cognito session, or the standard credential chain
 // (environment, profile, SSO) with an optional profile. Endpoint overrides
 // come from the SDK's AWS_ENDPOINT_URL_* variables.
+//
+// Whatever the chain asks for credentials (STS, SSO and its OIDC refresh,
+// console sign-in, container credentials, instance metadata) goes only over
+// https, plain http to loopback, or plain http to AWS's link-local
+// credential addresses (secureurl.AWSCredentialChainClient); anything else
+// is refused before a connection is made.
 func AWSConfig(ctx context.Context, source, region, profile string, s *Session) (aws.Config, error) {
-	opts := []func(*config.LoadOptions) error{}
+	return awsConfig(ctx, source, region, profile, s)
+}
+
+// awsConfig is AWSConfig; transportOptions are applied to the HTTP
+// transport of every credential request (tests route its dials).
+func awsConfig(ctx context.Context, source, region, profile string, s *Session, transportOptions ...func(*http.Transport)) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(secureurl.AWSCredentialChainClient(transportOptions...)),
+		// The container-credentials provider builds its own HTTP client
+		// unless given one; it carries AWS_CONTAINER_AUTHORIZATION_TOKEN.
+		config.WithEndpointCredentialOptions(func(o *endpointcreds.Options) {
+			o.HTTPClient = secureurl.AWSCredentialChainClient(transportOptions...)
+		}),
+	}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
