@@ -109,7 +109,8 @@ func (a *App) ChooseFile() (string, error) {
 	p, err := runtime.OpenFileDialog(a.ctx, runtime.OpenDialogOptions{
 		Title: "Choose a customer file",
 		Filters: []runtime.FileFilter{
-			{DisplayName: "Customer files (*.csv, *.tsv, *.txt, *.json, *.jsonl, *.ndjson, *.gz)", Pattern: "*.csv;*.tsv;*.txt;*.json;*.jsonl;*.ndjson;*.gz"},
+			{DisplayName: "Customer files (*.csv, *.tsv, *.txt, *.json, *.jsonl, *.ndjson, *.parquet, *.xlsx, *.gz, *.zst, *.bz2)",
+				Pattern: "*.csv;*.tsv;*.txt;*.json;*.jsonl;*.ndjson;*.parquet;*.xlsx;*.gz;*.zst;*.bz2"},
 			{DisplayName: "All files", Pattern: "*"},
 		},
 	})
@@ -130,6 +131,16 @@ func (a *App) ChooseFolder(current string) (string, error) {
 	return p, nil
 }
 
+// ChooseInputFolder shows the native folder dialog for a folder of part
+// files read as one list; "" when cancelled.
+func (a *App) ChooseInputFolder() (string, error) {
+	p, err := runtime.OpenDirectoryDialog(a.ctx, runtime.OpenDialogOptions{Title: "Choose a folder of part files"})
+	if err != nil {
+		return "", fmt.Errorf("The folder dialog could not open (%v). Type the folder's full path instead.", err)
+	}
+	return p, nil
+}
+
 // InspectFile checks a chosen file and adds it to the recent files.
 func (a *App) InspectFile(path string) (appsvc.FileInfo, error) { return a.svc.InspectFile(path) }
 
@@ -145,6 +156,12 @@ func (a *App) Discover(path, region string) (*records.Schema, error) {
 // row name the columns?" (yes, no or auto).
 func (a *App) DiscoverWithHeader(path, region, header string) (*records.Schema, error) {
 	return a.svc.DiscoverWithHeader(path, region, header)
+}
+
+// DiscoverInput is Discover with the header answer and, for an Excel
+// workbook, the sheet to read.
+func (a *App) DiscoverInput(req appsvc.DiscoverRequest) (*records.Schema, error) {
+	return a.svc.DiscoverInput(req)
 }
 
 // Preview transforms the first rows.

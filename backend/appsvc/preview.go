@@ -20,6 +20,10 @@ func (s *Service) Discover(path string, region string) (*records.Schema, error) 
 // DiscoverWithHeader is Discover with the person's answer to "does the first
 // row name the columns?": "yes", "no", or "auto" (or "") to detect it.
 func (s *Service) DiscoverWithHeader(path, region, header string) (*records.Schema, error) {
+	return s.discover(path, region, header, "")
+}
+
+func (s *Service) discover(path, region, header, sheet string) (*records.Schema, error) {
 	hm, err := records.ParseHeaderMode(header)
 	if err != nil {
 		return nil, sentence(err, "Choose auto, yes or no.")
@@ -28,14 +32,29 @@ func (s *Service) DiscoverWithHeader(path, region, header string) (*records.Sche
 	if err != nil {
 		return nil, err
 	}
+	src.Sheet = sheet
 	if region == "" {
 		region = s.Settings().DefaultRegion
 	}
 	sc, err := transform.Discover(s.ctx, src, records.FormatAuto, hm, transform.DefaultSample, region)
 	if err != nil {
-		return nil, sentence(err, "Check that the file is CSV, JSON or JSON Lines with a header, or choose another file.")
+		return nil, sentence(err, "Check that the file is CSV, TSV, TXT, JSON, JSON Lines, Parquet or Excel (.xlsx), or choose another file.")
 	}
 	return sc, nil
+}
+
+// DiscoverRequest is Discover with every choice Step 1 and the columns step
+// can make: the header answer and, for an Excel workbook, the sheet.
+type DiscoverRequest struct {
+	Path   string `json:"path"`
+	Region string `json:"region"`
+	Header string `json:"header"` // CSV/TXT: auto (or ""), yes or no
+	Sheet  string `json:"sheet"`  // Excel: the worksheet ("" for the first)
+}
+
+// DiscoverInput is DiscoverWithHeader that also reads the chosen sheet.
+func (s *Service) DiscoverInput(req DiscoverRequest) (*records.Schema, error) {
+	return s.discover(req.Path, req.Region, req.Header, req.Sheet)
 }
 
 // Mapping is a column and the identifier type the person gave it.
@@ -70,6 +89,7 @@ type PreviewRequest struct {
 	PhoneFormat string    `json:"phone_format"`
 	Rows        int       `json:"rows"`
 	Header      string    `json:"header"` // CSV/TXT: auto (or ""), yes or no, as given to Discover
+	Sheet       string    `json:"sheet"`  // Excel: the worksheet ("" for the first), as given to DiscoverInput
 }
 
 // Preview transforms the first rows (20 by default).
@@ -86,6 +106,7 @@ func (s *Service) Preview(req PreviewRequest) (*transform.PreviewResult, error) 
 	if err != nil {
 		return nil, err
 	}
+	src.Sheet = req.Sheet
 	rows := req.Rows
 	if rows <= 0 || rows > 200 {
 		rows = transform.DefaultPreviewRows

@@ -32,6 +32,7 @@ type RunRequest struct {
 	PhoneFormat string    `json:"phone_format"`
 	Layout      string    `json:"layout"` // auto, combined, separate
 	Header      string    `json:"header"` // CSV/TXT: auto (or ""), yes or no, as given to Discover
+	Sheet       string    `json:"sheet"`  // Excel: the worksheet ("" for the first), as given to DiscoverInput
 }
 
 // RunInfo says where a started run writes.
@@ -102,6 +103,7 @@ func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
 	if err != nil {
 		return RunInfo{}, err
 	}
+	src.Sheet = req.Sheet
 	set := s.Settings()
 	region := orDefault(req.Region, set.DefaultRegion)
 	outDir, err := newOutputDir(set.OutputDir, req.Audience, time.Now())
