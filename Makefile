@@ -28,7 +28,7 @@ setup-go:
 	fi
 
 cli:
-	$(GO) build -o $(BIN) .
+	$(GO) build -trimpath -ldflags "$(APP_LDFLAGS)" -o $(BIN) .
 
 vet:
 	$(GO) vet ./...

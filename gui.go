@@ -15,6 +15,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/options/windows"
 
+	"github.com/audience-uploader/audience-uploader/backend/buildinfo"
 	"github.com/audience-uploader/audience-uploader/backend/guilog"
 )
 
@@ -61,8 +62,8 @@ func osProcessStart(fallback time.Time) time.Time {
 	return fallback.Add(-age)
 }
 
-// version is set by the build: -ldflags "-X main.version=...".
-var version = "dev"
+// version is stamped by the build (backend/buildinfo, mk/app.mk).
+var version = buildinfo.Version
 
 // runGUI opens the desktop window and returns when it closes.
 func runGUI() {

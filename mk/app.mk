@@ -6,9 +6,19 @@ GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 WAILS := $(GOBIN_DIR)/wails
 # xdg-utils: Open folder on Linux; the rest build, drive and screenshot the app.
 APP_APT := libgtk-3-dev libwebkit2gtk-4.1-dev xvfb imagemagick chromium nsis xdotool x11-utils xdg-utils file
-APP_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Version, commit and date stamped into the binary (build/version.sh says how
+# each is chosen; backend/buildinfo holds them). -buildid= and -trimpath with
+# the commit's date make two builds of one commit identical.
+APP_VERSION ?= $(shell build/version.sh version)
+APP_COMMIT ?= $(shell build/version.sh commit)
+APP_DATE ?= $(shell build/version.sh date)
+APP_VERSION := $(APP_VERSION)
+APP_COMMIT := $(APP_COMMIT)
+APP_DATE := $(APP_DATE)
+BUILDINFO_PKG := github.com/audience-uploader/audience-uploader/backend/buildinfo
+APP_LDFLAGS = -buildid= -X $(BUILDINFO_PKG).Version=$(APP_VERSION) -X $(BUILDINFO_PKG).Commit=$(APP_COMMIT) -X $(BUILDINFO_PKG).Date=$(APP_DATE)
 # -m: never let wails run `go mod tidy` on the shared go.mod; tags come from wails.json too.
-WAILS_BUILD_FLAGS := -m -trimpath -ldflags "-X main.version=$(APP_VERSION)"
+WAILS_BUILD_FLAGS = -m -trimpath -ldflags "$(APP_LDFLAGS)"
 E2E_ARTIFACTS ?= build/bin/e2e-artifacts
 
 SETUP_TARGETS += setup-app

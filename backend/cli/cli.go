@@ -86,6 +86,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 		return UsageError(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
 	})
 	root.AddCommand(newSchemaCmd(), newPreviewCmd(), newTransformCmd())
+	setVersion(root)
 	for _, f := range extraCommands {
 		root.AddCommand(f()...)
 	}
