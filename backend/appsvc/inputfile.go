@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 )
 
@@ -22,10 +23,14 @@ type FileInfo struct {
 	// EstimatedRows is extrapolated from the first 256 KiB; -1 when it
 	// cannot be (compressed input, a JSON array on one line).
 	EstimatedRows int64 `json:"estimated_rows"`
+	// A folder, glob or s3:// prefix read as one list: how many part files
+	// (Size is then their total) and the first few names.
+	Parts     int      `json:"parts,omitempty"`
+	PartNames []string `json:"part_names,omitempty"`
 }
 
-// InspectFile checks that path is a readable file and remembers it as a
-// recent file.
+// InspectFile checks that path is a readable file, folder of part files or
+// glob (or s3:// object or prefix) and remembers a local one as recent.
 func (s *Service) InspectFile(path string) (FileInfo, error) {
 	path = strings.TrimSpace(path)
 	if path == "" {
@@ -38,15 +43,24 @@ func (s *Service) InspectFile(path string) (FileInfo, error) {
 		return FileInfo{}, fmt.Errorf("%q is not a full path. Choose the file with Browse or drop it on the window.", path)
 	}
 	st, err := os.Stat(path)
+	if (err == nil && st.IsDir()) || (errors.Is(err, fs.ErrNotExist) && inputs.IsGlob(path)) {
+		src, err := inputs.Local(path)
+		if err != nil {
+			return FileInfo{}, sentence(err, "Choose a folder that holds the part files of one list.")
+		}
+		s.updateRecent(func(set *settings.Settings) { set.AddRecent(path) })
+		fi := listInfo(path, src)
+		if st != nil {
+			fi.Modified = st.ModTime()
+		}
+		return fi, nil
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		s.forgetRecent(path)
 		return FileInfo{}, fmt.Errorf("The file %s does not exist any more. Choose another file.", filepath.Base(path))
 	}
 	if err != nil {
 		return FileInfo{}, fmt.Errorf("The file %s cannot be read (%v). Check its permissions and try again.", filepath.Base(path), err)
-	}
-	if st.IsDir() {
-		return FileInfo{}, fmt.Errorf("%s is a folder. Choose a file inside it.", filepath.Base(path))
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -92,7 +106,7 @@ func (s *Service) RecentFiles() []RecentFile {
 	out := make([]RecentFile, 0, len(paths))
 	for _, p := range paths {
 		r := RecentFile{Path: p, Name: filepath.Base(p)}
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+		if st, err := os.Stat(p); err == nil { // a file, or a folder of part files
 			r.Exists, r.Size, r.Modified = true, st.Size(), st.ModTime()
 		}
 		out = append(out, r)

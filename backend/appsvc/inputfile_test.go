@@ -20,7 +20,7 @@ func TestInspectFileAndRecent(t *testing.T) {
 		{"empty path", "", "No file was chosen"},
 		{"relative", "x.csv", "not a full path"},
 		{"missing", filepath.Join(dir, "missing.csv"), "does not exist"},
-		{"folder", dir, "is a folder"},
+		{"folder with no data file", dir, "holds no data files"},
 		{"empty file", empty, "is empty"},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
@@ -20,10 +21,11 @@ type Remote interface {
 // isRemote tells an s3:// URL from a local path.
 func isRemote(path string) bool { return strings.HasPrefix(path, "s3://") }
 
-// openSource is the transform input for a local path or an s3:// URL.
+// openSource is the transform input for a local file, folder or glob of
+// part files, or an s3:// object or prefix (ending in "/").
 func (s *Service) openSource(path string) (transform.Source, error) {
 	if !isRemote(path) {
-		src, err := transform.LocalFile(path)
+		src, err := inputs.Local(path)
 		if err != nil {
 			return src, sentence(fmt.Errorf("%s could not be opened: %w", filepath.Base(path), err), "Choose the file again.")
 		}
@@ -35,11 +37,34 @@ func (s *Service) openSource(path string) (transform.Source, error) {
 	return s.opts.Remote.Source(s.ctx, path)
 }
 
-// inspectRemote describes an s3:// object; it is not added to the recent
-// files, which list files on this computer.
+// inspectRemote describes an s3:// object or prefix; it is not added to the
+// recent files, which list files on this computer.
 func (s *Service) inspectRemote(url string) (FileInfo, error) {
 	if s.opts.Remote == nil {
 		return FileInfo{}, errors.New("This build cannot read from S3. Download the file and choose it from this computer.")
 	}
-	return s.opts.Remote.Stat(s.ctx, url)
+	if !strings.HasSuffix(url, "/") {
+		return s.opts.Remote.Stat(s.ctx, url)
+	}
+	src, err := s.opts.Remote.Source(s.ctx, url)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	return listInfo(url, src), nil
+}
+
+// partNamesShown is how many part names a FileInfo lists.
+const partNamesShown = 5
+
+// listInfo describes a list of part files (a folder, glob or prefix): their
+// total size and how many there are; the rows are estimated at discovery.
+func listInfo(path string, src transform.Source) FileInfo {
+	fi := FileInfo{Path: path, Name: src.Name, Size: src.Size, EstimatedRows: -1, Parts: len(src.Parts)}
+	for i, p := range src.Parts {
+		if i == partNamesShown {
+			break
+		}
+		fi.PartNames = append(fi.PartNames, p.Name)
+	}
+	return fi
 }

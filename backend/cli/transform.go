@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -29,7 +30,9 @@ func RegisterSource(scheme string, open func(string) (transform.Source, error)) 
 	sourceOpeners[scheme] = open
 }
 
-// OpenSource resolves an --input value.
+// OpenSource resolves an --input value: a file, a folder or a glob of part
+// files read as one list (backend/inputs), or a registered scheme such as
+// s3:// (an object, or a prefix ending in "/").
 func OpenSource(input string) (transform.Source, error) {
 	if input == "" {
 		return transform.Source{}, UsageError(fmt.Errorf("--input is required"))
@@ -39,7 +42,7 @@ func OpenSource(input string) (transform.Source, error) {
 			return open(input)
 		}
 	}
-	return transform.LocalFile(input)
+	return inputs.Local(input)
 }
 
 // TransformFlags are the flags shared by preview, transform and commands
@@ -61,7 +64,7 @@ type TransformFlags struct {
 
 // AddInput registers --input, --format, --header, --map, --region and --phone-format.
 func (f *TransformFlags) AddInput(c *cobra.Command) {
-	c.Flags().StringVar(&f.Input, "input", "", "input file (JSON Lines, JSON array, CSV/TSV/TXT, Parquet, Excel .xlsx; gzip, zstd or bzip2 accepted)")
+	c.Flags().StringVar(&f.Input, "input", "", "input file, folder of part files, glob ('exports/*.csv.gz') or s3:// object or prefix ending in / (JSON Lines, JSON array, CSV/TSV/TXT, Parquet, Excel .xlsx; gzip, zstd or bzip2 accepted)")
 	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json, csv, parquet or xlsx")
 	f.addHeader(c)
 	c.Flags().StringArrayVar(&f.Maps, "map", nil, "COLUMN=TYPE, TYPE one of email, phone, idfa, gaid (repeat for each column)")
@@ -197,11 +200,14 @@ func newSchemaCmd() *cobra.Command {
 			if asJSON {
 				return writeJSON(c.OutOrStdout(), schema)
 			}
+			if len(src.Parts) > 0 {
+				fmt.Fprintf(c.OutOrStdout(), "%d files, %d bytes in all, read as one list (first: %s).\n", len(src.Parts), src.Size, src.Parts[0].Name)
+			}
 			printSchema(c.OutOrStdout(), schema)
 			return nil
 		},
 	}
-	c.Flags().StringVar(&f.Input, "input", "", "input file")
+	c.Flags().StringVar(&f.Input, "input", "", "input file, folder of part files, glob or s3:// object or prefix")
 	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json, csv, parquet or xlsx")
 	f.addHeader(c)
 	c.Flags().IntVar(&sample, "sample", transform.DefaultSample, "records to read")

@@ -33,8 +33,21 @@ type Reader struct {
 	off     int // read position within cur.data
 	pos     int64
 	closed  bool
+	warm    bool // a second chunk was asked for: read ahead from now on
 	fetched atomic.Int64
 	resumed atomic.Int64
+
+	// Random access (ReadAt, for Parquet and Excel): small reads are served
+	// from a few cached blocks, and the object's tail (a Parquet footer) is
+	// fetched with one ranged GET.
+	atMu     sync.Mutex
+	atBlocks []atBlock
+	atTail   []byte
+}
+
+type atBlock struct {
+	off  int64
+	data []byte
 }
 
 type chunk struct {
@@ -79,9 +92,16 @@ func (r *Reader) BytesFetched() int64 { return r.fetched.Load() }
 // Resumptions is how many times a broken stream was resumed.
 func (r *Reader) Resumptions() int64 { return r.resumed.Load() }
 
-// schedule keeps ReadAhead chunks in flight.
+// schedule keeps ReadAhead chunks in flight once the reader has gone past
+// its first chunk; before that only the first is fetched, so a reader that
+// only sniffs the start (or then reads by offset, as for Parquet) costs one
+// small GET.
 func (r *Reader) schedule() {
-	for len(r.queue) < r.c.opts.ReadAhead && r.next < r.obj.Size {
+	ahead := 1
+	if r.warm {
+		ahead = r.c.opts.ReadAhead
+	}
+	for len(r.queue) < ahead && r.next < r.obj.Size {
 		n := min(r.size, r.obj.Size-r.next)
 		ch := &chunk{off: r.next, n: n, done: make(chan struct{})}
 		r.next += n
@@ -101,6 +121,9 @@ func (r *Reader) Read(p []byte) (int, error) {
 		return 0, errors.New("reading " + r.obj.URL() + ": the reader is closed")
 	}
 	for r.cur == nil || r.off >= len(r.cur.data) {
+		if r.cur != nil {
+			r.warm = true
+		}
 		if r.pos >= r.obj.Size {
 			return 0, io.EOF
 		}
@@ -194,6 +217,7 @@ func (r *Reader) fetchOnce(off int64, buf []byte) (int, error) {
 	defer out.Body.Close()
 	k, err := io.ReadFull(&progressReader{r: out.Body, progress: func() { watchdog.Reset(idle) }}, buf)
 	r.fetched.Add(int64(k))
+	r.c.fetched.Add(int64(k))
 	if err == nil {
 		return k, nil
 	}
@@ -238,4 +262,98 @@ func retryable(err error) bool {
 		return re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == http.StatusTooManyRequests
 	}
 	return true
+}
+
+// Random access sizes: reads below atSmallRead go through atBlockSize
+// blocks (a zip directory or a page header costs one GET per block, not one
+// per read); larger reads (a Parquet column chunk) are fetched as asked, so
+// the columns that are not read are not fetched either.
+const (
+	atBlockSize = 256 << 10
+	atSmallRead = 64 << 10
+	atMaxBlocks = 4
+)
+
+// ReadAt reads len(p) bytes at off with ranged GETs (resumed like a stream's
+// chunks). It may be called concurrently.
+func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("reading %s: negative offset %d", r.obj.URL(), off)
+	}
+	if off >= r.obj.Size {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), r.obj.Size-off))
+	if err := r.readAt(p[:n], off); err != nil {
+		return 0, err
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+func (r *Reader) readAt(p []byte, off int64) error {
+	tail := min(r.obj.Size, atBlockSize)
+	if off >= r.obj.Size-tail {
+		data, err := r.tailBytes(tail)
+		if err != nil {
+			return err
+		}
+		copy(p, data[off-(r.obj.Size-tail):])
+		return nil
+	}
+	if len(p) >= atSmallRead {
+		data, err := r.fetch(off, int64(len(p)))
+		if err != nil {
+			return err
+		}
+		copy(p, data)
+		return nil
+	}
+	for len(p) > 0 {
+		start := off / atBlockSize * atBlockSize
+		data, err := r.block(start)
+		if err != nil {
+			return err
+		}
+		k := copy(p, data[off-start:])
+		p, off = p[k:], off+int64(k)
+	}
+	return nil
+}
+
+// tailBytes is the object's last n bytes, fetched once.
+func (r *Reader) tailBytes(n int64) ([]byte, error) {
+	r.atMu.Lock()
+	defer r.atMu.Unlock()
+	if r.atTail == nil {
+		data, err := r.fetch(r.obj.Size-n, n)
+		if err != nil {
+			return nil, err
+		}
+		r.atTail = data
+	}
+	return r.atTail, nil
+}
+
+// block is the cached block at start (the few most recent are kept).
+func (r *Reader) block(start int64) ([]byte, error) {
+	r.atMu.Lock()
+	defer r.atMu.Unlock()
+	for i, b := range r.atBlocks {
+		if b.off == start {
+			r.atBlocks = append(append(r.atBlocks[:i:i], r.atBlocks[i+1:]...), b) // most recent last
+			return b.data, nil
+		}
+	}
+	data, err := r.fetch(start, min(atBlockSize, r.obj.Size-start))
+	if err != nil {
+		return nil, err
+	}
+	if len(r.atBlocks) == atMaxBlocks {
+		r.atBlocks = r.atBlocks[1:]
+	}
+	r.atBlocks = append(r.atBlocks, atBlock{start, data})
+	return data, nil
 }

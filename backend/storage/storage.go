@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -64,9 +65,13 @@ const DefaultIdleTimeout = 60 * time.Second
 
 // Client reads one AWS account's buckets.
 type Client struct {
-	s3   *s3.Client
-	opts Options
+	s3      *s3.Client
+	opts    Options
+	fetched atomic.Int64 // object bytes received by all readers
 }
+
+// BytesFetched is how many object bytes this client's reads have received.
+func (c *Client) BytesFetched() int64 { return c.fetched.Load() }
 
 // New makes a client from an AWS configuration (see auth.AWSConfig).
 func New(cfg aws.Config, opts Options) *Client {

@@ -34,6 +34,7 @@ type PreviewCell struct {
 
 // PreviewRow is one input record's transformation.
 type PreviewRow struct {
+	Part  string        `json:"part,omitempty"` // the file, when the input is a list of files
 	Line  int64         `json:"line"`
 	Cells []PreviewCell `json:"cells,omitempty"`
 	Error string        `json:"error,omitempty"` // a malformed record
@@ -68,39 +69,81 @@ func Preview(ctx context.Context, opts PreviewOptions) (*PreviewResult, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	rd, _, closer, err := openRecords(ctx, opts.Source, opts.Format, opts.Header)
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
 	cols := make([]string, len(opts.Mappings))
 	for i, m := range opts.Mappings {
 		cols[i] = m.Column
 	}
-	ex, err := rd.NewExtractor(cols)
-	if err != nil {
-		return nil, &UsageError{Err: err}
-	}
 	values := make([]records.Value, len(cols))
 	res := &PreviewResult{ValidShare: map[string]float64{}}
 	good := make([]int, len(cols))
+	// Parts are read in order until the rows are shown; the first decides
+	// whether CSV parts have a header row.
+	parts := opts.Source.partList()
+	header := opts.Header
+	for k := 0; k < len(parts) && len(res.Rows) < opts.Rows; k++ {
+		rd, closer, err := openRecords(ctx, parts[k], opts.Format, header, nil)
+		if err != nil {
+			if len(parts) > 1 && isEmptyPart(err, parts[k].Name) {
+				continue
+			}
+			return nil, err
+		}
+		if rd.Format() == records.FormatCSV && (header == "" || header == records.HeaderAuto) {
+			header = records.HeaderNo
+			if rd.HasHeader() {
+				header = records.HeaderYes
+			}
+		}
+		err = previewPart(ctx, rd, parts[k].Name, len(parts) > 1, opts, cols, norm, values, good, res)
+		closer.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(res.Rows) > opts.Rows {
+		res.Rows = res.Rows[:opts.Rows]
+	}
+	parsed := 0
+	for _, r := range res.Rows {
+		if r.Error == "" {
+			parsed++
+		}
+	}
+	for i, m := range opts.Mappings {
+		if parsed > 0 {
+			res.ValidShare[m.Column] = float64(good[i]) / float64(parsed)
+		}
+	}
+	return res, nil
+}
+
+// previewPart adds one part's first rows to res.
+func previewPart(ctx context.Context, rd *records.Reader, name string, named bool, opts PreviewOptions, cols []string, norm *identifiers.Normalizer, values []records.Value, good []int, res *PreviewResult) error {
+	ex, err := rd.NewExtractor(cols)
+	if err != nil {
+		return &UsageError{Err: err}
+	}
+	part := ""
+	if named {
+		part = name
+	}
 	var chunk records.Chunk
 	for len(res.Rows) < opts.Rows {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		err := rd.NextChunk(&chunk, opts.Rows-len(res.Rows))
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", opts.Source.Name, err)
+			return fmt.Errorf("reading %s: %w", name, err)
 		}
 		for _, e := range chunk.Errors {
-			res.Rows = append(res.Rows, PreviewRow{Line: e.Line, Error: e.Error()})
+			res.Rows = append(res.Rows, PreviewRow{Part: part, Line: e.Line, Error: e.Error()})
 		}
 		for _, sp := range chunk.Records {
-			row := PreviewRow{Line: sp.Line}
+			row := PreviewRow{Part: part, Line: sp.Line}
 			if err := ex.Extract(chunk.Data[sp.Start:sp.End], sp.Line, values); err != nil {
 				row.Error = err.Error()
 				res.Rows = append(res.Rows, row)
@@ -130,21 +173,7 @@ func Preview(ctx context.Context, opts PreviewOptions) (*PreviewResult, error) {
 			res.Rows = append(res.Rows, row)
 		}
 	}
-	if len(res.Rows) > opts.Rows {
-		res.Rows = res.Rows[:opts.Rows]
-	}
-	parsed := 0
-	for _, r := range res.Rows {
-		if r.Error == "" {
-			parsed++
-		}
-	}
-	for i, m := range opts.Mappings {
-		if parsed > 0 {
-			res.ValidShare[m.Column] = float64(good[i]) / float64(parsed)
-		}
-	}
-	return res, nil
+	return nil
 }
 
 // originalText shows a value as the person would recognise it.
@@ -172,10 +201,19 @@ func Discover(ctx context.Context, src Source, format records.Format, header rec
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	rd, _, closer, err := openRecords(ctx, src, format, header)
+	if len(src.Parts) == 0 {
+		rd, closer, err := openRecords(ctx, src, format, header, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer closer.Close()
+		return records.Discover(rd, sample, norm)
+	}
+	// A list of files: every part is checked (one format, the same columns)
+	// before a sample is taken across them.
+	pp, err := checkInput(ctx, src, format, header, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer closer.Close()
-	return records.Discover(rd, sample, norm)
+	return discoverParts(ctx, src, pp, sample, norm)
 }

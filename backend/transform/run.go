@@ -42,7 +42,7 @@ type stream struct {
 }
 
 func newPlan(opts Options) (*plan, error) {
-	if opts.Source.Open == nil {
+	if opts.Source.Open == nil && len(opts.Source.Parts) == 0 {
 		return nil, usageErrorf("no input was given")
 	}
 	if len(opts.Mappings) == 0 {
@@ -175,7 +175,7 @@ func checkOutDir(out string) error {
 // countingReader counts bytes read from the source, for progress.
 type countingReader struct {
 	r io.Reader
-	n atomic.Int64
+	n *atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
@@ -184,24 +184,31 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// openRecords opens the source and the records reader over it.
-func openRecords(ctx context.Context, src Source, format records.Format, header records.HeaderMode) (*records.Reader, *countingReader, io.Closer, error) {
+// openRecords opens the source (one file) and the records reader over it;
+// the bytes read are added to read (which may be nil).
+func openRecords(ctx context.Context, src Source, format records.Format, header records.HeaderMode, read *atomic.Int64) (*records.Reader, io.Closer, error) {
+	if len(src.Parts) > 0 {
+		return nil, nil, fmt.Errorf("internal error: %s is a list of files, opened as one", src.Name)
+	}
 	rc, err := src.Open(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	cr := &countingReader{r: rc}
+	if read == nil {
+		read = new(atomic.Int64)
+	}
+	cr := &countingReader{r: rc, n: read}
 	ro := records.Options{Name: src.Name, Format: format, Header: header, Sheet: src.Sheet}
 	if at, ok := rc.(io.ReaderAt); ok && src.Size > 0 {
-		// Parquet and Excel read by offset (a local file can; S3 objects will with ranged GETs).
-		ro.At, ro.Size = countingReaderAt{at, &cr.n}, src.Size
+		// Parquet and Excel read by offset (a local file; an S3 object with ranged GETs).
+		ro.At, ro.Size = countingReaderAt{at, read}, src.Size
 	}
 	rd, err := records.Open(cr, ro)
 	if err != nil {
 		rc.Close()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return rd, cr, readerCloser{rd, rc}, nil
+	return rd, readerCloser{rd, rc}, nil
 }
 
 // countingReaderAt counts bytes read by offset into the same progress counter.
@@ -228,42 +235,6 @@ func (c readerCloser) Close() error {
 		err = cerr
 	}
 	return err
-}
-
-// checkColumns fails, before any work, when a mapped column is not in the
-// input: for CSV, not in the header; for JSON, in none of the first records.
-func checkColumns(ctx context.Context, p *plan) error {
-	rd, _, closer, err := openRecords(ctx, p.Source, p.Format, p.Header)
-	if err != nil {
-		return err
-	}
-	defer closer.Close()
-	if rd.Tabular() {
-		if _, err := rd.NewExtractor(p.columns()); err != nil {
-			return usageErrorf("%w; columns found: %s", err, quoteList(rd.Header(), 20))
-		}
-		return nil
-	}
-	norm, err := identifiers.NewNormalizer(identifiers.Options{Region: p.Region})
-	if err != nil {
-		return &UsageError{Err: err}
-	}
-	schema, err := records.Discover(rd, DefaultSample, norm)
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	names := make([]string, 0, len(schema.Fields))
-	for _, f := range schema.Fields {
-		have[f.Name] = true
-		names = append(names, f.Name)
-	}
-	for _, m := range p.Mappings {
-		if !have[m.Column] {
-			return usageErrorf("column %q is not in %s (first %d records); columns found: %s", records.SafeColumnName(m.Column), p.Source.Name, schema.Records, quoteList(names, 20))
-		}
-	}
-	return nil
 }
 
 // safeMappings is the mapping as the manifest records it: a column whose name
@@ -309,7 +280,9 @@ func Run(ctx context.Context, opts Options) (m *Manifest, err error) {
 	if _, err := identifiers.NewNormalizer(identifiers.Options{Region: p.Region, PhoneFormat: p.PhoneFormat}); err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	if err := checkColumns(ctx, p); err != nil {
+	// Every part is opened and checked (format, columns, the mapped ones) before any work.
+	pp, err := checkInput(ctx, p.Source, p.Format, p.Header, p.columns())
+	if err != nil {
 		return nil, err
 	}
 	out, err := filepath.Abs(p.OutDir)
@@ -332,7 +305,7 @@ func Run(ctx context.Context, opts Options) (m *Manifest, err error) {
 		}
 	}()
 	p.OutDir = st.dir
-	m, err = run(ctx, p, start, runID)
+	m, err = run(ctx, p, pp, start, runID)
 	if err == nil {
 		err = st.publish(out)
 	}
@@ -367,35 +340,27 @@ func goSafe(g *errgroup.Group, f func() error) {
 	})
 }
 
-func run(ctx context.Context, p *plan, start time.Time, runID string) (*Manifest, error) {
-	rd, counter, closer, err := openRecords(ctx, p.Source, p.Format, p.Header)
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
-
+func run(ctx context.Context, p *plan, pp *partsPlan, start time.Time, runID string) (*Manifest, error) {
+	var read atomic.Int64
 	col := newCollector(p)
 	defer col.close()
 
 	report := func() Progress {
-		return Progress{Rows: col.rowsDone.Load(), BytesRead: counter.n.Load(), BytesTotal: p.Source.Size, Elapsed: time.Since(start)}
+		return Progress{Rows: col.rowsDone.Load(), BytesRead: read.Load(), BytesTotal: p.Source.Size, Elapsed: time.Since(start)}
 	}
 	progress := startProgress(p.Progress, report)
 	defer progress.stop()
 
 	ws := make([]*worker, p.Workers)
 	for i := range ws {
-		if ws[i], err = newWorker(rd, p, col.dedupers); err != nil {
+		var err error
+		if ws[i], err = newWorker(i, p, col.dedupers); err != nil {
 			return nil, err
 		}
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	nBatches := p.Workers * 3
-	free := make(chan *batch, nBatches)
-	for range nBatches {
-		free <- &batch{chunk: &records.Chunk{}}
-	}
 	work := make(chan *batch, nBatches)
 	dd := col.dedupers
 	dedupIn := make([]chan *batch, len(dd.parts))
@@ -406,32 +371,14 @@ func run(ctx context.Context, p *plan, start time.Time, runID string) (*Manifest
 
 	goSafe(g, func() error {
 		defer close(work)
-		for {
-			var b *batch
-			select {
-			case b = <-free:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			err := rd.NextChunk(b.chunk, chunkRecords)
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("reading %s: %w", p.Source.Name, err)
-			}
-			if dd.expectKeys.Load() == 0 && len(b.chunk.Records) > 0 && p.Source.Size > 0 {
+		return feedParts(gctx, p, pp, &read, work, func(b *batch) {
+			if p.Source.Size > 0 {
 				// The first chunk's record size predicts how many rows
-				// the file holds, so the dedup set is sized once.
+				// the input holds, so the dedup set is sized once.
 				perRecord := max(int64(len(b.chunk.Data))/int64(len(b.chunk.Records)), 1)
 				dd.expectKeys.Store(max(p.Source.Size/perRecord*p.keysPerRow(), 1))
 			}
-			select {
-			case work <- b:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
+		})
 	})
 	// Workers hand each batch to every deduper; the last to finish with
 	// it passes it on to the collector.
@@ -494,7 +441,7 @@ func run(ctx context.Context, p *plan, start time.Time, runID string) (*Manifest
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			free <- b
+			b.home <- b // its part's pool: never full
 		}
 		return col.drainSpill(gctx)
 	})
@@ -518,7 +465,7 @@ func run(ctx context.Context, p *plan, start time.Time, runID string) (*Manifest
 		RunID:       runID,
 		CreatedAt:   time.Now().UTC().Truncate(time.Second),
 		Input:       p.Source.Name,
-		Format:      rd.Format(),
+		Format:      pp.format,
 		Layout:      p.layout,
 		Mappings:    safeMappings(p.Mappings),
 		Region:      p.Region,
@@ -600,9 +547,14 @@ func writeManifest(dir string, m *Manifest) error {
 	return nil
 }
 
-// sortErrors keeps the first n errors by line.
+// sortErrors keeps the first n errors by part (parts are in name order) and line.
 func sortErrors(errs []*records.RecordError, n int) []*records.RecordError {
-	sort.Slice(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
+	sort.Slice(errs, func(i, j int) bool {
+		if errs[i].File != errs[j].File {
+			return errs[i].File < errs[j].File
+		}
+		return errs[i].Line < errs[j].Line
+	})
 	if len(errs) > n {
 		errs = errs[:n]
 	}

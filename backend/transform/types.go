@@ -61,13 +61,32 @@ func ParseLayout(s string) (Layout, error) {
 	return "", fmt.Errorf("layout %q is not one of auto, combined, separate", s)
 }
 
-// Source opens the input: a local file here, an S3 object elsewhere.
+// Source opens the input: a local file here, an S3 object elsewhere; or,
+// with Parts, many files read as one list (a folder, a glob, an S3 prefix:
+// see backend/inputs).
 type Source struct {
 	Name string // base name or s3:// URL, used in messages
-	Size int64  // bytes, -1 if unknown
+	Size int64  // bytes, -1 if unknown (with Parts: their total)
 	Open func(ctx context.Context) (io.ReadCloser, error)
 	// Sheet is the Excel worksheet to read ("" for the first); other formats ignore it.
 	Sheet string
+	// Parts, when set, are the files read one after the other as one list
+	// (Open is then unused): one format, the same columns, deduplicated
+	// together. Their names (in errors and counters) say which part.
+	Parts []Source
+}
+
+// partList is the files to read: the parts, or the source itself.
+func (s Source) partList() []Source {
+	if len(s.Parts) == 0 {
+		return []Source{s}
+	}
+	parts := make([]Source, len(s.Parts))
+	for i, p := range s.Parts {
+		p.Sheet = s.Sheet
+		parts[i] = p
+	}
+	return parts
 }
 
 // LocalFile is a Source for a file on disk.

@@ -14,7 +14,9 @@ import (
 // batch carries one chunk of records to a worker and its output lines to the
 // collector. Its buffers are reused from one chunk to the next.
 type batch struct {
-	chunk *records.Chunk
+	chunk   *records.Chunk
+	extract []*records.Extractor // the chunk's part's extractors, one per worker
+	home    chan *batch          // the pool of the part that reads into it
 
 	lines []byte   // output lines, each ending in '\n'
 	parts [][]item // the lines' items, filed by the dedup partition that owns their key
@@ -85,26 +87,22 @@ func (t *tally) malformedRow(err error) {
 
 // worker normalizes and hashes the mapped values of each record.
 type worker struct {
+	id       int // its extractor in each batch's part
 	plan     *plan
-	extract  *records.Extractor
 	norm     *identifiers.Normalizer
 	values   []records.Value
 	combined bool
 	dedup    *dedupers // for the partition of each key
 }
 
-func newWorker(rd *records.Reader, p *plan, dd *dedupers) (*worker, error) {
-	ex, err := rd.NewExtractor(p.columns())
-	if err != nil {
-		return nil, &UsageError{Err: err}
-	}
+func newWorker(id int, p *plan, dd *dedupers) (*worker, error) {
 	norm, err := identifiers.NewNormalizer(identifiers.Options{Region: p.Region, PhoneFormat: p.PhoneFormat})
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
 	return &worker{
+		id:       id,
 		plan:     p,
-		extract:  ex,
 		norm:     norm,
 		values:   make([]records.Value, len(p.Mappings)),
 		combined: p.layout == LayoutCombined,
@@ -142,12 +140,13 @@ func (w *worker) process(b *batch) {
 	t := &b.tally
 	t.reset(len(maps))
 	c := b.chunk
+	extract := b.extract[w.id]
 	for _, e := range c.Errors {
 		t.malformedRow(e)
 	}
 	for _, sp := range c.Records {
 		t.rowsRead++
-		if err := w.extract.Extract(c.Data[sp.Start:sp.End], sp.Line, w.values); err != nil {
+		if err := extract.Extract(c.Data[sp.Start:sp.End], sp.Line, w.values); err != nil {
 			t.malformedRow(err)
 			continue
 		}
