@@ -7,7 +7,7 @@ import type { AuthState, CloudStatus, S3Page } from '../api'
 vi.mock('../api', () => ({
   api: {
     inspectFile: vi.fn(),
-    discover: vi.fn(),
+    discoverInput: vi.fn(),
     recentFiles: vi.fn(async () => []),
     saveSettings: vi.fn(),
   },
@@ -335,18 +335,38 @@ describe('S3Browser', () => {
     await w.find('[data-testid="s3-search-clear"]').trigger('click')
     await flush()
     m.inspectFile.mockResolvedValue({ ...fileInfo, path: 's3://demo-data/lists/customers.csv' })
-    m.discover.mockResolvedValue(schema)
+    m.discoverInput.mockResolvedValue(schema)
     await w.find('[data-testid="s3-file"]').trigger('click')
     await flush()
     await flush()
     expect(m.inspectFile).toHaveBeenCalledWith('s3://demo-data/lists/customers.csv')
-    expect(m.discover).toHaveBeenCalledWith('s3://demo-data/lists/customers.csv', 'US')
+    expect(m.discoverInput).toHaveBeenCalledWith({ path: 's3://demo-data/lists/customers.csv', region: 'US', header: 'auto', sheet: '' })
     expect(useWizardStore().schema).not.toBeNull()
 
     a.s3List.mockRejectedValueOnce(new Error('Listing s3://demo-data/lists/ failed: access denied. Check the bucket in Settings → AWS, then press Refresh.'))
     await w.find('[data-testid="s3-refresh"]').trigger('click')
     await flush()
     expect(w.find('[data-testid="s3-error"]').text()).toContain('press Refresh')
+  })
+
+  it('"Use this folder" opens the current prefix as one list of parts', async () => {
+    const { pinia } = await loaded(status(signedIn))
+    a.s3List.mockResolvedValueOnce(page('', [['results/', true]]))
+    const w = mountWith(S3Browser, pinia)
+    await flush()
+    // Only sub-folders here: nothing to read as parts yet.
+    expect(w.find('[data-testid="s3-use-folder"]').attributes('disabled')).toBeDefined()
+    a.s3List.mockResolvedValueOnce(page('results/', [['_SUCCESS', false], ['part-00000.parquet', false], ['part-00001.parquet', false]]))
+    await w.find('[data-testid="s3-folder"]').trigger('click')
+    await flush()
+    m.inspectFile.mockResolvedValue({ ...fileInfo, path: 's3://demo-data/results/', name: 'results/', parts: 2 })
+    m.discoverInput.mockResolvedValue(schema)
+    await w.find('[data-testid="s3-use-folder"]').trigger('click')
+    await flush()
+    await flush()
+    expect(m.inspectFile).toHaveBeenCalledWith('s3://demo-data/results/')
+    expect(m.discoverInput).toHaveBeenCalledWith({ path: 's3://demo-data/results/', region: 'US', header: 'auto', sheet: '' })
+    expect(w.find('[data-testid="s3-use-folder"]').text()).toBe('Using this folder')
   })
 
   it('the S3 tab appears in Select file only when S3 is ready', async () => {

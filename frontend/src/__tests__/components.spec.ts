@@ -5,7 +5,7 @@ import { fileInfo, schema, preview, manifest, mountWith, flush } from './helpers
 vi.mock('../api', () => ({
   api: {
     inspectFile: vi.fn(),
-    discover: vi.fn(),
+    discoverInput: vi.fn(),
     recentFiles: vi.fn(async () => [
       { path: '/data/old.csv', name: 'old.csv', size: 10, modified: '2026-01-01T00:00:00Z', exists: true },
       { path: '/data/gone.csv', name: 'gone.csv', size: 0, modified: '0001-01-01T00:00:00Z', exists: false },
@@ -41,7 +41,7 @@ describe('step components', () => {
     vi.clearAllMocks()
     document.body.innerHTML = ''
     m.inspectFile.mockResolvedValue(fileInfo)
-    m.discover.mockResolvedValue(schema)
+    m.discoverInput.mockResolvedValue(schema)
     m.preview.mockResolvedValue(preview)
   })
 

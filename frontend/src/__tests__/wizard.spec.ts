@@ -5,7 +5,7 @@ import { fileInfo, schema, preview, manifest } from './helpers'
 vi.mock('../api', () => ({
   api: {
     inspectFile: vi.fn(),
-    discover: vi.fn(),
+    discoverInput: vi.fn(),
     recentFiles: vi.fn(async () => []),
     preview: vi.fn(),
     startRun: vi.fn(),
@@ -23,14 +23,14 @@ describe('wizard store', () => {
     setActivePinia(createPinia())
     vi.clearAllMocks()
     m.inspectFile.mockResolvedValue(fileInfo)
-    m.discover.mockResolvedValue(schema)
+    m.discoverInput.mockResolvedValue(schema)
     m.preview.mockResolvedValue(preview)
   })
 
   it('opens a file, pre-fills PII types from suggestions and a default name', async () => {
     const w = useWizardStore()
     await w.openFile('/data/customers.csv')
-    expect(m.discover).toHaveBeenCalledWith('/data/customers.csv', 'US')
+    expect(m.discoverInput).toHaveBeenCalledWith({ path: '/data/customers.csv', region: 'US', header: 'auto', sheet: '' })
     expect(w.columns).toEqual([
       { name: 'customer_id', pii: false, type: null },
       { name: 'email', pii: true, type: 'email' },
@@ -86,7 +86,7 @@ describe('wizard store', () => {
     w.setPii('phone', false)
     w.goTo(0)
     await w.openFile('/data/customers.csv')
-    expect(m.discover).toHaveBeenCalledTimes(1)
+    expect(m.discoverInput).toHaveBeenCalledTimes(1)
     w.goTo(2)
     expect(w.step).toBe(2)
     expect(w.audience).toBe('Buyers')

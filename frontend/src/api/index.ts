@@ -4,6 +4,7 @@ import * as App from '../../wailsjs/go/main/App'
 import { EventsOn, OnFileDrop, OnFileDropOff } from '../../wailsjs/runtime/runtime'
 import type {
   AppInfo,
+  DiscoverRequest,
   DoneEvent,
   FileInfo,
   Job,
@@ -37,9 +38,13 @@ export const api = {
   regions: () => call<Region[]>(App.Regions()),
   chooseFile: () => call<string>(App.ChooseFile()),
   chooseFolder: (current: string) => call<string>(App.ChooseFolder(current)),
+  // A folder of part files read as one list (native dialog); "" when cancelled.
+  chooseInputFolder: () => call<string>(App.ChooseInputFolder()),
   inspectFile: (path: string) => call<FileInfo>(App.InspectFile(path)),
   recentFiles: () => call<RecentFile[]>(App.RecentFiles()),
   discover: (path: string, region: string) => call<Schema>(App.Discover(path, region)),
+  // Discover with the header answer and the Excel sheet.
+  discoverInput: (req: DiscoverRequest) => call<Schema>(App.DiscoverInput(req as never)),
   preview: (req: PreviewRequest) => call<PreviewResult>(App.Preview(req as never)),
   startRun: (req: RunRequest) => call<RunInfo>(App.StartRun(req as never)),
   cancelRun: () => call<boolean>(App.CancelRun()),

@@ -46,6 +46,10 @@ export interface FileInfo {
   size: number
   modified: string
   estimated_rows: number // -1 when it cannot be estimated (compressed, one-line JSON)
+  // A folder, glob or s3:// prefix read as one list: how many part files, and
+  // their names (size is then the parts' total).
+  parts?: number
+  part_names?: string[] | null
 }
 
 export interface RecentFile {
@@ -70,10 +74,19 @@ export interface SchemaField {
   suggestion?: Suggestion | null
 }
 
+// Does the first row of a CSV/TXT name the columns? auto = detect it.
+export type HeaderMode = 'auto' | 'yes' | 'no'
+
 export interface Schema {
   name: string
   format: string
   delimiter?: string
+  // CSV/TXT only: whether the first row names the columns, and why not (never a value).
+  header_row?: boolean
+  header_reason?: string
+  rows?: number // exact data rows when the file states them (Parquet)
+  sheet?: string // Excel: the sheet read, and all of the workbook's sheets
+  sheets?: string[] | null
   records_sampled: number
   fields: SchemaField[]
   malformed?: { file: string; line: number; column?: number; message: string }[] | null
@@ -113,6 +126,15 @@ export interface PreviewRequest {
   region: string
   phone_format: PhoneFormat
   rows: number
+  header?: HeaderMode
+  sheet?: string
+}
+
+export interface DiscoverRequest {
+  path: string
+  region: string
+  header?: HeaderMode
+  sheet?: string
 }
 
 export interface RunRequest {
@@ -122,6 +144,8 @@ export interface RunRequest {
   region: string
   phone_format: PhoneFormat
   layout: Layout
+  header?: HeaderMode
+  sheet?: string
 }
 
 export interface RunInfo {

@@ -3,6 +3,7 @@ import {
   api,
   type DoneEvent,
   type FileInfo,
+  type HeaderMode,
   type IdentifierType,
   type Layout,
   type Manifest,
@@ -40,6 +41,10 @@ export const useWizardStore = defineStore('wizard', {
     busy: '' as string, // what is loading, shown as a sentence
     error: '' as string,
     schema: null as Schema | null,
+    // The person's answer to "does the first row name the columns?" (CSV/TXT)
+    // and the Excel sheet read; both go to discovery, preview and the run.
+    header: 'auto' as HeaderMode,
+    sheet: '',
     audience: '',
     region: 'US',
     phoneFormat: 'digits' as PhoneFormat,
@@ -92,16 +97,25 @@ export const useWizardStore = defineStore('wizard', {
       return 3
     },
     // Share of rows expected to carry at least one usable identifier, from the preview.
+    // Rows in the input: exact when the file states it (Parquet), else the estimate; null when unknown.
+    totalRows(state): number | null {
+      if (state.schema?.rows != null) return state.schema.rows
+      if (!state.file || state.file.estimated_rows < 0) return null
+      return state.file.estimated_rows
+    },
     estimatedValidRows(state): number | null {
-      if (!state.preview || !state.file || state.file.estimated_rows < 0) return null
+      const total = this.totalRows
+      if (!state.preview || total == null) return null
       const shares = Object.values(state.preview.valid_share ?? {})
       if (!shares.length) return null
-      return Math.round(Math.max(...shares) * state.file.estimated_rows)
+      return Math.round(Math.max(...shares) * total)
     },
   },
   actions: {
     resetForNewFile() {
       this.schema = null
+      this.header = 'auto'
+      this.sheet = ''
       this.columns = []
       this.preview = null
       this.previewKey = ''
@@ -122,6 +136,56 @@ export const useWizardStore = defineStore('wizard', {
         this.error = (e as Error).message
       }
     },
+    async chooseFolder() {
+      this.error = ''
+      try {
+        const p = await api.chooseInputFolder()
+        if (p) await this.openFile(p)
+      } catch (e) {
+        this.error = (e as Error).message
+      }
+    },
+    // Reads the schema of the open file with the current header answer and
+    // sheet, and starts the column choices again from its suggestions.
+    async discover() {
+      if (!this.file) return
+      const schema = await api.discoverInput({ path: this.file.path, region: this.region, header: this.header, sheet: this.sheet })
+      this.schema = schema
+      if (schema.sheet) this.sheet = schema.sheet
+      this.columns = schema.fields.map((f) => {
+        const t = suggestedType(f.suggestion?.type)
+        return { name: f.name, pii: t !== null, type: t }
+      })
+      this.preview = null
+      this.previewKey = ''
+    },
+    // The header switch and the sheet picker: read the file again; on failure
+    // keep what was there and say why.
+    async rediscover(change: { header?: HeaderMode; sheet?: string }, busy: string) {
+      if (!this.file || this.running) return
+      const before = { header: this.header, sheet: this.sheet }
+      if (change.header) this.header = change.header
+      if (change.sheet !== undefined) this.sheet = change.sheet
+      this.error = ''
+      this.busy = busy
+      try {
+        await this.discover()
+      } catch (e) {
+        this.header = before.header
+        this.sheet = before.sheet
+        this.error = (e as Error).message
+      } finally {
+        this.busy = ''
+      }
+    },
+    setHeader(header: HeaderMode) {
+      if (header === this.header) return Promise.resolve()
+      return this.rediscover({ header }, 'Reading the columns again…')
+    },
+    setSheet(sheet: string) {
+      if (sheet === this.sheet) return Promise.resolve()
+      return this.rediscover({ sheet, header: 'auto' }, `Reading the sheet “${sheet}”…`)
+    },
     async openFile(path: string) {
       if (this.running) return
       this.error = ''
@@ -132,11 +196,7 @@ export const useWizardStore = defineStore('wizard', {
         this.file = info
         if (!sameFile) {
           this.resetForNewFile()
-          this.schema = await api.discover(info.path, this.region)
-          this.columns = this.schema.fields.map((f) => {
-            const t = suggestedType(f.suggestion?.type)
-            return { name: f.name, pii: t !== null, type: t }
-          })
+          await this.discover()
           if (!this.audience) this.audience = defaultAudienceName(info.name)
         }
         if (this.run.state !== 'idle') this.resetRun()
@@ -167,7 +227,7 @@ export const useWizardStore = defineStore('wizard', {
     },
     async loadPreview(force = false) {
       if (!this.file) return
-      const key = JSON.stringify([this.file.path, this.mappings, this.region, this.phoneFormat])
+      const key = JSON.stringify([this.file.path, this.header, this.sheet, this.mappings, this.region, this.phoneFormat])
       if (!force && key === this.previewKey && this.preview) return
       this.busy = 'Transforming the first 20 rows…'
       this.error = ''
@@ -178,6 +238,8 @@ export const useWizardStore = defineStore('wizard', {
           region: this.region,
           phone_format: this.phoneFormat,
           rows: 20,
+          header: this.header,
+          sheet: this.sheet,
         })
         this.previewKey = key
       } catch (e) {
@@ -216,6 +278,8 @@ export const useWizardStore = defineStore('wizard', {
           region: this.region,
           phone_format: this.phoneFormat,
           layout: this.layout,
+          header: this.header,
+          sheet: this.sheet,
         })
         this.run.jobId = info.job_id
         this.run.outputDir = info.output_dir
@@ -257,8 +321,11 @@ export const useWizardStore = defineStore('wizard', {
   },
 })
 
-// "customers-2026.csv" -> "customers 2026"
+// "customers-2026.csv" -> "customers 2026"; a folder or prefix "q-123/" -> "q 123"
 export function defaultAudienceName(fileName: string): string {
-  const base = fileName.replace(/\.(gz)$/i, '').replace(/\.[^.]+$/, '')
+  const base = fileName
+    .replace(/\/+$/, '')
+    .replace(/\.(gz|zst|bz2)$/i, '')
+    .replace(/\.[^./]+$/, '')
   return base.replace(/[_-]+/g, ' ').trim().slice(0, 128)
 }
