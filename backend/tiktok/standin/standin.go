@@ -142,6 +142,9 @@ type audience struct {
 	delivered                           map[string]int
 	history                             []history
 	sharedWith                          string // an advertiser it is shared with: is_creator false there
+	// lookalike is set on an audience made by lookalike/create: its kind
+	// is "Lookalike", its size a multiple of its seed's, and it takes no files.
+	lookalike *lookalikeSpec
 }
 
 type history struct {
@@ -583,12 +586,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, route, reqID stri
 		fn     func(*http.Request) (any, error)
 	}
 	routes := map[string]handler{
-		"dmp/custom_audience/file/upload": {http.MethodPost, s.upload},
-		"dmp/custom_audience/create":      {http.MethodPost, s.create},
-		"dmp/custom_audience/update":      {http.MethodPost, s.update},
-		"dmp/custom_audience/list":        {http.MethodGet, s.list},
-		"dmp/custom_audience/get":         {http.MethodGet, s.get},
-		"dmp/custom_audience/delete":      {http.MethodPost, s.delete},
+		"dmp/custom_audience/file/upload":      {http.MethodPost, s.upload},
+		"dmp/custom_audience/create":           {http.MethodPost, s.create},
+		"dmp/custom_audience/update":           {http.MethodPost, s.update},
+		"dmp/custom_audience/list":             {http.MethodGet, s.list},
+		"dmp/custom_audience/get":              {http.MethodGet, s.get},
+		"dmp/custom_audience/delete":           {http.MethodPost, s.delete},
+		"dmp/custom_audience/lookalike/create": {http.MethodPost, s.lookalikeCreate},
 	}
 	h, ok := routes[route]
 	if !ok {
@@ -963,6 +967,9 @@ func (s *Server) update(r *http.Request) (any, error) {
 	if err := s.checkAdvertiser(req.AdvertiserID); err != nil {
 		return nil, err
 	}
+	if len(req.FilePaths) == 0 && req.Action == "" && req.Name != "" {
+		return s.rename(req.AdvertiserID, req.AudienceID, req.Name)
+	}
 	if req.Action == "" && len(req.FilePaths) > 0 {
 		// TikTok's default; the uploader must always send action.
 		req.Action = "REPLACE"
@@ -977,6 +984,9 @@ func (s *Server) update(r *http.Request) (any, error) {
 	a, ok := s.audiences[req.AudienceID]
 	if !ok || a.advertiser != req.AdvertiserID {
 		return nil, fail(40007, "Audience %s does not exist", req.AudienceID)
+	}
+	if a.lookalike != nil {
+		return nil, fail(40002, "Audience %s is a lookalike audience; only customer file audiences take files", req.AudienceID)
 	}
 	files, err := s.filesFor(req.AdvertiserID, a.calculateType, req.FilePaths)
 	if err != nil {
@@ -1076,7 +1086,7 @@ func (s *Server) details(a *audience) map[string]any {
 		cover = int64(float64(a.size()) * s.opts.MatchRate)
 	}
 	return map[string]any{
-		"audience_id": a.id, "name": a.name, "audience_type": "Customer File", "calculate_type": a.calculateType,
+		"audience_id": a.id, "name": a.name, "audience_type": a.kind(), "calculate_type": a.calculateType,
 		"cover_num": cover, "is_valid": valid, "is_expiring": false,
 		"create_time": s.optTime(a.created), "expired_time": s.optTime(a.created.AddDate(1, 0, 0)),
 		"msg": "", "error_msg": "",
@@ -1212,4 +1222,116 @@ func (s *Server) delete(r *http.Request) (any, error) {
 		delete(s.audiences, id)
 	}
 	return map[string]any{}, nil
+}
+
+// kind is the audience's type as list and get report it.
+func (a *audience) kind() string {
+	if a.lookalike != nil {
+		return "Lookalike"
+	}
+	return "Customer File"
+}
+
+// rename is update with custom_audience_name and no file_paths: only the
+// name changes (no membership change, so no audience_history entry).
+func (s *Server) rename(advertiser, id, name string) (any, error) {
+	if n := len([]rune(name)); n > 128 {
+		return nil, fail(40002, "custom_audience_name: Length must be between 1 and 128.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.audiences[id]
+	if !ok || a.advertiser != advertiser {
+		return nil, fail(40007, "Audience %s does not exist", id)
+	}
+	a.name = name
+	return map[string]any{}, nil
+}
+
+// lookalikeSpec is lookalike/create's lookalike_spec, as TikTok's SDK
+// (yml_files/dmp_custom_audience_lookalike_create.yml) defines it.
+type lookalikeSpec struct {
+	SourceAudienceID string   `json:"source_audience_id"`
+	IncludeSource    *bool    `json:"include_source"`
+	MobileOS         string   `json:"mobile_os"`
+	Placements       []string `json:"placements"`
+	LocationIDs      []string `json:"location_ids"`
+	AudienceSize     string   `json:"audience_size"`
+}
+
+// lookalikeFactor is how many times its seed a lookalike of each size is.
+var lookalikeFactor = map[string]int64{"NARROW": 10, "BALANCED": 20, "BROAD": 30}
+
+var lookalikeOS = map[string]bool{"ALL": true, "ANDROID": true, "IOS": true}
+
+var lookalikePlacements = map[string]bool{"TIKTOK": true, "PANGLE": true, "TOPBUZZ": true}
+
+// lookalikeCreate enforces every required field of the SDK's definition,
+// a seed of this advertiser that is a customer file audience (not a
+// lookalike) with at least 100 users, and answers custom_audience_id.
+func (s *Server) lookalikeCreate(r *http.Request) (any, error) {
+	var req struct {
+		AdvertiserID string         `json:"advertiser_id"`
+		Name         string         `json:"custom_audience_name"`
+		Spec         *lookalikeSpec `json:"lookalike_spec"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		return nil, err
+	}
+	if err := s.checkAdvertiser(req.AdvertiserID); err != nil {
+		return nil, err
+	}
+	if n := len([]rune(req.Name)); n < 1 || n > 128 {
+		return nil, fail(40002, "custom_audience_name: Length must be between 1 and 128.")
+	}
+	sp := req.Spec
+	switch {
+	case sp == nil:
+		return nil, fail(40002, "lookalike_spec: Missing data for required field.")
+	case sp.SourceAudienceID == "":
+		return nil, fail(40002, "lookalike_spec.source_audience_id: Missing data for required field.")
+	case sp.IncludeSource == nil:
+		return nil, fail(40002, "lookalike_spec.include_source: Missing data for required field.")
+	case !lookalikeOS[sp.MobileOS]:
+		return nil, fail(40002, "lookalike_spec.mobile_os: must be ALL, ANDROID or IOS, got %q", sp.MobileOS)
+	case len(sp.Placements) == 0:
+		return nil, fail(40002, "lookalike_spec.placements: Missing data for required field.")
+	case len(sp.LocationIDs) == 0:
+		return nil, fail(40002, "lookalike_spec.location_ids: Length must be at least 1.")
+	case lookalikeFactor[sp.AudienceSize] == 0:
+		return nil, fail(40002, "lookalike_spec.audience_size: must be NARROW, BALANCED or BROAD, got %q", sp.AudienceSize)
+	}
+	for _, p := range sp.Placements {
+		if !lookalikePlacements[p] {
+			return nil, fail(40002, "lookalike_spec.placements: invalid value %q", p)
+		}
+	}
+	for _, id := range sp.LocationIDs {
+		if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+			return nil, fail(40002, "lookalike_spec.location_ids: invalid location id %q", id)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seed, ok := s.audiences[sp.SourceAudienceID]
+	if !ok || seed.advertiser != req.AdvertiserID {
+		return nil, fail(40007, "Audience %s does not exist", sp.SourceAudienceID)
+	}
+	if seed.lookalike != nil {
+		return nil, fail(40002, "The source audience cannot be a lookalike audience")
+	}
+	if seed.size() < 100 {
+		return nil, fail(40002, "The source audience must have at least 100 users, it has %d", seed.size())
+	}
+	s.nextID += uint64(1 + s.rnd.IntN(1000))
+	spec := *sp
+	a := &audience{id: strconv.FormatUint(s.nextID, 10), name: req.Name, advertiser: req.AdvertiserID,
+		created: time.Now().UTC(), delivered: map[string]int{}, lookalike: &spec,
+		userCount: seed.size() * lookalikeFactor[sp.AudienceSize]}
+	a.history = append(a.history, history{Action: "CREATE", ActionDetail: "CREATE lookalike of " + seed.id,
+		Editor: "api", Msg: s.opts.HistoryMsg, OptTime: s.optTime(time.Now())})
+	a.calcUntil = time.Now().Add(s.opts.ProcessingDelay)
+	s.audiences[a.id] = a
+	s.order = append(s.order, a.id)
+	return map[string]any{"custom_audience_id": a.id}, nil
 }
