@@ -8,9 +8,12 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/cli"
 	"github.com/audience-uploader/audience-uploader/backend/cli/authcmd"
 	"github.com/audience-uploader/audience-uploader/backend/cli/tiktokcmd"
+	"github.com/audience-uploader/audience-uploader/backend/winconsole"
 )
 
 func main() {
+	// Windows: a subcommand typed in cmd or PowerShell prints there (winconsole).
+	winconsole.Attach(len(os.Args) > 1)
 	if len(os.Args) > 1 {
 		cli.Register(tiktokcmd.Commands)
 		cli.Register(authcmd.Commands)
