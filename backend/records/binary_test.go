@@ -399,3 +399,34 @@ func damage(b []byte) []byte {
 	}
 	return b
 }
+
+// A row past the rows the header was decided on, with values beyond the header's columns, is counted as
+// a bad row naming its sheet, row and first extra column, like a CSV row with more fields than the header.
+func TestExcelCellsBeyondTheHeader(t *testing.T) {
+	rows := [][]any{{"Email", "Phone"}}
+	for i := range 60 {
+		rows = append(rows, []any{fmt.Sprintf("user%d@example.com", i), 16134440000 + i})
+	}
+	rows = append(rows, []any{"wide@example.com", 16135550000, nil, "stray note", "more"}) // row 62
+	rows = append(rows, []any{"last@example.com", 16135550001, ""})                        // an empty cell is not extra
+	data := excelizeBook(t, rows, "")
+	r, err := openBytes(data, Options{Name: "book.xlsx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, errs, err := readAll(t, r, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 61 || got[len(got)-1].Line != 63 {
+		t.Fatalf("%d rows read, the last on row %d; want 61, the last on row 63", len(got), got[len(got)-1].Line)
+	}
+	if len(errs) != 1 {
+		t.Fatalf("%d bad rows, want 1: %v", len(errs), errs)
+	}
+	want := `book.xlsx, sheet "Sheet1", row 62, column D: row has 5 cells, the header has 2 (3 extra)`
+	if e := errs[0]; e.Error() != want || e.Sheet != "Sheet1" || e.Line != 62 || e.Column != 4 {
+		t.Fatalf("bad row reported as %q (%+v); want %q", e.Error(), *e, want)
+	}
+}

@@ -195,8 +195,11 @@ func majorityClass(rows [][]string, j int) cellClass {
 // isTxtName reports whether a file name (or s3:// URL) ends in .txt, compressed or not.
 func isTxtName(name string) bool {
 	name = strings.ToLower(name)
-	for _, ext := range []string{".gz", ".gzip"} {
-		name = strings.TrimSuffix(name, ext)
+	for _, ext := range []string{".gz", ".gzip", ".zst", ".zstd", ".bz2", ".bzip2"} {
+		if n, ok := strings.CutSuffix(name, ext); ok {
+			name = n
+			break
+		}
 	}
 	return strings.HasSuffix(name, ".txt")
 }

@@ -184,3 +184,25 @@ func TestSafeColumnName(t *testing.T) {
 		}
 	}
 }
+
+// A TikTok-template .txt compressed with zstd or bzip2 keeps the .txt rule (one identifier per line, no
+// header), even when its first line does not look like an identifier. The files are written by the zstd
+// and bzip2 tools (testdata/gen/generate.sh).
+func TestTxtRuleThroughZstdAndBzip2(t *testing.T) {
+	for _, tc := range []struct{ name, file string }{
+		{"template.txt.zst", "template.txt.zst"},
+		{"TEMPLATE.TXT.ZSTD", "template.txt.zst"},
+		{"template.txt.bz2", "template.txt.bz2"},
+		{"template.txt.bzip2", "template.txt.bz2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, rows := readWith(t, fixture(t, tc.file), Options{Name: tc.name})
+			if r.HasHeader() || !strings.Contains(r.HeaderReason(), "one identifier per line") {
+				t.Fatalf("header row %v, reason %q; want none by the .txt rule", r.HasHeader(), r.HeaderReason())
+			}
+			if got := rowTexts(rows); strings.Join(got, "|") != "john.smith at example.com|bob@example.com" || rows[0].Line != 1 {
+				t.Fatalf("records %q (first on line %d)", got, rows[0].Line)
+			}
+		})
+	}
+}

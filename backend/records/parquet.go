@@ -20,6 +20,7 @@ import (
 type parquetTable struct {
 	name   string
 	file   *parquet.File
+	at     io.ReaderAt       // the file, for checking page headers before parquet-go reads them
 	leaves []*parquet.Column // the readable leaf columns, in header order
 
 	group     int // next row group to open
@@ -52,11 +53,15 @@ var parquetCodecs = map[format.CompressionCodec]bool{
 }
 
 func openParquet(r *Reader, at io.ReaderAt, size int64) error {
+	at, err := checkParquetFooter(r.name, at, size)
+	if err != nil {
+		return err
+	}
 	f, err := parquet.OpenFile(at, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true), parquet.ReadBufferSize(1<<20))
 	if err != nil {
 		return parquetOpenError(r.name, size, err)
 	}
-	t := &parquetTable{name: r.name, file: f}
+	t := &parquetTable{name: r.name, file: f, at: at}
 	var names, lists []string
 	var walk func(c *parquet.Column)
 	walk = func(c *parquet.Column) {
@@ -160,6 +165,9 @@ func (t *parquetTable) openGroup(cols []int) error {
 		if start < 4 || md.TotalCompressedSize < 0 || start+md.TotalCompressedSize > t.file.Size() {
 			return fmt.Errorf("%s is damaged: column %q of row group %d lies outside the file", t.name, SafeColumnName(strings.Join(c.leaf.Path(), ".")), t.group)
 		}
+		if err := checkParquetPages(t.at, start, md.TotalCompressedSize, g.NumRows(), parquetValueSize(c.leaf)); err != nil {
+			return fmt.Errorf("%s is damaged: column %q of row group %d: %w", t.name, SafeColumnName(strings.Join(c.leaf.Path(), ".")), t.group, err)
+		}
 		c.pages = chunks[li].Pages()
 		c.vals, c.buf, c.next = nil, c.buf[:0], 0
 	}
@@ -255,6 +263,19 @@ func (t *parquetTable) readValues(col *parquetColumn) error {
 
 func (t *parquetTable) columnError(col *parquetColumn, err error) error {
 	return fmt.Errorf("reading column %q of %s (row group %d): %w", SafeColumnName(strings.Join(col.leaf.Path(), ".")), t.name, t.group, err)
+}
+
+// parquetValueSize is the bytes one decoded value of the leaf's type takes (a byte array's is its offset).
+func parquetValueSize(leaf *parquet.Column) int64 {
+	switch typ := leaf.Type(); typ.Kind() {
+	case parquet.Int64, parquet.Double:
+		return 8
+	case parquet.Int96:
+		return 12
+	case parquet.FixedLenByteArray:
+		return int64(typ.Length())
+	}
+	return 4
 }
 
 // parquetConverter picks how a leaf's values become text, once per column: strings as they are, integers

@@ -53,7 +53,13 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	if what := notAWorkbook(zr); what != "" {
 		return fmt.Errorf("%s %s", r.name, what)
 	}
-	f, err := excelize.OpenReader(io.NewSectionReader(at, 0, size), excelize.Options{RawCellValue: true, TmpDir: opts.TempDir})
+	if err := checkXLSXSizes(r.name, zr); err != nil {
+		return err
+	}
+	f, err := excelize.OpenReader(io.NewSectionReader(at, 0, size), excelize.Options{
+		RawCellValue: true, TmpDir: opts.TempDir,
+		UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: xlsxInMemory,
+	})
 	if err != nil {
 		return fmt.Errorf("%s could not be opened as an Excel workbook (%v): open it in Excel, save it again as .xlsx, and try again", r.name, err)
 	}
@@ -189,6 +195,11 @@ func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
 				return err
 			}
 		}
+		if re := t.extraCells(row); re != nil {
+			// Like a CSV row with more fields than the header: counted, and the row is skipped.
+			c.Errors = append(c.Errors, re)
+			continue
+		}
 		start := len(c.Data)
 		for _, col := range cols {
 			if col < len(row.cells) && row.cells[col] != "" {
@@ -198,6 +209,25 @@ func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
 		c.Records = append(c.Records, Span{Line: row.num, Start: start, End: len(c.Data)})
 	}
 	return nil
+}
+
+// extraCells reports a row with values beyond the columns the header (or, without one, the first rows)
+// set: those values belong to no column, so the row is counted as bad rather than read in part.
+func (t *xlsxTable) extraCells(row xlsxRow) *RecordError {
+	first, n := 0, 0
+	for i := t.width; i < len(row.cells); i++ {
+		if strings.TrimSpace(row.cells[i]) != "" {
+			if first == 0 {
+				first = i + 1
+			}
+			n = i + 1
+		}
+	}
+	if first == 0 {
+		return nil
+	}
+	return &RecordError{File: t.name, Sheet: t.sheet, Line: row.num, Column: first,
+		Msg: fmt.Sprintf("row has %d cells, the header has %d (%d extra)", n, t.width, n-t.width)}
 }
 
 func (t *xlsxTable) close() error {
@@ -288,6 +318,39 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// Limits on what a workbook's ZIP entries may state. excelize allocates an entry's stated size before
+// decompressing it, and a Go allocation the machine cannot satisfy kills the process, so the stated sizes are
+// checked first: a damaged or hostile workbook gets an error instead.
+const (
+	xlsxInMemory    = 16 << 20  // a worksheet or shared-strings table up to this size is kept in memory; a larger one goes to a temporary file in Options.TempDir
+	maxXLSXPart     = 256 << 20 // any other entry (styles, images…), which excelize reads whole into memory
+	maxXLSXUnzipped = 4 << 30   // all entries together (Excel's 1,048,576-row limit keeps real lists well below)
+	maxDeflateRatio = 1100      // DEFLATE cannot expand more than about 1032:1; a larger ratio is a lie or a ZIP bomb
+)
+
+// checkXLSXSizes refuses a workbook whose entries state sizes excelize must not be asked to allocate.
+func checkXLSXSizes(name string, zr *zip.Reader) error {
+	var total uint64
+	for _, f := range zr.File {
+		size, packed := f.UncompressedSize64, f.CompressedSize64
+		entry := strings.ToLower(strings.ReplaceAll(f.Name, "\\", "/"))
+		streamed := strings.HasPrefix(entry, "xl/worksheets/sheet") || entry == "xl/sharedstrings.xml"
+		switch {
+		case f.Method == zip.Store && size != packed,
+			size > 0 && packed == 0,
+			packed > 0 && size/packed > maxDeflateRatio:
+			return fmt.Errorf("%s is damaged or is a ZIP bomb: its part %q says it unpacks to %d bytes from %d: open it in Excel, save it again as .xlsx, and try again", name, SafeColumnName(f.Name), size, packed)
+		case !streamed && size > maxXLSXPart:
+			return fmt.Errorf("%s has a part %q of %d MiB (an embedded picture or object?), more than the %d MiB this app reads: remove it in Excel, or save the sheet as CSV", name, SafeColumnName(f.Name), size>>20, maxXLSXPart>>20)
+		}
+		total += size
+		if total > maxXLSXUnzipped {
+			return fmt.Errorf("%s unpacks to more than %d GiB, more than this app reads from one workbook: save the list as CSV (or split it into several workbooks)", name, maxXLSXUnzipped>>30)
+		}
+	}
+	return nil
 }
 
 // notAWorkbook says what a ZIP archive is when it is not an .xlsx workbook ("" when it is one).

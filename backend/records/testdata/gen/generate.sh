@@ -23,4 +23,9 @@ for tool in zstd bzip2; do
 	"$tool" -q -c "$work/a.csv" >"$out/list.csv.$ext"
 	"$tool" -q -c "$work/b.csv" >>"$out/list.csv.$ext"
 done
+# A TikTok-template .txt whose first line is not an identifier, compressed by each tool: the .txt rule
+# (one identifier per line, no header) must see through .txt.zst and .txt.bz2.
+printf 'john.smith at example.com\nbob@example.com\n' >"$work/template.txt"
+zstd -q -c "$work/template.txt" >"$out/template.txt.zst"
+bzip2 -q -c "$work/template.txt" >"$out/template.txt.bz2"
 ls -l "$out"
