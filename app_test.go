@@ -48,8 +48,9 @@ func TestBoundMethods(t *testing.T) {
 	want := []string{"BuildReport", "CancelRun", "ChooseFile", "ChooseFolder", "ChooseInputFolder", "DeleteHistory", "Discover", "DiscoverInput", "DiscoverWithHeader", "ExportReport",
 		"GetSettings", "Hello", "History", "InspectFile", "IsRunning", "OpenFolder", "Preview", "RecentFiles", "Regions",
 		"SaveSettings", "StartRun", "WriteReport"}
-	want = append(want, authBoundMethods...)   // app_auth_test.go
-	want = append(want, uploadBoundMethods...) // app_upload_test.go
+	want = append(want, authBoundMethods...)      // app_auth_test.go
+	want = append(want, uploadBoundMethods...)    // app_upload_test.go
+	want = append(want, audiencesBoundMethods...) // app_audiences_test.go
 	sort.Strings(want)
 	typ := reflect.TypeOf(&App{})
 	var got []string

@@ -1,0 +1,28 @@
+package main
+
+import "github.com/audience-uploader/audience-uploader/backend/appaudiences"
+
+// Audiences view (issue 12): thin hand-offs to backend/appaudiences, which
+// reads the settings and token at every call.
+
+func (a *App) audienceService() *appaudiences.Service {
+	a.audiencesOnce.Do(func() {
+		a.audiences = appaudiences.New(a.ctx, appaudiences.Config{Secrets: a.secretStore})
+	})
+	return a.audiences
+}
+
+// Audiences lists every page of the advertiser's audiences with their
+// status and the syncs that feed them.
+func (a *App) Audiences() (*appaudiences.List, error) { return a.audienceService().List() }
+
+// RenameAudience gives an audience a new name at TikTok.
+func (a *App) RenameAudience(id, name string) error { return a.audienceService().Rename(id, name) }
+
+// DeleteAudience deletes an audience at TikTok (the window asks first).
+func (a *App) DeleteAudience(id string) error { return a.audienceService().Delete(id) }
+
+// CreateLookalike makes a lookalike of a customer file audience.
+func (a *App) CreateLookalike(req appaudiences.LookalikeRequest) (string, error) {
+	return a.audienceService().CreateLookalike(req)
+}
