@@ -249,6 +249,50 @@ func (s *Server) LagNextHistory(gets int) {
 	s.historyLag = gets
 }
 
+// Members returns an audience's members, sorted: the user keys that
+// create, APPEND, REMOVE and REPLACE left in it (the hash, or the whole
+// row for MULTIPLE_TYPES). Nil for an unknown audience.
+func (s *Server) Members(id string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.audiences[id]
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(a.users))
+	for u := range a.users {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ChangeElsewhere records a change to an audience made outside the API
+// client under test (a person in Ads Manager, another tool): a history
+// entry with editor "web". With rows, action (APPEND or REMOVE) also
+// changes the members.
+func (s *Server) ChangeElsewhere(id, action string, rows ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.audiences[id]
+	if !ok {
+		return
+	}
+	for _, r := range rows {
+		if a.users == nil {
+			break // NoRecord: members are not kept
+		}
+		switch action {
+		case "APPEND":
+			a.users[r] = struct{}{}
+		case "REMOVE":
+			delete(a.users, r)
+		}
+	}
+	a.history = append(a.history, history{Action: action, ActionDetail: fmt.Sprintf("%s %d rows", action, len(rows)),
+		Editor: "web", OptTime: s.optTime(time.Now())})
+}
+
 // visible: an audience is listed to its owner and to the advertiser it is
 // shared with. Caller holds s.mu.
 func (a *audience) visible(adv string) bool {

@@ -1,0 +1,320 @@
+package syncs
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+// A row is what a sync puts into an audience: one line of the transform's
+// output. On disk (state, spill runs) it is binary, not hex:
+//
+//	mask  uint16 big-endian: bit i set when column i holds a hash
+//	hash  32 bytes per set bit, in column order
+//
+// so a row of k identifiers takes 2+32k bytes (34 for one, 33 each for
+// two): the state stays under 36 bytes per identifier, and every removed
+// row's line can be written again from it, which TikTok's REMOVE needs.
+// Rows compare as byte strings; any total order works as long as the state
+// and the new list use the same one.
+
+const (
+	hashLen    = 32
+	maxColumns = 16
+)
+
+// rowLen is the length of the row starting with mask.
+func rowLen(mask uint16) int { return 2 + hashLen*bits.OnesCount16(mask) }
+
+// parseLine turns one output line (without '\n') of cols columns into a
+// row appended to dst.
+func parseLine(dst, line []byte, cols int) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, 0, 0)
+	var mask uint16
+	col := 0
+	for {
+		i := bytes.IndexByte(line, ',')
+		field := line
+		if i >= 0 {
+			field = line[:i]
+		}
+		if col >= cols {
+			return dst[:start], errors.New("more fields than the header has")
+		}
+		switch len(field) {
+		case 0:
+		case 2 * hashLen:
+			var h [hashLen]byte
+			if _, err := hex.Decode(h[:], field); err != nil {
+				return dst[:start], errors.New("a field is not a hex SHA-256 hash")
+			}
+			mask |= 1 << col
+			dst = append(dst, h[:]...)
+		default:
+			return dst[:start], errors.New("a field is not a hex SHA-256 hash")
+		}
+		col++
+		if i < 0 {
+			break
+		}
+		line = line[i+1:]
+	}
+	if col != cols {
+		return dst[:start], errors.New("fewer fields than the header has")
+	}
+	if mask == 0 {
+		return dst[:start], errors.New("a row without an identifier")
+	}
+	binary.BigEndian.PutUint16(dst[start:], mask)
+	return dst, nil
+}
+
+// appendLine writes row as an output line ("hex,,hex\n") of cols columns.
+func appendLine(dst, row []byte, cols int) []byte {
+	mask := binary.BigEndian.Uint16(row)
+	p := 2
+	for c := 0; c < cols; c++ {
+		if c > 0 {
+			dst = append(dst, ',')
+		}
+		if mask&(1<<c) != 0 {
+			dst = hex.AppendEncode(dst, row[p:p+hashLen])
+			p += hashLen
+		}
+	}
+	return append(dst, '\n')
+}
+
+// rowReader reads rows one after the other from a binary row file.
+type rowReader struct {
+	r   *bufio.Reader
+	buf []byte
+}
+
+func newRowReader(r io.Reader) *rowReader {
+	return &rowReader{r: bufio.NewReaderSize(r, 256<<10), buf: make([]byte, 2+hashLen*maxColumns)}
+}
+
+// next returns the next row (valid until the following call), or io.EOF.
+func (rr *rowReader) next() ([]byte, error) {
+	if _, err := io.ReadFull(rr.r, rr.buf[:2]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			return nil, errors.New("a row file ends in the middle of a row")
+		}
+		return nil, err
+	}
+	n := rowLen(binary.BigEndian.Uint16(rr.buf))
+	if _, err := io.ReadFull(rr.r, rr.buf[2:n]); err != nil {
+		return nil, errors.New("a row file ends in the middle of a row")
+	}
+	return rr.buf[:n], nil
+}
+
+// sorter sorts rows with a bounded amount of memory: rows gather in an
+// arena until it reaches the budget, are sorted and written as a run file,
+// and the runs are merged at the end (like the transform's dedup spill).
+type sorter struct {
+	dir    string
+	budget int
+	arena  []byte
+	offs   []int32
+	runs   []string
+}
+
+func newSorter(dir string, budget int) *sorter {
+	return &sorter{dir: dir, budget: budget}
+}
+
+func (s *sorter) add(row []byte) error {
+	if len(s.arena)+len(row) > s.budget && len(s.offs) > 0 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
+	s.offs = append(s.offs, int32(len(s.arena)))
+	s.arena = append(s.arena, row...)
+	return nil
+}
+
+func (s *sorter) rowAt(off int32) []byte {
+	return s.arena[off : int(off)+rowLen(binary.BigEndian.Uint16(s.arena[off:]))]
+}
+
+func (s *sorter) sortArena() {
+	slices.SortFunc(s.offs, func(a, b int32) int { return bytes.Compare(s.rowAt(a), s.rowAt(b)) })
+}
+
+func (s *sorter) spill() error {
+	s.sortArena()
+	path := filepath.Join(s.dir, fmt.Sprintf("sort-%04d.bin", len(s.runs)))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("spill sorted rows: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	var last []byte
+	for _, o := range s.offs {
+		r := s.rowAt(o)
+		if last != nil && bytes.Equal(last, r) {
+			continue
+		}
+		w.Write(r)
+		last = r
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("spill sorted rows: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("spill sorted rows: %w", err)
+	}
+	s.runs = append(s.runs, path)
+	s.arena, s.offs = s.arena[:0], s.offs[:0]
+	return nil
+}
+
+// rowSource yields sorted rows; next returns io.EOF at the end.
+type rowSource interface {
+	next() ([]byte, error)
+}
+
+// finish returns the sorted, deduplicated rows and a close function that
+// removes the run files.
+func (s *sorter) finish() (rowSource, func(), error) {
+	if len(s.runs) == 0 {
+		s.sortArena()
+		return &arenaSource{s: s}, func() {}, nil
+	}
+	if len(s.offs) > 0 {
+		if err := s.spill(); err != nil {
+			return nil, nil, err
+		}
+	}
+	s.arena, s.offs = nil, nil
+	m := &mergeSource{}
+	closeAll := func() {
+		for _, f := range m.files {
+			f.Close()
+		}
+		for _, p := range s.runs {
+			os.Remove(p)
+		}
+	}
+	for _, p := range s.runs {
+		f, err := os.Open(p)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		m.files = append(m.files, f)
+		rr := newRowReader(f)
+		row, err := rr.next()
+		if err == io.EOF {
+			continue
+		}
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		m.h = append(m.h, &mergeItem{rr: rr, row: row})
+	}
+	heap.Init(&m.h)
+	return m, closeAll, nil
+}
+
+type arenaSource struct {
+	s    *sorter
+	i    int
+	last []byte
+}
+
+func (a *arenaSource) next() ([]byte, error) {
+	for a.i < len(a.s.offs) {
+		r := a.s.rowAt(a.s.offs[a.i])
+		a.i++
+		if a.last != nil && bytes.Equal(a.last, r) {
+			continue
+		}
+		a.last = r
+		return r, nil
+	}
+	return nil, io.EOF
+}
+
+type mergeItem struct {
+	rr  *rowReader
+	row []byte
+}
+
+type mergeHeap []*mergeItem
+
+func (h mergeHeap) Len() int           { return len(h) }
+func (h mergeHeap) Less(i, j int) bool { return bytes.Compare(h[i].row, h[j].row) < 0 }
+func (h mergeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)        { *h = append(*h, x.(*mergeItem)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+// mergeSource merges sorted run files, dropping duplicates across runs.
+type mergeSource struct {
+	h     mergeHeap
+	files []*os.File
+	last  []byte
+}
+
+func (m *mergeSource) next() ([]byte, error) {
+	for len(m.h) > 0 {
+		top := m.h[0]
+		m.last = append(m.last[:0], top.row...)
+		row, err := top.rr.next()
+		switch {
+		case err == io.EOF:
+			heap.Pop(&m.h)
+		case err != nil:
+			return nil, err
+		default:
+			top.row = row
+			heap.Fix(&m.h, 0)
+		}
+		// Skip the same row from other runs.
+		for len(m.h) > 0 && bytes.Equal(m.h[0].row, m.last) {
+			t := m.h[0]
+			row, err := t.rr.next()
+			if err == io.EOF {
+				heap.Pop(&m.h)
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			t.row = row
+			heap.Fix(&m.h, 0)
+		}
+		return m.last, nil
+	}
+	return nil, io.EOF
+}
+
+// fileRows reads a sorted state file.
+type fileRows struct{ rr *rowReader }
+
+func (f *fileRows) next() ([]byte, error) { return f.rr.next() }
+
+// emptyRows is a state with nothing in it.
+type emptyRows struct{}
+
+func (emptyRows) next() ([]byte, error) { return nil, io.EOF }
