@@ -4,6 +4,8 @@
 WAILS_VERSION := v2.15.0
 GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
 WAILS := $(GOBIN_DIR)/wails
+# wails with the binding generator's per-field debug lines dropped.
+WAILS_QUIET := tools/wails-quiet.sh $(WAILS)
 # xdg-utils: Open folder on Linux; the rest build, drive and screenshot the app.
 APP_APT := libgtk-3-dev libwebkit2gtk-4.1-dev xvfb imagemagick chromium nsis xdotool x11-utils xdg-utils file
 # Version, commit and date stamped into the binary (build/version.sh says how
@@ -51,21 +53,21 @@ app-bindings: app-wails
 	@mkdir -p frontend/dist; [ -n "$$(ls -A frontend/dist)" ] || \
 		echo '<!doctype html><title>Audience Uploader</title><p>The frontend is not built: run make build.</p>' > frontend/dist/index.html
 	@if [ ! -f frontend/wailsjs/go/main/App.js ] || [ app.go -nt frontend/wailsjs/go/main/App.js ]; then \
-		$(WAILS) generate module -tags webkit2_41 >/dev/null; fi
+		$(WAILS_QUIET) generate module -tags webkit2_41 >/dev/null; fi
 
 frontend: setup-app
 	cd frontend && npm run build
 
 # Linux binary, .desktop file and icon in build/bin.
 build: setup-app
-	$(WAILS) build $(WAILS_BUILD_FLAGS) -o audience-uploader
+	$(WAILS_QUIET) build $(WAILS_BUILD_FLAGS) -o audience-uploader
 	cp build/linux/audience-uploader.desktop build/bin/
 	cp build/linux/audience-uploader-256.png build/bin/audience-uploader.png
 	@ls -l build/bin/audience-uploader build/bin/audience-uploader.desktop build/bin/audience-uploader.png
 
 # windows/amd64 exe plus an NSIS installer, cross-built with Debian's nsis.
 build-windows: setup-app
-	$(WAILS) build $(WAILS_BUILD_FLAGS) -platform windows/amd64 -nsis -o audience-uploader.exe
+	$(WAILS_QUIET) build $(WAILS_BUILD_FLAGS) -platform windows/amd64 -nsis -o audience-uploader.exe
 	@ls -l build/bin/*.exe
 
 run: build

@@ -13,7 +13,7 @@ TEST_TARGETS += test-gui-auth
 # The bindings are regenerated when a bound file is newer than them
 # (app-bindings in mk/app.mk only looks at app.go).
 gui-auth-bindings: app-bindings
-	@if [ app_auth.go -nt frontend/wailsjs/go/main/App.js ]; then $(WAILS) generate module -tags webkit2_41 >/dev/null; fi
+	@if [ app_auth.go -nt frontend/wailsjs/go/main/App.js ]; then $(WAILS_QUIET) generate module -tags webkit2_41 >/dev/null; fi
 
 test-gui-auth: setup-app setup-auth gui-auth-bindings cognito-standin
 	WAILS=$(WAILS) E2E_ARTIFACTS=$(E2E_ARTIFACTS) VERSITYGW=$(abspath $(VERSITYGW)) node e2e/signin.mjs

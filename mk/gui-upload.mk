@@ -13,6 +13,6 @@ test-e2e-upload: setup-app
 # (app-bindings only looks at app.go).
 .PHONY: upload-bindings
 upload-bindings: app-bindings
-	@if [ app_upload.go -nt frontend/wailsjs/go/main/App.js ]; then $(WAILS) generate module -tags webkit2_41 >/dev/null; fi
+	@if [ app_upload.go -nt frontend/wailsjs/go/main/App.js ]; then $(WAILS_QUIET) generate module -tags webkit2_41 >/dev/null; fi
 
 test-vitest test-e2e-upload: upload-bindings
