@@ -203,12 +203,15 @@ func openRecords(ctx context.Context, src Source, format records.Format, header 
 		// Parquet and Excel read by offset (a local file; an S3 object with ranged GETs).
 		ro.At, ro.Size = countingReaderAt{at, read}, src.Size
 	}
+	var release func()
+	ro.TempDir, release = acquireReaderTemp() // Excel's temporary files, removed even after a kill
 	rd, err := records.Open(cr, ro)
 	if err != nil {
+		release()
 		rc.Close()
 		return nil, nil, err
 	}
-	return rd, readerCloser{rd, rc}, nil
+	return rd, readerCloser{rd, rc, release}, nil
 }
 
 // countingReaderAt counts bytes read by offset into the same progress counter.
@@ -225,12 +228,14 @@ func (c countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 
 // readerCloser closes the records reader (Excel's temporary files) and then its source.
 type readerCloser struct {
-	rd *records.Reader
-	rc io.Closer
+	rd      *records.Reader
+	rc      io.Closer
+	release func() // of the readers' temporary folder
 }
 
 func (c readerCloser) Close() error {
 	err := c.rd.Close()
+	c.release()
 	if cerr := c.rc.Close(); cerr != nil {
 		err = cerr
 	}

@@ -264,7 +264,7 @@ func CleanUpInterrupted(dataDir string) (removed []string, err error) {
 			continue
 		}
 		if gone {
-			if statErr == nil {
+			if statErr == nil && !isReaderTemp(n.Staging) { // a reader's temporary files are not output
 				removed = append(removed, n.Staging)
 			}
 			os.Remove(path)
