@@ -7,6 +7,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
 	"github.com/audience-uploader/audience-uploader/backend/cli/authcmd"
+	"github.com/audience-uploader/audience-uploader/backend/cli/synccmd"
 	"github.com/audience-uploader/audience-uploader/backend/cli/tiktokcmd"
 	"github.com/audience-uploader/audience-uploader/backend/winconsole"
 )
@@ -17,6 +18,7 @@ func main() {
 	if len(os.Args) > 1 {
 		cli.Register(tiktokcmd.Commands)
 		cli.Register(authcmd.Commands)
+		cli.Register(synccmd.Commands)
 		os.Exit(cli.Main(os.Args[1:]))
 	}
 	cli.CleanUpInterruptedTransforms(os.Stderr)
