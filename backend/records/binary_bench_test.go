@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -131,4 +134,100 @@ func BenchmarkParquetAll10Columns(b *testing.B) {
 // Excel, shared strings (as Excel writes them), 6 columns, 2 mapped.
 func BenchmarkXLSX2Of6Columns(b *testing.B) {
 	benchTable(b, benchXLSXOnce(), benchBinaryRows/4, "email", "phone")
+}
+
+// BenchmarkParquet2MRowsMemory reads a 2M-row, 16-row-group Parquet file (snappy, 10 columns, 4 mapped)
+// from disk, as the transform does, and reports the heap's peak above where it started (sampled every
+// 64k rows) while the first row group is read and over the whole file, and the bytes allocated per row
+// group: the peak over 16 row groups is that of the first, about one row group's mapped columns, so a
+// 10M- or 100M-row file needs no more memory than this one.
+func BenchmarkParquet2MRowsMemory(b *testing.B) {
+	const rows, perGroup = 2_000_000, 125_000
+	path := filepath.Join(b.TempDir(), "big.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[benchPerson](f, parquet.Compression(&parquet.Snappy), parquet.MaxRowsPerRowGroup(perGroup))
+	batch := make([]benchPerson, 0, 4096)
+	for i := range rows {
+		batch = append(batch, benchPerson{
+			CustomerID: 1_000_000 + int64(i),
+			Email:      fmt.Sprintf("firstname.lastname%07d@example-mail.com", i),
+			Phone:      16135550000 + int64(i),
+			IDFA:       fmt.Sprintf("%08X-D195-4A8B-AF47-44683FE11DB9", i),
+			GAID:       fmt.Sprintf("%08x-9c4d-4e7f-b8e2-17d3a1e69b25", i),
+			FirstName:  "Alexandria", LastName: fmt.Sprintf("Catherine%d", i%977), City: "Ottawa",
+			Spend: float64(i) * 1.25, SignupDate: fmt.Sprintf("2024-03-%02dT10:11:12Z", i%28+1),
+		})
+		if len(batch) == cap(batch) || i == rows-1 {
+			if _, err := w.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	if f, err = os.Open(path); err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	fields := []string{"email", "phone", "idfa", "gaid"}
+	vals := make([]Value, len(fields))
+	var c Chunk
+	var ms runtime.MemStats
+	var peak, peakFirst, allocs, groups uint64
+	for b.Loop() {
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		base, startAlloc := ms.HeapInuse, ms.TotalAlloc
+		r, err := Open(io.NewSectionReader(f, 0, st.Size()), Options{Name: "big.parquet", At: f, Size: st.Size()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ex, err := r.NewExtractor(fields)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			err := r.NextChunk(&c, 4096)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, sp := range c.Records {
+				if err := ex.Extract(c.Data[sp.Start:sp.End], sp.Line, vals); err != nil {
+					b.Fatal(err)
+				}
+			}
+			n += len(c.Records)
+			if n%(64<<10) < 4096 {
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse-min(base, ms.HeapInuse))
+				if n <= perGroup {
+					peakFirst = peak
+				}
+			}
+		}
+		groups = uint64(len(r.tab.(*parquetTable).file.RowGroups()))
+		r.Close()
+		runtime.ReadMemStats(&ms)
+		allocs = ms.TotalAlloc - startAlloc
+		if n != rows {
+			b.Fatalf("%d rows", n)
+		}
+	}
+	b.ReportMetric(float64(st.Size())/(1<<20), "file-MiB")
+	b.ReportMetric(float64(groups), "row-groups")
+	b.ReportMetric(float64(peakFirst)/(1<<20), "peak-heap-1st-group-MiB")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(allocs)/float64(groups)/(1<<20), "alloc-MiB/row-group")
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
