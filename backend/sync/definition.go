@@ -107,8 +107,9 @@ func (d *Definition) normalize() error {
 	if layout == transform.LayoutSeparate && distinctTypes(d.Mappings) > 1 {
 		return usagef("sync %s: the separate layout makes one audience per identifier type, but a sync feeds one audience: use --layout combined (or auto)", d.Name)
 	}
-	if (d.AudienceID == "") == (d.AudienceName == "") {
-		return usagef("sync %s: give exactly one of --audience NAME (created on the first run) and --audience-id ID", d.Name)
+	// Both are set once the first run has created the named audience.
+	if d.AudienceID == "" && d.AudienceName == "" {
+		return usagef("sync %s: give --audience NAME (created on the first run) or --audience-id ID", d.Name)
 	}
 	if n := len([]rune(d.AudienceName)); n > 120 {
 		return usagef("audience name is %d characters; TikTok allows 128 and a suffix may be added: use at most 120", n)

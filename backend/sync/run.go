@@ -228,6 +228,14 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 		return res, &StopError{Plan: &res.Plan}
 	case ActionNone:
 		os.RemoveAll(w.dir)
+		if resumed {
+			// The interrupted run brought the audience up to date: it is
+			// the run to report and to keep as the last one.
+			res.Plan = p.Plan
+			res.Resumed = true
+			res.AudienceID = st.AudienceID
+			return res, nil
+		}
 		if st != nil {
 			rec := w.record()
 			st.LastRun = rec
@@ -349,6 +357,7 @@ type work struct {
 	counters  transform.Counters
 	files     []transform.File
 	fullBytes int64
+	matched   int64 // the audience's matched users when TikTok last reported them (0: unknown)
 }
 
 func (w *work) record() *RunRecord {
@@ -459,7 +468,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		audID = st.AudienceID
 	}
 	w.plan.AudienceID = audID
-	trusted, why, err := s.trust(ctx, d, st, &meta, conn, audID)
+	trusted, why, err := s.trust(ctx, d, st, &meta, conn, audID, w)
 	if err != nil {
 		return w, err
 	}
@@ -583,7 +592,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 
 // trust decides whether the state says exactly what the audience holds
 // from this sync; why is the sentence when it does not.
-func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta *stateMeta, conn *Conn, audID string) (bool, string, error) {
+func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta *stateMeta, conn *Conn, audID string, w *work) (bool, string, error) {
 	if audID == "" {
 		return false, "", nil // a new audience: created with the whole list
 	}
@@ -594,6 +603,9 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 			return false, "", fmt.Errorf("audience %s no longer exists on TikTok (deleted?): save the sync with --audience NAME to create a new one", audID)
 		}
 		return false, "", fmt.Errorf("read audience %s: %w", audID, err)
+	}
+	if det.Audience.IsValid {
+		w.matched = det.Audience.CoverNum
 	}
 	if det.Audience.IsCreator != nil && !*det.Audience.IsCreator {
 		return false, "", fmt.Errorf("audience %s was shared with this advertiser by another one, so it cannot be changed from here: choose an audience of your own", audID)
@@ -665,7 +677,14 @@ func (s *Service) decide(d *Definition, w *work, trusted bool, why string, after
 		p.Action = ActionUpdate
 		p.Reason = fmt.Sprintf("%d row(s) appended and %d removed; %d unchanged rows are not sent again", p.Added, p.Removed, p.Unchanged)
 	}
-	// TikTok refuses a change that leaves an audience under 1,000 users.
+	// TikTok refuses a change that leaves an audience under 1,000 users;
+	// the uploader also refuses a REMOVE while fewer are matched.
+	if p.Action == ActionUpdate && p.Removed > 0 && w.matched > 0 && w.matched < minAudience {
+		p.Action = ActionStop
+		p.Reason = fmt.Sprintf("audience %s has %d matched users, and TikTok refuses a REMOVE from an audience under %d, so nothing was sent; add rows to the list, or run again once more of it is matched",
+			p.AudienceID, w.matched, minAudience)
+		return
+	}
 	if (p.Action == ActionReplace || p.Action == ActionUpdate) && after < minAudience {
 		p.Action = ActionStop
 		p.Reason = fmt.Sprintf("audience %s would have %d users after this run, and TikTok refuses any change that leaves an audience with fewer than %d, so nothing was sent; add rows to the list (or use a new audience with --audience NAME) and run again",

@@ -112,7 +112,7 @@ func (s *Service) loadDef(name string) (*Definition, error) {
 		return nil, err
 	}
 	if err := d.normalize(); err != nil {
-		return nil, fmt.Errorf("sync %s: %w", name, err)
+		return nil, err
 	}
 	return &d, nil
 }

@@ -162,6 +162,9 @@ func newSaveCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			d.Name = args[0]
+			if (d.AudienceName == "") == (d.AudienceID == "") {
+				return cli.UsageError(errors.New("give exactly one of --audience NAME (created on the first run) and --audience-id ID"))
+			}
 			if len(maps) == 0 {
 				return cli.UsageError(errors.New("--map COLUMN=TYPE is required at least once"))
 			}
