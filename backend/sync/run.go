@@ -420,7 +420,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		Source: src, Format: format, Header: header, Mappings: d.Mappings, Region: d.Region, PhoneFormat: pf,
 		OutDir: filepath.Join(w.dir, "full"), Layout: layout, MaxFileBytes: s.cfg.MaxFileBytes, Workers: s.cfg.Workers,
 		DedupMemoryBytes: s.cfg.MemoryBytes * 3 / 4,
-		Progress: func(p transform.Progress) { progress(Progress{Stage: "transform", Transform: &p}) },
+		Progress:         func(p transform.Progress) { progress(Progress{Stage: "transform", Transform: &p}) },
 	})
 	if err != nil {
 		return w, err
