@@ -64,7 +64,7 @@ type TransformFlags struct {
 
 // AddInput registers --input, --format, --header, --map, --region and --phone-format.
 func (f *TransformFlags) AddInput(c *cobra.Command) {
-	c.Flags().StringVar(&f.Input, "input", "", "input file, folder of part files, glob ('exports/*.csv.gz') or s3:// object or prefix ending in / (JSON Lines, JSON array, CSV/TSV/TXT, Parquet, Excel .xlsx; gzip, zstd or bzip2 accepted)")
+	c.Flags().StringVar(&f.Input, "input", "", "input file, folder of part files, glob ('exports/*.csv.gz'), s3:// object or prefix ending in /, or cleanrooms://MEMBERSHIP_ID/QUERY_ID|latest (JSON Lines, JSON array, CSV/TSV/TXT, Parquet, Excel .xlsx; gzip, zstd or bzip2 accepted)")
 	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json, csv, parquet or xlsx")
 	f.addHeader(c)
 	c.Flags().StringArrayVar(&f.Maps, "map", nil, "COLUMN=TYPE, TYPE one of email, phone, idfa, gaid (repeat for each column)")
@@ -207,7 +207,7 @@ func newSchemaCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&f.Input, "input", "", "input file, folder of part files, glob or s3:// object or prefix")
+	c.Flags().StringVar(&f.Input, "input", "", "input file, folder of part files, glob, s3:// object or prefix, or cleanrooms://MEMBERSHIP_ID/QUERY_ID|latest")
 	c.Flags().StringVar(&f.Format, "format", "auto", "input format: auto, jsonl, json, csv, parquet or xlsx")
 	f.addHeader(c)
 	c.Flags().IntVar(&sample, "sample", transform.DefaultSample, "records to read")

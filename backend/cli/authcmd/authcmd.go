@@ -1,6 +1,7 @@
-// Package authcmd holds the sign-in and S3 subcommands: login, logout,
-// whoami, s3 ls and aws set-client-secret. It also makes --input accept
-// s3:// URLs in every command that takes --input.
+// Package authcmd holds the sign-in, S3 and Clean Rooms subcommands: login,
+// logout, whoami, s3 ls, cleanrooms ls and aws set-client-secret. It also
+// makes --input accept s3:// and cleanrooms:// URLs in every command that
+// takes --input.
 package authcmd
 
 import (
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/auth"
+	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	"github.com/audience-uploader/audience-uploader/backend/cli"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
@@ -73,11 +75,12 @@ func defaultDeps() deps {
 func Commands() []*cobra.Command {
 	d := defaultDeps()
 	cli.RegisterSource("s3://", func(url string) (transform.Source, error) { return d.openS3Source(url) })
+	cli.RegisterSource(cleanrooms.Scheme, d.openCleanRoomsSource)
 	return d.commands()
 }
 
 func (d deps) commands() []*cobra.Command {
-	return []*cobra.Command{d.loginCmd(), d.logoutCmd(), d.whoamiCmd(), d.s3Cmd(), d.awsCmd()}
+	return []*cobra.Command{d.loginCmd(), d.logoutCmd(), d.whoamiCmd(), d.s3Cmd(), d.cleanroomsCmd(), d.awsCmd()}
 }
 
 type poolFlags struct{ region, userPool, client, identityPool string }
