@@ -144,6 +144,13 @@ func (s *Service) connect(advertiserID string) (string, *Uploader, *tiktok.Clien
 	return advertiserID, up, client, nil
 }
 
+// Connect builds a client and an uploader (with this service's state
+// database and Sink) from the current settings, for callers that drive
+// uploads themselves (backend/sync). advertiserID "" means the settings'.
+func (s *Service) Connect(advertiserID string) (adv string, up *Uploader, client *tiktok.Client, err error) {
+	return s.connect(advertiserID)
+}
+
 // ConnectionResult is what "Test connection" shows.
 type ConnectionResult struct {
 	AdvertiserID string `json:"advertiser_id"`
