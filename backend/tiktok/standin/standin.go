@@ -4,6 +4,14 @@
 // per-advertiser file paths, audiences that become valid after a delay, list
 // paging, the update rules, a QPS limit answering 40100, and fault injection.
 // It records every hash it receives, so tests can prove exactly-once delivery.
+//
+// Membership: each audience keeps its set of users (a hash, or a whole row
+// for MULTIPLE_TYPES): create and APPEND add the files' users, REMOVE takes
+// them out, REPLACE makes the set exactly the files' users. APPEND, REMOVE
+// and REPLACE are refused (40002) when the set would hold fewer than 1,000
+// users afterwards. Members(id) reads the set; ChangeElsewhere adds a history
+// entry by editor "web" (and optionally changes members), as a change made in
+// Ads Manager would.
 package standin
 
 import (
