@@ -71,3 +71,6 @@ export * from './auth'
 
 // Upload to TikTok (app_upload.go).
 export * from './upload'
+
+// Audiences view (app_audiences.go).
+export * from './audiences'

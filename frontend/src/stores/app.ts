@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { api, type AppInfo, type Region, type Settings } from '../api'
 import { useWizardStore } from './wizard'
 
-export type View = 'wizard' | 'history' | 'settings'
+export type View = 'wizard' | 'history' | 'audiences' | 'syncs' | 'settings'
 
 export const useAppStore = defineStore('app', {
   state: () => ({

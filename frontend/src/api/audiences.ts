@@ -1,0 +1,52 @@
+// Audiences view (issue 12): the bindings of app_audiences.go, re-exported
+// by api/index.ts. Components import them from '../api'.
+import * as App from '../../wailsjs/go/main/App'
+
+export type AudienceStatusName = 'processing' | 'ready' | 'expiring' | 'failed'
+
+export interface AudienceRow {
+  id: string
+  name: string
+  type: string // TikTok's kind: "Customer File", "Lookalike", …
+  calculate_type: string
+  matched_users: number
+  status: AudienceStatusName
+  status_detail?: string
+  created: string // RFC 3339 UTC, "" if unknown
+  expires?: string
+  shared: boolean // made by another advertiser: read only here
+  lookalike: boolean
+  syncs: string[] // saved syncs feeding this audience
+}
+
+export interface AudienceList {
+  advertiser_id: string
+  audiences: AudienceRow[]
+}
+
+export type LookalikeSize = 'NARROW' | 'BALANCED' | 'BROAD'
+
+export interface LookalikeRequest {
+  source_id: string
+  name: string
+  audience_size: LookalikeSize
+  location_ids: string[]
+  mobile_os: 'ALL' | 'ANDROID' | 'IOS'
+  placements: string[]
+  include_source: boolean
+}
+
+async function call<T>(p: Promise<unknown>): Promise<T> {
+  try {
+    return (await p) as T
+  } catch (e) {
+    throw new Error(typeof e === 'string' ? e : e instanceof Error ? e.message : String(e))
+  }
+}
+
+export const audiencesApi = {
+  list: () => call<AudienceList>(App.Audiences()),
+  rename: (id: string, name: string) => call<void>(App.RenameAudience(id, name)),
+  remove: (id: string) => call<void>(App.DeleteAudience(id)),
+  createLookalike: (req: LookalikeRequest) => call<string>(App.CreateLookalike(req as never)),
+}
