@@ -282,6 +282,15 @@ func (c *Client) memberLocation(ctx context.Context, q *Query) error {
 
 // Latest is the newest successful protected query of a membership.
 func (c *Client) Latest(ctx context.Context, membershipID string) (*Query, error) {
+	m, err := c.api.GetMembership(ctx, &cr.GetMembershipInput{MembershipIdentifier: aws.String(membershipID)})
+	if err != nil {
+		return nil, c.explain(fmt.Sprintf("reading membership %s", membershipID), "cleanrooms:GetMembership", err)
+	}
+	if m.Membership != nil && !canReceive(m.Membership.MemberAbilities) {
+		return nil, &Error{Kind: KindNoReceiver, msg: fmt.Sprintf("membership %s (collaboration %q) cannot receive results, so it has no "+
+			"query result to read: ask the collaboration's creator for the \"receive results\" ability (CAN_RECEIVE_RESULTS)",
+			membershipID, aws.ToString(m.Membership.CollaborationName))}
+	}
 	qs, err := c.QueriesWithStatus(ctx, membershipID, string(types.ProtectedQueryStatusSuccess))
 	if err != nil {
 		return nil, err

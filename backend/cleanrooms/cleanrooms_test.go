@@ -237,6 +237,10 @@ func TestLatest(t *testing.T) {
 		!strings.Contains(err.Error(), `membership m-norecv (collaboration "Measurement") cannot receive results`) {
 		t.Fatalf("membership without the receive ability: %v", err)
 	}
+	if _, err := c.Resolve(ctx, "cleanrooms://m-norecv/q-other"); cleanrooms.KindOf(err) != cleanrooms.KindNoReceiver ||
+		!strings.Contains(err.Error(), "cannot receive results, so protected query q-other has no result for you") {
+		t.Fatalf("a query sent to another member: %v", err)
+	}
 	if _, err := c.Resolve(ctx, "cleanrooms://m-nope/q-1"); cleanrooms.KindOf(err) != cleanrooms.KindNotFound {
 		t.Fatalf("unknown membership: %v", err)
 	}
