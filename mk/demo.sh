@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: the whole flow with no account anywhere. Starts versitygw with
-# sample lists and the Cognito stand-in with a demo user (build/aws/demo-services.sh),
+# sample lists, the Cognito stand-in with a demo user and the AWS Clean Rooms
+# stand-in with a finished query's result (build/aws/demo-services.sh),
 # the TikTok stand-in with a demo token and advertiser, then the desktop app
 # configured against them (AWS_ENDPOINT_URL_*, TIKTOK_API_BASE_URL,
 # TIKTOK_ACCESS_TOKEN, settings in a temporary folder). Closing the app stops
@@ -49,4 +50,6 @@ export AUDIENCE_UPLOADER_DATA_DIR=$dir/data
 
 echo "TikTok stand-in on $base (advertiser $advertiser)."
 echo "Sign in as demo@example.com with the password Demo-Pass-1!, pick lists/customers.csv in the S3 tab."
+echo "AWS Clean Rooms: the collaboration \"Retail x Media (demo)\" has finished queries; from a terminal with $dir/aws.env sourced,"
+echo "  audience-uploader cleanrooms ls   and   --input cleanrooms://7c1e4b2a-9d3f-4a6b-8e21-5f0c3d9a1b77/latest"
 "$app"

@@ -259,3 +259,85 @@ Outputs:
 		t.Errorf("found %d problems, want %d:\n%s", len(problems), len(want), all)
 	}
 }
+
+// statementActions lists a policy document's statements as "actions on resources".
+func statementActions(doc *yaml.Node) []string {
+	var out []string
+	for _, st := range mapping(doc, "Statement").Content {
+		var acts []string
+		if a := mapping(st, "Action"); a.Kind == yaml.SequenceNode {
+			for _, c := range a.Content {
+				acts = append(acts, c.Value)
+			}
+		} else {
+			acts = append(acts, a.Value)
+		}
+		sort.Strings(acts)
+		out = append(out, mapping(st, "Effect").Value+" "+strings.Join(acts, ",")+" on "+mapping(st, "Resource").Value)
+	}
+	return out
+}
+
+// TestCleanRoomsAccessIsOptionalAndReadOnly: the Clean Rooms grant is off
+// unless asked for, gives the identity pool's role only the four read-only
+// Clean Rooms actions, and reads only the result bucket's prefix.
+func TestCleanRoomsAccessIsOptionalAndReadOnly(t *testing.T) {
+	doc, err := os.ReadFile("audience-uploader.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, top, err := check(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := mapping(top, "Parameters")
+	access := mapping(params, "CleanRoomsAccess")
+	if access == nil || mapping(access, "Default").Value != "false" || len(mapping(access, "AllowedValues").Content) != 2 {
+		t.Fatal("CleanRoomsAccess must be a false/true parameter, false by default")
+	}
+	for _, p := range []string{"CleanRoomsResultBucket", "CleanRoomsResultPrefix"} {
+		if n := mapping(params, p); n == nil || mapping(n, "Default") == nil || mapping(n, "Default").Value != "" {
+			t.Errorf("parameter %s must exist and be optional", p)
+		}
+	}
+	conds := mapping(top, "Conditions")
+	grant := mapping(conds, "GrantCleanRooms")
+	if grant == nil || grant.Tag != "!Equals" || grant.Content[0].Value != "CleanRoomsAccess" || grant.Content[1].Value != "true" {
+		t.Fatal(`GrantCleanRooms must be CleanRoomsAccess == "true"`)
+	}
+	results := mapping(conds, "GrantCleanRoomsResults")
+	if results == nil || results.Tag != "!And" || results.Content[0].Value != "GrantCleanRooms" {
+		t.Fatal("GrantCleanRoomsResults must need GrantCleanRooms and a result bucket")
+	}
+
+	res := mapping(top, "Resources")
+	cases := []struct {
+		resource, condition string
+		want                []string
+	}{
+		{"CleanRoomsReadPolicy", "GrantCleanRooms", []string{
+			"Allow cleanrooms:GetMembership,cleanrooms:GetProtectedQuery,cleanrooms:ListMemberships,cleanrooms:ListProtectedQueries on *"}},
+		{"CleanRoomsResultsPolicy", "GrantCleanRoomsResults", []string{
+			"Allow s3:ListBucket on arn:${AWS::Partition}:s3:::${CleanRoomsResultBucket}",
+			"Allow s3:GetObject on arn:${AWS::Partition}:s3:::${CleanRoomsResultBucket}/${CleanRoomsResultPrefix}*"}},
+	}
+	for _, tc := range cases {
+		r := mapping(res, tc.resource)
+		if r == nil || mapping(r, "Type").Value != "AWS::IAM::RolePolicy" || mapping(r, "Condition").Value != tc.condition {
+			t.Fatalf("%s must be an AWS::IAM::RolePolicy under the condition %s", tc.resource, tc.condition)
+		}
+		props := mapping(r, "Properties")
+		if role := mapping(props, "RoleName"); role == nil || role.Tag != "!Ref" || role.Value != "AuthenticatedRole" {
+			t.Errorf("%s must attach to the identity pool's AuthenticatedRole", tc.resource)
+		}
+		got := statementActions(mapping(props, "PolicyDocument"))
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%s grants:\n%s\nwant:\n%s", tc.resource, strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+		}
+	}
+	list := mapping(mapping(res, "CleanRoomsResultsPolicy"), "Properties")
+	cond := mapping(mapping(mapping(mapping(list, "PolicyDocument"), "Statement").Content[0], "Condition"), "StringLike")
+	if v := mapping(cond, "s3:prefix"); v == nil || v.Value != "${CleanRoomsResultPrefix}*" {
+		t.Error("listing the result bucket must be limited to the result prefix")
+	}
+}
