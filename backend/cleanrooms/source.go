@@ -174,6 +174,11 @@ func (c *Client) Source(ctx context.Context, url string) (transform.Source, *Res
 			return transform.Source{}, nil, c.s3Denied(res.Query, "s3:GetObject", first, err)
 		}
 	}
+	if len(src.Parts) > 0 {
+		// The run's manifest and history name the query read (latest
+		// resolved to its id); each part keeps its s3:// name for errors.
+		src.Name = Scheme + res.Query.MembershipID + "/" + res.Query.ID
+	}
 	return src, res, nil
 }
 

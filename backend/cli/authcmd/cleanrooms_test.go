@@ -120,6 +120,9 @@ func TestCleanRoomsCLI(t *testing.T) {
 	expect(0, "", "transform", "--input", "cleanrooms://m-recv/latest", "--map", "email=email", "--map", "phone=phone", "--out", outCR, "--workers", "1")
 	expect(0, "", "transform", "--input", local, "--map", "email=email", "--map", "phone=phone", "--out", outLocal, "--workers", "1")
 	a, b := readManifest(t, outCR), readManifest(t, outLocal)
+	if a.Input != "cleanrooms://m-recv/q-done" {
+		t.Fatalf("the manifest names %q as its input, want the query read", a.Input)
+	}
 	if a.Counters.RowsRead != 9000 || len(a.Files) == 0 || len(a.Files) != len(b.Files) {
 		t.Fatalf("manifests: cleanrooms %+v, local %+v", a.Counters, b.Counters)
 	}
