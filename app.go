@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"log"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
-	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/appupload"
 	"github.com/audience-uploader/audience-uploader/backend/cloud"
@@ -30,12 +28,12 @@ type App struct {
 	svc      *appsvc.Service
 	cloud    *cloud.Service     // sign-in and S3 (app_auth.go)
 	uploader *appupload.Service // TikTok uploads (app_upload.go)
-	// audiences is the Audiences view's service, made on first use (app_audiences.go).
-	audiences     *appaudiences.Service
-	audiencesOnce sync.Once
-	version       string
-	started       time.Time
-	log           *log.Logger
+	// views12 are the Audiences and Syncs views' services, made on first
+	// use (app_audiences.go, app_syncs.go).
+	views12 lazyViews
+	version string
+	started time.Time
+	log     *log.Logger
 	// secretStore replaces the OS keychain when set: tests keep tokens in
 	// memory so that they never read or write the developer's own keychain.
 	secretStore secrets.Store

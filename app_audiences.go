@@ -1,15 +1,31 @@
 package main
 
-import "github.com/audience-uploader/audience-uploader/backend/appaudiences"
+import (
+	"sync"
+
+	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
+	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
+)
 
 // Audiences view (issue 12): thin hand-offs to backend/appaudiences, which
 // reads the settings and token at every call.
 
+// lazyViews holds the Audiences and Syncs views' services, made on first
+// use with the window's context (or a test's).
+type lazyViews struct {
+	audiencesOnce sync.Once
+	audiences     *appaudiences.Service
+	syncsOnce     sync.Once
+	syncs         *appsyncs.Service
+	syncsErr      error
+}
+
 func (a *App) audienceService() *appaudiences.Service {
-	a.audiencesOnce.Do(func() {
-		a.audiences = appaudiences.New(a.ctx, appaudiences.Config{Secrets: a.secretStore})
+	v := &a.views12
+	v.audiencesOnce.Do(func() {
+		v.audiences = appaudiences.New(a.ctx, appaudiences.Config{Secrets: a.secretStore, Syncs: a.syncTargets})
 	})
-	return a.audiences
+	return v.audiences
 }
 
 // Audiences lists every page of the advertiser's audiences with their

@@ -51,6 +51,7 @@ func TestBoundMethods(t *testing.T) {
 	want = append(want, authBoundMethods...)      // app_auth_test.go
 	want = append(want, uploadBoundMethods...)    // app_upload_test.go
 	want = append(want, audiencesBoundMethods...) // app_audiences_test.go
+	want = append(want, syncsBoundMethods...)     // app_syncs_test.go
 	sort.Strings(want)
 	typ := reflect.TypeOf(&App{})
 	var got []string

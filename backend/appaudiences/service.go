@@ -100,12 +100,20 @@ func New(ctx context.Context, cfg Config) *Service {
 }
 
 // connect builds a client for the advertiser in the settings.
-func (s *Service) connect() (string, *tiktok.Client, error) {
+func (s *Service) connect() (string, *tiktok.Client, error) { return s.Client("", nil) }
+
+// Client builds a TikTok client for advertiserID ("" means the one in the
+// settings) with the settings and token of the moment; log, if set,
+// receives the client's retries. The sync engine connects through it too.
+func (s *Service) Client(advertiserID string, log func(tiktok.LogEntry)) (string, *tiktok.Client, error) {
 	st, err := s.cfg.LoadSettings()
 	if err != nil {
 		return "", nil, fmt.Errorf("The settings could not be read (%v). Open Settings and save them again.", err)
 	}
-	adv := strings.TrimSpace(st.TikTok.AdvertiserID)
+	adv := strings.TrimSpace(advertiserID)
+	if adv == "" {
+		adv = strings.TrimSpace(st.TikTok.AdvertiserID)
+	}
 	if adv == "" {
 		return "", nil, errors.New("No TikTok advertiser is set. Open Settings → TikTok, enter the advertiser id and save a token.")
 	}
@@ -117,7 +125,7 @@ func (s *Service) connect() (string, *tiktok.Client, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("No TikTok token could be read for advertiser %s (%v). Open Settings → TikTok and save the token again.", adv, err)
 	}
-	c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: s.cfg.QPS})
+	c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: s.cfg.QPS, Log: log})
 	if err != nil {
 		return "", nil, err
 	}

@@ -189,6 +189,15 @@ func (s *Service) Audiences() ([]tiktok.Audience, error) {
 	return s.svc.ListAudiences(s.ctx, "")
 }
 
+// Store is the upload state database, shared with the sync engine's
+// uploads (job identity, locks); nil when it could not be opened.
+func (s *Service) Store() *upload.Store {
+	if s.svc == nil {
+		return nil
+	}
+	return s.svc.Store()
+}
+
 // Uploading reports whether an upload runs.
 func (s *Service) Uploading() bool {
 	s.mu.Lock()

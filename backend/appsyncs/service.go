@@ -1,0 +1,157 @@
+// Package appsyncs is the app's Syncs view (issue 12): the saved syncs of
+// backend/sync with their audience's status and matched users, save (from
+// the result screen or the edit form), delete, the dry run ("Run now"
+// shows it first) and the run. Nothing here imports Wails.
+package appsyncs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
+	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+)
+
+// Row is one sync in the view.
+type Row struct {
+	syncs.Summary
+	// The audience as TikTok lists it now ("" status when not found or
+	// not listed, e.g. before the first run of a new name).
+	AudienceStatus string `json:"audience_status"`
+	AudienceLabel  string `json:"audience_label"` // TikTok's name of the audience
+	MatchedUsers   int64  `json:"matched_users"`
+}
+
+// List is the view's content.
+type List struct {
+	Syncs []Row `json:"syncs"`
+	// AudienceError says why the audiences' status could not be read; the
+	// syncs are listed anyway.
+	AudienceError string `json:"audience_error,omitempty"`
+}
+
+// Config wires the service.
+type Config struct {
+	Syncs *syncs.Service
+	// Audiences lists the advertiser's audiences (status, matched users);
+	// nil leaves those columns empty.
+	Audiences func() (*appaudiences.List, error)
+}
+
+// Service answers the view's calls; ctx bounds runs and plans.
+type Service struct {
+	ctx context.Context
+	cfg Config
+}
+
+// New returns the service.
+func New(ctx context.Context, cfg Config) *Service { return &Service{ctx: ctx, cfg: cfg} }
+
+// List returns every sync with its audience's status.
+func (s *Service) List() (*List, error) {
+	list, err := s.cfg.Syncs.List()
+	if err != nil {
+		return nil, fmt.Errorf("The saved syncs could not be read (%v). Check that the app's data folder is readable, then press Refresh.", err)
+	}
+	out := &List{Syncs: make([]Row, 0, len(list))}
+	byID := map[string]appaudiences.Audience{}
+	if s.cfg.Audiences != nil && len(list) > 0 {
+		al, err := s.cfg.Audiences()
+		if err != nil {
+			out.AudienceError = err.Error()
+		} else {
+			for _, a := range al.Audiences {
+				byID[a.ID] = a
+			}
+		}
+	}
+	for _, sum := range list {
+		r := Row{Summary: sum}
+		if a, ok := byID[sum.AudienceID]; ok && sum.AudienceID != "" {
+			r.AudienceStatus, r.AudienceLabel, r.MatchedUsers = a.Status, a.Name, a.MatchedUsers
+		}
+		out.Syncs = append(out.Syncs, r)
+	}
+	return out, nil
+}
+
+// Targets lists each sync and the audience it feeds (for the Audiences view).
+func (s *Service) Targets() ([]appaudiences.SyncTarget, error) {
+	list, err := s.cfg.Syncs.List()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]appaudiences.SyncTarget, 0, len(list))
+	for _, sum := range list {
+		out = append(out, appaudiences.SyncTarget{Name: sum.Name, AudienceID: sum.AudienceID})
+	}
+	return out, nil
+}
+
+// Get returns one sync (the edit form's content).
+func (s *Service) Get(name string) (*syncs.Summary, error) {
+	sum, err := s.cfg.Syncs.Get(name)
+	if err != nil {
+		return nil, explain(name, "could not be read", err)
+	}
+	return sum, nil
+}
+
+// Save creates or overwrites a sync by name.
+func (s *Service) Save(d syncs.Definition) (*syncs.Definition, error) {
+	out, err := s.cfg.Syncs.Save(d)
+	if err != nil {
+		if syncs.IsUsage(err) {
+			return nil, fmt.Errorf("The sync was not saved: %v. Correct it in the form and save again.", err)
+		}
+		return nil, fmt.Errorf("The sync was not saved (%v). Check that the app's data folder is writable, then save again.", err)
+	}
+	return out, nil
+}
+
+// Delete removes a sync and its state; the audience stays at TikTok.
+func (s *Service) Delete(name string) error {
+	if err := s.cfg.Syncs.Delete(name); err != nil {
+		return explain(name, "was not deleted", err)
+	}
+	return nil
+}
+
+// Plan is the dry run: what Run would send and why; nothing is uploaded.
+func (s *Service) Plan(name string) (*syncs.Plan, error) {
+	p, err := s.cfg.Syncs.Plan(s.ctx, name, nil)
+	var stop *syncs.StopError
+	if errors.As(err, &stop) {
+		return stop.Plan, nil // the view shows why it stops
+	}
+	if err != nil {
+		return nil, explain(name, "could not be planned", err)
+	}
+	return p, nil
+}
+
+// Run applies the sync: the difference goes to TikTok, then the state moves on.
+func (s *Service) Run(name string) (*syncs.Result, error) {
+	r, err := s.cfg.Syncs.Run(s.ctx, name, nil)
+	if err != nil {
+		return nil, explain(name, "did not run", err)
+	}
+	return r, nil
+}
+
+// explain makes an engine error a sentence saying what to do.
+func explain(name, what string, err error) error {
+	var stop *syncs.StopError
+	switch {
+	case errors.Is(err, syncs.ErrNotFound):
+		return fmt.Errorf("Sync %q %s: it does not exist any more. Press Refresh to see the saved syncs.", name, what)
+	case errors.Is(err, syncs.ErrBusy):
+		return fmt.Errorf("Sync %q %s: it is running already (here or from a scheduled command). Wait for that run to finish, then try again.", name, what)
+	case errors.As(err, &stop):
+		return fmt.Errorf("Sync %q %s: %s", name, what, stop.Plan.Reason)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("Sync %q %s: the app is closing. Run it again after restarting; an interrupted run is finished first.", name, what)
+	}
+	return fmt.Errorf("Sync %q %s: %v. Correct the cause, then run it again; an interrupted run is finished first and nothing is sent twice.", name, what, err)
+}
