@@ -7,15 +7,22 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms/standin"
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/cli/tiktokcmd"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
+	tiktokstandin "github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
 )
+
+// tiktokOnce adds the upload commands (run) to the test CLI once.
+var tiktokOnce sync.Once
 
 // TestCleanRoomsCLI lists memberships and queries (two to a page) with the
 // AWS chain's credentials, reads a result with --input cleanrooms://… in
@@ -131,6 +138,30 @@ func TestCleanRoomsCLI(t *testing.T) {
 		fb, _ := os.ReadFile(filepath.Join(outLocal, b.Files[i].Path))
 		if len(fa) == 0 || !bytes.Equal(fa, fb) {
 			t.Fatalf("output %s differs between cleanrooms:// and the local folder", a.Files[i].Path)
+		}
+	}
+
+	// run: the same result, hashed and uploaded to the TikTok stand-in.
+	tiktokOnce.Do(func() { cli.Register(tiktokcmd.Commands) })
+	tk := tiktokstandin.New(tiktokstandin.Options{})
+	t.Setenv("TIKTOK_API_BASE_URL", standintest.Start(t, tk))
+	t.Setenv("TIKTOK_ACCESS_TOKEN", tk.Token())
+	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", t.TempDir())
+	expect(0, "", "run", "--input", "cleanrooms://m-recv/latest", "--map", "email=email", "--map", "phone=phone",
+		"--out", filepath.Join(t.TempDir(), "run"), "--audience", "from clean rooms", "--advertiser-id", tk.Advertiser(), "--json")
+	auds := tk.Audiences()
+	if len(auds) != 1 || auds[0].Users != b.Counters.RowsWritten {
+		t.Fatalf("audiences %+v, want one of %d users", auds, b.Counters.RowsWritten)
+	}
+	for _, f := range b.Files {
+		data, _ := os.ReadFile(filepath.Join(outLocal, f.Path))
+		for _, h := range strings.FieldsFunc(string(data), func(r rune) bool { return r == ',' || r == '\n' }) {
+			if strings.Contains(h, "SHA256") {
+				continue // the header of a multiple-types file
+			}
+			if auds[0].Delivered[h] != 1 {
+				t.Fatalf("hash %s of the local folder's output was not delivered once by the cleanrooms:// run", h)
+			}
 		}
 	}
 
