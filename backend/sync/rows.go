@@ -127,12 +127,22 @@ type sorter struct {
 	dir    string
 	budget int
 	arena  []byte
-	offs   []int32
+	offs   []sortKey
 	runs   []string
 }
 
+// sortKey is a row's first 8 bytes as a number (the mask and 6 bytes of
+// its first hash: almost always enough to order two rows) and where the
+// row is in the arena: sorting these compact keys is cache-friendly.
+type sortKey struct {
+	prefix uint64
+	off    int32
+}
+
 func newSorter(dir string, budget int) *sorter {
-	return &sorter{dir: dir, budget: budget}
+	// The arena is allocated once at its full size: growing it by appends
+	// would copy it again and again.
+	return &sorter{dir: dir, budget: budget, arena: make([]byte, 0, budget+2+hashLen*maxColumns)}
 }
 
 func (s *sorter) add(row []byte) error {
@@ -141,17 +151,25 @@ func (s *sorter) add(row []byte) error {
 			return err
 		}
 	}
-	s.offs = append(s.offs, int32(len(s.arena)))
+	s.offs = append(s.offs, sortKey{prefix: binary.BigEndian.Uint64(row), off: int32(len(s.arena))})
 	s.arena = append(s.arena, row...)
 	return nil
 }
 
-func (s *sorter) rowAt(off int32) []byte {
-	return s.arena[off : int(off)+rowLen(binary.BigEndian.Uint16(s.arena[off:]))]
+func (s *sorter) rowAt(k sortKey) []byte {
+	return s.arena[k.off : int(k.off)+rowLen(binary.BigEndian.Uint16(s.arena[k.off:]))]
 }
 
 func (s *sorter) sortArena() {
-	slices.SortFunc(s.offs, func(a, b int32) int { return bytes.Compare(s.rowAt(a), s.rowAt(b)) })
+	slices.SortFunc(s.offs, func(a, b sortKey) int {
+		switch {
+		case a.prefix < b.prefix:
+			return -1
+		case a.prefix > b.prefix:
+			return 1
+		}
+		return bytes.Compare(s.rowAt(a), s.rowAt(b))
+	})
 }
 
 func (s *sorter) spill() error {

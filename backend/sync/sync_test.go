@@ -25,6 +25,9 @@ import (
 // The test binary doubles as a second process running one sync (for the
 // kill test): SYNC_TEST_CHILD=1 with the stand-in's address in the env.
 func TestMain(m *testing.M) {
+	if mode := os.Getenv("SYNC_TEST_CHILD"); mode == "plan" || mode == "transform" {
+		os.Exit(benchChild(mode))
+	}
 	if os.Getenv("SYNC_TEST_CHILD") == "1" {
 		svc := newService(os.Getenv("SYNC_TEST_DIR"), os.Getenv("SYNC_TEST_BASE"), os.Getenv("SYNC_TEST_TOKEN"), os.Getenv("SYNC_TEST_STATE"))
 		_, err := svc.Run(context.Background(), os.Getenv("SYNC_TEST_NAME"), nil)
@@ -38,30 +41,34 @@ func TestMain(m *testing.M) {
 }
 
 func newService(dir, base, token, statePath string) *syncs.Service {
-	svc, err := syncs.New(syncs.Config{Dir: dir, Workers: 1, MaxFileBytes: 1 << 20,
-		Connect: func(ctx context.Context, adv string) (*syncs.Conn, error) {
-			store, err := upload.OpenStore(statePath)
-			if err != nil {
-				return nil, err
-			}
-			var up *upload.Uploader
-			c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: 1000, InitialBackoff: 5 * time.Millisecond,
-				MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second,
-				Log: func(le tiktok.LogEntry) { up.ClientLog(le) }})
-			if err != nil {
-				return nil, err
-			}
-			up, err = upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond,
-				PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond})
-			if err != nil {
-				return nil, err
-			}
-			return &syncs.Conn{AdvertiserID: "7000000000000000001", Client: c, Uploader: up}, nil
-		}})
+	svc, err := syncs.New(syncs.Config{Dir: dir, Workers: 1, MaxFileBytes: 1 << 20, Connect: connectFunc(base, token, statePath)})
 	if err != nil {
 		panic(err)
 	}
 	return svc
+}
+
+// connectFunc connects to the stand-in at base.
+func connectFunc(base, token, statePath string) func(context.Context, string) (*syncs.Conn, error) {
+	return func(ctx context.Context, adv string) (*syncs.Conn, error) {
+		store, err := upload.OpenStore(statePath)
+		if err != nil {
+			return nil, err
+		}
+		var up *upload.Uploader
+		c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: 1000, InitialBackoff: 5 * time.Millisecond,
+			MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second,
+			Log: func(le tiktok.LogEntry) { up.ClientLog(le) }})
+		if err != nil {
+			return nil, err
+		}
+		up, err = upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond,
+			PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond})
+		if err != nil {
+			return nil, err
+		}
+		return &syncs.Conn{AdvertiserID: "7000000000000000001", Client: c, Uploader: up}, nil
+	}
 }
 
 type env struct {

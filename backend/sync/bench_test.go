@@ -1,0 +1,175 @@
+package syncs_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
+	"github.com/audience-uploader/audience-uploader/backend/transform"
+)
+
+// benchChild runs one measured step in its own process, so its peak RSS
+// is its own: "transform" (the plain transform of the list) or "plan" (the
+// sync's dry run against the state of the previous generation).
+func benchChild(mode string) int {
+	ctx := context.Background()
+	if p := os.Getenv("SYNC_TEST_CPUPROFILE"); p != "" {
+		f, _ := os.Create(p + "." + mode)
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	switch mode {
+	case "transform":
+		src, err := transform.LocalFile(os.Getenv("SYNC_TEST_LIST"))
+		if err == nil {
+			_, err = transform.Run(ctx, transform.Options{Source: src, OutDir: os.Getenv("SYNC_TEST_OUT"),
+				Mappings: []transform.Mapping{mustMap("email=email"), mustMap("phone=phone")}})
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	case "plan":
+		svc := benchService(os.Getenv("SYNC_TEST_DIR"), os.Getenv("SYNC_TEST_BASE"), os.Getenv("SYNC_TEST_TOKEN"), os.Getenv("SYNC_TEST_STATE"))
+		last, stage := time.Now(), "start"
+		p, err := svc.Plan(ctx, "bench", func(pr syncs.Progress) {
+			if pr.Stage != stage {
+				fmt.Fprintf(os.Stderr, "%s %s; ", stage, time.Since(last).Round(time.Millisecond))
+				last, stage = time.Now(), pr.Stage
+			}
+		})
+		fmt.Fprintf(os.Stderr, "%s %s\n", stage, time.Since(last).Round(time.Millisecond))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "plan: %+v\n", *p)
+	}
+	fmt.Printf("%d %d\n", time.Since(start).Nanoseconds(), vmHWM())
+	return 0
+}
+
+// vmHWM is this process's peak resident set in bytes (Linux). Rusage's
+// maxrss of a child is no good here: exec carries the parent's peak over.
+func vmHWM() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// benchService uses the engine's defaults (all cores, 50 MiB files).
+func benchService(dir, base, token, state string) *syncs.Service {
+	svc, err := syncs.New(syncs.Config{Dir: dir, Connect: connectFunc(base, token, state)})
+	if err != nil {
+		panic(err)
+	}
+	return svc
+}
+
+// runChild runs the test binary in mode and returns its elapsed time and peak RSS.
+func runChild(b *testing.B, mode string, env ...string) (time.Duration, int64) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	cmd.Env = append(append(os.Environ(), "SYNC_TEST_CHILD="+mode), env...)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	if err != nil {
+		b.Fatalf("%s: %v %s", mode, err, errb.String())
+	}
+	var ns, hwm int64
+	fmt.Sscan(string(out), &ns, &hwm)
+	b.Logf("%s: %s", mode, strings.TrimSpace(errb.String()))
+	return time.Duration(ns), hwm
+}
+
+// writeBenchList writes n people (email, phone); people whose number is a
+// multiple of 100 get another phone in generation 2, so 1% of rows change.
+func writeBenchList(b *testing.B, path string, n, gen int) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.WriteString("email,phone\n")
+	for i := 0; i < n; i++ {
+		v := 200
+		if gen == 2 && i%100 == 0 {
+			v = 300
+		}
+		fmt.Fprintf(w, "person%08d@example.com,+1 415 %03d %04d\n", i, v+i/10000%100, i%10000)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+}
+
+// BenchmarkSyncPlan: a list of SYNC_BENCH_ROWS rows (default 1M; the issue's
+// target is 10M), combined layout, 1% of rows changed since the last run.
+// Reports the plan's time against a plain transform of the same list, the
+// plan's peak RSS, the bytes a run sends against a full upload, and the
+// state's bytes per identifier.
+func BenchmarkSyncPlan(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("SYNC_BENCH_ROWS")); err == nil && v > 0 {
+		n = v
+	}
+	tmp := b.TempDir()
+	s := standin.New(standin.Options{NoRecord: true, MatchRate: 1})
+	base := standintest.Start(b, s)
+	dir, state, list := filepath.Join(tmp, "syncs"), filepath.Join(tmp, "upload.db"), filepath.Join(tmp, "list.csv")
+	svc := benchService(dir, base, s.Token(), state)
+	writeBenchList(b, list, n, 1)
+	if _, err := svc.Save(syncs.Definition{Name: "bench", Input: list, AudienceName: "bench", AdvertiserID: s.Advertiser(),
+		Mappings: []transform.Mapping{mustMap("email=email"), mustMap("phone=phone")}}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := svc.Run(context.Background(), "bench", nil); err != nil {
+		b.Fatal(err)
+	}
+	writeBenchList(b, list, n, 2)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out := filepath.Join(tmp, fmt.Sprintf("t%d", i))
+		tt, trss := runChild(b, "transform", "SYNC_TEST_LIST="+list, "SYNC_TEST_OUT="+out)
+		os.RemoveAll(out)
+		pt, prss := runChild(b, "plan", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
+		b.ReportMetric(tt.Seconds(), "transform_s")
+		b.ReportMetric(pt.Seconds(), "plan_s")
+		b.ReportMetric(pt.Seconds()/tt.Seconds(), "plan/transform")
+		b.ReportMetric(float64(trss)/(1<<20), "transform_peak_MiB")
+		b.ReportMetric(float64(prss)/(1<<20), "plan_peak_MiB")
+	}
+	b.StopTimer()
+	res, err := svc.Run(context.Background(), "bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(100*float64(res.BytesUploaded)/float64(res.FullBytes), "upload_%_of_full")
+	sum, _ := svc.Get("bench")
+	entries, _ := os.ReadDir(filepath.Join(dir, "bench"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "rows-") {
+			info, _ := e.Info()
+			b.ReportMetric(float64(info.Size())/float64(2*sum.StateRows), "state_B/identifier")
+		}
+	}
+	b.Logf("run: %+v", res.Plan)
+}
