@@ -52,6 +52,7 @@ func TestBoundMethods(t *testing.T) {
 	want = append(want, uploadBoundMethods...)    // app_upload_test.go
 	want = append(want, audiencesBoundMethods...) // app_audiences_test.go
 	want = append(want, syncsBoundMethods...)     // app_syncs_test.go
+	want = append(want, cleanroomsBoundMethods...)
 	sort.Strings(want)
 	typ := reflect.TypeOf(&App{})
 	var got []string
