@@ -172,6 +172,16 @@ func writeFileAtomic(path string, data []byte) error {
 	return syncDir(dir)
 }
 
+// syncPath flushes a file to disk.
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

@@ -124,6 +124,7 @@ func (rr *rowReader) next() ([]byte, error) {
 // arena until it reaches the budget, are sorted and written as a run file,
 // and the runs are merged at the end (like the transform's dedup spill).
 type sorter struct {
+	id     int // names its spill files apart from other sorters'
 	dir    string
 	budget int
 	arena  []byte
@@ -174,7 +175,7 @@ func (s *sorter) sortArena() {
 
 func (s *sorter) spill() error {
 	s.sortArena()
-	path := filepath.Join(s.dir, fmt.Sprintf("sort-%04d.bin", len(s.runs)))
+	path := filepath.Join(s.dir, fmt.Sprintf("sort-%d-%04d.bin", s.id, len(s.runs)))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("spill sorted rows: %w", err)
@@ -206,12 +207,12 @@ type rowSource interface {
 	next() ([]byte, error)
 }
 
-// finish returns the sorted, deduplicated rows and a close function that
-// removes the run files.
-func (s *sorter) finish() (rowSource, func(), error) {
+// sources returns the sorter's sorted rows as sources to merge: its
+// arena when it never spilled, else its run files (the rest spilled too).
+func (s *sorter) sources() ([]rowSource, []*os.File, error) {
 	if len(s.runs) == 0 {
 		s.sortArena()
-		return &arenaSource{s: s}, func() {}, nil
+		return []rowSource{&arenaSource{s: s}}, nil, nil
 	}
 	if len(s.offs) > 0 {
 		if err := s.spill(); err != nil {
@@ -219,24 +220,49 @@ func (s *sorter) finish() (rowSource, func(), error) {
 		}
 	}
 	s.arena, s.offs = nil, nil
-	m := &mergeSource{}
-	closeAll := func() {
-		for _, f := range m.files {
-			f.Close()
-		}
-		for _, p := range s.runs {
-			os.Remove(p)
-		}
-	}
+	var srcs []rowSource
+	var files []*os.File
 	for _, p := range s.runs {
 		f, err := os.Open(p)
+		if err != nil {
+			return srcs, files, err
+		}
+		files = append(files, f)
+		srcs = append(srcs, newRowReader(f))
+	}
+	return srcs, files, nil
+}
+
+// finish returns the sorted, deduplicated rows of all sorters and a close
+// function that removes their run files.
+func finishAll(sorters []*sorter) (rowSource, func(), error) {
+	var srcs []rowSource
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+		for _, s := range sorters {
+			for _, p := range s.runs {
+				os.Remove(p)
+			}
+		}
+	}
+	for _, s := range sorters {
+		ss, fs, err := s.sources()
+		files = append(files, fs...)
 		if err != nil {
 			closeAll()
 			return nil, nil, err
 		}
-		m.files = append(m.files, f)
-		rr := newRowReader(f)
-		row, err := rr.next()
+		srcs = append(srcs, ss...)
+	}
+	if len(srcs) == 1 {
+		return srcs[0], closeAll, nil
+	}
+	m := &mergeSource{}
+	for _, src := range srcs {
+		row, err := src.next()
 		if err == io.EOF {
 			continue
 		}
@@ -244,11 +270,14 @@ func (s *sorter) finish() (rowSource, func(), error) {
 			closeAll()
 			return nil, nil, err
 		}
-		m.h = append(m.h, &mergeItem{rr: rr, row: row})
+		m.h = append(m.h, &mergeItem{src: src, row: row})
 	}
 	heap.Init(&m.h)
 	return m, closeAll, nil
 }
+
+// finish is finishAll for one sorter.
+func (s *sorter) finish() (rowSource, func(), error) { return finishAll([]*sorter{s}) }
 
 type arenaSource struct {
 	s    *sorter
@@ -270,7 +299,7 @@ func (a *arenaSource) next() ([]byte, error) {
 }
 
 type mergeItem struct {
-	rr  *rowReader
+	src rowSource
 	row []byte
 }
 
@@ -287,18 +316,17 @@ func (h *mergeHeap) Pop() any {
 	return it
 }
 
-// mergeSource merges sorted run files, dropping duplicates across runs.
+// mergeSource merges sorted sources, dropping duplicates across them.
 type mergeSource struct {
-	h     mergeHeap
-	files []*os.File
-	last  []byte
+	h    mergeHeap
+	last []byte
 }
 
 func (m *mergeSource) next() ([]byte, error) {
 	for len(m.h) > 0 {
 		top := m.h[0]
 		m.last = append(m.last[:0], top.row...)
-		row, err := top.rr.next()
+		row, err := top.src.next()
 		switch {
 		case err == io.EOF:
 			heap.Pop(&m.h)
@@ -311,7 +339,7 @@ func (m *mergeSource) next() ([]byte, error) {
 		// Skip the same row from other runs.
 		for len(m.h) > 0 && bytes.Equal(m.h[0].row, m.last) {
 			t := m.h[0]
-			row, err := t.rr.next()
+			row, err := t.src.next()
 			if err == io.EOF {
 				heap.Pop(&m.h)
 				continue

@@ -10,9 +10,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
@@ -248,6 +251,11 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 	// Keep the new rows beside the state, then write pending.json: from
 	// here a killed run is finished by the next one.
 	newRows := "rows-" + w.runID + ".bin"
+	// Flushed to disk here rather than while planning: a dry run never
+	// needs it on disk for good.
+	if err := syncPath(filepath.Join(w.dir, "rows.bin")); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(filepath.Join(w.dir, "rows.bin"), filepath.Join(s.syncDir(name), newRows)); err != nil {
 		return nil, err
 	}
@@ -450,13 +458,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 
 	// Sort the list's rows (bounded memory, spilling to the run folder).
 	progress(Progress{Stage: "diff"})
-	so := newSorter(w.dir, int(s.cfg.MemoryBytes/4))
-	for _, f := range tm.Files {
-		if err := readRows(filepath.Join(w.dir, "full", f.Path), meta.Header != "", meta.Columns, so.add); err != nil {
-			return w, err
-		}
-	}
-	cur, closeSorted, err := so.finish()
+	cur, closeSorted, err := sortFiles(ctx, w.dir, tm.Files, &meta, int(s.cfg.MemoryBytes/4), s.cfg.Workers)
 	if err != nil {
 		return w, err
 	}
@@ -553,9 +555,6 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	}
 	w.plan.RowsNow = w.plan.Added + w.plan.Unchanged
 	if err := bw.Flush(); err != nil {
-		return w, err
-	}
-	if err := out.Sync(); err != nil {
 		return w, err
 	}
 	if err := appendSet.finish(); err != nil {
@@ -690,6 +689,47 @@ func (s *Service) decide(d *Definition, w *work, trusted bool, why string, after
 		p.Reason = fmt.Sprintf("audience %s would have %d users after this run, and TikTok refuses any change that leaves an audience with fewer than %d, so nothing was sent; add rows to the list (or use a new audience with --audience NAME) and run again",
 			p.AudienceID, after, minAudience)
 	}
+}
+
+// sortFiles reads the transform's files into sorted rows, one sorter per
+// worker (each with its share of the memory budget), then merges them.
+func sortFiles(ctx context.Context, dir string, files []transform.File, meta *stateMeta, budget, workers int) (rowSource, func(), error) {
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	workers = max(1, min(workers, len(files)))
+	sorters := make([]*sorter, workers)
+	todo := make(chan string, len(files))
+	for _, f := range files {
+		todo <- filepath.Join(dir, "full", f.Path)
+	}
+	close(todo)
+	g, ctx := errgroup.WithContext(ctx)
+	for i := range sorters {
+		so := newSorter(dir, budget/workers)
+		so.id = i
+		sorters[i] = so
+		g.Go(func() error {
+			for p := range todo {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err := readRows(p, meta.Header != "", meta.Columns, so.add); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		for _, so := range sorters {
+			for _, p := range so.runs {
+				os.Remove(p)
+			}
+		}
+		return nil, nil, err
+	}
+	return finishAll(sorters)
 }
 
 // firstLine returns a file's first line, newline included.
