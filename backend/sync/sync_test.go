@@ -435,21 +435,44 @@ func TestKillDuringUploadThenRunAgain(t *testing.T) {
 	}
 }
 
-// The state holds binary rows: at most 36 bytes per identifier.
-func TestStateBytesPerIdentifier(t *testing.T) {
+// The state holds binary rows (at most 36 bytes per identifier), no raw
+// value or hex hash is kept, and everything is private to the user.
+func TestStateIsBinaryAndPrivate(t *testing.T) {
 	e := newEnv(t, standin.Options{})
 	e.writeList(span(0, 1200), nil)
 	e.save("crm", nil)
 	e.run("crm")
-	entries, _ := os.ReadDir(filepath.Join(e.dir, "crm"))
-	for _, en := range entries {
-		if strings.HasPrefix(en.Name(), "rows-") {
-			info, _ := en.Info()
-			if per := float64(info.Size()) / 2400; per > 36 {
-				t.Fatalf("%.1f bytes per identifier", per)
-			}
-			return
+	e.writeList(span(10, 1210), nil)
+	e.run("crm")
+	hexHash := e.expected()[0][:64]
+	found := false
+	err := filepath.WalkDir(e.dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
 		}
+		info, _ := d.Info()
+		if d.IsDir() && info.Mode().Perm() != 0o700 || !d.IsDir() && info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v", p, info.Mode())
+		}
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), "run-") {
+				t.Errorf("run folder %s left after a finished run", p)
+			}
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		if strings.Contains(string(b), "@example.com") || strings.Contains(string(b), hexHash) {
+			t.Errorf("%s holds a raw value or a hex hash", p)
+		}
+		if strings.HasPrefix(d.Name(), "rows-") {
+			found = true
+			if per := float64(len(b)) / 2400; per > 36 {
+				t.Errorf("%.1f bytes per identifier", per)
+			}
+		}
+		return nil
+	})
+	if err != nil || !found {
+		t.Fatalf("walk: %v, rows file found: %v", err, found)
 	}
-	t.Fatal("no rows file")
 }
