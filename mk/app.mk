@@ -48,11 +48,13 @@ app-npm:
 		cd frontend && npm ci --no-audit --no-fund; fi
 
 # The Go embed needs frontend/dist to exist before any Go build (go vet, go test);
-# the bindings in frontend/wailsjs are generated from app.go, never edited.
+# the bindings in frontend/wailsjs are generated from the bound app*.go files
+# (and the backend types they return), never edited.
 app-bindings: app-wails
 	@mkdir -p frontend/dist; [ -n "$$(ls -A frontend/dist)" ] || \
 		echo '<!doctype html><title>Audience Uploader</title><p>The frontend is not built: run make build.</p>' > frontend/dist/index.html
-	@if [ ! -f frontend/wailsjs/go/main/App.js ] || [ app.go -nt frontend/wailsjs/go/main/App.js ]; then \
+	@if [ ! -f frontend/wailsjs/go/main/App.js ] || \
+		[ -n "$$(find . backend -name '*.go' -not -name '*_test.go' -newer frontend/wailsjs/go/main/App.js -print -quit)" ]; then \
 		$(WAILS_QUIET) generate module -tags webkit2_41 >/dev/null; fi
 
 frontend: setup-app
