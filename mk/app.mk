@@ -54,7 +54,7 @@ app-bindings: app-wails
 	@mkdir -p frontend/dist; [ -n "$$(ls -A frontend/dist)" ] || \
 		echo '<!doctype html><title>Audience Uploader</title><p>The frontend is not built: run make build.</p>' > frontend/dist/index.html
 	@if [ ! -f frontend/wailsjs/go/main/App.js ] || \
-		[ -n "$$(find . backend -name '*.go' -not -name '*_test.go' -newer frontend/wailsjs/go/main/App.js -print -quit)" ]; then \
+		[ -n "$$(find *.go backend -name '*.go' -not -name '*_test.go' -newer frontend/wailsjs/go/main/App.js -print -quit)" ]; then \
 		$(WAILS_QUIET) generate module -tags webkit2_41 >/dev/null; fi
 
 frontend: setup-app
