@@ -178,6 +178,11 @@ func (s *Service) Save(d Definition) (*Definition, error) {
 	d.CreatedAt, d.UpdatedAt = now, now
 	if old, err := s.loadDef(d.Name); err == nil {
 		d.CreatedAt = old.CreatedAt
+		// Saving again with the same audience name keeps the audience the
+		// first run created, rather than creating another.
+		if d.AudienceID == "" && d.AudienceName == old.AudienceName && d.AdvertiserID == old.AdvertiserID {
+			d.AudienceID = old.AudienceID
+		}
 		if !sameTarget(old, &d) {
 			if err := s.dropState(d.Name); err != nil {
 				return nil, err

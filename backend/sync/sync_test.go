@@ -476,3 +476,52 @@ func TestStateIsBinaryAndPrivate(t *testing.T) {
 		t.Fatalf("walk: %v, rows file found: %v", err, found)
 	}
 }
+
+// Most of the list changed: one REPLACE, saying so. Add-only keeps rows
+// that left the list.
+func TestMostChangedReplacesAndAddOnlyKeeps(t *testing.T) {
+	e := newEnv(t, standin.Options{})
+	e.writeList(span(0, 1200), nil)
+	e.save("crm", nil)
+	r := e.run("crm")
+	e.writeList(span(700, 1900), nil)
+	r2 := e.run("crm")
+	if r2.Action != syncs.ActionReplace || !strings.Contains(r2.Reason, "most of the list") || r2.Added != 700 || r2.Removed != 700 {
+		t.Fatalf("most changed: %+v", r2.Plan)
+	}
+	e.checkMembers(r.AudienceID)
+
+	e.save("crm", func(d *syncs.Definition) { d.Mode = syncs.ModeAddOnly })
+	e.writeList(span(750, 1950), nil)
+	r3 := e.run("crm")
+	if r3.Action != syncs.ActionUpdate || r3.Added != 50 || r3.Removed != 0 {
+		t.Fatalf("add-only: %+v", r3.Plan)
+	}
+	if got := len(e.s.Members(r.AudienceID)); got != 1250 {
+		t.Fatalf("add-only left %d members, want 1250 (rows gone from the list stay)", got)
+	}
+}
+
+// --newest reads only the last matching part of a folder (dated exports).
+func TestNewestPartOfAFolder(t *testing.T) {
+	e := newEnv(t, standin.Options{})
+	folder := t.TempDir()
+	e.writeList(span(0, 1100), nil)
+	os.Rename(e.list, filepath.Join(folder, "crm-2026-11-01.csv"))
+	e.writeList(span(0, 1150), nil)
+	os.Rename(e.list, filepath.Join(folder, "crm-2026-11-08.csv"))
+	e.writeList(span(0, 1300), nil)
+	os.Rename(e.list, filepath.Join(folder, "other-2026-11-09.csv"))
+	e.save("crm", func(d *syncs.Definition) { d.Input, d.Newest = folder, "crm-*.csv" })
+	p, err := e.svc.Plan(context.Background(), "crm", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.RowsNow != 1150 {
+		t.Fatalf("newest part: %d rows, want 1150 (crm-2026-11-08.csv)", p.RowsNow)
+	}
+	e.save("crm", func(d *syncs.Definition) { d.Input, d.Newest = folder, "nothing-*.csv" })
+	if _, err := e.svc.Plan(context.Background(), "crm", nil); err == nil || !strings.Contains(err.Error(), "matches --newest") {
+		t.Fatalf("no match: %v", err)
+	}
+}
