@@ -74,3 +74,6 @@ export * from './upload'
 
 // Audiences view (app_audiences.go).
 export * from './audiences'
+
+// Syncs view (app_syncs.go).
+export * from './syncs'

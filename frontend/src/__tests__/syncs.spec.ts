@@ -1,0 +1,224 @@
+import { describe, it, expect, vi, beforeEach } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { mountWith, flush } from './helpers'
+import type { SyncList, SyncPlan, SyncRow, SyncDefinition } from '../api/syncs'
+
+vi.mock('../api', () => {
+  return {
+    syncsApi: {
+      list: vi.fn(),
+      get: vi.fn(),
+      save: vi.fn(async (d: SyncDefinition) => d),
+      remove: vi.fn(async () => undefined),
+      plan: vi.fn(),
+      run: vi.fn(),
+    },
+  }
+})
+import { syncsApi } from '../api'
+import SyncsView from '../views/SyncsView.vue'
+import SaveAsSyncButton from '../components/syncs/SaveAsSyncButton.vue'
+import { useWizardStore } from '../stores/wizard'
+import { useUploadStore } from '../stores/upload'
+
+// The machine running the suite is shared: mounting Naive UI's table and modals can take seconds.
+vi.setConfig({ testTimeout: 30000 })
+
+const s = syncsApi as unknown as Record<string, ReturnType<typeof vi.fn>>
+const AUD = '7300000000000000101'
+const sync = (over: Partial<SyncRow> = {}): SyncRow => ({
+  name: 'crm-weekly',
+  input: '/data/crm/customers.csv',
+  mappings: [{ column: 'email', type: 'email' }],
+  region: 'US',
+  phone_format: 'digits',
+  layout: 'combined',
+  audience_id: AUD,
+  mode: 'mirror',
+  state_rows: 1400,
+  pending: false,
+  audience_status: 'ready',
+  audience_label: 'CRM weekly',
+  matched_users: 1260,
+  last_run: { at: '2026-11-30T08:00:00Z', action: 'update', added: 120, removed: 35, rows_now: 1400, audience_id: AUD, reason: '' },
+  ...over,
+})
+const list = (rows: SyncRow[]): SyncList => ({ syncs: rows })
+const plan = (over: Partial<SyncPlan> = {}): SyncPlan => ({
+  sync: 'crm-weekly',
+  mode: 'mirror',
+  audience_id: AUD,
+  rows_now: 1450,
+  state_rows: 1400,
+  added: 80,
+  removed: 30,
+  unchanged: 1370,
+  action: 'update',
+  reason: 'The state matches the audience: 80 rows are added and 30 removed.',
+  resumed: false,
+  ...over,
+})
+const byId = (id: string) => document.body.querySelector(`[data-testid="${id}"]`) as HTMLElement | null
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await flush()
+}
+function type(el: HTMLElement | null, value: string) {
+  const input = (el?.querySelector('input, textarea') ?? el) as HTMLInputElement
+  input.value = value
+  input.dispatchEvent(new Event('input'))
+}
+
+describe('SyncsView', () => {
+  beforeEach(() => {
+    document.body.innerHTML = ''
+    vi.clearAllMocks()
+  })
+
+  it('lists each sync with its source, audience, last run (+/−), status and matched users', async () => {
+    s.list.mockResolvedValue(list([sync(), sync({ name: 'new-list', audience_id: '', audience_name: 'Spring buyers', last_run: undefined, audience_status: '', matched_users: 0 })]))
+    mountWith(SyncsView)
+    await settle()
+    const text = byId('syncs-table')!.textContent!
+    for (const want of ['crm-weekly', '/data/crm/customers.csv', 'CRM weekly', AUD, '+120', '−35', 'ready', '1,260 matched', '“Spring buyers”, made on the first run', 'never']) {
+      expect(text).toContain(want)
+    }
+  })
+
+  it('Run now shows the dry run and uploads only after the person agrees', async () => {
+    s.list.mockResolvedValue(list([sync()]))
+    s.plan.mockResolvedValue(plan())
+    s.run.mockResolvedValue({ ...plan(), files_uploaded: 2, bytes_uploaded: 7000, full_bytes: 93000 })
+    mountWith(SyncsView)
+    await settle()
+    byId('run-crm-weekly')!.click()
+    await settle()
+    expect(s.plan).toHaveBeenCalledWith('crm-weekly')
+    expect(s.run).not.toHaveBeenCalled()
+    expect(byId('plan-added')!.textContent).toContain('+80')
+    expect(byId('plan-removed')!.textContent).toContain('−30')
+    expect(byId('plan-action')!.textContent).toContain('80 rows are added and 30 removed')
+    byId('sync-apply')!.click()
+    await settle()
+    expect(s.run).toHaveBeenCalledWith('crm-weekly')
+    expect(byId('sync-done')!.textContent).toContain('Added 80, removed 30')
+  })
+
+  it('a plan that stops says why and offers no upload', async () => {
+    s.list.mockResolvedValue(list([sync()]))
+    s.plan.mockResolvedValue(plan({ action: 'stop', reason: 'Removing 900 rows would leave 400 users, under TikTok’s 1,000; nothing was sent. Add rows to the list or delete the audience.' }))
+    mountWith(SyncsView)
+    await settle()
+    byId('run-crm-weekly')!.click()
+    await settle()
+    expect(byId('plan-action')!.textContent).toContain('under TikTok’s 1,000')
+    expect(byId('sync-apply')).toBeNull()
+  })
+
+  it('a failed plan or run shows the sentence from Go', async () => {
+    s.list.mockResolvedValue(list([sync()]))
+    s.plan.mockRejectedValueOnce(new Error('Sync "crm-weekly" could not be planned: it is running already (here or from a scheduled command). Wait for that run to finish, then try again.'))
+    mountWith(SyncsView)
+    await settle()
+    byId('run-crm-weekly')!.click()
+    await settle()
+    expect(byId('sync-run-error')!.textContent).toContain('Wait for that run to finish')
+  })
+
+  it('deletes a sync after a confirmation naming it, saying the audience stays', async () => {
+    s.list.mockResolvedValueOnce(list([sync()])).mockResolvedValueOnce(list([]))
+    mountWith(SyncsView)
+    await settle()
+    byId('delete-crm-weekly')!.click()
+    await settle()
+    const dlg = document.body.querySelector('.n-dialog') as HTMLElement
+    expect(dlg.textContent).toContain('Delete the sync “crm-weekly”?')
+    expect(dlg.textContent).toContain('stays at TikTok')
+    ;(Array.from(dlg.querySelectorAll('button')).find((b) => b.textContent?.trim() === 'Delete “crm-weekly”') as HTMLElement).click()
+    await settle()
+    expect(s.remove).toHaveBeenCalledWith('crm-weekly')
+  })
+
+  it('edits a sync: the form holds its values and saves the change', async () => {
+    s.list.mockResolvedValue(list([sync()]))
+    s.get.mockResolvedValue(sync())
+    mountWith(SyncsView)
+    await settle()
+    byId('edit-crm-weekly')!.click()
+    await settle()
+    expect((byId('sync-input')!.querySelector('input') as HTMLInputElement).value).toBe('/data/crm/customers.csv')
+    type(byId('sync-input'), '/data/crm/customers-2.csv')
+    type(byId('sync-mappings'), 'email=email\nmobile=phone')
+    await settle()
+    byId('sync-save')!.click()
+    await settle()
+    const saved = s.save.mock.calls[0][0] as SyncDefinition
+    expect(saved.input).toBe('/data/crm/customers-2.csv')
+    expect(saved.mappings).toEqual([
+      { column: 'email', type: 'email' },
+      { column: 'mobile', type: 'phone' },
+    ])
+    expect(saved.audience_id).toBe(AUD)
+  })
+
+  it('the form says what to fix before saving', async () => {
+    s.list.mockResolvedValue(list([sync()]))
+    s.get.mockResolvedValue(sync())
+    mountWith(SyncsView)
+    await settle()
+    byId('edit-crm-weekly')!.click()
+    await settle()
+    type(byId('sync-mappings'), 'email')
+    await settle()
+    expect(document.body.textContent).toContain('The line for column “email” needs a type')
+    expect((byId('sync-save') as HTMLButtonElement).disabled).toBe(true)
+  })
+})
+
+describe('Save as sync on the result screen', () => {
+  beforeEach(() => {
+    document.body.innerHTML = ''
+    vi.clearAllMocks()
+  })
+
+  it('is filled in from the run and saves a mirror sync into the audience just uploaded to', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const wiz = useWizardStore()
+    wiz.file = { path: '/data/crm/customers.csv', name: 'customers.csv', size: 100, modified: '', estimated_rows: 3 } as never
+    wiz.columns = [
+      { name: 'email', pii: true, type: 'email' },
+      { name: 'phone', pii: true, type: 'phone' },
+      { name: 'id', pii: false, type: null },
+    ]
+    wiz.region = 'CA'
+    wiz.phoneFormat = 'e164'
+    wiz.layout = 'combined'
+    wiz.audience = 'CRM weekly'
+    const up = useUploadStore()
+    up.run.audienceIds = [AUD]
+    mountWith(SaveAsSyncButton, pinia)
+    await settle()
+    byId('save-as-sync')!.click()
+    await settle()
+    expect((byId('sync-name')!.querySelector('input') as HTMLInputElement).value).toBe('CRM-weekly')
+    byId('sync-save')!.click()
+    await settle()
+    expect(s.save).toHaveBeenCalledTimes(1)
+    const d = s.save.mock.calls[0][0] as SyncDefinition
+    expect(d).toMatchObject({
+      name: 'CRM-weekly',
+      input: '/data/crm/customers.csv',
+      mappings: [
+        { column: 'email', type: 'email' },
+        { column: 'phone', type: 'phone' },
+      ],
+      region: 'CA',
+      phone_format: 'e164',
+      layout: 'combined',
+      audience_id: AUD,
+      audience_name: '',
+      mode: 'mirror',
+    })
+    expect(byId('open-syncs')).not.toBeNull()
+  })
+})

@@ -1,0 +1,92 @@
+// Syncs view (issue 12): the bindings of app_syncs.go over the sync engine
+// (backend/sync), re-exported by api/index.ts.
+import * as App from '../../wailsjs/go/main/App'
+
+export type SyncMode = 'mirror' | 'add-only' | 'replace'
+export type SyncAction = 'create' | 'update' | 'replace' | 'none' | 'stop'
+
+export interface SyncMapping {
+  column: string
+  type: string // email, phone, idfa, gaid
+}
+
+export interface SyncDefinition {
+  name: string
+  input: string
+  newest?: string
+  format?: string
+  header?: string
+  sheet?: string
+  mappings: SyncMapping[]
+  region: string
+  phone_format: string
+  layout: string
+  advertiser_id?: string
+  audience_id?: string
+  audience_name?: string
+  mode: SyncMode | ''
+  created_at?: string
+  updated_at?: string
+}
+
+export interface SyncRunRecord {
+  at: string
+  action: string
+  added: number
+  removed: number
+  rows_now: number
+  audience_id: string
+  reason: string
+}
+
+export interface SyncRow extends SyncDefinition {
+  last_run?: SyncRunRecord
+  state_rows: number
+  pending: boolean
+  audience_status: string // processing, ready, expiring, failed; "" if not listed
+  audience_label: string // TikTok's name of the audience
+  matched_users: number
+}
+
+export interface SyncList {
+  syncs: SyncRow[]
+  audience_error?: string
+}
+
+export interface SyncPlan {
+  sync: string
+  mode: string
+  audience_id?: string
+  rows_now: number
+  state_rows: number
+  added: number
+  removed: number
+  unchanged: number
+  action: SyncAction
+  reason: string
+  resumed: boolean
+}
+
+export interface SyncResult extends SyncPlan {
+  files_uploaded: number
+  bytes_uploaded: number
+  full_bytes: number
+}
+
+async function call<T>(p: Promise<unknown>): Promise<T> {
+  try {
+    return (await p) as T
+  } catch (e) {
+    throw new Error(typeof e === 'string' ? e : e instanceof Error ? e.message : String(e))
+  }
+}
+
+export const syncsApi = {
+  list: () => call<SyncList>(App.Syncs()),
+  get: (name: string) => call<SyncRow>(App.GetSync(name)),
+  save: (d: SyncDefinition) => call<SyncDefinition>(App.SaveSync(d as never)),
+  remove: (name: string) => call<void>(App.DeleteSync(name)),
+  // The dry run: what Run would send and why; nothing is uploaded.
+  plan: (name: string) => call<SyncPlan>(App.PlanSync(name)),
+  run: (name: string) => call<SyncResult>(App.RunSync(name)),
+}
