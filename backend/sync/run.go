@@ -405,7 +405,9 @@ func (s *Service) source(d *Definition) (transform.Source, error) {
 
 // compute transforms the list, sorts its rows, compares them with the
 // state and writes the files of the chosen action into a run folder.
-func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, conn *Conn, progress func(Progress), dry bool) (*work, error) {
+// With afterPending, st is what an interrupted run will commit: its own
+// history entries are not known yet, so the history is not checked.
+func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, conn *Conn, progress func(Progress), afterPending bool) (*work, error) {
 	if progress == nil {
 		progress = func(Progress) {}
 	}
@@ -470,7 +472,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		audID = st.AudienceID
 	}
 	w.plan.AudienceID = audID
-	trusted, why, err := s.trust(ctx, d, st, &meta, conn, audID, w)
+	trusted, why, err := s.trust(ctx, d, st, &meta, conn, audID, w, afterPending)
 	if err != nil {
 		return w, err
 	}
@@ -591,7 +593,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 
 // trust decides whether the state says exactly what the audience holds
 // from this sync; why is the sentence when it does not.
-func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta *stateMeta, conn *Conn, audID string, w *work) (bool, string, error) {
+func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta *stateMeta, conn *Conn, audID string, w *work, skipHistory bool) (bool, string, error) {
 	if audID == "" {
 		return false, "", nil // a new audience: created with the whole list
 	}
@@ -616,6 +618,9 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 		return false, fmt.Sprintf("this sync's record is about audience %s, not %s, so the whole list replaces the audience's contents", st.AudienceID, audID), nil
 	case st.Fingerprint != meta.Fingerprint || st.Header != meta.Header || st.CalculateType != meta.CalculateType:
 		return false, "the sync's identifier types, region, phone format or layout changed since its last run, so its earlier hashes cannot be compared: the whole list replaces the audience's contents", nil
+	}
+	if skipHistory {
+		return true, "", nil
 	}
 	known := map[string]bool{}
 	for _, k := range st.History {

@@ -422,6 +422,10 @@ func TestKillDuringUploadThenRunAgain(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.dir, "crm", "pending.json")); err != nil {
 		t.Fatalf("no pending run after the kill: %v", err)
 	}
+	// The dry run meanwhile counts from what the interrupted run will leave.
+	if p, err := e.svc.Plan(context.Background(), "crm", nil); err != nil || !p.Resumed || p.Action != syncs.ActionNone {
+		t.Fatalf("dry run after the kill: %+v %v", p, err)
+	}
 	r2 := e.run("crm")
 	if !r2.Resumed || r2.AudienceID != r1.AudienceID {
 		t.Fatalf("rerun: %+v", r2.Plan)
