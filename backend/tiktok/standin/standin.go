@@ -12,6 +12,18 @@
 // users afterwards. Members(id) reads the set; ChangeElsewhere adds a history
 // entry by editor "web" (and optionally changes members), as a change made in
 // Ads Manager would.
+//
+// Managing audiences: update with custom_audience_name and no file_paths
+// only renames (1–128 characters; no history entry, no membership change).
+// delete takes 1–100 ids of the advertiser's own audiences.
+// lookalike/create (fields as TikTok's SDK yml_files define them) requires
+// custom_audience_name and every lookalike_spec field: source_audience_id
+// (a customer file audience of the advertiser, not a lookalike, with at
+// least 100 users), include_source, mobile_os (ALL, ANDROID, IOS),
+// placements (TIKTOK, PANGLE, TOPBUZZ), location_ids (at least one numeric
+// id) and audience_size (NARROW, BALANCED, BROAD: 10, 20 or 30 times the
+// seed's users); it answers custom_audience_id. A lookalike is listed with
+// audience_type "Lookalike" and refuses updates with files.
 package standin
 
 import (
