@@ -141,19 +141,26 @@ type sortKey struct {
 }
 
 func newSorter(dir string, budget int) *sorter {
-	// The arena is allocated once at its full size: growing it by appends
-	// would copy it again and again.
-	return &sorter{dir: dir, budget: budget, arena: make([]byte, 0, budget+2+hashLen*maxColumns)}
+	// The arena and the keys are allocated once at their full size:
+	// growing them by appends would copy them again and again.
+	return &sorter{dir: dir, budget: budget, arena: make([]byte, 0, budget+2+hashLen*maxColumns),
+		offs: make([]sortKey, 0, budget/(2+2*hashLen))}
 }
 
-func (s *sorter) add(row []byte) error {
-	if len(s.arena)+len(row) > s.budget && len(s.offs) > 0 {
+// addLine parses an output line straight into the arena.
+func (s *sorter) addLine(line []byte, cols int) error {
+	if len(s.arena)+2+hashLen*cols > s.budget && len(s.offs) > 0 {
 		if err := s.spill(); err != nil {
 			return err
 		}
 	}
-	s.offs = append(s.offs, sortKey{prefix: binary.BigEndian.Uint64(row), off: int32(len(s.arena))})
-	s.arena = append(s.arena, row...)
+	off := len(s.arena)
+	arena, err := parseLine(s.arena, line, cols)
+	if err != nil {
+		return err
+	}
+	s.arena = arena
+	s.offs = append(s.offs, sortKey{prefix: binary.BigEndian.Uint64(arena[off:]), off: int32(off)})
 	return nil
 }
 

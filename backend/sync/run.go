@@ -719,7 +719,7 @@ func sortFiles(ctx context.Context, dir string, files []transform.File, meta *st
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if err := readRows(p, meta.Header != "", meta.Columns, so.add); err != nil {
+				if err := readRows(p, meta.Header != "", meta.Columns, so); err != nil {
 					return err
 				}
 			}
@@ -752,14 +752,13 @@ func firstLine(path string) (string, error) {
 }
 
 // readRows turns each line of a transform output file into a binary row.
-func readRows(path string, hasHeader bool, cols int, add func([]byte) error) error {
+func readRows(path string, hasHeader bool, cols int, so *sorter) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
-	var row []byte
 	for n := 1; ; n++ {
 		line, err := br.ReadSlice('\n')
 		if err == io.EOF && len(line) == 0 {
@@ -772,11 +771,8 @@ func readRows(path string, hasHeader bool, cols int, add func([]byte) error) err
 		if n == 1 && hasHeader {
 			continue
 		}
-		if row, err = parseLine(row[:0], line, cols); err != nil {
+		if err := so.addLine(line, cols); err != nil {
 			return fmt.Errorf("%s line %d: %v", filepath.Base(path), n, err)
-		}
-		if err := add(row); err != nil {
-			return err
 		}
 	}
 }
