@@ -1,0 +1,160 @@
+// End-to-end: a sync saved from the upload result screen keeps its audience
+// current. The wizard uploads a 2,000-row list to the TikTok stand-in
+// (e2e/standin) and "Save as sync" saves it pre-filled from the run. The
+// first "Run now" says the sync has no record of the audience yet and
+// replaces it (the engine cannot adopt an upload yet); then the list loses
+// 50 people and gains 100, and "Run now" shows the plan (+100 / −50) before
+// anything is sent, then applies it by APPEND and REMOVE: the stand-in's
+// audience holds 2,050 people. Driven in Debian's chromium against
+// `wails dev` under Xvfb like e2e/upload.mjs; screenshots in
+// $E2E_ARTIFACTS/screenshots (12-syncs-*.png), the Syncs view also in docs/.
+import { spawn, execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import readline from 'node:readline'
+import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
+
+const ADVERTISER = '7000000000000000001'
+const TOKEN = 'standin-token'
+const AUDIENCE = 'E2E sync buyers'
+const { root, chromium, artifacts, shots, work, cfgDir, url } = setup('syncs', {
+  default_region: 'US',
+  phone_format: 'digits',
+  max_file_mb: 50,
+  workers: 0,
+  tiktok: { environment: 'production', base_url: '', advertiser_id: ADVERTISER },
+})
+const results = { checks: [] }
+const checks = createChecks(results)
+const check = checks.check
+
+// The customer list: people from..to-1.
+const list = path.join(work, 'crm-export.csv')
+function writeList(ids) {
+  fs.writeFileSync(list, 'customer_id,email\n' + ids.map((i) => `C${i},person${String(i).padStart(5, '0')}@example.com`).join('\n') + '\n')
+}
+const range = (a, b) => Array.from({ length: b - a }, (_, i) => a + i)
+writeList(range(0, 2000))
+
+const goBin = process.env.GO || 'go'
+const standinBin = path.join(work, 'standin')
+execFileSync(goBin, ['build', '-o', standinBin, './e2e/standin'], { cwd: root, stdio: 'inherit' })
+const standinLog = fs.openSync(path.join(artifacts, 'standin-syncs.log'), 'w')
+const standin = spawn(standinBin, ['-delay', '1s'], { stdio: ['ignore', 'pipe', standinLog], detached: true })
+const base = await new Promise((resolve, reject) => {
+  const rl = readline.createInterface({ input: standin.stdout })
+  rl.once('line', (l) => resolve(l.trim()))
+  standin.once('exit', (c) => reject(new Error(`the stand-in exited with ${c}`)))
+  setTimeout(() => reject(new Error('the stand-in printed no base URL in 20 s')), 20_000)
+})
+const inspect = async () => (await fetch(base.replace(/open_api\/$/, 'e2e/audiences'))).json()
+
+const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev-syncs', {
+  TIKTOK_API_BASE_URL: base,
+  TIKTOK_ACCESS_TOKEN: TOKEN,
+})
+
+let browser
+try {
+  await waitForServer(dev, url, 420_000, devLog)
+  const opened = await openPage(chromium)
+  browser = opened.browser
+  const { page, consoleErrors } = opened
+  await page.goto(url)
+  await page.getByText('Choose a customer file').waitFor({ timeout: 60_000 })
+  const shot = async (name, alsoDocs) => {
+    await sleep(600)
+    await page.screenshot({ path: path.join(shots, name) })
+    if (alsoDocs) fs.copyFileSync(path.join(shots, name), path.join(root, 'docs/screenshots', name))
+  }
+
+  // The wizard: transform and upload the list into a new audience.
+  await page.getByTestId('path-input').locator('input').fill(list)
+  await page.getByTestId('path-open').click()
+  await page.getByTestId('file-card').waitFor({ timeout: 30_000 })
+  await page.getByTestId('next').click()
+  await page.getByTestId('audience').locator('input').fill(AUDIENCE)
+  await page.getByTestId('layout-combined').click()
+  await page.getByTestId('next').click()
+  await page.getByTestId('schema-table').waitFor()
+  await page.getByTestId('next').click()
+  await page.getByTestId('preview-table').waitFor({ timeout: 30_000 })
+  await page.getByTestId('start-run').click()
+  await page.getByTestId('run-success').waitFor({ timeout: 120_000 })
+  await page.getByTestId('upload-start').waitFor({ timeout: 20_000 })
+  await page.getByTestId('upload-start').click()
+  await page.getByTestId('upload-success').waitFor({ timeout: 120_000 })
+  const audienceId = (await page.getByTestId('upload-audience-id').innerText()).trim()
+  let got = await inspect()
+  check('the upload made one audience of 2,000 people', got.audiences.length === 1 && got.audiences[0].Users === 2000, JSON.stringify(got.audiences.map((a) => [a.Name, a.Users])))
+
+  // Save as sync, pre-filled from the run.
+  await page.getByTestId('save-as-sync').click()
+  await page.getByTestId('sync-name').waitFor()
+  const name = await page.getByTestId('sync-name').locator('input').inputValue()
+  const input = await page.getByTestId('sync-input').locator('input').inputValue()
+  const maps = await page.getByTestId('sync-mappings').locator('textarea').inputValue()
+  const audId = await page.getByTestId('sync-audience-id').locator('input').inputValue()
+  check('Save as sync is filled in from the run', name === 'E2E-sync-buyers' && input === list && maps.includes('email=email') && audId === audienceId, `${name} ${input} ${maps} ${audId}`)
+  await shot('12-syncs-save.png')
+  await page.getByTestId('sync-save').click()
+  await page.getByText(`Saved sync “${name}”`).waitFor({ timeout: 15_000 })
+
+  await page.getByText('Syncs', { exact: true }).first().click()
+  await page.getByTestId('syncs-table').waitFor({ timeout: 30_000 })
+  let table = await page.getByTestId('syncs-table').innerText()
+  check('Syncs lists the sync with its source and audience', table.includes(name) && table.includes('crm-export.csv') && table.includes(audienceId), table.replace(/\s+/g, ' '))
+
+  // runNow presses Run now, reads the plan (nothing sent yet), then applies it.
+  async function runNow(label) {
+    await page.getByTestId(`run-${name}`).click()
+    await page.getByTestId('sync-plan').waitFor({ timeout: 120_000 })
+    const plan = {
+      added: await page.getByTestId('plan-added').innerText(),
+      removed: await page.getByTestId('plan-removed').innerText(),
+      reason: (await page.getByTestId('plan-action').innerText()).replace(/\s+/g, ' '),
+    }
+    const before = await inspect()
+    if (label) await shot(label, true)
+    await page.getByTestId('sync-apply').click()
+    await page.getByTestId('sync-done').waitFor({ timeout: 180_000 })
+    await page.getByTestId('sync-close').click()
+    return { plan, before }
+  }
+
+  // The engine has no record yet of what the upload put into the audience:
+  // its first run says so and replaces the audience with the list.
+  const first = await runNow()
+  check('the first Run now explains its REPLACE before sending', first.plan.reason.includes('no record') && first.before.audiences[0].History.length === 1, first.plan.reason)
+
+  // The list changes: 50 people leave, 100 arrive.
+  writeList(range(50, 2100))
+  const histBefore = (await inspect()).audiences[0].History.length
+  const second = await runNow('12-syncs-plan.png')
+  check('Run now shows the plan first: +100 / −50', second.plan.added.includes('+100') && second.plan.removed.includes('−50'), `${second.plan.added} ${second.plan.removed} — ${second.plan.reason}`)
+  check('the plan sent nothing', second.before.audiences[0].History.length === histBefore && second.before.audiences[0].Users === 2000, JSON.stringify(second.before.audiences[0].History))
+  got = await inspect()
+  const a = got.audiences.find((x) => x.ID === audienceId)
+  check('after the run the audience holds the current list: 2,050 people, by APPEND and REMOVE', got.audiences.length === 1 && a?.Users === 2050 && a.History.slice(-2).join() === 'APPEND,REMOVE', JSON.stringify(got.audiences.map((x) => [x.Name, x.Users, x.History])))
+  await page.getByTestId(`last-run-${name}`).waitFor({ timeout: 15_000 })
+  table = await page.getByTestId('syncs-table').innerText()
+  check('the Syncs view shows the last run as +100 / −50', table.includes('+100') && table.includes('−50'), table.replace(/\s+/g, ' '))
+  await sleep(2500)
+  await page.getByTestId('syncs-refresh').click()
+  await shot('12-syncs.png', true)
+
+  // The Audiences view says which sync feeds the audience.
+  await page.getByText('Audiences', { exact: true }).first().click()
+  await page.getByTestId('audiences-table').waitFor({ timeout: 30_000 })
+  const aud = await page.getByTestId('audiences-table').innerText()
+  check('the Audiences view names the sync that feeds the audience', aud.includes(AUDIENCE) && aud.includes(name), aud.replace(/\s+/g, ' '))
+  check('no console errors', consoleErrors.length === 0, consoleErrors.join(' | '))
+} catch (e) {
+  check('the script ran to the end', false, String(e?.stack || e))
+} finally {
+  if (browser) await browser.close().catch(() => {})
+  await stopGroups([dev, standin])
+}
+fs.writeFileSync(path.join(artifacts, 'e2e-syncs.json'), JSON.stringify(results, null, 2))
+console.log(`${checks.passed} passed, ${checks.failed} failed`)
+process.exit(checks.failed ? 1 : 0)
