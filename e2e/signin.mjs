@@ -4,8 +4,10 @@
 // authenticator; versitygw serves a bucket with the sample file. The test
 // signs in through both challenges (the TOTP code is computed here from the
 // secret the screen shows), picks the file in the S3 tab and reaches the
-// Confirm step's preview with the spec's hashes. Screenshots go to
-// $E2E_ARTIFACTS/screenshots (10-signin-*.png, 11-s3-*.png).
+// Confirm step's preview with the spec's hashes. Then "Use this folder" on a
+// Clean Rooms-style prefix of Parquet parts (with _SUCCESS) runs through to
+// the output hashes. Screenshots go to $E2E_ARTIFACTS/screenshots
+// (10-signin-*.png, 11-s3-*.png).
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -17,7 +19,7 @@ const region = 'us-east-1'
 const pool = 'us-east-1_E2E'
 const client = 'e2e-client'
 const identity = 'us-east-1:e2e00000-0000-0000-0000-000000000000'
-const { root, chromium, artifacts, shots, work, cfgDir, sample, url } = setup('signin', {
+const { root, chromium, artifacts, shots, work, cfgDir, outDir, sample, url } = setup('signin', {
   default_region: 'US', phone_format: 'digits', max_file_mb: 50, workers: 0,
   aws: { credential_source: 'cognito', region, user_pool_id: pool, app_client_id: client, identity_pool_id: identity, bucket: 'e2e-data', prefix: '' },
 })
@@ -27,6 +29,18 @@ const access = 'E2EACCESSKEY'
 const secretKey = 'e2e-secret-key'
 const user = { name: 'e2e@example.com', temp: 'Temp-Pass-1!', next: 'Chosen-Pass-2!' }
 const emailHash = 'd6117306485ed0e50afab3ac871e98f81699151f30281527d63ff5f233656c69' // janedoe@gmail.com (spec)
+const sha = (v) => crypto.createHash('sha256').update(v).digest('hex')
+// The DuckDB-written Parquet fixtures (backend/records/testdata/gen): row i's
+// email and phone, as backend/cli/formats_test.go's fixtureHash has them
+// ('' where the fixture leaves the cell null).
+function fixtureHash(column, i) {
+  if (column === 'email') {
+    if (i < 3) return [emailHash, '831f6494ad6be4fcb3a724c3d5fef22d3ceffa3c62ef3a7984e45a0ea177f982', 'f93ca5969ffbf9d8c9dff54992b7ec422d948252cc907365a0a05aa799ab8db9'][i]
+    return i % 10 === 7 ? '' : sha(`person${i}.name@example.com`)
+  }
+  if (i === 0) return '8dcdcb191dd89fbef91b063d9f8f75ccca8d2c9059b47386c3f46d5f88bb5068' // (613)-444-4444
+  return i % 10 === 3 ? '' : sha(String(16135550000 + i))
+}
 
 const results = { checks: [] }
 const checks = createChecks(results)
@@ -87,6 +101,13 @@ try {
   const s3Root = path.join(work, 's3')
   fs.mkdirSync(path.join(s3Root, 'e2e-data/lists'), { recursive: true })
   fs.copyFileSync(sample, path.join(s3Root, 'e2e-data/lists/customers-sample.csv'))
+  // A Clean Rooms-style result prefix: Parquet parts (rows 0-4499 and 0-249 of the fixture) and _SUCCESS.
+  const q = path.join(s3Root, 'e2e-data/results/q-123')
+  fs.mkdirSync(q, { recursive: true })
+  const fixtures = path.join(root, 'backend/records/testdata/binary')
+  fs.copyFileSync(path.join(fixtures, 'list_snappy.parquet'), path.join(q, 'part-00000-5e1f0c7a-c000.snappy.parquet'))
+  fs.copyFileSync(path.join(fixtures, 'list_gzip.parquet'), path.join(q, 'part-00001-5e1f0c7a-c000.gz.parquet'))
+  fs.writeFileSync(path.join(q, '_SUCCESS'), '')
   const s3Port = await freePort()
   const s3 = start('versitygw', versitygw, ['--port', `127.0.0.1:${s3Port}`, '--access', access, '--secret', secretKey, '--region', region, '--quiet', 'posix', s3Root])
   const cgPort = await freePort()
@@ -186,6 +207,52 @@ try {
   check('the Confirm preview from S3 shows the spec hash of janedoe@gmail.com', preview.includes(emailHash))
   await shot('11-s3-confirm.png')
 
+  // "Use this folder" on the prefix of Parquet parts, through the run to the output hashes.
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Alt+ArrowLeft') // back to Select file, S3 tab
+  await page.getByTestId('s3-browser').waitFor({ timeout: 15_000 })
+  await page.getByTestId('s3-crumbs').getByText('e2e-data').click()
+  await page.getByTestId('s3-folder').filter({ hasText: 'results' }).click()
+  await page.getByTestId('s3-folder').filter({ hasText: 'q-123' }).click()
+  await page.getByTestId('s3-file').first().waitFor({ timeout: 30_000 })
+  await page.getByTestId('s3-use-folder').click()
+  await page.getByTestId('file-parts').waitFor({ timeout: 60_000 })
+  const partsCard = (await page.getByTestId('file-card').innerText()).replace(/\s+/g, ' ')
+  check('"Use this folder" reads the prefix as 2 Parquet parts (not _SUCCESS)', /2 parts, \d/.test(partsCard) && partsCard.includes('PARQUET') && !partsCard.includes('_SUCCESS'), partsCard)
+  check('the Parquet parts\' exact row count (4,750)', /Rows\s*:?\s*4,750/.test(partsCard), partsCard)
+  await shot('11-s3-prefix.png')
+  await page.getByTestId('next').click()
+  await page.getByTestId('audience').locator('input').fill('Clean Rooms q-123')
+  await page.getByTestId('next').click()
+  await page.getByTestId('schema-table').waitFor()
+  // Only email and phone: the fixture has more identifier columns than a combined file takes.
+  const marked = await page.locator('[data-testid^="pii-"][aria-checked="true"]').evaluateAll((els) => els.map((e) => e.dataset.testid))
+  for (const id of marked) if (id !== 'pii-email' && id !== 'pii-phone') await page.getByTestId(id).click()
+  for (const col of ['email', 'phone']) {
+    if ((await page.getByTestId(`pii-${col}`).getAttribute('aria-checked')) !== 'true') await page.getByTestId(`pii-${col}`).click()
+  }
+  await page.getByTestId('next').click()
+  await page.getByTestId('preview-table').waitFor({ timeout: 60_000 })
+  check('the preview from the Parquet prefix shows the spec hash of janedoe@gmail.com', (await page.getByTestId('preview-table').innerText()).includes(emailHash))
+  await page.getByTestId('start-run').click()
+  await page.getByTestId('run-success').waitFor({ timeout: 180_000 })
+  const runDirs = fs.readdirSync(outDir).filter((d) => d.startsWith('Clean-Rooms-q-123-'))
+  const runDir = path.join(outDir, runDirs[0] ?? 'none')
+  const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8'))
+  check('the run read every row of both parts (4,500 + 250)', manifest.counters.rows_read === 4750, `rows_read=${manifest.counters.rows_read}`)
+  const found = { Email_SHA256: new Set(), Phone_SHA256: new Set() }
+  for (const f of manifest.files) {
+    const lines = fs.readFileSync(path.join(runDir, f.path), 'utf8').trimEnd().split('\n')
+    const header = lines[0].split(',')
+    for (const line of lines.slice(1)) line.split(',').forEach((v, i) => v && found[header[i]]?.add(v))
+  }
+  for (const [col, out] of [['email', found.Email_SHA256], ['phone', found.Phone_SHA256]]) {
+    const want = new Set(Array.from({ length: 4500 }, (_, i) => fixtureHash(col, i)).filter(Boolean))
+    const missing = [...want].filter((h) => !out.has(h))
+    const extra = [...out].filter((h) => !want.has(h))
+    check(`the output holds exactly the fixture's ${col} hashes (${want.size})`, missing.length === 0 && extra.length === 0, `missing ${missing.length}, extra ${extra.length}`)
+  }
+  await shot('11-s3-prefix-result.png')
+
   // Settings → AWS shows the configuration and that S3 is ready.
   await page.getByText('Settings', { exact: true }).first().click()
   await page.getByTestId('aws-settings').waitFor({ timeout: 15_000 })
@@ -198,13 +265,16 @@ try {
   await page.getByText('Sign out', { exact: true }).click()
   await page.getByTestId('user-signin').waitFor({ timeout: 15_000 })
   await page.getByText('New run', { exact: true }).first().click()
-  await page.getByTestId('preview-table').waitFor({ timeout: 15_000 })
-  for (let i = 0; i < 3; i++) await page.keyboard.press('Alt+ArrowLeft') // back to Select file
+  await page.getByTestId('new-run').click() // the prefix's run is finished: start a new one
   await page.getByTestId('drop-zone').waitFor({ timeout: 15_000 })
   check('after sign-out the S3 tab is gone and local files still work', (await page.getByTestId('source-tabs').count()) === 0)
   check('no errors in the page console', consoleErrors.length === 0, consoleErrors.slice(0, 3).join(' | '))
 } catch (e) {
   check('sign-in and S3 run completed', false, String(e?.stack || e))
+  // What the window showed when it stopped.
+  for (const pg of browser?.contexts().flatMap((c) => c.pages()) ?? []) {
+    await pg.screenshot({ path: path.join(shots, '11-signin-failed.png') }).catch(() => {})
+  }
 } finally {
   if (browser) await browser.close()
   await stopGroups(procs.reverse())
