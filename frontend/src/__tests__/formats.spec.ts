@@ -32,7 +32,7 @@ const folder: FileInfo = {
   modified: '2026-11-28T10:00:00Z',
   estimated_rows: 5_000_000,
   parts: 12,
-  part_names: ['part-00000.csv.gz', 'part-00001.csv.gz', 'part-00002.csv.gz', 'part-00003.csv.gz', 'part-00004.csv.gz', 'part-00005.csv.gz'],
+  part_names: ['q-123/part-00000.csv.gz', 'q-123/part-00001.csv.gz', 'q-123/part-00002.csv.gz', 'q-123/part-00003.csv.gz', 'q-123/part-00004.csv.gz', 'q-123/part-00005.csv.gz'],
 }
 
 const workbook: FileInfo = { ...fileInfo, path: '/data/list.xlsx', name: 'list.xlsx', estimated_rows: -1 }
@@ -99,9 +99,31 @@ describe('folders of parts, sheets and header rows', () => {
     expect(w.find('[data-testid="file-parts"]').text()).toBe('12 parts, 1.4 GB')
     const names = w.find('[data-testid="part-names"]').text()
     expect(names).toContain('part-00000.csv.gz, part-00001.csv.gz')
+    expect(names).not.toContain('q-123/')
     expect(names).not.toContain('part-00005')
     expect(names).toContain('and 7 more')
     expect(useWizardStore().audience).toBe('q 123')
+  })
+
+  it('an S3 prefix lists its parts without the prefix and shows no modification time', async () => {
+    m.inspectFile.mockResolvedValue({
+      ...folder,
+      path: 's3://demo-data/results/q-123/',
+      name: 's3://demo-data/results/q-123/',
+      modified: '0001-01-01T00:00:00Z',
+      parts: 2,
+      part_names: ['s3://demo-data/results/q-123/part-00000.snappy.parquet', 's3://demo-data/results/q-123/part-00001.snappy.parquet'],
+    })
+    m.discoverInput.mockResolvedValue({ ...schema, format: 'parquet', rows: 4750 })
+    await useWizardStore().openFile('s3://demo-data/results/q-123/')
+    const w = mountWith(SelectFileStep, pinia)
+    await flush()
+    const card = w.find('[data-testid="file-card"]').text()
+    expect(w.find('[data-testid="part-names"]').text()).toBe('part-00000.snappy.parquet, part-00001.snappy.parquet')
+    expect(card).not.toContain('Modified')
+    expect(card).toContain('Rows')
+    expect(card).toContain('4,750')
+    expect(card).not.toContain('estimate')
   })
 
   it('a folder dialog that cannot open says what to do instead', async () => {
