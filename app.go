@@ -57,6 +57,7 @@ func (a *App) startup(ctx context.Context) {
 		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud,
 	})
 	a.uploader = appupload.New(ctx, wailsEvents{ctx}, upload.ServiceConfig{Secrets: a.secretStore})
+	a.views12.events = wailsEvents{ctx} // sync progress (app_syncs.go)
 }
 
 // beforeClose asks before quitting while a transform or an upload runs.

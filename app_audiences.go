@@ -18,6 +18,8 @@ type lazyViews struct {
 	syncsOnce     sync.Once
 	syncs         *appsyncs.Service
 	syncsErr      error
+	// events is the window (set at startup; nil in tests: no events).
+	events appsyncs.Events
 }
 
 func (a *App) audienceService() *appaudiences.Service {

@@ -26,7 +26,7 @@ func (a *App) syncService() (*appsyncs.Service, error) {
 			v.syncsErr = fmt.Errorf("The saved syncs could not be opened (%v). Check that the app's data folder is writable, then restart the app.", err)
 			return
 		}
-		v.syncs = appsyncs.New(a.ctx, appsyncs.Config{Syncs: engine, Audiences: a.audienceService().List})
+		v.syncs = appsyncs.New(a.ctx, appsyncs.Config{Syncs: engine, Audiences: a.audienceService().List, Events: v.events})
 	})
 	return v.syncs, v.syncsErr
 }

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
@@ -31,9 +33,26 @@ type List struct {
 	AudienceError string `json:"audience_error,omitempty"`
 }
 
+// EventProgress is the window event a plan or run sends as it goes.
+const EventProgress = "sync:progress"
+
+// ProgressEvent says which stage a plan or run of Sync is in.
+type ProgressEvent struct {
+	Sync  string `json:"sync"`
+	Stage string `json:"stage"` // transform, diff, upload, commit
+	Rows  int64  `json:"rows"`  // rows read so far (transform)
+}
+
+// Events sends named events to the window (runtime.EventsEmit in the app).
+type Events interface {
+	Emit(name string, data any)
+}
+
 // Config wires the service.
 type Config struct {
-	Syncs *syncs.Service
+	// Events receives EventProgress; nil sends none.
+	Events Events
+	Syncs  *syncs.Service
 	// Audiences lists the advertiser's audiences (status, matched users);
 	// nil leaves those columns empty.
 	Audiences func() (*appaudiences.List, error)
@@ -120,7 +139,7 @@ func (s *Service) Delete(name string) error {
 
 // Plan is the dry run: what Run would send and why; nothing is uploaded.
 func (s *Service) Plan(name string) (*syncs.Plan, error) {
-	p, err := s.cfg.Syncs.Plan(s.ctx, name, nil)
+	p, err := s.cfg.Syncs.Plan(s.ctx, name, s.progress(name))
 	var stop *syncs.StopError
 	if errors.As(err, &stop) {
 		return stop.Plan, nil // the view shows why it stops
@@ -133,11 +152,37 @@ func (s *Service) Plan(name string) (*syncs.Plan, error) {
 
 // Run applies the sync: the difference goes to TikTok, then the state moves on.
 func (s *Service) Run(name string) (*syncs.Result, error) {
-	r, err := s.cfg.Syncs.Run(s.ctx, name, nil)
+	r, err := s.cfg.Syncs.Run(s.ctx, name, s.progress(name))
 	if err != nil {
 		return nil, explain(name, "did not run", err)
 	}
 	return r, nil
+}
+
+// progress forwards the engine's stages to the window: every change of
+// stage, and the transform's row count at most every quarter second.
+func (s *Service) progress(name string) func(syncs.Progress) {
+	if s.cfg.Events == nil {
+		return nil
+	}
+	var mu sync.Mutex
+	var last ProgressEvent
+	var sent time.Time
+	return func(p syncs.Progress) {
+		e := ProgressEvent{Sync: name, Stage: p.Stage}
+		if p.Transform != nil {
+			e.Rows = p.Transform.Rows
+		}
+		mu.Lock()
+		due := e.Stage != last.Stage || time.Since(sent) >= 250*time.Millisecond
+		if due {
+			last, sent = e, time.Now()
+		}
+		mu.Unlock()
+		if due {
+			s.cfg.Events.Emit(EventProgress, e)
+		}
+	}
 }
 
 // explain makes an engine error a sentence saying what to do.

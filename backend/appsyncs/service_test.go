@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,9 +23,38 @@ import (
 )
 
 type env struct {
-	sv   *standin.Server
-	svc  *appsyncs.Service
-	list string
+	sv     *standin.Server
+	svc    *appsyncs.Service
+	list   string
+	events *recorder
+}
+
+// recorder is the window: it keeps the stages it is sent.
+type recorder struct {
+	mu     sync.Mutex
+	stages []string
+}
+
+func (r *recorder) Emit(name string, data any) {
+	if name != appsyncs.EventProgress {
+		panic("unexpected event " + name)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stages = append(r.stages, data.(appsyncs.ProgressEvent).Stage)
+}
+
+func (r *recorder) take() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, s := range r.stages {
+		if len(out) == 0 || out[len(out)-1] != s {
+			out = append(out, s)
+		}
+	}
+	r.stages = nil
+	return strings.Join(out, ",")
 }
 
 // setup wires the view's service as the app does: the sync engine over the
@@ -65,8 +95,8 @@ func setup(t *testing.T) *env {
 	}
 	aud := appaudiences.New(context.Background(), appaudiences.Config{Secrets: keys, QPS: 1000,
 		LoadSettings: func() (settings.Settings, error) { return st, nil }})
-	e := &env{sv: sv, list: filepath.Join(t.TempDir(), "crm.csv")}
-	e.svc = appsyncs.New(context.Background(), appsyncs.Config{Syncs: engine, Audiences: aud.List})
+	e := &env{sv: sv, list: filepath.Join(t.TempDir(), "crm.csv"), events: &recorder{}}
+	e.svc = appsyncs.New(context.Background(), appsyncs.Config{Syncs: engine, Audiences: aud.List, Events: e.events})
 	return e
 }
 
@@ -95,9 +125,15 @@ func TestSaveRunNowAndList(t *testing.T) {
 	if err != nil || p.Action != syncs.ActionCreate || p.Added != 1500 || len(e.sv.Audiences()) != 0 {
 		t.Fatalf("plan = %+v, %v; audiences %d", p, err, len(e.sv.Audiences()))
 	}
+	if got := e.events.take(); got != "transform,diff" {
+		t.Fatalf("plan's progress stages = %q, want transform,diff", got)
+	}
 	r, err := e.svc.Run("crm-weekly")
 	if err != nil || r.AudienceID == "" {
 		t.Fatalf("run = %+v, %v", r, err)
+	}
+	if got := e.events.take(); !strings.HasPrefix(got, "transform,diff,upload") || !strings.Contains(got, "commit") {
+		t.Fatalf("run's progress stages = %q", got)
 	}
 	// The list shows the last run and the audience's status and matched users.
 	l, err := e.svc.List()

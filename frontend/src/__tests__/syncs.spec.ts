@@ -1,7 +1,7 @@
 import { describe, it, expect, vi, beforeEach } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
 import { mountWith, flush } from './helpers'
-import type { SyncList, SyncPlan, SyncRow, SyncDefinition } from '../api/syncs'
+import type { SyncList, SyncPlan, SyncProgress, SyncRow, SyncDefinition } from '../api/syncs'
 
 vi.mock('../api', () => {
   return {
@@ -12,6 +12,7 @@ vi.mock('../api', () => {
       remove: vi.fn(async () => undefined),
       plan: vi.fn(),
       run: vi.fn(),
+      onProgress: vi.fn(() => () => {}),
     },
   }
 })
@@ -101,6 +102,27 @@ describe('SyncsView', () => {
     await settle()
     expect(s.run).toHaveBeenCalledWith('crm-weekly')
     expect(byId('sync-done')!.textContent).toContain('Added 80, removed 30')
+  })
+
+  it('shows the stage the plan is in while it goes', async () => {
+    s.list.mockResolvedValue(list([sync()]))
+    let resolve: (p: SyncPlan) => void = () => {}
+    s.plan.mockReturnValue(new Promise<SyncPlan>((r) => (resolve = r)))
+    mountWith(SyncsView)
+    await settle()
+    const send = s.onProgress.mock.calls[0][0] as (e: SyncProgress) => void
+    byId('run-crm-weekly')!.click()
+    await settle()
+    send({ sync: 'crm-weekly', stage: 'transform', rows: 1200 })
+    await settle()
+    expect(byId('sync-stage')!.textContent).toContain('Reading the list: 1,200 rows so far')
+    expect(byId('sync-stage')!.textContent).toContain('Nothing is sent yet')
+    send({ sync: 'other', stage: 'diff', rows: 0 }) // another sync's progress is not shown
+    await settle()
+    expect(byId('sync-stage')!.textContent).toContain('1,200 rows')
+    resolve(plan())
+    await settle()
+    expect(byId('plan-added')!.textContent).toContain('+80')
   })
 
   it('a plan that stops says why and offers no upload', async () => {

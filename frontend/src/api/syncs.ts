@@ -1,6 +1,7 @@
 // Syncs view (issue 12): the bindings of app_syncs.go over the sync engine
 // (backend/sync), re-exported by api/index.ts.
 import * as App from '../../wailsjs/go/main/App'
+import { EventsOn } from '../../wailsjs/runtime/runtime'
 
 export type SyncMode = 'mirror' | 'add-only' | 'replace'
 export type SyncAction = 'create' | 'update' | 'replace' | 'none' | 'stop'
@@ -67,6 +68,13 @@ export interface SyncPlan {
   resumed: boolean
 }
 
+// A plan's or run's stage, sent as it goes.
+export interface SyncProgress {
+  sync: string
+  stage: 'transform' | 'diff' | 'upload' | 'commit'
+  rows: number // rows read so far (transform)
+}
+
 export interface SyncResult extends SyncPlan {
   files_uploaded: number
   bytes_uploaded: number
@@ -89,4 +97,5 @@ export const syncsApi = {
   // The dry run: what Run would send and why; nothing is uploaded.
   plan: (name: string) => call<SyncPlan>(App.PlanSync(name)),
   run: (name: string) => call<SyncResult>(App.RunSync(name)),
+  onProgress: (cb: (e: SyncProgress) => void) => EventsOn('sync:progress', cb),
 }
