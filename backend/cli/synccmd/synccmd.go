@@ -359,7 +359,7 @@ func newRunCmd() *cobra.Command {
 					names = append(names, l.Name)
 				}
 			}
-			var outs []*runOutput
+			outs := []*runOutput{}
 			var firstErr error
 			for _, name := range names {
 				out, err := runOne(c, s, name, dry, wait, waitFor)
