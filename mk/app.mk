@@ -18,7 +18,7 @@ APP_VERSION := $(APP_VERSION)
 APP_COMMIT := $(APP_COMMIT)
 APP_DATE := $(APP_DATE)
 BUILDINFO_PKG := github.com/audience-uploader/audience-uploader/backend/buildinfo
-APP_LDFLAGS = -buildid= -X $(BUILDINFO_PKG).Version=$(APP_VERSION) -X $(BUILDINFO_PKG).Commit=$(APP_COMMIT) -X $(BUILDINFO_PKG).Date=$(APP_DATE)
+APP_LDFLAGS = -s -w -buildid= -X $(BUILDINFO_PKG).Version=$(APP_VERSION) -X $(BUILDINFO_PKG).Commit=$(APP_COMMIT) -X $(BUILDINFO_PKG).Date=$(APP_DATE)
 # -m: never let wails run `go mod tidy` on the shared go.mod; tags come from wails.json too.
 WAILS_BUILD_FLAGS = -m -trimpath -ldflags "$(APP_LDFLAGS)"
 E2E_ARTIFACTS ?= build/bin/e2e-artifacts

@@ -43,6 +43,12 @@ package: build $(NFPM) gendocs
 
 test-package: setup-package package
 	APP_VERSION='$(APP_VERSION)' E2E_ARTIFACTS=$(E2E_ARTIFACTS)/package build/linux/test-package.sh $(DIST)
+	@# Packaging the same binary again from the same commit gives the same bytes.
+	@NFPM=$(abspath $(NFPM)) GENDOCS=$(abspath $(GENDOCS)) APP_VERSION='$(APP_VERSION)' \
+	SOURCE_DATE_EPOCH=$$(build/version.sh epoch) PKG_MAINTAINER='$(PKG_MAINTAINER)' \
+		build/linux/package.sh build/bin/audience-uploader build/dist-again >/dev/null
+	@if cmp -s $(DIST)/SHA256SUMS build/dist-again/SHA256SUMS; then echo "ok   a second packaging run gives byte-identical .deb, .rpm and .tar.gz"; rm -rf build/dist-again; \
+	else echo "FAIL a second packaging run differs:"; diff $(DIST)/SHA256SUMS build/dist-again/SHA256SUMS; exit 1; fi
 
 # The Windows console code builds and vets for Windows (the whole app is
 # cross-built by test-windows-build in mk/app.mk); its decision logic is unit

@@ -15,7 +15,7 @@ name=audience-uploader
 arch=$(go env GOARCH)
 export LC_ALL=C TZ=UTC
 
-stage=$out/stage
+stage=$(readlink -m "$out")/stage
 rm -rf "$stage"
 mkdir -p "$out"
 rm -f "$out"/*.deb "$out"/*.rpm "$out"/*.tar.gz "$out/SHA256SUMS"
@@ -50,14 +50,22 @@ install -D -m 0644 "$docs/completions/$name.fish" "$usr/share/fish/vendor_comple
 
 doc=$usr/share/doc/$name
 install -D -m 0644 "$root/build/linux/copyright" "$doc/copyright"
-gzip -n -9 <"$root/CHANGELOG.md" >"$doc/changelog.gz"
+gzip -n -9 <"$root/CHANGELOG.md" >"$doc/CHANGELOG.md.gz"
+# Debian's changelog.gz is in Debian's format: one entry for this version
+# pointing at the project's changelog beside it. The Debian version is
+# nFPM's: the semver pre-release after a tilde (0.0.0~dev+COMMIT).
+debversion=${APP_VERSION/-/"~"}
+printf '%s (%s) stable; urgency=medium\n\n  * The changes are listed in CHANGELOG.md.gz in this folder.\n\n -- %s  %s\n' \
+	"$name" "$debversion" "$PKG_MAINTAINER" \
+	"$(date -u -R -d "@$SOURCE_DATE_EPOCH")" | gzip -n -9 >"$doc/changelog.gz"
+find "$stage" -type d -exec chmod 0755 {} +
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
-export PKG_ARCH=$arch PKG_VERSION=$APP_VERSION PKG_STAGE=$stage PKG_MAINTAINER
-PKG_MTIME=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
-export PKG_MTIME
+# nfpm.yaml with its ${PKG_*} filled in (nFPM expands only some fields itself).
+sed -e "s|\${PKG_ARCH}|$arch|" -e "s|\${PKG_VERSION}|$APP_VERSION|" -e "s|\${PKG_STAGE}|$stage|" \
+	-e "s|\${PKG_MAINTAINER}|$PKG_MAINTAINER|" "$root/build/linux/nfpm.yaml" >"$docs/nfpm.yaml"
 for packager in deb rpm; do
-	"$NFPM" package --config "$root/build/linux/nfpm.yaml" --packager "$packager" --target "$out/" >/dev/null
+	"$NFPM" package --config "$docs/nfpm.yaml" --packager "$packager" --target "$out/" | { grep -vE "^using |created package" || true; }
 done
 
 # The tarball: bin/ and share/ under one folder, to unpack into a prefix:
