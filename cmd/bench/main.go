@@ -4,6 +4,10 @@
 // with all cores and with one worker. Each case runs several times,
 // interleaved with the others, and the median is reported with the range:
 // on a shared virtual machine single runs vary by 20% or more.
+//
+// Then, each skippable by its flag, the other input formats (formats.go):
+// the same rows as snappy Parquet, as 64 gzip CSV parts under an S3 prefix
+// on versitygw next to one local gzip CSV file, and as an Excel workbook.
 package main
 
 import (
@@ -28,14 +32,19 @@ func main() {
 	bigRows := flag.Int64("big-rows", 50_000_000, "rows for the memory-at-scale run (0 to skip)")
 	keep := flag.Bool("keep", true, "keep generated inputs for the next run")
 	runs := flag.Int("runs", 3, "runs of each 10M-row case (the median is reported)")
+	var o otherFormats
+	flag.Int64Var(&o.parquetRows, "parquet-rows", 10_000_000, "rows in the snappy Parquet file (0 to skip)")
+	flag.Int64Var(&o.s3Rows, "s3-rows", 10_000_000, "rows in the gzip CSV list read from an S3 prefix on versitygw and from one local file (0 to skip)")
+	flag.IntVar(&o.s3Parts, "s3-parts", 64, "parts the S3 list is split into")
+	flag.Int64Var(&o.xlsxRows, "xlsx-rows", 1_000_000, "rows in the Excel workbook (0 to skip)")
 	flag.Parse()
-	if err := run(*dir, *rows, *bigRows, max(*runs, 1), *keep); err != nil {
+	if err := run(*dir, *rows, *bigRows, max(*runs, 1), *keep, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, rows, bigRows int64, runs int, keep bool) error {
+func run(dir string, rows, bigRows int64, runs int, keep bool, other otherFormats) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -48,7 +57,7 @@ func run(dir string, rows, bigRows int64, runs int, keep bool) error {
 	fmt.Printf("machine: %d cores, %s/%s; median of %d runs (range of rows/s)\n\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runs)
 	// CPU seconds (user+sys) show the work per row even when other
 	// processes share the machine and the wall-clock figures suffer.
-	fmt.Printf("%-34s %10s %8s %10s %19s %7s %9s\n", "run", "rows", "seconds", "rows/s", "(range)", "CPU s", "peak RSS")
+	fmt.Printf("%-46s %10s %8s %10s %19s %7s %9s\n", "run", "rows", "seconds", "rows/s", "(range)", "CPU s", "peak RSS")
 
 	input, err := ensureInput(dir, rows)
 	if err != nil {
@@ -65,7 +74,7 @@ func run(dir string, rows, bigRows int64, runs int, keep bool) error {
 	}
 	for range runs {
 		for i := range cases {
-			r, err := measure(bin, dir, input, cases[i].args)
+			r, err := measure(bin, dir, input, nil, cases[i].args)
 			if err != nil {
 				return fmt.Errorf("%s: %w", cases[i].name, err)
 			}
@@ -73,7 +82,7 @@ func run(dir string, rows, bigRows int64, runs int, keep bool) error {
 		}
 	}
 	for _, c := range cases {
-		report(fmt.Sprintf("%s (%dM rows)", c.name, rows/1_000_000), c.got)
+		report(fmt.Sprintf("%s (%s rows)", c.name, millions(rows)), c.got)
 	}
 	if comb, sep := median(cases[0].got), median(cases[1].got); comb.rowsPerSecond() > 0 {
 		fmt.Printf("separate / combined rows/s (medians): %.2f\n", sep.rowsPerSecond()/comb.rowsPerSecond())
@@ -83,11 +92,11 @@ func run(dir string, rows, bigRows int64, runs int, keep bool) error {
 		if err != nil {
 			return err
 		}
-		r, err := measure(bin, dir, big, []string{"--layout", "combined"})
+		r, err := measure(bin, dir, big, nil, []string{"--layout", "combined"})
 		if err != nil {
 			return fmt.Errorf("combined, %d rows: %w", bigRows, err)
 		}
-		report(fmt.Sprintf("combined, all cores (%dM rows, 1 run)", bigRows/1_000_000), []result{r})
+		report(fmt.Sprintf("combined, all cores (%s rows, 1 run)", millions(bigRows)), []result{r})
 		if !keep {
 			os.Remove(big)
 		}
@@ -95,7 +104,7 @@ func run(dir string, rows, bigRows int64, runs int, keep bool) error {
 	if !keep {
 		os.Remove(input)
 	}
-	return nil
+	return other.run(bin, dir, rows, median(cases[0].got), keep)
 }
 
 // ensureInput generates the sample file once; later runs reuse it.
@@ -145,11 +154,12 @@ func report(name string, rs []result) {
 		lo, hi = min(lo, r.rowsPerSecond()), max(hi, r.rowsPerSecond())
 		rss = max(rss, r.rssMiB)
 	}
-	fmt.Printf("%-34s %10d %8.2f %10.0f %19s %7.2f %5d MiB\n", name, m.rows, m.seconds, m.rowsPerSecond(),
+	fmt.Printf("%-46s %10d %8.2f %10.0f %19s %7.2f %5d MiB\n", name, m.rows, m.seconds, m.rowsPerSecond(),
 		fmt.Sprintf("(%.0f-%.0f)", lo, hi), m.cpu, rss)
 }
 
-func measure(bin, dir, input string, extra []string) (result, error) {
+// measure runs one transform; env nil means this process's environment.
+func measure(bin, dir, input string, env, extra []string) (result, error) {
 	out := filepath.Join(dir, "out")
 	if err := os.RemoveAll(out); err != nil {
 		return result{}, err
@@ -157,7 +167,7 @@ func measure(bin, dir, input string, extra []string) (result, error) {
 	args := append([]string{"transform", "--input", input, "--out", out, "--json",
 		"--map", "email=email", "--map", "phone=phone", "--map", "idfa=idfa", "--map", "gaid=gaid"}, extra...)
 	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr
+	cmd.Stderr, cmd.Env = os.Stderr, env
 	start := time.Now()
 	stdout, err := cmd.Output()
 	elapsed := time.Since(start)
