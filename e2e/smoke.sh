@@ -35,7 +35,7 @@ inner() {
 	# window); GTK's file chooser must appear with our title; Escape closes it.
 	dialog=0
 	if [ -n "$wid" ]; then
-		xdotool mousemove --window "$wid" 556 340 click 1
+		xdotool mousemove --window "$wid" 484 362 click 1
 		for _ in $(seq 1 20); do
 			if xdotool search --name '^Choose a customer file$' >/dev/null 2>&1; then dialog=1; break; fi
 			sleep 0.5
