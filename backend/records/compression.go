@@ -66,10 +66,12 @@ func decompress(c Compression, src io.Reader, name string) (io.Reader, error) {
 type sourceErrors struct {
 	r   io.Reader
 	err error
+	n   int64 // compressed bytes read so far
 }
 
 func (s *sourceErrors) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
+	s.n += int64(n)
 	if err != nil && err != io.EOF {
 		s.err = err
 	}

@@ -131,6 +131,7 @@ type Reader struct {
 	src        io.Reader
 	comp       Compression   // how src was compressed (it decompresses)
 	compressed *sourceErrors // the compressed bytes' source, when comp is set
+	inflated   int64         // bytes read from src (decompressed text), for Inflation
 	buf        []byte
 	pos        int   // start of unconsumed data in buf
 	end        int   // end of valid data in buf
@@ -168,6 +169,16 @@ func (r *Reader) HeaderReason() string { return r.headerReason }
 
 // Warnings returns notes about the file that are not errors (e.g. renamed duplicate columns).
 func (r *Reader) Warnings() []string { return r.warnings }
+
+// Inflation is how many bytes of text each compressed byte has given so far
+// (1 when the input is not compressed): a compressed file's size times it
+// estimates the size of its text. Call it between chunks, not concurrently.
+func (r *Reader) Inflation() float64 {
+	if r.compressed == nil || r.compressed.n == 0 || r.inflated == 0 {
+		return 1
+	}
+	return float64(r.inflated) / float64(r.compressed.n)
+}
 
 // Name returns the file name used in messages.
 func (r *Reader) Name() string { return r.name }
@@ -442,6 +453,7 @@ func (r *Reader) fill() error {
 	for tries := 0; tries < 100; tries++ {
 		n, err := r.src.Read(r.buf[r.end:])
 		r.end += n
+		r.inflated += int64(n)
 		if err == io.EOF {
 			r.eof = true
 			return nil

@@ -316,6 +316,7 @@ func readPart(ctx context.Context, p *plan, pp *partsPlan, part Source, read *at
 		if err != nil {
 			return fmt.Errorf("reading %s: %w", part.Name, err)
 		}
+		b.inflation = rd.Inflation()
 		select {
 		case out <- b:
 		case <-ctx.Done():

@@ -345,6 +345,22 @@ func goSafe(g *errgroup.Group, f func() error) {
 	})
 }
 
+// expectRows is how many rows the input holds: the count its parts state
+// (Parquet's footers, summed), else its size over the first chunk's bytes
+// per record, the size scaled up by the chunk's part's compression ratio
+// (a gzip CSV's text is several times its size). 0 when unknown.
+func expectRows(size, stated int64, first *batch) int64 {
+	if stated >= 0 {
+		return stated
+	}
+	recs := int64(len(first.chunk.Records))
+	if size <= 0 || recs == 0 {
+		return 0
+	}
+	perRecord := max(float64(len(first.chunk.Data))/float64(recs), 1)
+	return int64(float64(size) * max(first.inflation, 1) / perRecord)
+}
+
 func run(ctx context.Context, p *plan, pp *partsPlan, start time.Time, runID string) (*Manifest, error) {
 	var read atomic.Int64
 	col := newCollector(p)
@@ -377,11 +393,9 @@ func run(ctx context.Context, p *plan, pp *partsPlan, start time.Time, runID str
 	goSafe(g, func() error {
 		defer close(work)
 		return feedParts(gctx, p, pp, &read, work, func(b *batch) {
-			if p.Source.Size > 0 {
-				// The first chunk's record size predicts how many rows
-				// the input holds, so the dedup set is sized once.
-				perRecord := max(int64(len(b.chunk.Data))/int64(len(b.chunk.Records)), 1)
-				dd.expectKeys.Store(max(p.Source.Size/perRecord*p.keysPerRow(), 1))
+			// The dedup set is sized once, before its first key.
+			if rows := expectRows(p.Source.Size, pp.rows, b); rows > 0 {
+				dd.expectKeys.Store(max(rows*p.keysPerRow(), 1))
 			}
 		})
 	})

@@ -17,6 +17,9 @@ type batch struct {
 	chunk   *records.Chunk
 	extract []*records.Extractor // the chunk's part's extractors, one per worker
 	home    chan *batch          // the pool of the part that reads into it
+	// inflation is the part's text bytes per compressed byte when the chunk
+	// was read (1 uncompressed), to estimate a compressed input's rows.
+	inflation float64
 
 	lines []byte   // output lines, each ending in '\n'
 	parts [][]item // the lines' items, filed by the dedup partition that owns their key
