@@ -62,6 +62,10 @@ type Options struct {
 	// memory. A local file or an S3 object read with ranged GETs can provide them.
 	At   io.ReaderAt
 	Size int64
+	// Path is the local file that At reads, "" for other sources. Excel opens it by path: excelize
+	// then reads it by offset, where given a reader it would copy the whole workbook into memory.
+	// The ZIP's stated sizes are still checked first, through At.
+	Path string
 	// Sheet is the Excel worksheet to read; "" reads the first one.
 	Sheet string
 	// TempDir is where Excel's library decompresses a worksheet over 16 MiB ("" is the system's); the

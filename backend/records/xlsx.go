@@ -56,10 +56,16 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	if err := checkXLSXSizes(r.name, zr); err != nil {
 		return err
 	}
-	f, err := excelize.OpenReader(io.NewSectionReader(at, 0, size), excelize.Options{
+	xo := excelize.Options{
 		RawCellValue: true, TmpDir: opts.TempDir,
 		UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: xlsxInMemory,
-	})
+	}
+	var f *excelize.File
+	if opts.Path != "" && opts.At != nil {
+		f, err = excelize.OpenFile(opts.Path, xo) // by offset; OpenReader would copy the workbook
+	} else {
+		f, err = excelize.OpenReader(io.NewSectionReader(at, 0, size), xo)
+	}
 	if err != nil {
 		return fmt.Errorf("%s could not be opened as an Excel workbook (%v): open it in Excel, save it again as .xlsx, and try again", r.name, err)
 	}

@@ -67,6 +67,7 @@ func ParseLayout(s string) (Layout, error) {
 type Source struct {
 	Name string // base name or s3:// URL, used in messages
 	Size int64  // bytes, -1 if unknown (with Parts: their total)
+	Path string // the local file's path, "" for other sources (Excel opens a local workbook by path)
 	Open func(ctx context.Context) (io.ReadCloser, error)
 	// Sheet is the Excel worksheet to read ("" for the first); other formats ignore it.
 	Sheet string
@@ -101,6 +102,7 @@ func LocalFile(path string) (Source, error) {
 	return Source{
 		Name: filepath.Base(path),
 		Size: st.Size(),
+		Path: path,
 		Open: func(context.Context) (io.ReadCloser, error) {
 			f, err := os.Open(path)
 			if err != nil {
