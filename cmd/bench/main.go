@@ -11,6 +11,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"flag"
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -168,9 +170,21 @@ func measure(bin, dir, input string, env, extra []string) (result, error) {
 		"--map", "email=email", "--map", "phone=phone", "--map", "idfa=idfa", "--map", "gaid=gaid"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr, cmd.Env = os.Stderr, env
+	var stdoutBuf bytes.Buffer
+	cmd.Stdout = &stdoutBuf
 	start := time.Now()
-	stdout, err := cmd.Output()
+	err := cmd.Start()
+	var peakKiB int64
+	if err == nil {
+		stop := make(chan struct{})
+		polled := make(chan int64)
+		go func() { polled <- pollPeakRSS(cmd.Process.Pid, stop) }()
+		err = cmd.Wait()
+		close(stop)
+		peakKiB = <-polled
+	}
 	elapsed := time.Since(start)
+	stdout := stdoutBuf.Bytes()
 	if err != nil {
 		return result{}, err
 	}
@@ -184,6 +198,39 @@ func measure(bin, dir, input string, env, extra []string) (result, error) {
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	r := result{rows: m.Counters.RowsRead, seconds: elapsed.Seconds(), cpu: cpu.Seconds(), rssMiB: ru.Maxrss / 1024} // Maxrss is KiB on Linux
+	// Go starts children with vfork, so the child's Maxrss starts at this
+	// process's own peak (which holds a generated input): prefer the child's
+	// VmHWM, polled while it runs.
+	rssKiB := ru.Maxrss // KiB on Linux
+	if peakKiB > 0 {
+		rssKiB = peakKiB
+	}
+	r := result{rows: m.Counters.RowsRead, seconds: elapsed.Seconds(), cpu: cpu.Seconds(), rssMiB: rssKiB / 1024}
 	return r, os.RemoveAll(out)
+}
+
+// pollPeakRSS reads a running process's peak resident size (VmHWM, KiB) from
+// /proc every 20 ms until stop is closed; 0 when /proc does not say.
+func pollPeakRSS(pid int, stop <-chan struct{}) int64 {
+	var peak int64
+	status := fmt.Sprintf("/proc/%d/status", pid)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if b, err := os.ReadFile(status); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					var kib int64
+					if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib); err == nil && kib > peak {
+						peak = kib
+					}
+				}
+			}
+		}
+		select {
+		case <-stop:
+			return peak
+		case <-tick.C:
+		}
+	}
 }
