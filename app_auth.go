@@ -23,6 +23,9 @@ func (a *App) startCloud() {
 		svc = auth.NewServiceWith(a.secretStore, true, settings.Load)
 	} else {
 		svc = auth.NewService() // the OS keychain, when there is one
+		if err := svc.KeychainError(); err != nil {
+			a.log.Printf("no OS keychain, sign-ins are memory-only: %v", err) // the screen gets plain words
+		}
 	}
 	a.cloud = cloud.New(svc, settings.Load, storage.Options{})
 }

@@ -20,6 +20,7 @@ type Service struct {
 	store       secrets.Store // the OS keychain, or memory when there is none
 	keychain    bool
 	keychainWhy string
+	keychainErr error // the keychain library's own reason, for the log only
 	load        func() (settings.Settings, error)
 
 	mu      sync.Mutex
@@ -56,11 +57,16 @@ type State struct {
 func NewService() *Service {
 	if err := secrets.Probe(); err != nil {
 		s := NewServiceWith(secrets.Memory(), false, settings.Load)
-		s.keychainWhy = fmt.Sprintf("No OS keychain is available (%v): you will have to sign in each time the app starts.", err)
+		s.keychainWhy = secrets.UnavailableNotice(err) // plain words; err itself goes to the log
+		s.keychainErr = err
 		return s
 	}
 	return NewServiceWith(secrets.Keychain(), true, settings.Load)
 }
+
+// KeychainError is why the OS keychain could not be used (nil when it is),
+// in the keychain library's words: for the log, not for the screen.
+func (s *Service) KeychainError() error { return s.keychainErr }
 
 // NewServiceWith is NewService with a given store and settings loader (tests).
 func NewServiceWith(store secrets.Store, keychain bool, load func() (settings.Settings, error)) *Service {
