@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
+	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
@@ -18,8 +19,32 @@ type Remote interface {
 	Source(ctx context.Context, url string) (transform.Source, error)
 }
 
-// isRemote tells an s3:// URL from a local path.
-func isRemote(path string) bool { return strings.HasPrefix(path, "s3://") }
+// Originer is a Remote that can name where an input came from beyond its
+// URL (backend/cloud: an AWS Clean Rooms collaboration and query), for the
+// run's history and report.
+type Originer interface {
+	Origin(ctx context.Context, url string) (*jobs.Origin, error)
+}
+
+// isRemote tells an s3:// URL (or a cleanrooms://MEMBERSHIP/QUERY result)
+// from a local path.
+func isRemote(path string) bool {
+	return strings.HasPrefix(path, "s3://") || strings.HasPrefix(path, "cleanrooms://")
+}
+
+// origin names a run's input beyond its URL; nil for files. A failure only
+// leaves the history without the names: the run reads the same data.
+func (s *Service) origin(name string) *jobs.Origin {
+	o, ok := s.opts.Remote.(Originer)
+	if !ok || !isRemote(name) {
+		return nil
+	}
+	out, err := o.Origin(s.ctx, name)
+	if err != nil {
+		s.opts.Log("history: naming the input %s: %v", name, err)
+	}
+	return out
+}
 
 // openSource is the transform input for a local file, folder or glob of
 // part files, or an s3:// object or prefix (ending in "/").
@@ -43,7 +68,7 @@ func (s *Service) inspectRemote(url string) (FileInfo, error) {
 	if s.opts.Remote == nil {
 		return FileInfo{}, errors.New("This build cannot read from S3. Download the file and choose it from this computer.")
 	}
-	if !strings.HasSuffix(url, "/") {
+	if strings.HasPrefix(url, "s3://") && !strings.HasSuffix(url, "/") {
 		return s.opts.Remote.Stat(s.ctx, url)
 	}
 	src, err := s.opts.Remote.Source(s.ctx, url)

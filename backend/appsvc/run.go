@@ -111,6 +111,8 @@ func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
 		return RunInfo{}, err
 	}
 
+	origin := s.origin(src.Name)
+
 	s.mu.Lock()
 	if s.run != nil {
 		s.mu.Unlock()
@@ -129,7 +131,7 @@ func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
 		jobID, err = s.store.Start(s.ctx, jobs.Job{
 			Input: src.Name, InputBytes: src.Size, Format: string(records.FormatAuto), Layout: string(layout),
 			Region: region, PhoneFormat: orDefault(req.PhoneFormat, "digits"), Mappings: jmaps, OutputDir: outDir,
-			Audience: strings.TrimSpace(req.Audience),
+			Audience: strings.TrimSpace(req.Audience), Origin: origin,
 		})
 		if err != nil {
 			s.opts.Log("history: %v", err)

@@ -97,6 +97,21 @@ func (c *Client) Memberships(ctx context.Context) ([]Membership, error) {
 	}
 }
 
+// Membership reads one membership: its collaboration's id and name.
+func (c *Client) Membership(ctx context.Context, membershipID string) (Membership, error) {
+	out, err := c.api.GetMembership(ctx, &cr.GetMembershipInput{MembershipIdentifier: aws.String(membershipID)})
+	if err != nil {
+		return Membership{}, c.explain(fmt.Sprintf("reading membership %s", membershipID), "cleanrooms:GetMembership", err)
+	}
+	m := out.Membership
+	if m == nil {
+		return Membership{}, fmt.Errorf("reading membership %s: AWS Clean Rooms answered without the membership", membershipID)
+	}
+	return Membership{ID: aws.ToString(m.Id), CollaborationID: aws.ToString(m.CollaborationId), CollaborationName: aws.ToString(m.CollaborationName),
+		CreatorDisplayName: aws.ToString(m.CollaborationCreatorDisplayName), Status: string(m.Status),
+		CanReceiveResults: canReceive(m.MemberAbilities), Created: aws.ToTime(m.CreateTime)}, nil
+}
+
 func (c *Client) max() *int32 {
 	if c.pageSize == 0 {
 		return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
+	"github.com/audience-uploader/audience-uploader/backend/jobs"
+	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // The AWS Clean Rooms side of Step 1: collaborations, their protected
@@ -96,6 +98,48 @@ func (s *Service) CleanRoomsResult(ctx context.Context, membershipID, queryID st
 		return CleanRoomsResult{}, capitalized(err)
 	}
 	return CleanRoomsResult{Query: *res.Query, URL: res.URL}, nil
+}
+
+// cleanRoomsSource opens a cleanrooms://MEMBERSHIP/QUERY result for
+// discovery, preview or a run (appsvc.Remote.Source). The source's name is
+// the query read ("latest" resolved to its id).
+func (s *Service) cleanRoomsSource(ctx context.Context, url string) (transform.Source, error) {
+	c, err := s.cleanRooms(ctx)
+	if err != nil {
+		return transform.Source{}, err
+	}
+	src, _, err := c.Source(ctx, url)
+	if err != nil {
+		return transform.Source{}, capitalized(err)
+	}
+	return src, nil
+}
+
+// Origin names the collaboration and protected query a cleanrooms:// input
+// reads, for the run's history and report (appsvc.Originer); nil for other
+// inputs.
+func (s *Service) Origin(ctx context.Context, url string) (*jobs.Origin, error) {
+	if !cleanrooms.IsURL(url) {
+		return nil, nil
+	}
+	membershipID, queryID, err := cleanrooms.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.cleanRooms(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.Membership(ctx, membershipID)
+	if err != nil {
+		return nil, err
+	}
+	q, err := c.Query(ctx, membershipID, queryID)
+	if err != nil {
+		return nil, err
+	}
+	return &jobs.Origin{Kind: "cleanrooms", CollaborationID: m.CollaborationID, CollaborationName: m.CollaborationName,
+		MembershipID: membershipID, QueryID: q.ID, ResultURL: q.Location}, nil
 }
 
 // capitalized makes a Clean Rooms error, already a sentence that says what

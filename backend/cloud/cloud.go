@@ -13,6 +13,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/auth"
+	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -195,8 +196,11 @@ func (s *Service) Stat(ctx context.Context, url string) (appsvc.FileInfo, error)
 	return appsvc.FileInfo{Path: obj.URL(), Name: path.Base(obj.Key), Size: obj.Size, Modified: obj.LastModified, EstimatedRows: estimate}, nil
 }
 
-// Source streams an s3:// object into discovery, preview or a run (appsvc.Remote).
+// Source streams an s3:// object (or a cleanrooms:// result) into discovery, preview or a run (appsvc.Remote).
 func (s *Service) Source(ctx context.Context, url string) (transform.Source, error) {
+	if cleanrooms.IsURL(url) {
+		return s.cleanRoomsSource(ctx, url)
+	}
 	c, _, err := s.storage(ctx)
 	if err != nil {
 		return transform.Source{}, err

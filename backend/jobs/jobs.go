@@ -37,11 +37,14 @@ type Mapping struct {
 
 // Job is one run of the transform.
 type Job struct {
-	ID          int64           `json:"id"`
-	StartedAt   time.Time       `json:"started_at"`
-	FinishedAt  *time.Time      `json:"finished_at,omitempty"`
-	Audience    string          `json:"audience"`
-	Input       string          `json:"input"` // file name or s3:// URL, never contents
+	ID         int64      `json:"id"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Audience   string     `json:"audience"`
+	Input      string     `json:"input"` // file name or s3:// URL, never contents
+	// Origin names where a remote input came from beyond its URL (an AWS
+	// Clean Rooms collaboration and protected query); nil for files.
+	Origin      *Origin         `json:"origin,omitempty"`
 	InputBytes  int64           `json:"input_bytes"`
 	Format      string          `json:"format"`
 	Layout      string          `json:"layout"`
@@ -54,6 +57,17 @@ type Job struct {
 	RowsRead    int64           `json:"rows_read"`
 	RowsWritten int64           `json:"rows_written"`
 	Counters    json.RawMessage `json:"counters,omitempty" ts_type:"any"` // the manifest's counters, no PII
+}
+
+// Origin is the AWS Clean Rooms collaboration and protected query a run
+// read: ids and names, never data.
+type Origin struct {
+	Kind              string `json:"kind"` // "cleanrooms"
+	CollaborationID   string `json:"collaboration_id,omitempty"`
+	CollaborationName string `json:"collaboration_name,omitempty"`
+	MembershipID      string `json:"membership_id,omitempty"`
+	QueryID           string `json:"query_id,omitempty"`
+	ResultURL         string `json:"result_url,omitempty"` // the s3:// prefix the result was read from
 }
 
 // ErrNotFound is returned for an unknown job id.
@@ -119,10 +133,21 @@ CREATE TABLE IF NOT EXISTS jobs (
 	error        TEXT NOT NULL DEFAULT '',
 	rows_read    INTEGER NOT NULL DEFAULT 0,
 	rows_written INTEGER NOT NULL DEFAULT 0,
-	counters     TEXT
+	counters     TEXT,
+	origin       TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_started ON jobs(started_at);
 `
+
+// addOrigin gives a history made before Origin existed its column.
+func addOrigin(ctx context.Context, db *sql.DB) error {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'origin'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := db.ExecContext(ctx, `ALTER TABLE jobs ADD COLUMN origin TEXT`)
+	return err
+}
 
 // Open opens (creating if needed) the history database at path, private to
 // the user (sqlitefile: 0700 folder, 0600 files). Jobs left
@@ -135,6 +160,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(1) // one writer; the history is small
 	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing the run history %s: %w", path, err)
+	}
+	if err := addOrigin(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("preparing the run history %s: %w", path, err)
 	}
@@ -177,11 +206,19 @@ func (s *Store) Start(ctx context.Context, j Job) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("recording the run: %w", err)
 	}
+	var origin sql.NullString
+	if j.Origin != nil {
+		b, err := json.Marshal(j.Origin)
+		if err != nil {
+			return 0, fmt.Errorf("recording the run: %w", err)
+		}
+		origin = sql.NullString{String: string(b), Valid: true}
+	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO jobs
-		(started_at, audience, input, input_bytes, format, layout, region, phone_format, mappings, output_dir, status)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(started_at, audience, input, input_bytes, format, layout, region, phone_format, mappings, output_dir, status, origin)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.StartedAt.UTC().Format(timeLayout), j.Audience, j.Input, j.InputBytes, j.Format, j.Layout, j.Region, j.PhoneFormat,
-		string(m), j.OutputDir, StatusRunning)
+		string(m), j.OutputDir, StatusRunning, origin)
 	if err != nil {
 		return 0, fmt.Errorf("recording the run in the history: %w", err)
 	}
@@ -223,7 +260,7 @@ func (s *Store) Finish(ctx context.Context, id int64, r Result) error {
 }
 
 const columns = `id, started_at, finished_at, audience, input, input_bytes, format, layout, region, phone_format,
-	mappings, output_dir, status, error, rows_read, rows_written, counters`
+	mappings, output_dir, status, error, rows_read, rows_written, counters, origin`
 
 // List returns the newest jobs first, at most limit (all if limit <= 0).
 func (s *Store) List(ctx context.Context, limit int) ([]Job, error) {
@@ -278,11 +315,11 @@ func scan(r scanner) (Job, error) {
 		j                 Job
 		started, mappings string
 		finished          sql.NullString
-		counters          sql.NullString
+		counters, origin  sql.NullString
 		status            string
 	)
 	if err := r.Scan(&j.ID, &started, &finished, &j.Audience, &j.Input, &j.InputBytes, &j.Format, &j.Layout, &j.Region,
-		&j.PhoneFormat, &mappings, &j.OutputDir, &status, &j.Error, &j.RowsRead, &j.RowsWritten, &counters); err != nil {
+		&j.PhoneFormat, &mappings, &j.OutputDir, &status, &j.Error, &j.RowsRead, &j.RowsWritten, &counters, &origin); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Job{}, err
 		}
@@ -307,6 +344,12 @@ func scan(r scanner) (Job, error) {
 	j.Mappings = safeMappings(j.Mappings) // rows written before column names were checked
 	if counters.Valid {
 		j.Counters = json.RawMessage(counters.String)
+	}
+	if origin.Valid && origin.String != "" {
+		j.Origin = &Origin{}
+		if err := json.Unmarshal([]byte(origin.String), j.Origin); err != nil {
+			return Job{}, fmt.Errorf("reading the run history: bad origin of run %d: %w", j.ID, err)
+		}
 	}
 	return j, nil
 }
