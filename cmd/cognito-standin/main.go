@@ -17,8 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -27,6 +25,7 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/auth/cognitostandin"
+	"github.com/audience-uploader/audience-uploader/backend/standinserve"
 	"github.com/audience-uploader/audience-uploader/cmd/internal/standinargs"
 )
 
@@ -148,29 +147,18 @@ func run(addr string, cfg cognitostandin.Config, users []cognitostandin.User, pr
 			return err
 		}
 	}
-	l, err := net.Listen("tcp", addr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	url, done, err := standinserve.Serve(ctx, addr, std)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", addr, err)
+		return err
 	}
-	url := "http://" + l.Addr().String()
 	if printEnv {
 		fmt.Printf("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=%s\nAWS_ENDPOINT_URL_COGNITO_IDENTITY=%s\n", url, url)
 	}
 	log.Printf("Cognito stand-in for user pool %s (app client %s, identity pool %s) listening on %s with %d users",
 		cfg.UserPoolID, strings.Join(keys(cfg.Clients), ","), cfg.IdentityPoolID, url, len(users))
-	srv := &http.Server{Handler: std, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	}
+	return <-done
 }
 
 func keys(m map[string]string) []string {

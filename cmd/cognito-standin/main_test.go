@@ -1,33 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/audience-uploader/audience-uploader/backend/auth"
+	"github.com/audience-uploader/audience-uploader/cmd/internal/selfexec"
 )
 
-// The test binary plays the command when STANDIN_MAIN=1.
-func TestMain(m *testing.M) {
-	if os.Getenv("STANDIN_MAIN") == "1" {
-		os.Args = append([]string{"cognito-standin"}, strings.Fields(os.Getenv("STANDIN_ARGS"))...)
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-func command(args string, env ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(append(os.Environ(), "STANDIN_MAIN=1", "STANDIN_ARGS="+args), env...)
-	return cmd
-}
+func TestMain(m *testing.M) { selfexec.Main(m, "cognito-standin", main) }
 
 func TestUserFlag(t *testing.T) {
 	t.Setenv("DEMO_PASSWORD", "Demo-Pass-1!")
@@ -71,7 +55,7 @@ func TestRefusesSecretsOnCommandLine(t *testing.T) {
 		"--client-secret " + secret,
 		"--s3-secret-key " + secret,
 	} {
-		out, err := command(args + " --addr 127.0.0.1:99999").CombinedOutput() // fails fast, were the flag accepted
+		out, err := selfexec.Command(args + " --addr 127.0.0.1:99999").CombinedOutput() // fails fast, were the flag accepted
 		if err == nil || !strings.Contains(string(out), "visible to every user") || strings.Contains(string(out), secret) {
 			t.Errorf("%s: err %v, output %s", args, err, out)
 		}
@@ -83,7 +67,7 @@ func TestRefusesNonLoopback(t *testing.T) {
 	// Port 99999 cannot be listened on: a stand-in that skipped the check
 	// fails fast instead of serving.
 	for _, addr := range []string{"10.0.0.1:99999", "0.0.0.0:99999", "[::]:99999", ":99999", "example.com:99999"} {
-		out, err := command("--addr " + addr).CombinedOutput()
+		out, err := selfexec.Command("--addr " + addr).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), "not a loopback address") {
 			t.Errorf("--addr %s: err %v, output %s", addr, err, out)
 		}
@@ -94,24 +78,10 @@ func TestRefusesNonLoopback(t *testing.T) {
 // password and the app client secret in environment variables and signs in
 // over HTTP with the app's own client (SRP and the secret hash).
 func TestSignInWithSecretsFromEnvironment(t *testing.T) {
-	cmd := command("--print-env --client-id env-client --user username=env-user,password-env=STANDIN_TEST_PASSWORD,email=env@example.com",
+	cmd := selfexec.Command("--print-env --client-id env-client --user username=env-user,password-env=STANDIN_TEST_PASSWORD,email=env@example.com",
 		"STANDIN_TEST_PASSWORD=Env-Pass-1!", "COGNITO_STANDIN_CLIENT_SECRET=env-client-secret")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, url, _ := strings.Cut(strings.TrimSpace(line), "=")
+	line := selfexec.Start(t, cmd)
+	_, url, _ := strings.Cut(line, "=")
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Fatalf("printed %q", line)
 	}

@@ -10,24 +10,16 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/audience-uploader/audience-uploader/cmd/internal/selfexec"
 )
 
-// The test binary plays the command when STANDIN_MAIN=1.
-func TestMain(m *testing.M) {
-	if os.Getenv("STANDIN_MAIN") == "1" {
-		os.Args = append([]string{"tiktok-standin"}, strings.Fields(os.Getenv("STANDIN_ARGS"))...)
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { selfexec.Main(m, "tiktok-standin", main) }
 
 // command runs the stand-in with args; its token "tok" comes from the
 // environment, as secrets must (never argv).
 func command(args string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "STANDIN_MAIN=1", "STANDIN_ARGS="+args, "TIKTOK_STANDIN_TOKEN=tok")
-	return cmd
+	return selfexec.Command(args, "TIKTOK_STANDIN_TOKEN=tok")
 }
 
 func TestServesUntilSignalled(t *testing.T) {
@@ -91,23 +83,9 @@ func TestTokenFromFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := command("--advertiser 42 --token-file " + file)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	base, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := selfexec.Start(t, cmd)
 	for token, want := range map[string]string{"file-tok": `"code":0`, "tok": `"code":40105`} {
-		req, _ := http.NewRequest(http.MethodGet, strings.TrimSpace(base)+"v1.3/dmp/custom_audience/list/?advertiser_id=42", nil)
+		req, _ := http.NewRequest(http.MethodGet, base+"v1.3/dmp/custom_audience/list/?advertiser_id=42", nil)
 		req.Header.Set("Access-Token", token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -125,22 +103,8 @@ func TestTokenFromFile(t *testing.T) {
 // Content-Length and the usual envelope to one with it.
 func TestRejectChunkedFlag(t *testing.T) {
 	cmd := command("--advertiser 42 --reject-chunked")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	base, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := strings.TrimSpace(base) + "v1.3/dmp/custom_audience/delete/"
+	base := selfexec.Start(t, cmd)
+	url := base + "v1.3/dmp/custom_audience/delete/"
 	body := `{"advertiser_id":"42","custom_audience_ids":["1"]}`
 	for _, tc := range []struct {
 		name   string

@@ -10,15 +10,15 @@ package standin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/standinserve"
 )
 
 // Membership is one collaboration the caller belongs to.
@@ -401,24 +401,5 @@ func writeError(w http.ResponseWriter, status int, code, msg string, extra map[s
 // Listen serves on addr (loopback) until ctx ends; it returns the base URL
 // and a channel that yields the server's end.
 func (s *Server) Listen(ctx context.Context, addr string) (string, <-chan error, error) {
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("listening on %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() {
-		err := srv.Serve(l)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		done <- err
-	}()
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shut)
-	}()
-	return "http://" + l.Addr().String(), done, nil
+	return standinserve.Serve(ctx, addr, s)
 }

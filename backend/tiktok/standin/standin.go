@@ -39,7 +39,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"mime"
-	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -47,6 +46,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/standinserve"
 	"golang.org/x/time/rate"
 )
 
@@ -388,28 +388,11 @@ func (a *audience) size() int64 {
 // Listen serves on addr ("127.0.0.1:0" for a free port) until ctx ends, and
 // returns the base URL to give the client (ending in /open_api/).
 func (s *Server) Listen(ctx context.Context, addr string) (string, <-chan error, error) {
-	ln, err := net.Listen("tcp", addr)
+	url, done, err := standinserve.Serve(ctx, addr, s)
 	if err != nil {
-		return "", nil, fmt.Errorf("stand-in listen on %s: %w", addr, err)
+		return "", nil, fmt.Errorf("stand-in: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	done := make(chan error, 1)
-	go func() {
-		err := srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		done <- err
-	}()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if srv.Shutdown(sctx) != nil {
-			srv.Close()
-		}
-	}()
-	return "http://" + ln.Addr().String() + "/open_api/", done, nil
+	return url + "/open_api/", done, nil
 }
 
 type apiErr struct {

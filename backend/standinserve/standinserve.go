@@ -1,0 +1,47 @@
+// Package standinserve starts a stand-in's HTTP handler on a TCP address and
+// stops it when a context ends: the one start-up the TikTok, Cognito and
+// Clean Rooms stand-ins share, in tests and as commands.
+package standinserve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// shutdownGrace is how long requests in flight get to finish once the
+// context ends; then their connections are closed (a stalled upload in the
+// TikTok stand-in would otherwise hold the shutdown for its whole stall).
+const shutdownGrace = 2 * time.Second
+
+// Serve listens on addr ("127.0.0.1:0" for a free port) and serves handler
+// until ctx ends. It returns the server's URL ("http://host:port") and a
+// channel that receives nil once the server has stopped after ctx ended, or
+// the error that stopped it before.
+func Serve(ctx context.Context, addr string, handler http.Handler) (string, <-chan error, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() {
+		err := srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		done <- err
+	}()
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if srv.Shutdown(shut) != nil {
+			srv.Close()
+		}
+	}()
+	return "http://" + ln.Addr().String(), done, nil
+}
