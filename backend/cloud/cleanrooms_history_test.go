@@ -97,3 +97,27 @@ func TestCleanRoomsRunNamesCollaborationAndQuery(t *testing.T) {
 		t.Errorf("the report holds a customer's data: %s", b)
 	}
 }
+
+// TestAWSReadyWithoutBucket: the Clean Rooms tab needs AWS credentials, not
+// a data bucket, so the status says AWS is ready with the AWS chain and no
+// bucket while S3 is not.
+func TestAWSReadyWithoutBucket(t *testing.T) {
+	t.Setenv("AUDIENCE_UPLOADER_CONFIG_DIR", t.TempDir())
+	set := settings.Default()
+	set.AWS = settings.AWSSettings{CredentialSource: auth.SourceAWSChain, Region: "us-east-1"}
+	if err := settings.Save(set); err != nil {
+		t.Fatal(err)
+	}
+	svc := New(auth.NewServiceWith(secrets.Memory(), true, settings.Load), settings.Load, storage.Options{})
+	if st := svc.Status(); !st.AWSReady || st.S3Ready {
+		t.Fatalf("AWS chain without a bucket: %+v; want AWS ready and S3 not", st)
+	}
+	set.AWS = settings.AWSSettings{CredentialSource: auth.SourceCognito, Region: "us-east-1", UserPoolID: "us-east-1_X", AppClientID: "c",
+		IdentityPoolID: "us-east-1:x", Bucket: "data"}
+	if err := settings.Save(set); err != nil {
+		t.Fatal(err)
+	}
+	if st := svc.Status(); st.AWSReady || st.S3Ready {
+		t.Fatalf("Cognito, not signed in: %+v; want neither ready", st)
+	}
+}

@@ -50,9 +50,12 @@ type Status struct {
 	CognitoConfigured bool `json:"cognito_configured"`
 	// S3Ready: a bucket is set and credentials are available (signed in,
 	// or the AWS credential chain).
-	S3Ready bool   `json:"s3_ready"`
-	Bucket  string `json:"bucket"`
-	Prefix  string `json:"prefix"`
+	S3Ready bool `json:"s3_ready"`
+	// AWSReady: AWS credentials are available (signed in with an identity
+	// pool, or the AWS credential chain), bucket or not: the Clean Rooms tab.
+	AWSReady bool   `json:"aws_ready"`
+	Bucket   string `json:"bucket"`
+	Prefix   string `json:"prefix"`
 	// Why S3 is not ready, as a sentence ("" when it is).
 	Reason string     `json:"reason,omitempty"`
 	Auth   auth.State `json:"auth"`
@@ -83,6 +86,7 @@ func (s *Service) Status() Status {
 	default:
 		st.S3Ready = true
 	}
+	st.AWSReady = st.CredentialSource == auth.SourceAWSChain || (st.CognitoConfigured && a.IdentityPoolID != "" && st.Auth.SignedIn)
 	return st
 }
 
