@@ -23,13 +23,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/secureurl"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
 	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
-
-// sparkName is a part's name as Spark (which AWS Clean Rooms runs) writes it.
-func sparkName(i int, ext string) string {
-	return fmt.Sprintf("part-%05d-7d3c1f0a-2b4e-4c8a-9f61-0e5d2a7b9c%02d-c000.%s", i, i, ext)
-}
 
 func fixture(t testing.TB, name string) []byte {
 	data, err := os.ReadFile(filepath.Join("..", "records", "testdata", "binary", name))
@@ -54,8 +48,8 @@ func csvPart(p int) []byte {
 func resultFolder(parts [][]byte, ext string) map[string][]byte {
 	files := map[string][]byte{"_SUCCESS": nil}
 	for i, p := range parts {
-		files[sparkName(i, ext)] = p
-		files["."+sparkName(i, ext)+".crc"] = []byte("crc")
+		files[s3test.SparkName(i, ext)] = p
+		files["."+s3test.SparkName(i, ext)+".crc"] = []byte("crc")
 	}
 	return files
 }
@@ -81,15 +75,10 @@ func setup(t *testing.T) *fixtureSet {
 	f.parquet = resultFolder([][]byte{fixture(t, "list_snappy.parquet"), fixture(t, "list_zstd.parquet")}, "snappy.parquet")
 	f.csv = resultFolder([][]byte{csvPart(0), csvPart(1), csvPart(2)}, "csv")
 	f.member = resultFolder([][]byte{csvPart(3)}, "csv")
-	put := func(bucket, prefix string, files map[string][]byte) {
-		for name, data := range files {
-			f.s3.Put(t, bucket, prefix+name, data)
-		}
-	}
-	put("cr-results", "retail/q-parquet/", f.parquet)
-	put("cr-results", "retail/q-csv/", f.csv)
-	put("cr-results", "retail/q-empty/", map[string][]byte{"_SUCCESS": nil})
-	put("member-results", "audiences/q-member/", f.member)
+	f.s3.PutFolder(t, "cr-results", "retail/q-parquet/", f.parquet)
+	f.s3.PutFolder(t, "cr-results", "retail/q-csv/", f.csv)
+	f.s3.PutFolder(t, "cr-results", "retail/q-empty/", map[string][]byte{"_SUCCESS": nil})
+	f.s3.PutFolder(t, "member-results", "audiences/q-member/", f.member)
 
 	s3out := func(format string) *standin.S3Output {
 		return &standin.S3Output{Bucket: "cr-results", KeyPrefix: "retail", Format: format}
@@ -336,32 +325,6 @@ func TestEmptyResult(t *testing.T) {
 	}
 }
 
-func run(t *testing.T, src transform.Source, maps ...string) *transform.Manifest {
-	t.Helper()
-	var ms []transform.Mapping
-	for _, s := range maps {
-		m, err := transform.ParseMapping(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ms = append(ms, m)
-	}
-	m, err := transform.Run(context.Background(), transform.Options{Source: src, Mappings: ms,
-		OutDir: filepath.Join(t.TempDir(), "out"), Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func fileHashes(m *transform.Manifest) string {
-	var s []string
-	for _, f := range m.Files {
-		s = append(s, fmt.Sprintf("%s %d %s", f.Path, f.Rows, f.MD5))
-	}
-	return strings.Join(s, "\n")
-}
-
 // TestTransformFromCleanRoomsEqualsLocalFolder transforms the results of a
 // Parquet, a CSV and a member-output query through cleanrooms:// and checks
 // the output files are byte for byte those of the same parts in a folder.
@@ -385,21 +348,14 @@ func TestTransformFromCleanRoomsEqualsLocalFolder(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join(t.TempDir(), res.Query.ID)
-			if err := os.MkdirAll(dir, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			for name, data := range tc.files {
-				if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-					t.Fatal(err)
-				}
-			}
+			s3test.WriteFolder(t, dir, tc.files)
 			local, err := inputs.Local(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			mr, ml := run(t, remote, tc.maps...), run(t, local, tc.maps...)
-			if fileHashes(mr) != fileHashes(ml) || len(mr.Files) == 0 {
-				t.Fatalf("cleanrooms:// output:\n%s\nlocal folder output:\n%s", fileHashes(mr), fileHashes(ml))
+			mr, ml := s3test.RunParts(t, remote, tc.maps...), s3test.RunParts(t, local, tc.maps...)
+			if s3test.FileHashes(mr) != s3test.FileHashes(ml) || len(mr.Files) == 0 {
+				t.Fatalf("cleanrooms:// output:\n%s\nlocal folder output:\n%s", s3test.FileHashes(mr), s3test.FileHashes(ml))
 			}
 			if mr.Counters.RowsRead != tc.rows {
 				t.Fatalf("read %d rows, want %d", mr.Counters.RowsRead, tc.rows)

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -20,22 +19,6 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
-// sparkName is a part file's name as Spark (and so Glue, Athena, AWS Clean
-// Rooms) writes it.
-func sparkName(i int, ext string) string {
-	return fmt.Sprintf("part-%05d-1b9c6c4e-7a52-4f0e-9d3c-2b1f0e6a8c%02d-c000.%s", i, i, ext)
-}
-
-func gzipped(t testing.TB, s string) []byte {
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Write([]byte(s))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
 // csvParts splits 3000 customers (some repeated across parts, one malformed
 // row in the second part) into three gzip CSV parts, each with its header.
 func csvParts(t testing.TB) [][]byte {
@@ -49,42 +32,9 @@ func csvParts(t testing.TB) [][]byte {
 				b.WriteString("\"broken,row\n")
 			}
 		}
-		parts = append(parts, gzipped(t, b.String()))
+		parts = append(parts, s3test.Gzipped(t, b.String()))
 	}
 	return parts
-}
-
-// sparkFolder is the files of one Spark-style result: the parts, an empty
-// part (zero bytes), a part that is only an empty gzip stream, _SUCCESS and
-// Hadoop's checksum files.
-func sparkFolder(t testing.TB, parts [][]byte, ext string) map[string][]byte {
-	files := map[string][]byte{"_SUCCESS": nil, "_committed_12345": []byte("{}"), "_started_12345": nil}
-	for i, p := range parts {
-		files[sparkName(i, ext)] = p
-		files["."+sparkName(i, ext)+".crc"] = []byte("crc")
-	}
-	files[sparkName(len(parts), ext)] = nil
-	if ext == "csv.gz" {
-		files[sparkName(len(parts)+1, ext)] = gzipped(t, "")
-	}
-	return files
-}
-
-func putFolder(t testing.TB, srv *s3test.Server, bucket, prefix string, files map[string][]byte) {
-	for name, data := range files {
-		srv.Put(t, bucket, prefix+name, data)
-	}
-}
-
-func writeFolder(t testing.TB, dir string, files map[string][]byte) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 func fixture(t testing.TB, name string) []byte {
@@ -93,32 +43,6 @@ func fixture(t testing.TB, name string) []byte {
 		t.Fatal(err)
 	}
 	return data
-}
-
-func runParts(t testing.TB, src transform.Source, maps ...string) *transform.Manifest {
-	t.Helper()
-	var ms []transform.Mapping
-	for _, s := range maps {
-		m, err := transform.ParseMapping(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ms = append(ms, m)
-	}
-	m, err := transform.Run(context.Background(), transform.Options{Source: src, Mappings: ms,
-		OutDir: filepath.Join(t.TempDir(), "out"), Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func fileHashes(m *transform.Manifest) string {
-	var s []string
-	for _, f := range m.Files {
-		s = append(s, fmt.Sprintf("%s %d %s", f.Path, f.Rows, f.MD5))
-	}
-	return strings.Join(s, "\n")
 }
 
 // TestCleanRoomsPrefixEqualsLocalFolder reads a Spark/Clean Rooms-style
@@ -137,15 +61,15 @@ func TestCleanRoomsPrefixEqualsLocalFolder(t *testing.T) {
 		maps      []string
 		rows      int64
 	}{
-		{"csv.gz", "csv.gz", sparkFolder(t, csvParts(t), "csv.gz"), []string{"email=email", "phone=phone"}, 3000},
+		{"csv.gz", "csv.gz", s3test.SparkFolder(t, csvParts(t), "csv.gz"), []string{"email=email", "phone=phone"}, 3000},
 		// DuckDB's fixtures, each as a part: the same rows twice, so every row of the second is a duplicate.
-		{"parquet", "snappy.parquet", sparkFolder(t, [][]byte{fixture(t, "list_snappy.parquet"), fixture(t, "list_zstd.parquet")}, "snappy.parquet"),
+		{"parquet", "snappy.parquet", s3test.SparkFolder(t, [][]byte{fixture(t, "list_snappy.parquet"), fixture(t, "list_zstd.parquet")}, "snappy.parquet"),
 			[]string{"email=email", "phone=phone", "maid=gaid"}, 9000},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			prefix := "clean-rooms/results/q-" + tc.name + "/"
-			putFolder(t, srv, "results", prefix, tc.files)
+			srv.PutFolder(t, "results", prefix, tc.files)
 			remote, err := c.Source(context.Background(), "s3://results/"+prefix)
 			if err != nil {
 				t.Fatal(err)
@@ -154,7 +78,7 @@ func TestCleanRoomsPrefixEqualsLocalFolder(t *testing.T) {
 				t.Fatalf("%d parts, want %d: %v", len(remote.Parts), countData(tc.files), partNames(remote))
 			}
 			dir := filepath.Join(t.TempDir(), "q-"+tc.name)
-			writeFolder(t, dir, tc.files)
+			s3test.WriteFolder(t, dir, tc.files)
 			local, err := inputs.Local(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -171,10 +95,10 @@ func TestCleanRoomsPrefixEqualsLocalFolder(t *testing.T) {
 				t.Fatalf("discovery states %v rows, want the footers' sum %d", schema.Rows, tc.rows)
 			}
 
-			mr := runParts(t, remote, tc.maps...)
-			ml := runParts(t, local, tc.maps...)
-			if fileHashes(mr) != fileHashes(ml) || len(mr.Files) == 0 {
-				t.Fatalf("S3 prefix output:\n%s\nlocal folder output:\n%s", fileHashes(mr), fileHashes(ml))
+			mr := s3test.RunParts(t, remote, tc.maps...)
+			ml := s3test.RunParts(t, local, tc.maps...)
+			if s3test.FileHashes(mr) != s3test.FileHashes(ml) || len(mr.Files) == 0 {
+				t.Fatalf("S3 prefix output:\n%s\nlocal folder output:\n%s", s3test.FileHashes(mr), s3test.FileHashes(ml))
 			}
 			if mr.Counters.RowsRead != tc.rows {
 				t.Fatalf("read %d rows, want %d", mr.Counters.RowsRead, tc.rows)
@@ -189,7 +113,7 @@ func TestCleanRoomsPrefixEqualsLocalFolder(t *testing.T) {
 					t.Fatalf("malformed: %d %v", mr.Counters.Malformed, mr.Counters.MalformedErrors)
 				}
 				e := mr.Counters.MalformedErrors[0]
-				want := "s3://results/" + prefix + sparkName(1, "csv.gz")
+				want := "s3://results/" + prefix + s3test.SparkName(1, "csv.gz")
 				if e.File != want || e.Line != 503 {
 					t.Fatalf("malformed row reported as %s:%d, want %s:503", e.File, e.Line, want)
 				}
@@ -285,7 +209,7 @@ func TestParquetOnS3FetchesOnlyTheMappedColumns(t *testing.T) {
 		t.Fatalf("schema: %s, rows %v, %d fields", schema.Format, schema.Rows, len(schema.Fields))
 	}
 	before := c.BytesFetched()
-	m := runParts(t, src, "email=email")
+	m := s3test.RunParts(t, src, "email=email")
 	fetched := c.BytesFetched() - before
 	if m.Counters.RowsWritten != 60000 {
 		t.Fatalf("wrote %d rows, want 60000", m.Counters.RowsWritten)
