@@ -43,8 +43,10 @@ func newCollector(p *plan) *collector {
 }
 
 func (c *collector) consume(b *batch) error {
-	if !c.planned {
-		c.planParts(b)
+	if !c.planned && len(b.chunk.Records) > 0 {
+		// The reader has set the expected keys before it passed on the
+		// first batch with records; none of a batch before it is a line.
+		c.planParts()
 	}
 	t := &b.tally
 	c.rowsRead += t.rowsRead
@@ -138,20 +140,20 @@ func (c *collector) finish(ctx context.Context) ([]File, error) {
 }
 
 // planParts raises the part size of each file set, before its first line,
-// when the input's size says the set would otherwise need more parts than
-// TikTok takes. The expected rows come from the first chunk's bytes per
-// record, and each row counts as if every mapped value were valid and new
-// (an upper bound): too large a part size costs nothing, too small a one
-// costs a repack at the end (fileSet.repack), which also covers inputs
-// whose size says little (compressed, or unknown).
-func (c *collector) planParts(b *batch) {
+// when the input would otherwise need more parts than TikTok takes. The
+// rows expected are those the dedup set was sized for (expectRows: the
+// Parquet footers' count, or the size scaled by the first chunk's bytes per
+// record and compression ratio), and each row counts as if every mapped
+// value were valid and new (an upper bound): too large a part size costs
+// nothing, too small a one costs a repack at the end (fileSet.repack), which
+// also covers inputs of unknown size.
+func (c *collector) planParts() {
 	c.planned = true
 	p := c.plan
-	recs := int64(len(b.chunk.Records))
-	if p.Source.Size <= 0 || recs == 0 || len(b.chunk.Data) == 0 {
+	rows := c.dedupers.expectKeys.Load() / p.keysPerRow()
+	if rows <= 0 {
 		return
 	}
-	rows := p.Source.Size / max(int64(len(b.chunk.Data))/recs, 1)
 	perRow := make([]int64, len(c.sets)) // line bytes a row adds to each set, at most
 	for i := range p.Mappings {
 		perRow[p.streamOf[i]] += hashLineBytes

@@ -244,8 +244,9 @@ func TestRunRaisesThePartSizeToKeepTikTokFileLimit(t *testing.T) {
 	}
 }
 
-// A gzipped input's size says little about its rows, and a stream's none:
-// the set is repacked at the end into parts that fit.
+// A stream's size says nothing about its rows: the set is repacked at the
+// end into parts that fit. (A gzipped file's rows are estimated from its
+// measured compression, and its parts planned in time.)
 func TestRunRepacksPartsWhenTheInputSizeSaysLittle(t *testing.T) {
 	plain := generate(t, 30000)
 	gz := plain + ".gz"
@@ -262,8 +263,12 @@ func TestRunRepacksPartsWhenTheInputSizeSaysLittle(t *testing.T) {
 		for _, layout := range []Layout{LayoutCombined, LayoutSeparate} {
 			withPartLimits(t, partLimits[layout], 250<<20)
 			out := filepath.Join(t.TempDir(), "out")
+			repacks := countRepacks(t)
 			m := runTransform(t, Options{Source: s, Mappings: allMappings(t), OutDir: out, Layout: layout, MaxFileBytes: 1 << 20, DedupMemoryBytes: 300 << 10})
 			checkParts(t, s, out, m, layout)
+			if s.Size < 0 && len(repacks()) == 0 {
+				t.Errorf("a stream of unknown size, %s layout: no set was repacked", layout)
+			}
 		}
 	}
 }
