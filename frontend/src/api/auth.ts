@@ -38,6 +38,8 @@ export interface CloudStatus {
   credential_source: string
   cognito_configured: boolean
   s3_ready: boolean
+  // AWS credentials are available, bucket or not (the Clean Rooms tab).
+  aws_ready?: boolean
   bucket: string
   prefix: string
   reason?: string

@@ -77,3 +77,6 @@ export * from './audiences'
 
 // Syncs view (app_syncs.go).
 export * from './syncs'
+
+// Step 1's AWS Clean Rooms tab (app_cleanrooms.go).
+export * from './cleanrooms'

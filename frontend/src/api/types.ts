@@ -215,12 +215,23 @@ export interface DoneEvent {
   manifest?: Manifest | null
 }
 
+export interface JobOrigin {
+  kind: string
+  collaboration_id?: string
+  collaboration_name?: string
+  membership_id?: string
+  query_id?: string
+  result_url?: string
+}
+
 export interface Job {
   id: number
   started_at: string
   finished_at?: string | null
   audience: string
   input: string
+  // The AWS Clean Rooms collaboration and query a run read (ids and names).
+  origin?: JobOrigin | null
   input_bytes: number
   format: string
   layout: string

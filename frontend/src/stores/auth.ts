@@ -30,6 +30,10 @@ export const useAuthStore = defineStore('auth', {
     s3Ready(s): boolean {
       return !!s.status?.s3_ready
     },
+    // AWS credentials without needing a bucket: Step 1's Clean Rooms tab.
+    awsReady(s): boolean {
+      return !!s.status?.aws_ready
+    },
     who(): string {
       return this.state?.email || this.state?.username || ''
     },
