@@ -83,8 +83,10 @@ func benchService(dir, base, token, state string) *syncs.Service {
 	return svc
 }
 
-// runChild runs the test binary in mode and returns its elapsed time and peak RSS.
-func runChild(b *testing.B, mode string, env ...string) (time.Duration, int64) {
+// runChild runs the test binary in mode and returns its elapsed time, its
+// CPU time (user and system: less swayed than the elapsed time by other
+// work on a shared machine) and its peak RSS.
+func runChild(b *testing.B, mode string, env ...string) (time.Duration, time.Duration, int64) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(append(os.Environ(), "SYNC_TEST_CHILD="+mode), env...)
 	var errb strings.Builder
@@ -96,7 +98,7 @@ func runChild(b *testing.B, mode string, env ...string) (time.Duration, int64) {
 	var ns, hwm int64
 	fmt.Sscan(string(out), &ns, &hwm)
 	b.Logf("%s: %s", mode, strings.TrimSpace(errb.String()))
-	return time.Duration(ns), hwm
+	return time.Duration(ns), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), hwm
 }
 
 // writeBenchList writes n people (email, phone); people whose number is a
@@ -148,12 +150,15 @@ func BenchmarkSyncPlan(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		out := filepath.Join(tmp, fmt.Sprintf("t%d", i))
-		tt, trss := runChild(b, "transform", "SYNC_TEST_LIST="+list, "SYNC_TEST_OUT="+out)
+		tt, tcpu, trss := runChild(b, "transform", "SYNC_TEST_LIST="+list, "SYNC_TEST_OUT="+out)
 		os.RemoveAll(out)
-		pt, prss := runChild(b, "plan", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
+		pt, pcpu, prss := runChild(b, "plan", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
 		b.ReportMetric(tt.Seconds(), "transform_s")
 		b.ReportMetric(pt.Seconds(), "plan_s")
 		b.ReportMetric(pt.Seconds()/tt.Seconds(), "plan/transform")
+		b.ReportMetric(tcpu.Seconds(), "transform_cpu_s")
+		b.ReportMetric(pcpu.Seconds(), "plan_cpu_s")
+		b.ReportMetric(pcpu.Seconds()/tcpu.Seconds(), "plan/transform_cpu")
 		b.ReportMetric(float64(trss)/(1<<20), "transform_peak_MiB")
 		b.ReportMetric(float64(prss)/(1<<20), "plan_peak_MiB")
 	}

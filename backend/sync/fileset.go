@@ -25,7 +25,8 @@ type fileSet struct {
 	header        []byte // "" for one-type files
 	cols          int
 	maxBytes      int64
-	base          transform.Manifest // layout, mappings, region, phone format
+	base          transform.Manifest  // layout, mappings, region, phone format
+	counters      *transform.Counters // the manifest's counters (nil: the rows written only)
 
 	files []transform.File
 	f     *os.File
@@ -115,6 +116,9 @@ func (fs *fileSet) finish() error {
 	m.CreatedAt = time.Now().UTC()
 	m.Files = fs.files
 	m.Counters = transform.Counters{RowsWritten: fs.rows}
+	if fs.counters != nil {
+		m.Counters = *fs.counters
+	}
 	m.Notes = nil
 	return writeJSONFile(filepath.Join(fs.dir, transform.ManifestName), m)
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 )
 
 // A row is what a sync puts into an audience: one line of the transform's
@@ -164,6 +165,19 @@ func (s *sorter) addLine(line []byte, cols int) error {
 	return nil
 }
 
+// addRow copies a binary row into the arena.
+func (s *sorter) addRow(row []byte) error {
+	if (len(s.arena)+len(row) > s.budget || len(s.offs) == cap(s.offs)) && len(s.offs) > 0 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
+	off := len(s.arena)
+	s.arena = append(s.arena, row...)
+	s.offs = append(s.offs, sortKey{prefix: binary.BigEndian.Uint64(s.arena[off:]), off: int32(off)})
+	return nil
+}
+
 func (s *sorter) rowAt(k sortKey) []byte {
 	return s.arena[k.off : int(k.off)+rowLen(binary.BigEndian.Uint16(s.arena[k.off:]))]
 }
@@ -214,19 +228,10 @@ type rowSource interface {
 	next() ([]byte, error)
 }
 
-// sources returns the sorter's sorted rows as sources to merge: its
-// arena when it never spilled, else its run files (the rest spilled too).
+// sources returns the sorter's sorted rows as sources to merge: its run
+// files and the rows still in its arena (sorted in place rather than
+// written out and read back).
 func (s *sorter) sources() ([]rowSource, []*os.File, error) {
-	if len(s.runs) == 0 {
-		s.sortArena()
-		return []rowSource{&arenaSource{s: s}}, nil, nil
-	}
-	if len(s.offs) > 0 {
-		if err := s.spill(); err != nil {
-			return nil, nil, err
-		}
-	}
-	s.arena, s.offs = nil, nil
 	var srcs []rowSource
 	var files []*os.File
 	for _, p := range s.runs {
@@ -236,6 +241,10 @@ func (s *sorter) sources() ([]rowSource, []*os.File, error) {
 		}
 		files = append(files, f)
 		srcs = append(srcs, newRowReader(f))
+	}
+	if len(s.offs) > 0 {
+		s.sortArena()
+		srcs = append(srcs, &arenaSource{s: s})
 	}
 	return srcs, files, nil
 }
@@ -264,7 +273,10 @@ func finishAll(sorters []*sorter) (rowSource, func(), error) {
 		}
 		srcs = append(srcs, ss...)
 	}
-	if len(srcs) == 1 {
+	switch len(srcs) {
+	case 0:
+		return emptyRows{}, closeAll, nil
+	case 1:
 		return srcs[0], closeAll, nil
 	}
 	m := &mergeSource{}
@@ -371,3 +383,118 @@ func (f *fileRows) next() ([]byte, error) { return f.rr.next() }
 type emptyRows struct{}
 
 func (emptyRows) next() ([]byte, error) { return nil, io.EOF }
+
+// rowSink sorts the rows a transform hands over (transform.Options.RowSink):
+// one sorter per transform worker, so the workers never wait on each other.
+type rowSink struct {
+	sorters []*sorter
+	rows    atomic.Int64 // rows received, duplicates included
+}
+
+// newRowSink shares budget bytes of sort memory among workers sorters that
+// spill into dir.
+func newRowSink(dir string, budget, workers int) *rowSink {
+	k := &rowSink{}
+	for i := range workers {
+		so := newSorter(dir, budget/workers)
+		so.id = i
+		k.sorters = append(k.sorters, so)
+	}
+	return k
+}
+
+// add takes one batch of a worker's rows.
+func (k *rowSink) add(worker int, rows []byte) error {
+	so := k.sorters[worker]
+	var n int64
+	for len(rows) > 0 {
+		if len(rows) < 2 || rowLen(binary.BigEndian.Uint16(rows)) > len(rows) {
+			return errors.New("internal error: the transform handed over a cut row")
+		}
+		l := rowLen(binary.BigEndian.Uint16(rows))
+		if err := so.addRow(rows[:l]); err != nil {
+			return err
+		}
+		rows = rows[l:]
+		n++
+	}
+	k.rows.Add(n)
+	return nil
+}
+
+// finish returns the rows sorted and deduplicated, and a close function
+// that removes the spilled runs.
+func (k *rowSink) finish() (rowSource, func(), error) { return finishAll(k.sorters) }
+
+// remove deletes the spilled runs (after a failure; finish's close does it
+// otherwise).
+func (k *rowSink) remove() {
+	for _, so := range k.sorters {
+		for _, p := range so.runs {
+			os.Remove(p)
+		}
+	}
+}
+
+// rowsWriter writes sorted rows as a rows file (a state's rows-<id>.bin).
+type rowsWriter struct {
+	f         *os.File
+	w         *bufio.Writer
+	rows, ids int64
+}
+
+func createRows(path string) (*rowsWriter, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &rowsWriter{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
+}
+
+func (rw *rowsWriter) add(row []byte) {
+	rw.w.Write(row) // a write error sticks in the bufio.Writer: close reports it
+	rw.rows++
+	rw.ids += int64((len(row) - 2) / hashLen)
+}
+
+// close flushes the file and, with sync, waits until it is on disk.
+func (rw *rowsWriter) close(sync bool) error {
+	err := rw.w.Flush()
+	if err == nil && sync {
+		err = rw.f.Sync()
+	}
+	if cerr := rw.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// abandon closes the file after a failure (its folder is removed by the caller).
+func (rw *rowsWriter) abandon() { rw.f.Close() }
+
+// writeRowsFile writes the sorted, deduplicated rows of src to a new rows
+// file at path, flushed to disk: what a state's RowsFile names. It returns
+// the rows and identifiers written.
+func writeRowsFile(path string, src rowSource) (rows, ids int64, err error) {
+	rw, err := createRows(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	for {
+		row, err := src.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			rw.abandon()
+			os.Remove(path)
+			return 0, 0, err
+		}
+		rw.add(row)
+	}
+	if err := rw.close(true); err != nil {
+		os.Remove(path)
+		return 0, 0, err
+	}
+	return rw.rows, rw.ids, nil
+}

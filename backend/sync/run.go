@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
@@ -44,8 +42,9 @@ type Config struct {
 	// Connect builds a client and an uploader for an advertiser ("" means
 	// the one in the settings).
 	Connect func(ctx context.Context, advertiserID string) (*Conn, error)
-	// MemoryBytes bounds the memory of a run's deduplication and sort
-	// (default 160 MiB; past it both spill to disk).
+	// MemoryBytes bounds the memory of a run's sort, which also removes
+	// duplicate rows (default 160 MiB; half of it holds rows being sorted,
+	// past which they spill to disk in sorted runs).
 	MemoryBytes int64
 	// MaxFileBytes caps each file sent (default 50 MiB, as the transform).
 	MaxFileBytes int64
@@ -129,9 +128,21 @@ type StopError struct{ Plan *Plan }
 
 func (e *StopError) Error() string { return e.Plan.Reason }
 
-// Plan computes what Run would do, without uploading: the dry run. It reads
-// the audience (get, with its history) but changes nothing.
-func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)) (*Plan, error) {
+// opened is a sync ready to plan or run: its definition, committed state
+// and interrupted run (nil when none), and a TikTok connection, with the
+// sync's lock held until unlock.
+type opened struct {
+	def     *Definition
+	state   *stateMeta
+	pending *pendingRun
+	conn    *Conn
+	unlock  func()
+}
+
+// openRun loads the definition, takes the lock, loads the state and any
+// interrupted run, removes what killed runs left, and connects: the
+// opening Plan and Run share.
+func (s *Service) openRun(ctx context.Context, name string) (*opened, error) {
 	d, err := s.loadDef(name)
 	if err != nil {
 		return nil, err
@@ -140,29 +151,36 @@ func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)
 	if err != nil {
 		return nil, err
 	}
-	defer fl.Unlock()
-	st, err := s.loadState(name)
+	o := &opened{def: d, unlock: func() { fl.Unlock() }}
+	if o.state, err = s.loadState(name); err == nil {
+		if o.pending, err = s.loadPending(name); err == nil {
+			if err = s.sweep(name, o.state, o.pending); err == nil {
+				o.conn, err = s.connect(ctx, d)
+			}
+		}
+	}
+	if err != nil {
+		o.unlock()
+		return nil, err
+	}
+	return o, nil
+}
+
+// Plan computes what Run would do, without uploading: the dry run. It reads
+// the audience (get, with its history) but changes nothing.
+func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)) (*Plan, error) {
+	o, err := s.openRun(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.loadPending(name)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.sweep(name, st, p); err != nil {
-		return nil, err
-	}
-	conn, err := s.connect(ctx, d)
-	if err != nil {
-		return nil, err
-	}
-	base := st
+	defer o.unlock()
+	base, p := o.state, o.pending
 	if p != nil {
 		// What the audience holds once the interrupted run is finished.
 		ns := p.NewState
 		base = &ns
 	}
-	w, err := s.compute(ctx, d, base, conn, progress, p != nil)
+	w, err := s.compute(ctx, o.def, base, o.conn, progress, p != nil, true)
 	if w != nil {
 		defer os.RemoveAll(w.dir)
 	}
@@ -180,30 +198,12 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 	if progress == nil {
 		progress = func(Progress) {}
 	}
-	d, err := s.loadDef(name)
+	o, err := s.openRun(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	fl, err := s.lock(name)
-	if err != nil {
-		return nil, err
-	}
-	defer fl.Unlock()
-	st, err := s.loadState(name)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.loadPending(name)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.sweep(name, st, p); err != nil {
-		return nil, err
-	}
-	conn, err := s.connect(ctx, d)
-	if err != nil {
-		return nil, err
-	}
+	defer o.unlock()
+	d, st, p, conn := o.def, o.state, o.pending, o.conn
 	res := &Result{}
 	if p != nil {
 		if st, err = s.finish(ctx, d, conn, p, res, progress); err != nil {
@@ -214,7 +214,7 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 		}
 		res.Resumed = true
 	}
-	w, err := s.compute(ctx, d, st, conn, progress, false)
+	w, err := s.compute(ctx, d, st, conn, progress, false, false)
 	if err != nil {
 		if w != nil {
 			os.RemoveAll(w.dir)
@@ -403,11 +403,14 @@ func (s *Service) source(d *Definition) (transform.Source, error) {
 	return one, nil
 }
 
-// compute transforms the list, sorts its rows, compares them with the
-// state and writes the files of the chosen action into a run folder.
+// compute transforms the list straight into sorted binary rows (the
+// transform hands each row's digests over; no hex files are written and
+// read back), compares them with the state in one merge that writes the
+// new rows file and the APPEND and REMOVE files, and writes the whole list
+// as files only when the action sends it (create, replace) in a real run.
 // With afterPending, st is what an interrupted run will commit: its own
 // history entries are not known yet, so the history is not checked.
-func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, conn *Conn, progress func(Progress), afterPending bool) (*work, error) {
+func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, conn *Conn, progress func(Progress), afterPending, dryRun bool) (*work, error) {
 	if progress == nil {
 		progress = func(Progress) {}
 	}
@@ -425,42 +428,44 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	header, _ := records.ParseHeaderMode(d.Header)
 	pf, _ := identifiers.ParsePhoneFormat(d.PhoneFormat)
 	layout, _ := transform.ParseLayout(d.Layout)
+	workers := s.cfg.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	// The rows are sorted as they come, in runs that spill to the run
+	// folder past the memory budget (the sort also removes duplicates).
+	sink := newRowSink(w.dir, int(s.cfg.MemoryBytes/2), workers)
 	progress(Progress{Stage: "transform"})
 	tm, err := transform.Run(ctx, transform.Options{
 		Source: src, Format: format, Header: header, Mappings: d.Mappings, Region: d.Region, PhoneFormat: pf,
-		OutDir: filepath.Join(w.dir, "full"), Layout: layout, MaxFileBytes: s.cfg.MaxFileBytes, Workers: s.cfg.Workers,
-		DedupMemoryBytes: s.cfg.MemoryBytes * 3 / 4,
-		Progress:         func(p transform.Progress) { progress(Progress{Stage: "transform", Transform: &p}) },
+		OutDir: filepath.Join(w.dir, "transform"), Layout: layout, MaxFileBytes: s.cfg.MaxFileBytes, Workers: workers,
+		RowSink:  sink.add,
+		Progress: func(p transform.Progress) { progress(Progress{Stage: "transform", Transform: &p}) },
 	})
 	if err != nil {
+		sink.remove()
 		return w, err
 	}
 	w.counters = tm.Counters
 	w.plan = Plan{Sync: d.Name, Mode: d.Mode, Transform: &w.counters}
-	calcs := map[string]bool{}
-	for _, f := range tm.Files {
-		calcs[f.CalculateType] = true
-		w.fullBytes += f.Bytes
+	meta := stateMeta{Version: 1, Fingerprint: d.fingerprint(), Columns: 1}
+	if tm.Layout == transform.LayoutCombined {
+		names := make([]string, len(tm.Mappings))
+		for i, m := range tm.Mappings {
+			names[i] = m.Type.CombinedColumn()
+		}
+		meta.CalculateType, meta.Header, meta.Columns = "MULTIPLE_TYPES", strings.Join(names, ",")+"\n", len(names)
+	} else {
+		// normalize let a separate layout through with one identifier type only.
+		meta.CalculateType = tm.Mappings[0].Type.CalculateType()
 	}
-	if len(calcs) > 1 {
-		return w, usagef("the list gives files of %d identifier types, but a sync feeds one audience: use --layout combined", len(calcs))
-	}
-	if len(tm.Files) == 0 {
+	if sink.rows.Load() == 0 {
+		sink.remove()
 		return w, fmt.Errorf("the list %s has no valid identifiers: nothing to sync", d.Input)
 	}
-	meta := stateMeta{Version: 1, Fingerprint: d.fingerprint(), CalculateType: tm.Files[0].CalculateType, Columns: 1}
-	if meta.CalculateType == "MULTIPLE_TYPES" {
-		h, err := firstLine(filepath.Join(w.dir, "full", tm.Files[0].Path))
-		if err != nil {
-			return w, err
-		}
-		meta.Header = h
-		meta.Columns = strings.Count(h, ",") + 1
-	}
 
-	// Sort the list's rows (bounded memory, spilling to the run folder).
 	progress(Progress{Stage: "diff"})
-	cur, closeSorted, err := sortFiles(ctx, w.dir, tm.Files, &meta, int(s.cfg.MemoryBytes/4), s.cfg.Workers)
+	cur, closeSorted, err := sink.finish()
 	if err != nil {
 		return w, err
 	}
@@ -494,28 +499,26 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	removeSet := newFileSet(filepath.Join(w.dir, "remove"), "remove", &meta, base, s.cfg.MaxFileBytes)
 	writeDiff := trusted && d.Mode != ModeReplace
 	keepRemoved := d.Mode == ModeAddOnly
-	out, err := os.OpenFile(filepath.Join(w.dir, "rows.bin"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	out, err := createRows(filepath.Join(w.dir, "rows.bin"))
 	if err != nil {
 		return w, err
 	}
-	defer out.Close()
-	bw := bufio.NewWriterSize(out, 256<<10)
-	var rows, ids int64
-	keep := func(r []byte) {
-		bw.Write(r)
-		rows++
-		ids += int64((len(r) - 2) / hashLen)
-	}
+	defer out.abandon() // closed below; a second Close is harmless
+	var listBytes int64 // the list's lines as a full upload writes them, headers aside
+	listRow := func(r []byte) { listBytes += int64(hashLen*2*((len(r)-2)/hashLen) + meta.Columns) }
 	// In add-only mode without a state, nothing can be removed: the
 	// audience keeps whatever it had, and everything is appended.
 	a, aerr := cur.next()
 	b, berr := old.next()
-	for aerr == nil || berr == nil {
+	for n := 0; aerr == nil || berr == nil; n++ {
 		if aerr != nil && aerr != io.EOF {
 			return w, aerr
 		}
 		if berr != nil && berr != io.EOF {
 			return w, berr
+		}
+		if n%65536 == 0 && ctx.Err() != nil {
+			return w, ctx.Err()
 		}
 		c := 0
 		switch {
@@ -529,7 +532,8 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		switch {
 		case c < 0: // only in the list: added
 			w.plan.Added++
-			keep(a)
+			out.add(a)
+			listRow(a)
 			if writeDiff || d.Mode == ModeAddOnly {
 				if err := appendSet.add(a); err != nil {
 					return w, err
@@ -538,7 +542,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 			a, aerr = cur.next()
 		case c > 0: // only in the state: removed
 			if keepRemoved {
-				keep(b)
+				out.add(b)
 			} else {
 				w.plan.Removed++
 				if writeDiff {
@@ -550,13 +554,14 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 			b, berr = old.next()
 		default:
 			w.plan.Unchanged++
-			keep(a)
+			out.add(a)
+			listRow(a)
 			a, aerr = cur.next()
 			b, berr = old.next()
 		}
 	}
 	w.plan.RowsNow = w.plan.Added + w.plan.Unchanged
-	if err := bw.Flush(); err != nil {
+	if err := out.close(false); err != nil {
 		return w, err
 	}
 	if err := appendSet.finish(); err != nil {
@@ -565,19 +570,42 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	if err := removeSet.finish(); err != nil {
 		return w, err
 	}
-	meta.Rows, meta.Identifiers = rows, ids
+	meta.Rows, meta.Identifiers = out.rows, out.ids
 	meta.AudienceID = audID
 	w.newState = meta
+	// The transform left deduplication to the sort: its counters get the
+	// rows written and the duplicates from here.
+	w.counters.RowsWritten = w.plan.RowsNow
+	if dup := sink.rows.Load() - w.plan.RowsNow; tm.Layout == transform.LayoutCombined {
+		w.counters.DuplicateRows = dup
+	} else if tc := w.counters.Types[tm.Mappings[0].Type.String()]; tc != nil {
+		tc.Duplicate = dup
+	}
+	partBytes, err := fullPartBytes(listBytes, int64(len(meta.Header)), s.cfg.MaxFileBytes)
+	if err != nil {
+		return w, err
+	}
+	w.fullBytes = listBytes + int64(len(meta.Header))*((listBytes+partBytes-int64(len(meta.Header))-1)/(partBytes-int64(len(meta.Header))))
 
-	s.decide(d, w, trusted, why, rows)
+	s.decide(d, w, trusted, why, out.rows)
 	switch w.plan.Action {
 	case ActionCreate, ActionReplace:
-		w.files = tm.Files
 		act := "REPLACE"
 		if w.plan.Action == ActionCreate {
 			act = "CREATE"
 		}
 		w.steps = []step{{Action: act, Manifest: filepath.Join("run-"+w.runID, "full", transform.ManifestName)}}
+		if dryRun {
+			break // a dry run sends nothing: the whole list is not written out
+		}
+		// The new rows are the list's rows here (nothing is kept from a
+		// state the list replaces): they are the files to send.
+		full := newFileSet(filepath.Join(w.dir, "full"), "full", &meta, base, partBytes)
+		full.counters = &w.counters
+		if err := writeSetFromRows(ctx, full, filepath.Join(w.dir, "rows.bin")); err != nil {
+			return w, err
+		}
+		w.files, w.fullBytes = full.files, uploadBytes(full.files)
 	case ActionUpdate:
 		if appendSet.rows > 0 {
 			w.steps = append(w.steps, step{Action: "APPEND", Manifest: filepath.Join("run-"+w.runID, "append", transform.ManifestName)})
@@ -589,6 +617,50 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		}
 	}
 	return w, nil
+}
+
+// fullPartBytes is the part size for a full upload of listBytes of lines:
+// maxBytes, raised (up to TikTok's 250 MiB) when the list would otherwise
+// take more than the 500 files TikTok accepts per audience.
+func fullPartBytes(listBytes, headerBytes, maxBytes int64) (int64, error) {
+	const maxParts = 500
+	per := maxBytes - headerBytes
+	if (listBytes+per-1)/per <= maxParts {
+		return maxBytes, nil
+	}
+	need := (listBytes+maxParts-1)/maxParts + headerBytes
+	need = (need + 1<<20 - 1) &^ (1<<20 - 1)
+	if need > transform.MaxFileBytesLimit {
+		return 0, usagef("the list comes to more than %d files of %d MiB, and TikTok accepts at most %d files per audience: split it into smaller lists, each synced into its own audience",
+			maxParts, transform.MaxFileBytesLimit>>20, maxParts)
+	}
+	return need, nil
+}
+
+// writeSetFromRows writes every row of a rows file into a file set.
+func writeSetFromRows(ctx context.Context, set *fileSet, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rr := newRowReader(f)
+	for n := 0; ; n++ {
+		row, err := rr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if n%65536 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := set.add(row); err != nil {
+			return err
+		}
+	}
+	return set.finish()
 }
 
 // trust decides whether the state says exactly what the audience holds
@@ -696,61 +768,6 @@ func (s *Service) decide(d *Definition, w *work, trusted bool, why string, after
 	}
 }
 
-// sortFiles reads the transform's files into sorted rows, one sorter per
-// worker (each with its share of the memory budget), then merges them.
-func sortFiles(ctx context.Context, dir string, files []transform.File, meta *stateMeta, budget, workers int) (rowSource, func(), error) {
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
-	workers = max(1, min(workers, len(files)))
-	sorters := make([]*sorter, workers)
-	todo := make(chan string, len(files))
-	for _, f := range files {
-		todo <- filepath.Join(dir, "full", f.Path)
-	}
-	close(todo)
-	g, ctx := errgroup.WithContext(ctx)
-	for i := range sorters {
-		so := newSorter(dir, budget/workers)
-		so.id = i
-		sorters[i] = so
-		g.Go(func() error {
-			for p := range todo {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if err := readRows(p, meta.Header != "", meta.Columns, so); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		for _, so := range sorters {
-			for _, p := range so.runs {
-				os.Remove(p)
-			}
-		}
-		return nil, nil, err
-	}
-	return finishAll(sorters)
-}
-
-// firstLine returns a file's first line, newline included.
-func firstLine(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	return line, nil
-}
-
 // readRows turns each line of a transform output file into a binary row.
 func readRows(path string, hasHeader bool, cols int, so *sorter) error {
 	f, err := os.Open(path)
@@ -775,4 +792,18 @@ func readRows(path string, hasHeader bool, cols int, so *sorter) error {
 			return fmt.Errorf("%s line %d: %v", filepath.Base(path), n, err)
 		}
 	}
+}
+
+// firstLine returns a file's first line, newline included.
+func firstLine(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	return line, nil
 }

@@ -397,8 +397,9 @@ func run(ctx context.Context, p *plan, pp *partsPlan, start time.Time, runID str
 	goSafe(g, func() error {
 		defer close(work)
 		return feedParts(gctx, p, pp, &read, work, func(b *batch) {
-			// The dedup set is sized once, before its first key.
-			if rows := expectRows(p.Source.Size, pp.rows, b); rows > 0 {
+			// The dedup set is sized once, before its first key (a
+			// RowSink's rows skip it: it stays at its smallest).
+			if rows := expectRows(p.Source.Size, pp.rows, b); rows > 0 && p.RowSink == nil {
 				dd.expectKeys.Store(max(rows*p.keysPerRow(), 1))
 			}
 		})
@@ -415,6 +416,11 @@ func run(ctx context.Context, p *plan, pp *partsPlan, start time.Time, runID str
 					return err
 				}
 				w.process(b)
+				if p.RowSink != nil && len(b.rows) > 0 {
+					if err := p.RowSink(w.id, b.rows); err != nil {
+						return err
+					}
+				}
 				b.dedupsLeft.Store(int32(len(dedupIn)))
 				for _, in := range dedupIn {
 					select {

@@ -146,6 +146,17 @@ type Options struct {
 	Workers          int            // default: all cores
 	DedupMemoryBytes int64          // default 512 MiB; past it, deduplication spills to disk
 	Progress         func(Progress) // at most ~10 calls a second, from one goroutine
+	// RowSink, when set, receives the rows in binary instead of the run
+	// writing customer files (a sync diffs them against its state). It is
+	// called from the workers, one call at a time per worker (0 to
+	// Workers-1), with a batch of rows back to back, each a big-endian
+	// uint16 mask (bit i: mapping i holds a hash; in the separate layout
+	// every hash is a row of its own, mask 1) and then the 32 raw SHA-256
+	// bytes of each set bit in mapping order. The batch is reused after the
+	// call. The rows are not deduplicated and no customer file is written:
+	// the manifest lists none and RowsWritten and the duplicate counters
+	// stay 0, for the receiver to fill in. An error stops the run.
+	RowSink func(worker int, rows []byte) error
 }
 
 // Manifest describes a finished run. It holds no PII.

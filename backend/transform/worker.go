@@ -22,6 +22,7 @@ type batch struct {
 	inflation float64
 
 	lines []byte   // output lines, each ending in '\n'
+	rows  []byte   // or, for Options.RowSink, binary rows
 	parts [][]item // the lines' items, filed by the dedup partition that owns their key
 	tally tally
 
@@ -95,6 +96,7 @@ type worker struct {
 	norm     *identifiers.Normalizer
 	values   []records.Value
 	combined bool
+	sink     bool      // binary rows for Options.RowSink, not lines
 	dedup    *dedupers // for the partition of each key
 }
 
@@ -109,6 +111,7 @@ func newWorker(id int, p *plan, dd *dedupers) (*worker, error) {
 		norm:     norm,
 		values:   make([]records.Value, len(p.Mappings)),
 		combined: p.layout == LayoutCombined,
+		sink:     p.RowSink != nil,
 		dedup:    dd,
 	}, nil
 }
@@ -134,6 +137,7 @@ func streamSalt(s uint8) uint64 { return uint64(s) * 0x9e3779b97f4a7c15 }
 func (w *worker) process(b *batch) {
 	maps := w.plan.Mappings
 	b.lines = b.lines[:0]
+	b.rows = b.rows[:0]
 	if len(b.parts) != len(w.dedup.parts) {
 		b.parts = make([][]item, len(w.dedup.parts))
 	}
@@ -153,7 +157,11 @@ func (w *worker) process(b *batch) {
 			t.malformedRow(err)
 			continue
 		}
-		start := len(b.lines)
+		start, rowStart := len(b.lines), len(b.rows)
+		if w.sink && w.combined {
+			b.rows = append(b.rows, 0, 0) // the mask, set below
+		}
+		var mask uint16
 		found := false
 		for i, m := range maps {
 			r := normalizeValue(w.norm, m.Type, w.values[i])
@@ -166,6 +174,18 @@ func (w *worker) process(b *batch) {
 				t.invalid[invalidKey{i, r.Reason}]++
 			}
 			ok := r.Status == identifiers.Valid || r.Status == identifiers.Prehashed
+			if w.sink {
+				if ok {
+					if w.combined {
+						mask |= 1 << i
+					} else {
+						b.rows = append(b.rows, 0, 1)
+					}
+					b.rows = append(b.rows, r.Hash[:]...)
+					found = true
+				}
+				continue
+			}
 			if w.combined {
 				if i > 0 {
 					b.lines = append(b.lines, ',')
@@ -186,8 +206,14 @@ func (w *worker) process(b *batch) {
 			}
 		}
 		if !found {
-			b.lines = b.lines[:start]
+			b.lines, b.rows = b.lines[:start], b.rows[:rowStart]
 			t.noIdentifier++
+			continue
+		}
+		if w.sink {
+			if w.combined {
+				binary.BigEndian.PutUint16(b.rows[rowStart:], mask)
+			}
 			continue
 		}
 		if w.combined {
