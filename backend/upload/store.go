@@ -479,6 +479,21 @@ func (s *Store) RowsForAudience(ctx context.Context, id string) (int64, error) {
 	return n.Int64, nil
 }
 
+// FileMD5s returns the MD5 of each file a job sends, keyed by the file's
+// index in the manifest: with the manifest's own MD5s they tell whether a
+// folder still holds exactly what the job sent (a sync adopting an upload).
+func (s *Store) FileMD5s(ctx context.Context, jobID string) (map[int]string, error) {
+	files, err := s.files(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]string, len(files))
+	for _, f := range files {
+		out[f.idx] = f.md5
+	}
+	return out, nil
+}
+
 // LogEntry is one line of a job's log.
 type LogEntry struct {
 	Time      time.Time `json:"time"`
