@@ -273,7 +273,11 @@ func statementActions(doc *yaml.Node) []string {
 			acts = append(acts, a.Value)
 		}
 		sort.Strings(acts)
-		out = append(out, mapping(st, "Effect").Value+" "+strings.Join(acts, ",")+" on "+mapping(st, "Resource").Value)
+		res := mapping(st, "Resource").Value
+		if r := mapping(st, "Resource"); r.Kind == yaml.SequenceNode {
+			res = fmt.Sprintf("[%d resources]", len(r.Content))
+		}
+		out = append(out, mapping(st, "Effect").Value+" "+strings.Join(acts, ",")+" on "+res)
 	}
 	return out
 }
@@ -316,7 +320,8 @@ func TestCleanRoomsAccessIsOptionalAndReadOnly(t *testing.T) {
 		want                []string
 	}{
 		{"CleanRoomsReadPolicy", "GrantCleanRooms", []string{
-			"Allow cleanrooms:GetMembership,cleanrooms:GetProtectedQuery,cleanrooms:ListMemberships,cleanrooms:ListProtectedQueries on *"}},
+			"Allow cleanrooms:ListMemberships on *",
+			"Allow cleanrooms:GetMembership,cleanrooms:GetProtectedQuery,cleanrooms:ListProtectedQueries on [5 resources]"}},
 		{"CleanRoomsResultsPolicy", "GrantCleanRoomsResults", []string{
 			"Allow s3:ListBucket on arn:${AWS::Partition}:s3:::${CleanRoomsResultBucket}",
 			"Allow s3:GetObject on arn:${AWS::Partition}:s3:::${CleanRoomsResultBucket}/${CleanRoomsResultPrefix}*"}},
