@@ -71,15 +71,27 @@ func buildProbe(t *testing.T) string {
 	copyTree(t, wails[0], filepath.Join(work, "wails"))
 	copyFile(t, filepath.Join("testdata", "probe", "export.go.txt"), filepath.Join(work, "wails", "pkg", "guilogprobe", "export.go"))
 	copyFile(t, filepath.Join("testdata", "probe", "main.go.txt"), filepath.Join(work, "probe", "main.go"))
-	copyFile(t, filepath.Join(root, "go.sum"), filepath.Join(work, "probe", "go.sum"))
-	mod := "module guilogprobe\n\ngo 1.24\n\nrequire (\n\tgithub.com/wailsapp/wails/v2 " + wails[1] +
-		"\n\tgithub.com/audience-uploader/audience-uploader v0.0.0\n)\n\n" +
-		"replace github.com/wailsapp/wails/v2 => ../wails\n\nreplace github.com/audience-uploader/audience-uploader => " + root + "\n"
+	// The probe's module requires exactly what this module does (its
+	// go.mod lists every module the app's packages come from, Wails' own
+	// included), so the build reads only modules the app's build already put
+	// in the module cache, and never the network (GOPROXY=off, -mod=readonly).
+	rootMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, ok := strings.CutPrefix(string(rootMod), "module github.com/audience-uploader/audience-uploader\n")
+	if !ok {
+		t.Fatalf("%s does not start with the module line", filepath.Join(root, "go.mod"))
+	}
+	mod = "module guilogprobe\n" + mod +
+		"\nrequire github.com/audience-uploader/audience-uploader v0.0.0\n" +
+		"\nreplace github.com/wailsapp/wails/v2 => ../wails\n\nreplace github.com/audience-uploader/audience-uploader => " + root + "\n"
 	if err := os.WriteFile(filepath.Join(work, "probe", "go.mod"), []byte(mod), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	copyFile(t, filepath.Join(root, "go.sum"), filepath.Join(work, "probe", "go.sum"))
 	bin := filepath.Join(work, "probe-bin")
-	goCmd(filepath.Join(work, "probe"), []string{"GOFLAGS=-mod=mod", "GOWORK=off"}, "build", "-o", bin, ".")
+	goCmd(filepath.Join(work, "probe"), []string{"GOFLAGS=-mod=readonly", "GOWORK=off", "GOPROXY=off"}, "build", "-o", bin, ".")
 	return bin
 }
 
