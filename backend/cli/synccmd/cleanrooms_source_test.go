@@ -1,0 +1,122 @@
+package synccmd_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
+	crstandin "github.com/audience-uploader/audience-uploader/backend/cleanrooms/standin"
+	"github.com/audience-uploader/audience-uploader/backend/cli/authcmd"
+	"github.com/audience-uploader/audience-uploader/backend/settings"
+	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
+)
+
+// csvList is users from..to-1 as a Clean Rooms CSV result part.
+func csvList(from, to int) []byte {
+	var b strings.Builder
+	b.WriteString("email,phone\n")
+	for i := from; i < to; i++ {
+		fmt.Fprintf(&b, "user%05d@example.com,+1 415 200 %04d\n", i, i)
+	}
+	return []byte(b.String())
+}
+
+// TestSyncFromCleanRoomsLatest: a sync saved with the source
+// cleanrooms://MEMBERSHIP/latest reads, on each run, the membership's newest
+// successful protected query (a newer one still running is passed over),
+// and the audience follows it: the first run creates it from the first
+// query's result, the second run (after a new query succeeded) adds and
+// removes the difference in the same audience. AWS Clean Rooms is the
+// stand-in, the results are parts on versitygw, credentials the AWS chain.
+func TestSyncFromCleanRoomsLatest(t *testing.T) {
+	tiktok := standin.New(standin.Options{MatchRate: 1})
+	base := standintest.Start(t, tiktok)
+	s3 := s3test.Start(t)
+	s3.Bucket(t, "cr-results")
+	s3.Put(t, "cr-results", "weekly/q-week1/part-00000-a1-c000.csv", csvList(0, 600))
+	s3.Put(t, "cr-results", "weekly/q-week1/part-00001-a1-c000.csv", csvList(600, 1000))
+	s3.Put(t, "cr-results", "weekly/q-week1/_SUCCESS", nil)
+
+	t.Setenv("AUDIENCE_UPLOADER_CONFIG_DIR", t.TempDir())
+	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", t.TempDir())
+	t.Setenv("TIKTOK_API_BASE_URL", base)
+	t.Setenv("TIKTOK_ACCESS_TOKEN", tiktok.Token())
+	t.Setenv("AWS_ENDPOINT_URL_S3", s3.Endpoint)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
+	for _, k := range []string{"AWS_SESSION_TOKEN", "AWS_PROFILE"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	set := settings.Default()
+	set.AWS = settings.AWSSettings{CredentialSource: "aws-chain", Region: "us-east-1"}
+	if err := settings.Save(set); err != nil {
+		t.Fatal(err)
+	}
+	authcmd.Commands() // registers the s3:// and cleanrooms:// inputs, as main does
+
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	out := &crstandin.S3Output{Bucket: "cr-results", KeyPrefix: "weekly", Format: "CSV"}
+	member := crstandin.Membership{ID: "m-weekly", CollaborationID: "c-weekly", CollaborationName: "Weekly lift",
+		Abilities: []string{"CAN_QUERY", "CAN_RECEIVE_RESULTS"}, Created: t0}
+	week1 := crstandin.Query{ID: "q-week1", MembershipID: "m-weekly", Status: "SUCCESS", Created: t0, S3: out,
+		Location: "s3://cr-results/weekly/q-week1/"}
+	serve := func(qs ...crstandin.Query) *crstandin.Server {
+		std := crstandin.New(crstandin.Options{AccessKeyID: s3test.AccessKey, Memberships: []crstandin.Membership{member}, Queries: qs})
+		hs := httptest.NewServer(std)
+		t.Cleanup(hs.Close)
+		t.Setenv(cleanrooms.EnvEndpoint, hs.URL)
+		return std
+	}
+	serve(week1)
+
+	const input = "cleanrooms://m-weekly/latest"
+	if code, _, errs := execute("sync", "save", "weekly", "--input", input, "--map", "email=email", "--map", "phone=phone",
+		"--audience", "Weekly lift", "--advertiser-id", tiktok.Advertiser()); code != 0 {
+		t.Fatalf("save: %d %s", code, errs)
+	}
+	code, outs, errs := execute("sync", "show", "weekly", "--json")
+	if code != 0 || !strings.Contains(outs, input) {
+		t.Fatalf("the saved sync does not keep %s: %d %s %s", input, code, outs, errs)
+	}
+
+	code, outs, errs = execute("sync", "run", "weekly", "--json")
+	var res map[string]any
+	if code != 0 || json.Unmarshal([]byte(outs), &res) != nil || res["action"] != "create" || res["rows_now"] != 1000.0 {
+		t.Fatalf("first run: %d %s %s", code, outs, errs)
+	}
+	id, _ := res["audience_id"].(string)
+	if n := len(tiktok.Members(id)); id == "" || n != 1000 {
+		t.Fatalf("after the first run the audience %q has %d members, want 1000", id, n)
+	}
+
+	// A week later: a new query succeeded (users 10..1009), a newer one is
+	// still running. The same sync reads the new result.
+	s3.Put(t, "cr-results", "weekly/q-week2/part-00000-b2-c000.csv", csvList(10, 1010))
+	s3.Put(t, "cr-results", "weekly/q-week2/_SUCCESS", nil)
+	std := serve(week1,
+		crstandin.Query{ID: "q-week2", MembershipID: "m-weekly", Status: "SUCCESS", Created: t0.Add(7 * 24 * time.Hour), S3: out,
+			Location: "s3://cr-results/weekly/q-week2/"},
+		crstandin.Query{ID: "q-week3", MembershipID: "m-weekly", Status: "STARTED", Created: t0.Add(14 * 24 * time.Hour), S3: out})
+	code, outs, errs = execute("sync", "run", "weekly")
+	if code != 0 || !strings.Contains(outs, "added 10, removed 10, unchanged 990") || !strings.Contains(outs, "action: update") {
+		t.Fatalf("second run: %d %s %s", code, outs, errs)
+	}
+	if std.Calls("cleanrooms:GetProtectedQuery") == 0 {
+		t.Fatal("the second run did not ask AWS Clean Rooms for the newest query")
+	}
+	if n := len(tiktok.Members(id)); n != 1000 || len(tiktok.Audiences()) != 1 {
+		t.Fatalf("after the second run: %d members, %d audiences; want the same audience with 1000", n, len(tiktok.Audiences()))
+	}
+}
