@@ -26,7 +26,11 @@ func (a *App) syncService() (*appsyncs.Service, error) {
 			v.syncsErr = fmt.Errorf("The saved syncs could not be opened (%v). Check that the app's data folder is writable, then restart the app.", err)
 			return
 		}
-		v.syncs = appsyncs.New(a.ctx, appsyncs.Config{Syncs: engine, Audiences: a.audienceService().List, Events: v.events})
+		cfg := appsyncs.Config{Syncs: engine, Audiences: a.audienceService().List, Events: v.events}
+		if a.uploader != nil {
+			cfg.Uploads = a.uploader.Store() // Save as sync adopts the wizard's upload from it
+		}
+		v.syncs = appsyncs.New(a.ctx, cfg)
 	})
 	return v.syncs, v.syncsErr
 }
@@ -88,13 +92,15 @@ func (a *App) GetSync(name string) (*syncs.Summary, error) {
 	return s.Get(name)
 }
 
-// SaveSync creates or overwrites a sync by name.
-func (a *App) SaveSync(d syncs.Definition) (*syncs.Definition, error) {
+// SaveSync creates or overwrites a sync by name; adoptFrom ("" from the
+// edit form) is the folder the wizard just uploaded into the sync's
+// audience (Save as sync), taken as what the sync has put there.
+func (a *App) SaveSync(d syncs.Definition, adoptFrom string) (*appsyncs.Saved, error) {
 	s, err := a.syncService()
 	if err != nil {
 		return nil, err
 	}
-	return s.Save(d)
+	return s.Save(d, adoptFrom)
 }
 
 // DeleteSync removes a sync and its state; the audience stays at TikTok.

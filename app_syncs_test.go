@@ -41,7 +41,7 @@ func TestSyncsBindings(t *testing.T) {
 	if err := os.WriteFile(list, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.SaveSync(syncs.Definition{Name: "crm", Input: list, Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}}, AudienceName: "CRM"}); err != nil {
+	if _, err := a.SaveSync(syncs.Definition{Name: "crm", Input: list, Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}}, AudienceName: "CRM"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if p, err := a.PlanSync("crm"); err != nil || p.Added != 1200 || len(sv.Audiences()) != 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
 // Row is one sync in the view.
@@ -56,6 +57,9 @@ type Config struct {
 	// Audiences lists the advertiser's audiences (status, matched users);
 	// nil leaves those columns empty.
 	Audiences func() (*appaudiences.List, error)
+	// Uploads is the upload history the wizard writes: Save looks up the
+	// upload of the folder it is asked to adopt there. Nil adopts nothing.
+	Uploads *upload.Store
 }
 
 // Service answers the view's calls; ctx bounds runs and plans.
@@ -117,8 +121,24 @@ func (s *Service) Get(name string) (*syncs.Summary, error) {
 	return sum, nil
 }
 
-// Save creates or overwrites a sync by name.
-func (s *Service) Save(d syncs.Definition) (*syncs.Definition, error) {
+// Saved is a saved sync and, when Save was asked to adopt an upload,
+// whether it did.
+type Saved struct {
+	Definition *syncs.Definition `json:"definition"`
+	// Adopted is the upload now taken as what the sync has put into its
+	// audience: the first run sends only the difference.
+	Adopted *syncs.Adoption `json:"adopted,omitempty"`
+	// NotAdopted says why the upload was not taken (the first run then
+	// replaces the audience's contents with the list).
+	NotAdopted string `json:"not_adopted,omitempty"`
+}
+
+// Save creates or overwrites a sync by name. With adoptFrom (Save as sync
+// on the result screen: the transform folder the wizard just uploaded into
+// the sync's audience), that upload becomes the sync's record, so its first
+// run sends only what changed since; when it cannot, the sync is saved
+// anyway and NotAdopted says why.
+func (s *Service) Save(d syncs.Definition, adoptFrom string) (*Saved, error) {
 	out, err := s.cfg.Syncs.Save(d)
 	if err != nil {
 		if syncs.IsUsage(err) {
@@ -126,7 +146,25 @@ func (s *Service) Save(d syncs.Definition) (*syncs.Definition, error) {
 		}
 		return nil, fmt.Errorf("The sync was not saved (%v). Check that the app's data folder is writable, then save again.", err)
 	}
-	return out, nil
+	saved := &Saved{Definition: out}
+	if adoptFrom == "" {
+		return saved, nil
+	}
+	const replaces = "its first run sends the whole list with REPLACE"
+	if s.cfg.Uploads == nil {
+		saved.NotAdopted = fmt.Sprintf("The upload history could not be opened, so the upload was not taken as the sync's record: %s.", replaces)
+		return saved, nil
+	}
+	a, err := s.cfg.Syncs.Adopt(s.ctx, out.Name, adoptFrom, s.cfg.Uploads)
+	switch {
+	case syncs.IsAdoptRefusal(err):
+		saved.NotAdopted = fmt.Sprintf("The upload was not taken as the sync's record: %v; %s.", err, replaces)
+	case err != nil:
+		saved.NotAdopted = fmt.Sprintf("The upload could not be taken as the sync's record (%v); %s. Save the sync again from the result screen to retry.", err, replaces)
+	default:
+		saved.Adopted = a
+	}
+	return saved, nil
 }
 
 // Delete removes a sync and its state; the audience stays at TikTok.

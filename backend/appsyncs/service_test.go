@@ -23,10 +23,12 @@ import (
 )
 
 type env struct {
-	sv     *standin.Server
-	svc    *appsyncs.Service
-	list   string
-	events *recorder
+	sv      *standin.Server
+	svc     *appsyncs.Service
+	list    string
+	events  *recorder
+	uploads *upload.Store
+	connect func(context.Context, string) (*syncs.Conn, error)
 }
 
 // recorder is the window: it keeps the stages it is sent.
@@ -95,8 +97,8 @@ func setup(t *testing.T) *env {
 	}
 	aud := appaudiences.New(context.Background(), appaudiences.Config{Secrets: keys, QPS: 1000,
 		LoadSettings: func() (settings.Settings, error) { return st, nil }})
-	e := &env{sv: sv, list: filepath.Join(t.TempDir(), "crm.csv"), events: &recorder{}}
-	e.svc = appsyncs.New(context.Background(), appsyncs.Config{Syncs: engine, Audiences: aud.List, Events: e.events})
+	e := &env{sv: sv, list: filepath.Join(t.TempDir(), "crm.csv"), events: &recorder{}, uploads: store, connect: connect}
+	e.svc = appsyncs.New(context.Background(), appsyncs.Config{Syncs: engine, Audiences: aud.List, Events: e.events, Uploads: store})
 	return e
 }
 
@@ -117,7 +119,7 @@ func TestSaveRunNowAndList(t *testing.T) {
 	e.write(t, 0, 1500)
 	def := syncs.Definition{Name: "crm-weekly", Input: e.list, Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}},
 		Layout: "auto", AudienceName: "CRM weekly"}
-	if _, err := e.svc.Save(def); err != nil {
+	if _, err := e.svc.Save(def, ""); err != nil {
 		t.Fatal(err)
 	}
 	// Run now first shows the plan: nothing is sent.
@@ -173,7 +175,7 @@ func TestSaveRunNowAndList(t *testing.T) {
 
 func TestErrorsSaySentences(t *testing.T) {
 	e := setup(t)
-	_, err := e.svc.Save(syncs.Definition{Name: "no audience", Input: e.list, Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}}})
+	_, err := e.svc.Save(syncs.Definition{Name: "no audience", Input: e.list, Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}}}, "")
 	if err == nil || !strings.Contains(err.Error(), "Correct it in the form") {
 		t.Fatalf("bad save: %v", err)
 	}
@@ -182,5 +184,65 @@ func TestErrorsSaySentences(t *testing.T) {
 	}
 	if err := e.svc.Delete("missing"); err == nil || !strings.Contains(err.Error(), "Press Refresh") {
 		t.Fatalf("delete of a missing sync: %v", err)
+	}
+}
+
+// upload is the wizard: transform the list into a folder and upload it
+// into a new audience through the shared upload history.
+func (e *env) upload(t *testing.T, name string) (string, string) {
+	t.Helper()
+	src, err := transform.LocalFile(e.list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := transform.Run(context.Background(), transform.Options{Source: src, OutDir: out, Workers: 1,
+		Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}}, Layout: transform.LayoutCombined}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := e.connect(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := conn.Uploader.Run(context.Background(), upload.Request{ManifestPath: filepath.Join(out, transform.ManifestName),
+		AdvertiserID: e.sv.Advertiser(), AudienceName: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, r.Targets[0].AudienceID
+}
+
+// Save as sync with the upload's folder adopts the upload: the list shows
+// it as the last run, and the first Run now is a difference, not a REPLACE.
+// An upload it cannot adopt leaves a sentence and the sync saved as before.
+func TestSaveAsSyncAdoptsTheUpload(t *testing.T) {
+	e := setup(t)
+	e.write(t, 0, 1500)
+	out, id := e.upload(t, "Buyers")
+	def := syncs.Definition{Name: "buyers", Input: e.list, Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}},
+		Layout: "combined", AudienceID: id}
+	saved, err := e.svc.Save(def, out)
+	if err != nil || saved.Adopted == nil || saved.Adopted.Rows != 1500 || saved.NotAdopted != "" {
+		t.Fatalf("save = %+v, %v; want the upload adopted", saved, err)
+	}
+	l, err := e.svc.List()
+	if err != nil || len(l.Syncs) != 1 || l.Syncs[0].LastRun == nil || l.Syncs[0].LastRun.Action != syncs.ActionAdopt || l.Syncs[0].StateRows != 1500 {
+		t.Fatalf("list = %+v, %v", l, err)
+	}
+	e.write(t, 50, 1600)
+	p, err := e.svc.Plan("buyers")
+	if err != nil || p.Action != syncs.ActionUpdate || p.Added != 100 || p.Removed != 50 {
+		t.Fatalf("first plan after Save as sync = %+v, %v; want +100 −50", p, err)
+	}
+
+	// The same folder saved as a sync of another audience is not adopted.
+	other := e.sv.AddAudience(e.sv.Advertiser(), "Other", "MULTIPLE_TYPES")
+	def.Name, def.AudienceID = "other", other
+	saved, err = e.svc.Save(def, out)
+	if err != nil || saved.Adopted != nil || !strings.Contains(saved.NotAdopted, "not the sync's audience "+other) || !strings.Contains(saved.NotAdopted, "REPLACE") {
+		t.Fatalf("save for another audience = %+v, %v", saved, err)
+	}
+	if p, err := e.svc.Plan("other"); err != nil || p.Action != syncs.ActionReplace {
+		t.Fatalf("plan of the sync that adopted nothing = %+v, %v", p, err)
 	}
 }

@@ -6,33 +6,17 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/privatefs/modetest"
 )
-
-// withUmask022 sets the usual desktop umask for the test: the files' modes
-// must not depend on a strict umask to be private.
-func withUmask022(t *testing.T) {
-	t.Helper()
-	old := syscall.Umask(0o022)
-	t.Cleanup(func() { syscall.Umask(old) })
-}
-
-func perm(t *testing.T, path string) os.FileMode {
-	t.Helper()
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.Mode().Perm()
-}
 
 // Issue 9 item 6: the history's folder, database and its WAL/SHM files are
 // private to the user from the first run, even when the data folder already
 // existed with 0755 and the umask is 022.
 func TestHistoryFilesPrivateInPreExistingFolder(t *testing.T) {
-	withUmask022(t)
+	modetest.Umask022(t)
 	dir := filepath.Join(t.TempDir(), "audience-uploader")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -50,11 +34,11 @@ func TestHistoryFilesPrivateInPreExistingFolder(t *testing.T) {
 	if _, err := s.Start(context.Background(), Job{StartedAt: time.Now(), Input: "a.csv"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := perm(t, dir); got != 0o700 {
+	if got := modetest.Perm(t, dir); got != 0o700 {
 		t.Errorf("data folder mode = %v, want 0700", got)
 	}
 	for _, name := range []string{"history.db", "history.db-wal", "history.db-shm"} {
-		if got := perm(t, filepath.Join(dir, name)); got != 0o600 {
+		if got := modetest.Perm(t, filepath.Join(dir, name)); got != 0o600 {
 			t.Errorf("%s mode = %v, want 0600", name, got)
 		}
 	}

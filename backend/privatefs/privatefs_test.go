@@ -5,22 +5,13 @@ package privatefs
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/audience-uploader/audience-uploader/backend/privatefs/modetest"
 )
 
-func perm(t *testing.T, path string) os.FileMode {
-	t.Helper()
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.Mode().Perm()
-}
-
 func TestMkdirAllTightensExistingFolder(t *testing.T) {
-	old := syscall.Umask(0o022)
-	defer syscall.Umask(old)
+	modetest.Umask022(t)
 	parent := t.TempDir()
 	os.Chmod(parent, 0o755)
 	dir := filepath.Join(parent, "data")
@@ -30,30 +21,29 @@ func TestMkdirAllTightensExistingFolder(t *testing.T) {
 	if err := MkdirAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	if got := perm(t, dir); got != 0o700 {
+	if got := modetest.Perm(t, dir); got != 0o700 {
 		t.Errorf("existing folder mode = %v, want 0700", got)
 	}
-	if got := perm(t, parent); got != 0o755 {
+	if got := modetest.Perm(t, parent); got != 0o755 {
 		t.Errorf("the parent's mode changed to %v: only the app's own folder is the app's", got)
 	}
 	fresh := filepath.Join(parent, "new", "deeper")
 	if err := MkdirAll(fresh); err != nil {
 		t.Fatal(err)
 	}
-	if got := perm(t, fresh); got != 0o700 {
+	if got := modetest.Perm(t, fresh); got != 0o700 {
 		t.Errorf("new folder mode = %v, want 0700", got)
 	}
 }
 
 func TestTouchFileCreatesOrTightens(t *testing.T) {
-	old := syscall.Umask(0o022)
-	defer syscall.Umask(old)
+	modetest.Umask022(t)
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.db")
 	if err := TouchFile(p); err != nil {
 		t.Fatal(err)
 	}
-	if got := perm(t, p); got != 0o600 {
+	if got := modetest.Perm(t, p); got != 0o600 {
 		t.Errorf("new file mode = %v, want 0600", got)
 	}
 	q := filepath.Join(dir, "b.db")
@@ -63,7 +53,7 @@ func TestTouchFileCreatesOrTightens(t *testing.T) {
 	if err := TouchFile(q); err != nil {
 		t.Fatal(err)
 	}
-	if got := perm(t, q); got != 0o600 {
+	if got := modetest.Perm(t, q); got != 0o600 {
 		t.Errorf("existing file mode = %v, want 0600", got)
 	}
 	if b, _ := os.ReadFile(q); string(b) != "keep" {

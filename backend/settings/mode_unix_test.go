@@ -5,15 +5,15 @@ package settings
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
+
+	"github.com/audience-uploader/audience-uploader/backend/privatefs/modetest"
 )
 
 // Issue 9 (item 6's rule for every data folder): a config folder that
 // already existed with 0755 is made 0700, and the file is 0600 under umask 022.
 func TestSaveMakesExistingFolderPrivate(t *testing.T) {
-	old := syscall.Umask(0o022)
-	defer syscall.Umask(old)
+	modetest.Umask022(t)
 	dir := filepath.Join(t.TempDir(), "cfg")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)

@@ -6,25 +6,16 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
-)
 
-func perm(t *testing.T, path string) os.FileMode {
-	t.Helper()
-	st, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st.Mode().Perm()
-}
+	"github.com/audience-uploader/audience-uploader/backend/privatefs/modetest"
+)
 
 // SQLite creates -wal and -shm itself with the database file's mode: with
 // the database 0600 before the first open they are 0600 from their first
 // byte, whatever the umask, in a folder that existed with 0755.
 func TestOpenPrivateModes(t *testing.T) {
-	old := syscall.Umask(0o022)
-	defer syscall.Umask(old)
+	modetest.Umask022(t)
 	dir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -38,11 +29,11 @@ func TestOpenPrivateModes(t *testing.T) {
 	if _, err := db.Exec(`CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('x')`); err != nil {
 		t.Fatal(err)
 	}
-	if got := perm(t, dir); got != 0o700 {
+	if got := modetest.Perm(t, dir); got != 0o700 {
 		t.Errorf("folder mode = %v, want 0700", got)
 	}
 	for _, name := range []string{"state.db", "state.db-wal", "state.db-shm"} {
-		if got := perm(t, filepath.Join(dir, name)); got != 0o600 {
+		if got := modetest.Perm(t, filepath.Join(dir, name)); got != 0o600 {
 			t.Errorf("%s mode = %v, want 0600", name, got)
 		}
 	}
@@ -50,8 +41,7 @@ func TestOpenPrivateModes(t *testing.T) {
 
 // Files an older version left world-readable are tightened on open.
 func TestOpenTightensOldFiles(t *testing.T) {
-	old := syscall.Umask(0o022)
-	defer syscall.Umask(old)
+	modetest.Umask022(t)
 	dir := t.TempDir()
 	p := filepath.Join(dir, "state.db")
 	db, err := Open(context.Background(), p, "journal_mode(WAL)")
@@ -81,7 +71,7 @@ func TestOpenTightensOldFiles(t *testing.T) {
 	}
 	defer db.Close()
 	for _, name := range names {
-		if got := perm(t, filepath.Join(dir, name)); got != 0o600 {
+		if got := modetest.Perm(t, filepath.Join(dir, name)); got != 0o600 {
 			t.Errorf("%s mode = %v after reopening, want 0600", name, got)
 		}
 	}

@@ -8,7 +8,7 @@ vi.mock('../api', () => {
     syncsApi: {
       list: vi.fn(),
       get: vi.fn(),
-      save: vi.fn(async (d: SyncDefinition) => d),
+      save: vi.fn(async (d: SyncDefinition) => ({ definition: d })),
       remove: vi.fn(async () => undefined),
       plan: vi.fn(),
       run: vi.fn(),
@@ -83,6 +83,18 @@ describe('SyncsView', () => {
     for (const want of ['crm-weekly', '/data/crm/customers.csv', 'CRM weekly', AUD, '+120', '−35', 'ready', '1,260 matched', '“Spring buyers”, made on the first run', 'never']) {
       expect(text).toContain(want)
     }
+  })
+
+  it('a sync that adopted the wizard’s upload says so instead of a last run', async () => {
+    s.list.mockResolvedValue(
+      list([sync({ last_run: { at: '2026-12-01T10:00:00Z', action: 'adopt', added: 2000, removed: 0, rows_now: 2000, audience_id: AUD, reason: 'took the upload' } })]),
+    )
+    mountWith(SyncsView)
+    await settle()
+    const cell = byId('last-run-crm-weekly')!.textContent!
+    expect(cell).toContain('Adopted from the upload of')
+    expect(cell).toContain('2,000 rows; the next run sends only what changed')
+    expect(cell).not.toContain('+2,000')
   })
 
   it('Run now shows the dry run and uploads only after the person agrees', async () => {
@@ -242,5 +254,55 @@ describe('Save as sync on the result screen', () => {
       mode: 'mirror',
     })
     expect(byId('open-syncs')).not.toBeNull()
+  })
+
+  it('passes the folder just uploaded, so the sync starts from that upload, and says so', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const wiz = useWizardStore()
+    wiz.file = { path: '/data/crm/customers.csv', name: 'customers.csv', size: 100, modified: '', estimated_rows: 3 } as never
+    wiz.columns = [{ name: 'email', pii: true, type: 'email' }]
+    wiz.audience = 'CRM weekly'
+    wiz.run.outputDir = '/out/CRM-weekly-20261201'
+    const up = useUploadStore()
+    up.run.audienceIds = [AUD]
+    up.run.state = 'succeeded'
+    up.run.outputDir = '/out/CRM-weekly-20261201'
+    s.save.mockImplementationOnce(async (d: SyncDefinition) => ({
+      definition: d,
+      adopted: { sync: d.name, audience_id: AUD, job_id: 'j1', uploaded_at: '2026-12-01T10:00:00Z', rows: 3 },
+    }))
+    mountWith(SaveAsSyncButton, pinia)
+    await settle()
+    byId('save-as-sync')!.click()
+    await settle()
+    byId('sync-save')!.click()
+    await settle()
+    expect(s.save).toHaveBeenCalledWith(expect.objectContaining({ audience_id: AUD }), '/out/CRM-weekly-20261201')
+    expect(document.body.textContent).toContain('It starts from this upload')
+  })
+
+  it('says why the upload was not taken when the engine refuses it', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const wiz = useWizardStore()
+    wiz.file = { path: '/data/crm/customers.csv', name: 'customers.csv', size: 100, modified: '', estimated_rows: 3 } as never
+    wiz.columns = [{ name: 'email', pii: true, type: 'email' }]
+    wiz.audience = 'CRM weekly'
+    const up = useUploadStore()
+    up.run.audienceIds = [AUD]
+    up.run.state = 'succeeded'
+    up.run.outputDir = '/out/CRM-weekly-20261201'
+    s.save.mockImplementationOnce(async (d: SyncDefinition) => ({
+      definition: d,
+      not_adopted: 'The upload was not taken as the sync’s record: the upload has not finished; its first run sends the whole list with REPLACE.',
+    }))
+    mountWith(SaveAsSyncButton, pinia)
+    await settle()
+    byId('save-as-sync')!.click()
+    await settle()
+    byId('sync-save')!.click()
+    await settle()
+    expect(document.body.textContent).toContain('its first run sends the whole list with REPLACE')
   })
 })

@@ -54,6 +54,22 @@ export interface SyncList {
   audience_error?: string
 }
 
+// The wizard's upload a sync took as its record (Save as sync).
+export interface SyncAdoption {
+  sync: string
+  audience_id: string
+  job_id: string
+  uploaded_at: string
+  rows: number
+}
+
+// A saved sync; with a folder to adopt, whether its upload was taken.
+export interface SyncSaved {
+  definition: SyncDefinition
+  adopted?: SyncAdoption
+  not_adopted?: string // why not: the first run then replaces the audience's contents
+}
+
 export interface SyncPlan {
   sync: string
   mode: string
@@ -92,7 +108,9 @@ async function call<T>(p: Promise<unknown>): Promise<T> {
 export const syncsApi = {
   list: () => call<SyncList>(App.Syncs()),
   get: (name: string) => call<SyncRow>(App.GetSync(name)),
-  save: (d: SyncDefinition) => call<SyncDefinition>(App.SaveSync(d as never)),
+  // adoptFrom: the folder the wizard just uploaded into the sync's audience
+  // (Save as sync), taken as what the sync has put there; '' to adopt nothing.
+  save: (d: SyncDefinition, adoptFrom = '') => call<SyncSaved>(App.SaveSync(d as never, adoptFrom)),
   remove: (name: string) => call<void>(App.DeleteSync(name)),
   // The dry run: what Run would send and why; nothing is uploaded.
   plan: (name: string) => call<SyncPlan>(App.PlanSync(name)),

@@ -1,0 +1,333 @@
+package syncs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/privatefs"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok"
+	"github.com/audience-uploader/audience-uploader/backend/transform"
+	"github.com/audience-uploader/audience-uploader/backend/upload"
+)
+
+// ActionAdopt is the last run of a sync whose state was taken from an
+// upload made outside it (the wizard's): nothing was sent by the sync.
+const ActionAdopt = "adopt"
+
+// AdoptRefusal says why an upload cannot become a sync's state; the sync
+// is left as it was, and its next run replaces the audience as before.
+type AdoptRefusal struct{ Reason string }
+
+func (e *AdoptRefusal) Error() string { return e.Reason }
+
+func refuse(format string, args ...any) error {
+	return &AdoptRefusal{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Adoption is what Adopt took over.
+type Adoption struct {
+	Sync       string    `json:"sync"`
+	AudienceID string    `json:"audience_id"`
+	JobID      string    `json:"job_id"`      // the upload job
+	UploadedAt time.Time `json:"uploaded_at"` // when that job finished
+	Rows       int64     `json:"rows"`
+}
+
+// Adopt makes the upload of the transform folder outDir the state of sync
+// name, as if the sync's own run had sent it: the folder's hashed rows,
+// and the audience's history as it stands now. The next run then sends
+// only the difference instead of replacing the whole audience.
+//
+// The folder must be exactly what a finished upload in uploads (the app's
+// upload history) sent into the sync's audience by CREATE or REPLACE (an
+// APPEND leaves earlier members the sync knows nothing of), hashed the way
+// the sync hashes (identifier types, region, phone format, layout), and
+// the audience's newest history entry must be that upload's. Otherwise an
+// *AdoptRefusal says why and nothing changes.
+func (s *Service) Adopt(ctx context.Context, name, outDir string, uploads *upload.Store) (*Adoption, error) {
+	d, err := s.loadDef(name)
+	if err != nil {
+		return nil, err
+	}
+	if uploads == nil {
+		return nil, errors.New("adopt an upload: no upload history was given")
+	}
+	fl, err := s.lock(name)
+	if err != nil {
+		return nil, err
+	}
+	defer fl.Unlock()
+	if p, err := s.loadPending(name); err != nil {
+		return nil, err
+	} else if p != nil {
+		return nil, refuse("sync %s has an interrupted run, which its next run finishes first; the upload was not taken as its record", name)
+	}
+	if d.AudienceID == "" {
+		return nil, refuse("sync %s creates a new audience %q on its first run, so the upload (into an existing audience) is not its record", name, d.AudienceName)
+	}
+
+	// The folder as the upload read it, every file still as the manifest says.
+	mpath, err := filepath.Abs(filepath.Join(outDir, transform.ManifestName))
+	if err != nil {
+		return nil, err
+	}
+	m, err := upload.ReadManifest(mpath)
+	if err != nil {
+		return nil, refuse("the upload's folder cannot be read (%v), so its rows cannot be taken as the sync's record", err)
+	}
+	if _, err := m.VerifyFiles(); err != nil {
+		return nil, refuse("the files in %s are not the ones uploaded (%v), so they cannot be taken as the sync's record", outDir, err)
+	}
+	var tm transform.Manifest
+	if err := readJSON(mpath, &tm); err != nil {
+		return nil, refuse("%v", err)
+	}
+	if why := hashedAlike(d, &tm); why != "" {
+		return nil, refuse("the upload's files were hashed with %s, the sync with another, so its rows could not be compared with the sync's: the first run replaces the audience's contents", why)
+	}
+	calc := tm.Files[0].CalculateType
+	for _, f := range tm.Files {
+		if f.CalculateType != calc {
+			return nil, refuse("the upload's folder holds files of several identifier types, but a sync feeds one audience")
+		}
+	}
+
+	job, err := finishedUpload(ctx, uploads, mpath, m, d.AudienceID)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := s.connect(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if job.AdvertiserID != conn.AdvertiserID {
+		return nil, refuse("the upload was made for advertiser %s, the sync feeds advertiser %s", job.AdvertiserID, conn.AdvertiserID)
+	}
+	det, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, d.AudienceID, 100)
+	if err != nil {
+		return nil, fmt.Errorf("read audience %s: %w", d.AudienceID, err)
+	}
+	// The upload's last request is the newest change: nothing was done
+	// to the audience since (and TikTok's history already shows it).
+	batches := (len(m.Files) + upload.BatchSize - 1) / upload.BatchSize
+	last := job.Action
+	if batches > 1 {
+		last = tiktok.ActionAppend
+	}
+	if e, ok := newestEntry(det.History); !ok || !strings.EqualFold(e.Action, last) {
+		seen := "no entry"
+		if ok {
+			seen = fmt.Sprintf("a %s at %s", e.Action, e.OptTime)
+		}
+		return nil, refuse("TikTok's history of audience %s shows %s as its newest change, not the upload's %s: it changed since the upload (or TikTok has not listed the upload yet), so the first run replaces the audience's contents", d.AudienceID, seen, last)
+	}
+
+	// The rows, sorted, as the sync's own run would have written them.
+	meta := stateMeta{Version: 1, AdvertiserID: conn.AdvertiserID, AudienceID: d.AudienceID, Fingerprint: d.fingerprint(),
+		CalculateType: calc, Columns: 1}
+	if calc == "MULTIPLE_TYPES" {
+		h, err := firstLine(m.Files[0].Path)
+		if err != nil {
+			return nil, err
+		}
+		meta.Header, meta.Columns = h, strings.Count(h, ",")+1
+	}
+	id := newRunID()
+	work := filepath.Join(s.syncDir(name), "run-"+id)
+	if err := privatefs.MkdirAll(work); err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	meta.RowsFile = "rows-" + id + ".bin"
+	if meta.Rows, meta.Identifiers, err = s.writeAdoptedRows(ctx, work, filepath.Join(s.syncDir(name), meta.RowsFile), m, &meta); err != nil {
+		return nil, err
+	}
+	meta.History = historyMarks(det.History)
+	counters := tm.Counters
+	meta.LastRun = &RunRecord{At: job.UpdatedAt.UTC(), Action: ActionAdopt, AudienceID: d.AudienceID, RowsNow: meta.Rows, Added: meta.Rows,
+		Reason: fmt.Sprintf("took the upload of %s (%s, %d rows) into audience %s as what this sync has put into it; the next run sends only the difference",
+			filepath.Base(outDir), job.UpdatedAt.UTC().Format("2006-01-02 15:04 MST"), meta.Rows, d.AudienceID),
+		Counters: &counters, Files: tm.Files}
+	if err := writeJSONFile(filepath.Join(s.syncDir(name), stateFile), &meta); err != nil {
+		os.Remove(filepath.Join(s.syncDir(name), meta.RowsFile))
+		return nil, err
+	}
+	if err := s.sweep(name, &meta, nil); err != nil {
+		return nil, err
+	}
+	return &Adoption{Sync: name, AudienceID: d.AudienceID, JobID: job.ID, UploadedAt: job.UpdatedAt.UTC(), Rows: meta.Rows}, nil
+}
+
+// hashedAlike names what differs between the sync's hashing and the
+// folder's ("" when nothing does).
+func hashedAlike(d *Definition, tm *transform.Manifest) string {
+	if len(tm.Files) == 0 {
+		return "no files"
+	}
+	var want, got []string
+	for _, mp := range d.Mappings {
+		want = append(want, mp.Type.String())
+	}
+	for _, mp := range tm.Mappings {
+		t, err := identifiers.ParseType(mp.TypeName)
+		if err != nil {
+			return fmt.Sprintf("an unknown identifier type %q", mp.TypeName)
+		}
+		got = append(got, t.String())
+	}
+	layout := transform.Layout(d.Layout)
+	if layout == transform.LayoutAuto {
+		// As the transform resolves auto.
+		layout = transform.LayoutSeparate
+		if len(d.Mappings) > 1 {
+			layout = transform.LayoutCombined
+		}
+	}
+	switch {
+	case strings.Join(got, ",") != strings.Join(want, ","):
+		return fmt.Sprintf("the identifier types %s (the sync maps %s)", strings.Join(got, ", "), strings.Join(want, ", "))
+	case tm.Layout != layout:
+		return fmt.Sprintf("the %s layout (the sync's is %s)", tm.Layout, layout)
+	case !strings.EqualFold(tm.Region, d.Region):
+		return fmt.Sprintf("default region %s (the sync's is %s)", tm.Region, d.Region)
+	case !strings.EqualFold(tm.PhoneFormat, d.PhoneFormat):
+		return fmt.Sprintf("phone format %s (the sync's is %s)", tm.PhoneFormat, d.PhoneFormat)
+	}
+	return ""
+}
+
+// finishedUpload finds the newest upload job that sent exactly the files
+// of manifest m (at mpath) into audience audID and finished, or refuses
+// saying what it found instead.
+func finishedUpload(ctx context.Context, uploads *upload.Store, mpath string, m *upload.Manifest, audID string) (*upload.Job, error) {
+	jobs, err := uploads.Jobs(ctx) // newest first
+	if err != nil {
+		return nil, err
+	}
+	var other, unfinished *upload.Job
+	for i := range jobs {
+		j := &jobs[i]
+		if !samePath(j.ManifestPath, mpath) {
+			continue
+		}
+		md5s, err := uploads.FileMD5s(ctx, j.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !sameFiles(md5s, m) {
+			continue // an upload of what the folder held before
+		}
+		aud := ""
+		if len(j.Targets) == 1 {
+			aud = j.Targets[0].AudienceID
+		}
+		switch {
+		case aud == audID && j.Step == upload.StepDone:
+		case aud == audID || (aud == "" && j.Step != upload.StepDone):
+			// Stopped before it finished (a create: before TikTok made the audience).
+			if unfinished == nil {
+				unfinished = j
+			}
+			continue
+		default:
+			if other == nil {
+				other = j
+			}
+			continue
+		}
+		if j.Action != "CREATE" && j.Action != tiktok.ActionReplace {
+			return nil, refuse("the upload %s its rows to audience %s, which held other people before, so the audience's members are not known: the first run replaces its contents", strings.ToLower(j.Action)+"ed", audID)
+		}
+		return j, nil
+	}
+	switch {
+	case unfinished != nil:
+		why := unfinished.Error
+		if why == "" {
+			why = "it is still running or was interrupted"
+		}
+		return nil, refuse("the upload of this folder into audience %s has not finished (%s): finish it from History, then save the sync again to take it as the sync's record", audID, why)
+	case other != nil:
+		ids := strings.Join((&upload.Result{Targets: other.Targets}).AudienceIDs(), ", ")
+		if ids == "" {
+			ids = "a new audience that was not created"
+		}
+		return nil, refuse("this folder was uploaded into audience %s, not the sync's audience %s", ids, audID)
+	}
+	return nil, refuse("this app's upload history has no upload of %s, so what audience %s holds is not known", filepath.Dir(mpath), audID)
+}
+
+// samePath compares two absolute paths as the OS resolves them.
+func samePath(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ra, err1 := filepath.EvalSymlinks(a)
+	rb, err2 := filepath.EvalSymlinks(b)
+	return err1 == nil && err2 == nil && ra == rb
+}
+
+// sameFiles reports whether a job sent exactly the manifest's files.
+func sameFiles(md5s map[int]string, m *upload.Manifest) bool {
+	if len(md5s) != len(m.Files) {
+		return false
+	}
+	for i, f := range m.Files {
+		if md5s[i] != strings.ToLower(f.MD5) {
+			return false
+		}
+	}
+	return true
+}
+
+// newestEntry is the history entry with the latest time; among entries of
+// the same second, the first listed (TikTok lists the newest first).
+func newestEntry(h []tiktok.History) (tiktok.History, bool) {
+	if len(h) == 0 {
+		return tiktok.History{}, false
+	}
+	best := h[0]
+	for _, e := range h[1:] {
+		if e.OptTime > best.OptTime {
+			best = e
+		}
+	}
+	return best, true
+}
+
+// writeAdoptedRows sorts the folder's rows (spilling into work) and writes
+// them to path as a state's rows file; it returns the rows and identifiers.
+func (s *Service) writeAdoptedRows(ctx context.Context, work, path string, m *upload.Manifest, meta *stateMeta) (int64, int64, error) {
+	so := newSorter(work, int(s.cfg.MemoryBytes/4))
+	for _, f := range m.Files {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		if err := readRows(f.Path, meta.Header != "", meta.Columns, so); err != nil {
+			return 0, 0, err
+		}
+	}
+	sorted, closeSorted, err := so.finish()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer closeSorted()
+	rows, ids, err := writeRowsFile(path, sorted)
+	if err == nil && rows == 0 {
+		os.Remove(path)
+		err = refuse("the upload's files hold no rows")
+	}
+	return rows, ids, err
+}
+
+// IsAdoptRefusal reports whether err is an upload Adopt would not take.
+func IsAdoptRefusal(err error) bool {
+	var r *AdoptRefusal
+	return errors.As(err, &r)
+}
