@@ -1,122 +1,142 @@
-Unicode true
+# Audience Uploader's Windows installer: per user (no administrator rights),
+# into %LOCALAPPDATA%\Programs\Audience Uploader, a Start-menu entry, an
+# uninstaller listed in Settings > Apps (HKCU), and an opt-in "Add to PATH"
+# (unchecked by default; /ADDTOPATH selects it in a silent install /S).
+#
+# Built two ways, both from this folder:
+#   wails build -platform windows/amd64 -nsis   (writes wails_tools.nsh and
+#       tmp\MicrosoftEdgeWebview2Setup.exe, then runs makensis with
+#       -DARG_WAILS_AMD64_BINARY=...)
+#   build/windows/installer.sh (make installer)  runs makensis again after that
+#       with the version, the output name and warnings as errors.
+# Defines it takes (all optional except the binary):
+#   ARG_WAILS_AMD64_BINARY  the windows/amd64 exe to install
+#   INFO_PRODUCTVERSION     X.Y.Z (numbers only: Windows' version resource)
+#   APP_VERSION             the full version shown in Settings > Apps
+#   OUTFILE                 where to write the installer
 
-####
-## Please note: Template replacements don't work in this file. They are provided with default defines like
-## mentioned underneath.
-## If the keyword is not defined, "wails_tools.nsh" will populate them with the values from ProjectInfo.
-## If they are defined here, "wails_tools.nsh" will not touch them. This allows to use this project.nsi manually
-## from outside of Wails for debugging and development of the installer.
-##
-## For development first make a wails nsis build to populate the "wails_tools.nsh":
-## > wails build --target windows/amd64 --nsis
-## Then you can call makensis on this file with specifying the path to your binary:
-## For a AMD64 only installer:
-## > makensis -DARG_WAILS_AMD64_BINARY=..\..\bin\app.exe
-## For a ARM64 only installer:
-## > makensis -DARG_WAILS_ARM64_BINARY=..\..\bin\app.exe
-## For a installer with both architectures:
-## > makensis -DARG_WAILS_AMD64_BINARY=..\..\bin\app-amd64.exe -DARG_WAILS_ARM64_BINARY=..\..\bin\app-arm64.exe
-####
-## The following information is taken from the ProjectInfo file, but they can be overwritten here.
-####
-## !define INFO_PROJECTNAME    "MyProject" # Default "{{.Name}}"
-## !define INFO_COMPANYNAME    "MyCompany" # Default "{{.Info.CompanyName}}"
-## !define INFO_PRODUCTNAME    "MyProduct" # Default "{{.Info.ProductName}}"
-## !define INFO_PRODUCTVERSION "1.0.0"     # Default "{{.Info.ProductVersion}}"
-## !define INFO_COPYRIGHT      "Copyright" # Default "{{.Info.Copyright}}"
-###
-## !define PRODUCT_EXECUTABLE  "Application.exe"      # Default "${INFO_PROJECTNAME}.exe"
-## !define UNINST_KEY_NAME     "UninstKeyInRegistry"  # Default "${INFO_COMPANYNAME}${INFO_PRODUCTNAME}"
-####
-## !define REQUEST_EXECUTION_LEVEL "admin"            # Default "admin"  see also https://nsis.sourceforge.io/Docs/Chapter4.html
-####
-## Include the wails tools
-####
+# A 64-bit installer where makensis has the amd64 stubs (Debian's has; the
+# official Windows NSIS does not, and then it is a 32-bit one): the app is
+# amd64-only either way, and the 64-bit one is what Wine can run in make test.
+!if /FileExists "${NSISDIR}\Stubs\lzma-amd64-unicode"
+    Target amd64-unicode
+!else
+    Unicode true
+!endif
+SetCompressor /SOLID lzma
+
+# Per-user install: these select the HKCU registry keys and the
+# %LOCALAPPDATA%\Programs folder in wails_tools.nsh.
+!define /ifndef REQUEST_EXECUTION_LEVEL "user"
+!define /ifndef WAILS_INSTALL_SCOPE "user"
+!if "${REQUEST_EXECUTION_LEVEL}" != "user"
+    !error "This installer is per-user only (REQUEST_EXECUTION_LEVEL=${REQUEST_EXECUTION_LEVEL})."
+!endif
+# The exe keeps the CLI's name, so `audience-uploader transform ...` works once
+# the folder is on PATH.
+!define PRODUCT_EXECUTABLE "audience-uploader.exe"
+
 !include "wails_tools.nsh"
+!include "MUI2.nsh"
+!include "Sections.nsh"
+!include "user_path.nsh"
 
-# The version information for this two must consist of 4 parts
+!define /ifndef APP_VERSION "${INFO_PRODUCTVERSION}"
+!define /ifndef OUTFILE "..\..\bin\${INFO_PROJECTNAME}-${ARCH}-installer.exe"
+
+# Windows' version resource needs four numbers.
 VIProductVersion "${INFO_PRODUCTVERSION}.0"
 VIFileVersion    "${INFO_PRODUCTVERSION}.0"
-
 VIAddVersionKey "CompanyName"     "${INFO_COMPANYNAME}"
 VIAddVersionKey "FileDescription" "${INFO_PRODUCTNAME} Installer"
-VIAddVersionKey "ProductVersion"  "${INFO_PRODUCTVERSION}"
+VIAddVersionKey "ProductVersion"  "${APP_VERSION}"
 VIAddVersionKey "FileVersion"     "${INFO_PRODUCTVERSION}"
 VIAddVersionKey "LegalCopyright"  "${INFO_COPYRIGHT}"
 VIAddVersionKey "ProductName"     "${INFO_PRODUCTNAME}"
 
-# Enable HiDPI support. https://nsis.sourceforge.io/Reference/ManifestDPIAware
 ManifestDPIAware true
 
-!include "MUI.nsh"
+Name "${INFO_PRODUCTNAME}"
+OutFile "${OUTFILE}"
+InstallDir "$LOCALAPPDATA\Programs\${INFO_PRODUCTNAME}"
+# An upgrade goes where the last install went.
+InstallDirRegKey HKCU "${UNINST_KEY}" "InstallLocation"
+ShowInstDetails show
+ShowUninstDetails show
 
 !define MUI_ICON "..\icon.ico"
 !define MUI_UNICON "..\icon.ico"
-# !define MUI_WELCOMEFINISHPAGE_BITMAP "resources\leftimage.bmp" #Include this to add a bitmap on the left side of the Welcome Page. Must be a size of 164x314
-!define MUI_FINISHPAGE_NOAUTOCLOSE # Wait on the INSTFILES page so the user can take a look into the details of the installation steps
-!define MUI_ABORTWARNING # This will warn the user if they exit from the installer.
+!define MUI_ABORTWARNING
+!define MUI_COMPONENTSPAGE_SMALLDESC
 
-!insertmacro MUI_PAGE_WELCOME # Welcome to the installer page.
-# !insertmacro MUI_PAGE_LICENSE "resources\eula.txt" # Adds a EULA page to the installer
-!insertmacro MUI_PAGE_DIRECTORY # In which folder install page.
-!insertmacro MUI_PAGE_INSTFILES # Installing page.
-!insertmacro MUI_PAGE_FINISH # Finished installation page.
+!insertmacro MUI_PAGE_WELCOME
+!insertmacro MUI_PAGE_COMPONENTS
+!insertmacro MUI_PAGE_DIRECTORY
+!insertmacro MUI_PAGE_INSTFILES
+!insertmacro MUI_PAGE_FINISH
+!insertmacro MUI_UNPAGE_CONFIRM
+!insertmacro MUI_UNPAGE_INSTFILES
+!insertmacro MUI_LANGUAGE "English"
 
-!insertmacro MUI_UNPAGE_INSTFILES # Uinstalling page
+# Signing (see README, Releases): the release workflow signs the exe before
+# packing it and the installer after; !finalize/!uninstfinalize are not used.
 
-!insertmacro MUI_LANGUAGE "English" # Set the Language of the installer
-
-## The following two statements can be used to sign the installer and the uninstaller. The path to the binaries are provided in %1
-#!uninstfinalize 'signtool --file "%1"'
-#!finalize 'signtool --file "%1"'
-
-Name "${INFO_PRODUCTNAME}"
-OutFile "..\..\bin\${INFO_PROJECTNAME}-${ARCH}-installer.exe" # Name of the installer's file.
-!ifdef WAILS_INSTALL_SCOPE
-  !if "${WAILS_INSTALL_SCOPE}" == "user"
-    InstallDir "$LOCALAPPDATA\Programs\${INFO_PRODUCTNAME}"
-  !else
-    InstallDir "$PROGRAMFILES64\${INFO_COMPANYNAME}\${INFO_PRODUCTNAME}"
-  !endif
-!else
-  InstallDir "$PROGRAMFILES64\${INFO_COMPANYNAME}\${INFO_PRODUCTNAME}"
-!endif # Default installing folder ($PROGRAMFILES is Program Files folder).
-ShowInstDetails show # This will always show the installation details.
-
-Function .onInit
-   !insertmacro wails.checkArchitecture
-FunctionEnd
-
-Section
+Section "Audience Uploader" SecApp
+    SectionIn RO
     !insertmacro wails.setShellContext
-
     !insertmacro wails.webview2runtime
 
     SetOutPath $INSTDIR
-
     !insertmacro wails.files
 
     CreateShortcut "$SMPROGRAMS\${INFO_PRODUCTNAME}.lnk" "$INSTDIR\${PRODUCT_EXECUTABLE}"
-    CreateShortCut "$DESKTOP\${INFO_PRODUCTNAME}.lnk" "$INSTDIR\${PRODUCT_EXECUTABLE}"
-
-    !insertmacro wails.associateFiles
-    !insertmacro wails.associateCustomProtocols
 
     !insertmacro wails.writeUninstaller
+    WriteRegStr HKCU "${UNINST_KEY}" "DisplayVersion" "${APP_VERSION}"
+    WriteRegStr HKCU "${UNINST_KEY}" "InstallLocation" "$INSTDIR"
+    WriteRegDWORD HKCU "${UNINST_KEY}" "NoModify" 1
+    WriteRegDWORD HKCU "${UNINST_KEY}" "NoRepair" 1
 SectionEnd
+
+Section /o "Add to PATH (use audience-uploader in cmd and PowerShell)" SecPath
+    Call AddToUserPath
+    ${If} $0 == "added"
+        WriteRegStr HKCU "${UNINST_KEY}" "PathEntry" "$INSTDIR"
+    ${EndIf}
+SectionEnd
+
+!insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN
+    !insertmacro MUI_DESCRIPTION_TEXT ${SecApp} "The app (window and command line) and its Start-menu entry."
+    !insertmacro MUI_DESCRIPTION_TEXT ${SecPath} "Adds the install folder to your own PATH, so the audience-uploader command works in new consoles. The uninstaller takes it out again."
+!insertmacro MUI_FUNCTION_DESCRIPTION_END
+
+Function .onInit
+    !insertmacro wails.checkArchitecture
+    # Silent installs (/S) have no components page: /ADDTOPATH opts in.
+    ${GetOptions} $CMDLINE "/ADDTOPATH" $0
+    ${IfNot} ${Errors}
+        !insertmacro SelectSection ${SecPath}
+    ${EndIf}
+FunctionEnd
 
 Section "uninstall"
     !insertmacro wails.setShellContext
+    SetRegView 64
 
-    RMDir /r "$AppData\${PRODUCT_EXECUTABLE}" # Remove the WebView2 DataPath
+    ClearErrors
+    ReadRegStr $R0 HKCU "${UNINST_KEY}" "PathEntry"
+    ${IfNot} ${Errors}
+    ${AndIf} $R0 != ""
+        Call un.RemoveFromUserPath
+    ${EndIf}
 
-    RMDir /r $INSTDIR
+    # WebView2's data for this exe (Wails keeps it in %APPDATA%\<exe name>).
+    RMDir /r "$APPDATA\${PRODUCT_EXECUTABLE}"
 
+    # Only what the installer put there: the folder itself goes only if empty,
+    # so a folder the user chose that holds other files is never wiped.
+    Delete "$INSTDIR\${PRODUCT_EXECUTABLE}"
     Delete "$SMPROGRAMS\${INFO_PRODUCTNAME}.lnk"
-    Delete "$DESKTOP\${INFO_PRODUCTNAME}.lnk"
-
-    !insertmacro wails.unassociateFiles
-    !insertmacro wails.unassociateCustomProtocols
-
     !insertmacro wails.deleteUninstaller
+    RMDir $INSTDIR
 SectionEnd

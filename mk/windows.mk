@@ -1,0 +1,32 @@
+# Windows installer (issue 11): `make package-windows` puts the per-user NSIS
+# installer (build/windows/installer/project.nsi) of the cross-built exe into
+# build/dist/ beside the Linux packages and rewrites SHA256SUMS over all of
+# them (build/windows/installer.sh). test-installer checks it and runs the
+# installer and uninstaller under Wine (build/windows/test-installer.sh).
+# Included by the Makefile, after mk/app.mk (build-windows) and mk/package.mk
+# (package, DIST).
+
+# nsis builds the installer (Debian's has the 64-bit stubs); wine64 runs it.
+WINDOWS_APT := nsis wine wine64 file
+WINDOWS_EXE := build/bin/audience-uploader.exe
+
+SETUP_TARGETS += setup-windows
+TEST_TARGETS += test-installer
+
+.PHONY: setup-windows package-windows test-installer
+
+# apt packages, only those missing (needs root, as on CI and a fresh Debian 12).
+setup-windows:
+	@missing=""; for p in $(WINDOWS_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+# After `package`, whose script rewrites SHA256SUMS for the Linux files only.
+package-windows: setup-windows build-windows package
+	APP_VERSION='$(APP_VERSION)' SOURCE_DATE_EPOCH=$$(build/version.sh epoch) \
+		build/windows/installer.sh $(WINDOWS_EXE) $(DIST)
+
+test-installer: package-windows
+	build/windows/test-installer.sh $(DIST) $(WINDOWS_EXE)
