@@ -147,12 +147,14 @@ func BenchmarkSyncPlan(b *testing.B) {
 		b.Fatal(err)
 	}
 	writeBenchList(b, list, n, 2)
+	var transformTime time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		out := filepath.Join(tmp, fmt.Sprintf("t%d", i))
 		tt, tcpu, trss := runChild(b, "transform", "SYNC_TEST_LIST="+list, "SYNC_TEST_OUT="+out)
 		os.RemoveAll(out)
 		pt, pcpu, prss := runChild(b, "plan", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
+		transformTime = tt
 		b.ReportMetric(tt.Seconds(), "transform_s")
 		b.ReportMetric(pt.Seconds(), "plan_s")
 		b.ReportMetric(pt.Seconds()/tt.Seconds(), "plan/transform")
@@ -163,10 +165,19 @@ func BenchmarkSyncPlan(b *testing.B) {
 		b.ReportMetric(float64(prss)/(1<<20), "plan_peak_MiB")
 	}
 	b.StopTimer()
-	res, err := svc.Run(context.Background(), "bench", nil)
+	// The real run plans as the dry run does and also keeps its new rows
+	// file: the time until its upload starts is its plan.
+	start, planned := time.Now(), time.Duration(0)
+	res, err := svc.Run(context.Background(), "bench", func(p syncs.Progress) {
+		if p.Stage == "upload" && planned == 0 {
+			planned = time.Since(start)
+		}
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.ReportMetric(planned.Seconds(), "run_plan_s")
+	b.ReportMetric(planned.Seconds()/transformTime.Seconds(), "run_plan/transform")
 	b.ReportMetric(100*float64(res.BytesUploaded)/float64(res.FullBytes), "upload_%_of_full")
 	sum, _ := svc.Get("bench")
 	entries, _ := os.ReadDir(filepath.Join(dir, "bench"))

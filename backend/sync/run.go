@@ -465,11 +465,13 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	}
 
 	progress(Progress{Stage: "diff"})
-	cur, closeSorted, err := sink.finish()
+	sorted, closeSorted, err := sink.finish()
 	if err != nil {
 		return w, err
 	}
 	defer closeSorted()
+	cur := prefetch(sorted)
+	defer cur.close() // before closeSorted closes the runs it reads
 
 	// Is the state trustworthy for this audience?
 	audID := d.AudienceID
@@ -488,7 +490,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 			return w, fmt.Errorf("the sync's state is damaged (%v): delete and save the sync again", err)
 		}
 		defer f.Close()
-		old = &fileRows{rr: newRowReader(f)}
+		stateRows := prefetch(&fileRows{rr: newRowReader(f)})
+		defer stateRows.close()
+		old = stateRows
 		w.plan.StateRows = st.Rows
 	}
 
