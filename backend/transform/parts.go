@@ -325,47 +325,128 @@ func readPart(ctx context.Context, p *plan, pp *partsPlan, part Source, read *at
 	}
 }
 
-// discoverParts samples up to discoverParts parts spread over the list
-// (first, last and between), sample/n records from each, and merges what
-// they found into one schema named after the list.
+// discoverPartsMost is how many parts discovery samples at most, spread
+// over the list (first, last and between).
 const discoverPartsMost = 8
 
-func discoverParts(ctx context.Context, src Source, pp *partsPlan, sample int, norm *identifiers.Normalizer) (*records.Schema, error) {
-	n := min(len(pp.parts), discoverPartsMost)
-	picked := make([]Source, 0, n)
-	for k := range n {
+// discoverParts samples a list of files. It opens only the parts it samples
+// (one that is empty once decompressed gives way to the next), checks that
+// they share one format and columns, takes sample/n records from each and
+// merges what they found into one schema named after the list: on a
+// 64-part S3 prefix that is 8 objects read, not 64. The row count is exact
+// when the parts state theirs (Parquet): then the footers of the parts not
+// sampled are read too, and their columns checked. Run checks every part
+// before any work, so a part that differs is named then if not here.
+func discoverParts(ctx context.Context, src Source, format records.Format, header records.HeaderMode, sample int, norm *identifiers.Normalizer) (*records.Schema, error) {
+	parts := src.partList()
+	n := min(len(parts), discoverPartsMost)
+	per := max(sample/n, 1)
+	var first *partShape
+	var schemas []*records.Schema
+	var shapes []*partShape
+	sampled := make([]bool, len(parts))
+	next := 0 // the parts before it were opened
+	for k := 0; k < n && next < len(parts); k++ {
 		idx := 0
 		if n > 1 {
-			idx = k * (len(pp.parts) - 1) / (n - 1)
+			idx = k * (len(parts) - 1) / (n - 1)
 		}
-		picked = append(picked, pp.parts[idx])
+		for idx = max(idx, next); idx < len(parts); idx++ {
+			sampled[idx] = true
+			// Each part's format is detected, not assumed, so a folder of mixed formats is named as such.
+			rd, closer, err := openRecords(ctx, parts[idx], format, header, nil)
+			if err != nil {
+				if isEmptyPart(err, parts[idx].Name) {
+					continue
+				}
+				return nil, err
+			}
+			sh := shapeOf(rd)
+			if first == nil {
+				first = sh
+				if rd.Format() == records.FormatCSV && header != records.HeaderYes && header != records.HeaderNo {
+					// The first part's answer holds for every part, as in Run.
+					header = records.HeaderNo
+					if rd.HasHeader() {
+						header = records.HeaderYes
+					}
+				}
+			} else if err := sameShape(first, sh); err != nil {
+				closer.Close()
+				return nil, err
+			}
+			sc, err := records.Discover(rd, per, norm)
+			closer.Close()
+			if err != nil {
+				return nil, err
+			}
+			schemas, shapes = append(schemas, sc), append(shapes, sh)
+			break
+		}
+		next = idx + 1
 	}
-	per := max(sample/n, 1)
-	var schemas []*records.Schema
-	for _, part := range picked {
-		rd, closer, err := openRecords(ctx, part, pp.format, pp.header, nil)
-		if err != nil {
+	if first == nil {
+		return nil, fmt.Errorf("every file in %s is empty: there is no row to read", src.Name)
+	}
+	rows := int64(-1)
+	if first.rows >= 0 {
+		var err error
+		if rows, err = footerRows(ctx, parts, sampled, shapes, first, format, header); err != nil {
 			return nil, err
 		}
-		sc, err := records.Discover(rd, per, norm)
-		closer.Close()
-		if err != nil {
-			return nil, err
-		}
-		schemas = append(schemas, sc)
 	}
 	out := mergeSchemas(schemas)
 	out.Name = src.Name
-	if pp.rows >= 0 {
-		rows := pp.rows
+	out.Rows = nil
+	if rows >= 0 {
 		out.Rows = &rows
-	} else {
-		out.Rows = nil
 	}
 	if len(src.Parts) > 0 {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("%d files read as one list; %d of them sampled", len(pp.parts), len(picked)))
+		out.Warnings = append(out.Warnings, fmt.Sprintf("%d files read as one list; %d of them sampled", len(parts), len(schemas)))
 	}
 	return out, nil
+}
+
+// footerRows adds up the rows the parts state: the sampled parts' shapes,
+// and for the others their footers, read a few at a time (each is checked
+// against the first part's format and columns on the way). -1 when a part
+// states none.
+func footerRows(ctx context.Context, parts []Source, sampled []bool, shapes []*partShape, first *partShape, format records.Format, header records.HeaderMode) (int64, error) {
+	counts := make([]int64, len(parts))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(partsInFlight)
+	for k, part := range parts {
+		if sampled[k] {
+			continue
+		}
+		g.Go(func() error {
+			rd, closer, err := openRecords(gctx, part, format, header, nil)
+			if err != nil {
+				if isEmptyPart(err, part.Name) {
+					return nil
+				}
+				return err
+			}
+			defer closer.Close()
+			sh := shapeOf(rd)
+			counts[k] = sh.rows
+			return sameShape(first, sh)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	for _, sh := range shapes {
+		counts = append(counts, sh.rows)
+	}
+	total := int64(0)
+	for _, c := range counts {
+		if c < 0 {
+			return -1, nil
+		}
+		total += c
+	}
+	return total, nil
 }
 
 // mergeSchemas adds up the parts' samples: fill rates weighted by the

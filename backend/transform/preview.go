@@ -209,11 +209,6 @@ func Discover(ctx context.Context, src Source, format records.Format, header rec
 		defer closer.Close()
 		return records.Discover(rd, sample, norm)
 	}
-	// A list of files: every part is checked (one format, the same columns)
-	// before a sample is taken across them.
-	pp, err := checkInput(ctx, src, format, header, nil)
-	if err != nil {
-		return nil, err
-	}
-	return discoverParts(ctx, src, pp, sample, norm)
+	// A list of files: a sample across them, from the parts it reads.
+	return discoverParts(ctx, src, format, header, sample, norm)
 }
