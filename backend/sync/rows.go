@@ -557,14 +557,22 @@ func createRows(path string) (*rowsWriter, error) {
 	return &rowsWriter{f: f, w: bufio.NewWriterSize(f, 256<<10)}, nil
 }
 
+// countRows is a rowsWriter that only counts (a dry run keeps no state).
+func countRows() *rowsWriter { return &rowsWriter{} }
+
 func (rw *rowsWriter) add(row []byte) {
-	rw.w.Write(row) // a write error sticks in the bufio.Writer: close reports it
+	if rw.w != nil {
+		rw.w.Write(row) // a write error sticks in the bufio.Writer: close reports it
+	}
 	rw.rows++
 	rw.ids += int64((len(row) - 2) / hashLen)
 }
 
 // close flushes the file and, with sync, waits until it is on disk.
 func (rw *rowsWriter) close(sync bool) error {
+	if rw.f == nil {
+		return nil
+	}
 	err := rw.w.Flush()
 	if err == nil && sync {
 		err = rw.f.Sync()
@@ -576,7 +584,11 @@ func (rw *rowsWriter) close(sync bool) error {
 }
 
 // abandon closes the file after a failure (its folder is removed by the caller).
-func (rw *rowsWriter) abandon() { rw.f.Close() }
+func (rw *rowsWriter) abandon() {
+	if rw.f != nil {
+		rw.f.Close()
+	}
+}
 
 // writeRowsFile writes the sorted, deduplicated rows of src to a new rows
 // file at path, flushed to disk: what a state's RowsFile names. It returns

@@ -503,11 +503,15 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	removeSet := newFileSet(filepath.Join(w.dir, "remove"), "remove", &meta, base, s.cfg.MaxFileBytes)
 	writeDiff := trusted && d.Mode != ModeReplace
 	keepRemoved := d.Mode == ModeAddOnly
-	out, err := createRows(filepath.Join(w.dir, "rows.bin"))
-	if err != nil {
-		return w, err
+	// The new rows file becomes the state after the upload; a dry run
+	// only counts its rows.
+	out := countRows()
+	if !dryRun {
+		if out, err = createRows(filepath.Join(w.dir, "rows.bin")); err != nil {
+			return w, err
+		}
+		defer out.abandon() // closed below; a second Close is harmless
 	}
-	defer out.abandon() // closed below; a second Close is harmless
 	var listBytes int64 // the list's lines as a full upload writes them, headers aside
 	listRow := func(r []byte) { listBytes += int64(hashLen*2*((len(r)-2)/hashLen) + meta.Columns) }
 	// In add-only mode without a state, nothing can be removed: the
@@ -519,7 +523,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 			return w, aerr
 		}
 		if berr != nil && berr != io.EOF {
-			return w, berr
+			return w, fmt.Errorf("the sync's state (%s) is damaged (%v): nothing was sent; delete the sync and save it again (its next run then replaces the audience's contents)", st.RowsFile, berr)
 		}
 		if n%65536 == 0 && ctx.Err() != nil {
 			return w, ctx.Err()

@@ -122,3 +122,33 @@ func TestUpdateWritesOnlyTheChangeFiles(t *testing.T) {
 	}
 	e.checkMembers(r1.AudienceID)
 }
+
+// A state rows file cut short (a disk error, a bad copy) stops the run
+// with a sentence saying so, before anything is sent; the state stays.
+func TestDamagedStateStopsTheRun(t *testing.T) {
+	e := newEnv(t, standin.Options{})
+	e.writeList(span(0, 1200), nil)
+	e.save("crm", nil)
+	r1 := e.run("crm")
+	rows, _ := filepath.Glob(filepath.Join(e.dir, "crm", "rows-*.bin"))
+	if len(rows) != 1 {
+		t.Fatalf("rows files: %v", rows)
+	}
+	info, _ := os.Stat(rows[0])
+	if err := os.Truncate(rows[0], info.Size()-5); err != nil {
+		t.Fatal(err)
+	}
+	stateBefore := readFile(t, filepath.Join(e.dir, "crm", "state.json"))
+	uploads := e.s.Stats().Uploads
+	e.writeList(span(10, 1210), nil)
+	_, err := e.svc.Run(context.Background(), "crm", nil)
+	if err == nil || !strings.Contains(err.Error(), "state") || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "nothing was sent") {
+		t.Fatalf("run over a cut state: %v", err)
+	}
+	if e.s.Stats().Uploads != uploads || readFile(t, filepath.Join(e.dir, "crm", "state.json")) != stateBefore {
+		t.Fatal("a run over a damaged state uploaded or changed the state")
+	}
+	if got := len(e.s.Members(r1.AudienceID)); got != 1200 {
+		t.Fatalf("members: %d", got)
+	}
+}
