@@ -2,6 +2,7 @@ import { createApp } from 'vue'
 import { createPinia } from 'pinia'
 import App from './App.vue'
 import { startLagMonitor } from './lib/lag'
+import { fixNaiveAria } from './lib/naiveAria'
 import './style.css'
 
 declare global {
@@ -12,3 +13,4 @@ declare global {
 
 window.__eventLoopLag = startLagMonitor()
 createApp(App).use(createPinia()).mount('#app')
+fixNaiveAria(document.body)

@@ -1,0 +1,99 @@
+// Issue 11's accessibility fixes that can be checked without a browser: the
+// Naive UI card header gets a heading level (axe's aria-required-attr), for
+// cards rendered before and after the fix is installed; the run's live region
+// says the progress in steps of ten and then the outcome.
+import { describe, it, expect, vi } from 'vitest'
+import { defineComponent, h, nextTick } from 'vue'
+import { mount } from '@vue/test-utils'
+import { NCard, NForm, NFormItem, NInput, NInputNumber } from 'naive-ui'
+import { createPinia } from 'pinia'
+import { fixNaiveAria } from '../lib/naiveAria'
+import { mountWith, flush, manifest } from './helpers'
+import { formatNumber } from '../lib/format'
+
+vi.mock('../api', () => ({
+  api: {
+    openFolder: vi.fn(async () => undefined),
+    exportReport: vi.fn(async () => ''),
+    uploadState: vi.fn(async () => ({ tiktok: null, audiences: [] })),
+    onProgress: vi.fn(() => () => {}),
+    onDone: vi.fn(() => () => {}),
+  },
+}))
+import { useWizardStore } from '../stores/wizard'
+import RunStep from '../components/steps/RunStep.vue'
+
+const card = (title: string) => defineComponent({ render: () => h(NCard, { title }, { default: () => 'body' }) })
+
+describe('fixNaiveAria', () => {
+  it('gives card titles a heading level and takes the role off their wrapper, now and later', async () => {
+    const host = document.createElement('div')
+    document.body.appendChild(host)
+    const before = mount(card('Before'), { attachTo: host })
+    expect(host.querySelector('.n-card-header__main')?.getAttribute('aria-level')).toBeNull() // Naive UI's own markup
+    const observer = fixNaiveAria(host)
+    const later = document.createElement('div')
+    host.appendChild(later)
+    const after = mount(card('After'), { attachTo: later })
+    await nextTick()
+    await flush()
+    const titles = [...host.querySelectorAll('.n-card-header__main')]
+    expect(titles.map((t) => [t.textContent, t.getAttribute('role'), t.getAttribute('aria-level')])).toEqual([
+      ['Before', 'heading', '3'],
+      ['After', 'heading', '3'],
+    ])
+    expect([...host.querySelectorAll('.n-card-header')].map((w) => w.getAttribute('role'))).toEqual(['none', 'none'])
+    observer.disconnect()
+    before.unmount()
+    after.unmount()
+    host.remove()
+  })
+})
+
+describe('fixNaiveAria on forms', () => {
+  it('ties each form field to its label and names the number buttons', async () => {
+    const host = document.createElement('div')
+    document.body.appendChild(host)
+    const observer = fixNaiveAria(host)
+    const form = defineComponent({
+      render: () =>
+        h(NForm, null, {
+          default: () => [
+            h(NFormItem, { label: 'Audience name', required: true }, { default: () => h(NInput, { value: '' }) }),
+            h(NFormItem, { label: 'Workers' }, { default: () => h(NInputNumber, { value: 1 }) }),
+          ],
+        }),
+    })
+    const w = mount(form, { attachTo: host })
+    await nextTick()
+    await flush()
+    const names = [...host.querySelectorAll('input')].map((i) => document.getElementById(i.getAttribute('aria-labelledby') ?? '')?.textContent)
+    expect(names).toEqual(['Audience name', 'Workers'])
+    expect([...host.querySelectorAll('.n-input-number .n-button')].map((b) => b.getAttribute('aria-label'))).toEqual(['Decrease', 'Increase'])
+    observer.disconnect()
+    w.unmount()
+    host.remove()
+  })
+})
+
+describe('RunStep live region', () => {
+  it('announces progress in steps of ten percent, then the rows written', async () => {
+    const pinia = createPinia()
+    const w = mountWith(RunStep, pinia)
+    const wiz = useWizardStore()
+    const live = () => w.find('[data-testid="run-announce"]')
+    expect(live().attributes('aria-live')).toBe('polite')
+    wiz.run.state = 'running'
+    wiz.run.progress = { fraction: 0.37 } as never
+    await nextTick()
+    expect(live().text()).toBe('Transform 30% done')
+    wiz.run.progress = { fraction: 0.39 } as never
+    await nextTick()
+    expect(live().text()).toBe('Transform 30% done')
+    wiz.run.state = 'succeeded'
+    wiz.run.manifest = manifest
+    await nextTick()
+    expect(live().text()).toBe(`Transform finished: ${formatNumber(manifest.counters.rows_written)} rows written.`)
+    w.unmount()
+  })
+})
