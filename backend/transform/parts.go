@@ -62,12 +62,7 @@ func checkInput(ctx context.Context, src Source, format records.Format, header r
 			return nil, err
 		}
 		first = shapeOf(rd)
-		if rd.Format() == records.FormatCSV && pp.header != records.HeaderYes && pp.header != records.HeaderNo {
-			pp.header = records.HeaderNo
-			if rd.HasHeader() {
-				pp.header = records.HeaderYes
-			}
-		}
+		pp.header = listHeader(rd, pp.header)
 		err = checkMapped(rd, parts[i].Name, mapped)
 		closer.Close()
 		if err != nil {
@@ -118,6 +113,19 @@ func checkInput(ctx context.Context, src Source, format records.Format, header r
 		}
 	}
 	return pp, nil
+}
+
+// listHeader is the header mode every part of a list is read with, given
+// rd, its first part with data: the one asked for, or, for CSV asked to
+// detect it, the first part's answer.
+func listHeader(rd *records.Reader, asked records.HeaderMode) records.HeaderMode {
+	if rd.Format() != records.FormatCSV || asked == records.HeaderYes || asked == records.HeaderNo {
+		return asked
+	}
+	if rd.HasHeader() {
+		return records.HeaderYes
+	}
+	return records.HeaderNo
 }
 
 func shapeOf(rd *records.Reader) *partShape {
@@ -364,13 +372,7 @@ func discoverParts(ctx context.Context, src Source, format records.Format, heade
 			sh := shapeOf(rd)
 			if first == nil {
 				first = sh
-				if rd.Format() == records.FormatCSV && header != records.HeaderYes && header != records.HeaderNo {
-					// The first part's answer holds for every part, as in Run.
-					header = records.HeaderNo
-					if rd.HasHeader() {
-						header = records.HeaderYes
-					}
-				}
+				header = listHeader(rd, header)
 			} else if err := sameShape(first, sh); err != nil {
 				closer.Close()
 				return nil, err
