@@ -1,11 +1,11 @@
 // End-to-end: a sync saved from the upload result screen keeps its audience
 // current. The wizard uploads a 2,000-row list to the TikTok stand-in
-// (e2e/standin) and "Save as sync" saves it pre-filled from the run. The
-// first "Run now" says the sync has no record of the audience yet and
-// replaces it (the engine cannot adopt an upload yet); then the list loses
-// 50 people and gains 100, and "Run now" shows the plan (+100 / −50) before
-// anything is sent, then applies it by APPEND and REMOVE: the stand-in's
-// audience holds 2,050 people. Driven in Debian's chromium against
+// (e2e/standin) and "Save as sync" saves it pre-filled from the run, taking
+// that upload as the sync's record (the Syncs view says it was adopted).
+// Then the list loses 50 people and gains 100, and the first "Run now"
+// shows the plan (+100 / −50, not a REPLACE) before anything is sent, then
+// applies it by APPEND and REMOVE: the stand-in's audience holds 2,050
+// people and its history is CREATE, APPEND, REMOVE. Driven in Debian's chromium against
 // `wails dev` under Xvfb like e2e/upload.mjs; screenshots in
 // $E2E_ARTIFACTS/screenshots (12-syncs-*.png), the Syncs view also in docs/.
 import { spawn, execFileSync } from 'node:child_process'
@@ -99,6 +99,8 @@ try {
   await shot('12-syncs-save.png')
   await page.getByTestId('sync-save').click()
   await page.getByText(`Saved sync “${name}”`).waitFor({ timeout: 15_000 })
+  const savedMsg = await page.getByText(`Saved sync “${name}”`).innerText()
+  check('Save as sync says the sync starts from this upload', savedMsg.includes('starts from this upload'), savedMsg)
 
   await page.getByText('Syncs', { exact: true }).first().click()
   await page.getByTestId('syncs-table').waitFor({ timeout: 30_000 })
@@ -122,20 +124,19 @@ try {
     return { plan, before }
   }
 
-  // The engine has no record yet of what the upload put into the audience:
-  // its first run says so and replaces the audience with the list.
-  const first = await runNow()
-  check('the first Run now explains its REPLACE before sending', first.plan.reason.includes('no record') && first.before.audiences[0].History.length === 1, first.plan.reason)
+  // Save as sync took the upload as the sync's record, so no run is needed
+  // before the list changes.
+  check('Syncs says the sync was adopted from the upload', table.includes('Adopted from the upload of'), table.replace(/\s+/g, ' '))
 
   // The list changes: 50 people leave, 100 arrive.
   writeList(range(50, 2100))
   const histBefore = (await inspect()).audiences[0].History.length
-  const second = await runNow('12-syncs-plan.png')
-  check('Run now shows the plan first: +100 / −50', second.plan.added.includes('+100') && second.plan.removed.includes('−50'), `${second.plan.added} ${second.plan.removed} — ${second.plan.reason}`)
-  check('the plan sent nothing', second.before.audiences[0].History.length === histBefore && second.before.audiences[0].Users === 2000, JSON.stringify(second.before.audiences[0].History))
+  const changed = await runNow('12-syncs-plan.png')
+  check('the first Run now after Save as sync shows a difference first: +100 / −50, not a REPLACE', changed.plan.added.includes('+100') && changed.plan.removed.includes('−50') && !/replace/i.test(changed.plan.reason), `${changed.plan.added} ${changed.plan.removed} — ${changed.plan.reason}`)
+  check('the plan sent nothing', changed.before.audiences[0].History.length === histBefore && changed.before.audiences[0].Users === 2000, JSON.stringify(changed.before.audiences[0].History))
   got = await inspect()
   const a = got.audiences.find((x) => x.ID === audienceId)
-  check('after the run the audience holds the current list: 2,050 people, by APPEND and REMOVE', got.audiences.length === 1 && a?.Users === 2050 && a.History.slice(-2).join() === 'APPEND,REMOVE', JSON.stringify(got.audiences.map((x) => [x.Name, x.Users, x.History])))
+  check('after the run the audience holds the current list: 2,050 people, by APPEND and REMOVE only (history CREATE, APPEND, REMOVE)', got.audiences.length === 1 && a?.Users === 2050 && a.History.join() === 'CREATE,APPEND,REMOVE', JSON.stringify(got.audiences.map((x) => [x.Name, x.Users, x.History])))
   await page.getByTestId(`last-run-${name}`).waitFor({ timeout: 15_000 })
   table = await page.getByTestId('syncs-table').innerText()
   check('the Syncs view shows the last run as +100 / −50', table.includes('+100') && table.includes('−50'), table.replace(/\s+/g, ' '))
