@@ -5,10 +5,11 @@
 # warnings as errors, then rewrites OUTDIR/SHA256SUMS over every file there.
 # Run by `make package-windows` after `wails build -platform windows/amd64
 # -nsis`, which writes the wails_tools.nsh and WebView2 bootstrapper that
-# project.nsi includes. Environment: APP_VERSION, SOURCE_DATE_EPOCH.
+# project.nsi includes. Environment: APP_VERSION. The installer holds no
+# file times (SetDateSave off), so the same exe gives the same bytes.
 set -euo pipefail
 exe=$1 out=$2
-: "${APP_VERSION:?}" "${SOURCE_DATE_EPOCH:?}"
+: "${APP_VERSION:?}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 nsis_dir=$root/build/windows/installer
 export LC_ALL=C TZ=UTC
@@ -27,14 +28,10 @@ mkdir -p "$out"
 out=$(readlink -f "$out")
 rm -f "$out"/audience-uploader-*-windows-amd64-setup.exe
 
-# The installer records the exe's modification time; pin it to the commit's.
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-cp "$exe" "$stage/audience-uploader.exe"
-touch -d "@$SOURCE_DATE_EPOCH" "$stage/audience-uploader.exe"
+exe=$(readlink -f "$exe")
 
 (cd "$nsis_dir" && makensis -V2 -WX \
-	"-DARG_WAILS_AMD64_BINARY=$stage/audience-uploader.exe" \
+	"-DARG_WAILS_AMD64_BINARY=$exe" \
 	"-DINFO_PRODUCTVERSION=$numeric" "-DAPP_VERSION=$APP_VERSION" \
 	"-DOUTFILE=$out/$name" project.nsi)
 

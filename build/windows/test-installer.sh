@@ -69,14 +69,21 @@ set_user_path() {
 	fi
 }
 user_path() { reg_value 'HKCU\Environment' Path; }
+# A run that fails (e.g. a 32-bit installer, which Wine without wine32
+# cannot start) ends the test: nothing after it could pass.
+stop() {
+	fail "$1"
+	echo "$passed passed, $failed failed (Windows installer under Wine)"
+	exit 1
+}
 install() {
-	win "$installer" /S "$@" >/dev/null
+	win "$installer" /S "$@" >/dev/null || stop "the installer runs under Wine (/S $*)"
 	wineserver -w
 }
 # The uninstaller copies itself to %TEMP% and returns at once; wineserver -w
 # waits for the copy to finish.
 uninstall() {
-	win "$instdir\\uninstall.exe" /S >/dev/null
+	win "$instdir\\uninstall.exe" /S >/dev/null || stop "the uninstaller runs under Wine (/S)"
 	wineserver -w
 }
 check_removed() {

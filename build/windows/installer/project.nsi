@@ -23,7 +23,12 @@
 !else
     Unicode true
 !endif
-SetCompressor /SOLID lzma
+# LZMA per file, not /SOLID: solid LZMA output differs from run to run, this
+# gives the same bytes for the same input (make test-installer checks it).
+SetCompressor lzma
+# No file times inside: the installer's bytes do not depend on when the exe
+# and the WebView2 bootstrapper (rewritten by every wails build) were written.
+SetDateSave off
 
 # Per-user install: these select the HKCU registry keys and the
 # %LOCALAPPDATA%\Programs folder in wails_tools.nsh.
