@@ -51,7 +51,7 @@ describe('fixNaiveAria', () => {
 })
 
 describe('fixNaiveAria on forms', () => {
-  it('ties each form field to its label and names the number buttons', async () => {
+  it('ties each form field to its label, names the number buttons and passes an n-input aria-label to its input', async () => {
     const host = document.createElement('div')
     document.body.appendChild(host)
     const observer = fixNaiveAria(host)
@@ -64,12 +64,15 @@ describe('fixNaiveAria on forms', () => {
           ],
         }),
     })
+    const field = mount(defineComponent({ render: () => h(NInput, { value: '', 'aria-label': 'File path' }) }), { attachTo: host })
     const w = mount(form, { attachTo: host })
     await nextTick()
     await flush()
-    const names = [...host.querySelectorAll('input')].map((i) => document.getElementById(i.getAttribute('aria-labelledby') ?? '')?.textContent)
+    const names = [...host.querySelectorAll('.n-form-item input')].map((i) => document.getElementById(i.getAttribute('aria-labelledby') ?? '')?.textContent)
     expect(names).toEqual(['Audience name', 'Workers'])
     expect([...host.querySelectorAll('.n-input-number .n-button')].map((b) => b.getAttribute('aria-label'))).toEqual(['Decrease', 'Increase'])
+    expect(field.find('input').attributes('aria-label')).toBe('File path')
+    field.unmount()
     observer.disconnect()
     w.unmount()
     host.remove()

@@ -5,6 +5,8 @@
 //   (aria-required-attr): the wrapper loses the role, the title gets a level;
 // - a form item's <label> is not tied to the input it names (label): the
 //   input gets aria-labelledby pointing at the label's text;
+// - an aria-label given to <n-input> lands on its wrapper <div>, not on the
+//   <input> it is meant to name: the input gets it too;
 // - a number input's −/+ buttons hold only an icon (button-name): they get
 //   "Decrease"/"Increase";
 // - a data table's scrolling body cannot be reached by keyboard when nothing
@@ -17,6 +19,7 @@ const TITLE = '.n-card-header__main[role="heading"]:not([aria-level])'
 const FORM_ITEM = '.n-form-item'
 const NUMBER_INPUT = '.n-input-number'
 const TABLE_BODY = '.n-data-table-base-table-body .n-scrollbar-container:not([tabindex])'
+const NAMED_INPUT = '.n-input[aria-label]'
 const FIELD = '.n-form-item-blank input:not([type="hidden"]):not([type="radio"]):not([type="checkbox"]), .n-form-item-blank textarea'
 
 let labelIds = 0
@@ -49,6 +52,10 @@ function fix(el: Element) {
     plus?.setAttribute('aria-label', 'Increase')
   }
   all(el, TABLE_BODY).forEach((b) => b.setAttribute('tabindex', '0'))
+  const named = el.parentElement?.closest(NAMED_INPUT)
+  for (const n of [...(named ? [named] : []), ...all(el, NAMED_INPUT)]) {
+    n.querySelectorAll('input:not([aria-label]), textarea:not([aria-label])').forEach((i) => i.setAttribute('aria-label', n.getAttribute('aria-label')!))
+  }
 }
 
 export function fixNaiveAria(root: Element): MutationObserver {
