@@ -4,16 +4,13 @@
 // (as another tool would); the view lists them, renames one, creates a
 // lookalike of it and deletes the other, each checked at the stand-in.
 // Screenshots go to $E2E_ARTIFACTS/screenshots (12-audiences-*.png).
-import { spawn, execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import readline from 'node:readline'
-import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
+import { TIKTOK_TOKEN as TOKEN, audit, createChecks, setup, shot, sleep, startWithTikTok } from './lib.mjs'
 
 const ADVERTISER = '7000000000000000001'
-const TOKEN = 'standin-token'
-const { root, chromium, artifacts, shots, work, cfgDir, url } = setup('audiences', {
+const env = setup('audiences', {
   default_region: 'US',
   phone_format: 'digits',
   max_file_mb: 50,
@@ -25,25 +22,12 @@ const results = { checks: [] }
 const checks = createChecks(results)
 const check = checks.check
 
-const goBin = process.env.GO || 'go'
-const standinBin = path.join(work, 'standin')
-execFileSync(goBin, ['build', '-o', standinBin, './e2e/standin'], { cwd: root, stdio: 'inherit' })
-const standinLog = fs.openSync(path.join(artifacts, 'standin-audiences.log'), 'w')
-const standin = spawn(standinBin, ['-delay', '1s'], { stdio: ['ignore', 'pipe', standinLog], detached: true })
-const base = await new Promise((resolve, reject) => {
-  const rl = readline.createInterface({ input: standin.stdout })
-  rl.once('line', (l) => resolve(l.trim()))
-  standin.once('exit', (c) => reject(new Error(`the stand-in exited with ${c}`)))
-  setTimeout(() => reject(new Error('the stand-in printed no base URL in 20 s')), 20_000)
-})
-const inspect = async () => (await fetch(base.replace(/open_api\/$/, 'e2e/audiences'))).json()
-
 // tiktok calls the stand-in's API directly, as another tool would.
 async function tiktok(route, init) {
-  const r = await fetch(`${base}v1.3/${route}`, { ...init, headers: { ...(init.headers ?? {}), 'Access-Token': TOKEN } })
-  const env = await r.json()
-  if (env.code !== 0) throw new Error(`${route}: ${env.code} ${env.message}`)
-  return env.data
+  const r = await fetch(`${app.base}v1.3/${route}`, { ...init, headers: { ...(init.headers ?? {}), 'Access-Token': TOKEN } })
+  const reply = await r.json()
+  if (reply.code !== 0) throw new Error(`${route}: ${reply.code} ${reply.message}`)
+  return reply.data
 }
 async function makeAudience(name, n) {
   let body = ''
@@ -61,27 +45,13 @@ async function makeAudience(name, n) {
   })
   return created.custom_audience_id
 }
-const customersId = await makeAudience('E2E customers', 2000)
-const oldId = await makeAudience('E2E old list', 1500)
-
-const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev-audiences', {
-  TIKTOK_API_BASE_URL: base,
-  TIKTOK_ACCESS_TOKEN: TOKEN,
-})
-
-let browser
+let app
 try {
-  await waitForServer(dev, url, 420_000, devLog)
-  const opened = await openPage(chromium)
-  browser = opened.browser
-  const { page, consoleErrors } = opened
-  await page.goto(url)
-  await page.getByText('Choose a customer file').waitFor({ timeout: 60_000 })
-  const shot = async (name, alsoDocs) => {
-    await sleep(600)
-    await page.screenshot({ path: path.join(shots, name) })
-    if (alsoDocs) fs.copyFileSync(path.join(shots, name), path.join(root, 'docs/screenshots', name))
-  }
+  app = await startWithTikTok(env, 'audiences')
+  const { page, consoleErrors, inspect } = app
+  // The two audiences are made now, before the Audiences view first loads.
+  const customersId = await makeAudience('E2E customers', 2000)
+  const oldId = await makeAudience('E2E old list', 1500)
   const rowOf = (name) => page.getByTestId('audiences-table').locator('tr', { hasText: name })
 
   await page.getByText('Audiences', { exact: true }).first().click()
@@ -93,6 +63,8 @@ try {
 
   // Rename.
   await rowOf('E2E customers').getByTestId('rename').click()
+  await page.getByTestId('rename-input').waitFor()
+  await audit(page, 'Audiences: rename dialog')
   await page.getByTestId('rename-input').locator('input').fill('E2E customers (weekly)')
   await page.getByTestId('rename-save').click()
   await page.getByText('Renamed “E2E customers” to “E2E customers (weekly)”.').waitFor({ timeout: 15_000 })
@@ -104,7 +76,8 @@ try {
   await rowOf('E2E customers (weekly)').getByTestId('lookalike').click()
   await page.getByTestId('lal-name').locator('input').fill('E2E customers lookalike')
   await page.getByText('Narrow (most similar)').click()
-  await shot('12-audiences-lookalike.png', true)
+  await shot(page, '12-audiences-lookalike.png', { docs: true })
+  await audit(page, 'Audiences: lookalike dialog')
   await page.getByTestId('lal-create').click()
   await page.getByText('Lookalike “E2E customers lookalike” created').waitFor({ timeout: 15_000 })
   got = await inspect()
@@ -114,13 +87,15 @@ try {
   await page.getByTestId('audiences-table').getByText('Ready').nth(2).waitFor({ timeout: 30_000 }).catch(() => {})
   await page.getByTestId('refresh').click()
   await sleep(1500)
-  await shot('12-audiences.png', true)
+  await shot(page, '12-audiences.png', { docs: true })
+  await audit(page, 'Audiences')
 
   // Delete, after a confirmation that names the audience.
   await rowOf('E2E old list').getByTestId('delete').click()
   const dlg = page.locator('.n-dialog')
   await dlg.waitFor()
   const dlgText = await dlg.innerText()
+  await audit(page, 'Audiences: delete dialog')
   check('delete asks first, naming the audience', dlgText.includes('Delete the audience “E2E old list”?') && dlgText.includes(oldId), dlgText.replace(/\s+/g, ' '))
   await dlg.getByRole('button', { name: 'Delete “E2E old list”' }).click()
   await page.getByText('Deleted “E2E old list”.').waitFor({ timeout: 15_000 })
@@ -132,9 +107,8 @@ try {
 } catch (e) {
   check('the script ran to the end', false, String(e?.stack || e))
 } finally {
-  if (browser) await browser.close().catch(() => {})
-  await stopGroups([dev, standin])
+  await app?.stop()
 }
-fs.writeFileSync(path.join(artifacts, 'e2e-audiences.json'), JSON.stringify(results, null, 2))
+fs.writeFileSync(path.join(env.artifacts, 'e2e-audiences.json'), JSON.stringify(results, null, 2))
 console.log(`${checks.passed} passed, ${checks.failed} failed`)
 process.exit(checks.failed ? 1 : 0)

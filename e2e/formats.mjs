@@ -8,9 +8,9 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
+import { audit, createChecks, openPage, setup, shot as shotOf, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
-const { root, chromium, artifacts, shots, work, outDir, cfgDir, url } = setup('formats', {
+const { root, chromium, artifacts, work, outDir, cfgDir, url } = setup('formats', {
   default_region: 'US',
   phone_format: 'digits',
   max_file_mb: 50,
@@ -81,11 +81,7 @@ try {
   const { page, consoleErrors } = opened
   await page.goto(url)
   await page.getByText('Choose a customer file').waitFor({ timeout: 60_000 })
-  const shot = async (name) => {
-    await page.waitForFunction(() => !document.querySelector('.n-spin-body, .n-base-loading'), null, { timeout: 15_000 }).catch(() => {})
-    await sleep(400)
-    await page.screenshot({ path: path.join(shots, name) })
-  }
+  const shot = (name) => shotOf(page, name)
   const open = async (p) => {
     await page.getByTestId('path-input').locator('input').fill(p)
     await page.getByTestId('path-open').click()
@@ -124,6 +120,7 @@ try {
   check('the card lists the part names, not _SUCCESS or .crc', names.includes('part-00000-7d1e0b2c-c000.csv.gz') && !names.includes('_SUCCESS') && !names.includes('.crc'), names)
   check('the folder card shows the CSV columns', (await cardText()).includes('CSV'), await cardText())
   await shot('12-parts-folder.png')
+  await audit(page, 'Step 1 Select file: folder of gzip CSV parts')
   const partsRun = await runThrough('Folder of parts')
   check('the preview from the parts shows the spec hash of janedoe@gmail.com', partsRun.previewText.includes(janedoe))
   check('the Confirm summary counts the parts', partsRun.summary.includes('3 parts'), partsRun.summary.replace(/\s+/g, ' '))
@@ -151,12 +148,14 @@ try {
   const sheetCard = await cardText()
   check('the picked sheet is read: one column, 40 rows sampled', /Columns\s*:?\s*1\b/.test(sheetCard) && /Rows sampled\s*:?\s*40\b/.test(sheetCard), sheetCard)
   await shot('12-xlsx-sheet.png')
+  await audit(page, 'Step 1 Select file: Excel sheet picker')
 
   const xlsxRun = await runThrough('Excel phones', async () => {
     // 3. The sheet has no header row: the notice says so, and the switch works both ways.
     const note = await page.getByTestId('no-header').innerText()
     check('Define columns says "No header row found" and why', note.includes('No header row found') && /first row holds/i.test(note), note.replace(/\s+/g, ' '))
     await shot('12-no-header.png')
+    await audit(page, 'Step 3 Define columns: no header row found')
     await page.getByTestId('header-yes').click()
     await page.getByTestId('no-header').waitFor({ state: 'detached', timeout: 60_000 })
     check('"Yes" reads the first row as the column name', (await page.getByTestId('header-state').innerText()).includes('column names') && (await page.getByTestId('pii-column_1').count()) === 0)
@@ -191,6 +190,7 @@ try {
   const err = await page.getByTestId('wizard-error').innerText()
   check('a folder with no part files says so and what to do', /no data files/i.test(err) && /Choose/.test(err), err)
   await shot('12-empty-folder.png')
+  await audit(page, 'Step 1 Select file: error (nothing to read)')
   check('no errors in the page console', consoleErrors.length === 0, consoleErrors.slice(0, 3).join(' | '))
 } catch (e) {
   check('formats run completed', false, String(e?.stack || e))

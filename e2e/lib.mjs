@@ -1,12 +1,17 @@
 // Shared pieces of the end-to-end scripts: their folders and browser,
-// checks, waiting for `wails dev`, the browser page, and stopping process
-// groups.
-import { spawn } from 'node:child_process'
+// checks, waiting for `wails dev`, the browser page, the TikTok stand-in,
+// screenshots, the axe-core accessibility audit, and stopping process groups.
+import { execFileSync, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import readline from 'node:readline'
 import { fileURLToPath } from 'node:url'
+
+// The script's setup() and createChecks(): shot() and audit() use them.
+let current = null
+let currentChecks = null
 
 // setup gives a script the repository root, playwright-core's chromium, the
 // screenshot folder under $E2E_ARTIFACTS, a fresh work folder, the app's
@@ -35,6 +40,7 @@ export function setup(name, settings) {
     fs.mkdirSync(env.cfgDir, { recursive: true })
     fs.writeFileSync(path.join(env.cfgDir, 'settings.json'), JSON.stringify({ ...settings, output_dir: env.outDir }))
   }
+  current = { ...env, name }
   return env
 }
 
@@ -49,6 +55,7 @@ export function createChecks(results = { checks: [] }) {
     else tally.failed++
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`)
   }
+  currentChecks = tally
   return tally
 }
 
@@ -109,7 +116,9 @@ export async function openPage(chromium, colorScheme = 'light') {
     executablePath: '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
-  const page = await browser.newPage({ viewport: { width: 1280, height: 820 }, colorScheme })
+  // A context of its own: the axe audit (audit) needs the page to have one.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 820 }, colorScheme })
+  const page = await context.newPage()
   const consoleErrors = []
   page.on('console', (m) => m.type() === 'error' && !String(m.location()?.url).includes('/wails/') && consoleErrors.push(m.text()))
   page.on('pageerror', (e) => !String(e?.stack).includes('/wails/ipc.js') && consoleErrors.push(String(e?.stack || e)))
@@ -128,5 +137,131 @@ export async function stopGroups(procs) {
       }
     }
     if (sig === 'SIGTERM') await sleep(1500)
+  }
+}
+
+// shot saves a screenshot of the page in the screenshots folder once spinners
+// and transitions have settled; el is scrolled into view first, and with
+// docs the picture is also copied to docs/screenshots.
+export async function shot(page, name, { el, docs } = {}) {
+  await page
+    .waitForFunction(() => !document.querySelector('.n-spin-body, .n-data-table-base-table-body .n-base-loading'), null, { timeout: 15_000 })
+    .catch(() => {})
+  if (el) await el.scrollIntoViewIfNeeded()
+  await sleep(400)
+  await page.screenshot({ path: path.join(current.shots, name) })
+  if (docs) fs.copyFileSync(path.join(current.shots, name), path.join(current.root, 'docs/screenshots', name))
+}
+
+// The WCAG 2.0/2.1 A and AA rules: what the issue's audit asks for.
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']
+const IMPACTS = ['critical', 'serious', 'moderate', 'minor']
+
+// audit runs axe-core on the page as it is now (screen names it) and records
+// a check that fails on any serious or critical violation, printing each
+// rule's id, impact and the selectors of the elements at fault. Every
+// screen's counts by impact go into <artifacts>/axe-summary.json, one entry
+// per script and screen (entries of other scripts are kept).
+export async function audit(page, screen) {
+  const req = createRequire(path.join(current.root, 'frontend/package.json'))
+  const { AxeBuilder } = req('@axe-core/playwright')
+  // Let transitions finish: axe reads colours, and a fading element fails contrast.
+  await page
+    .waitForFunction(() => !document.querySelector('.n-spin-body, .n-data-table-base-table-body .n-base-loading'), null, { timeout: 15_000 })
+    .catch(() => {})
+  await sleep(400)
+  const { violations } = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze()
+  const byImpact = Object.fromEntries(IMPACTS.map((i) => [i, 0]))
+  const nodesByImpact = Object.fromEntries(IMPACTS.map((i) => [i, 0]))
+  for (const v of violations) {
+    byImpact[v.impact] = (byImpact[v.impact] ?? 0) + 1
+    nodesByImpact[v.impact] = (nodesByImpact[v.impact] ?? 0) + v.nodes.length
+  }
+  const entry = {
+    script: current.name,
+    screen,
+    violations: byImpact,
+    elements: nodesByImpact,
+    rules: violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      // Each element, with the colours axe measured when contrast is at fault.
+      nodes: v.nodes.map((n) => {
+        const c = n.any.find((a) => a.data?.contrastRatio)?.data
+        return c ? { target: n.target.join(' '), fg: c.fgColor, bg: c.bgColor, ratio: c.contrastRatio, need: c.expectedContrastRatio } : { target: n.target.join(' ') }
+      }),
+    })),
+  }
+  const file = path.join(current.artifacts, 'axe-summary.json')
+  let all = []
+  try {
+    all = JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch {
+    /* first entry */
+  }
+  all = all.filter((e) => !(e.script === entry.script && e.screen === entry.screen))
+  all.push(entry)
+  fs.writeFileSync(file, JSON.stringify(all, null, 2))
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  const detail = bad
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 6).map((n) => n.target.join(' ')).join(', ')}${v.nodes.length > 6 ? ` and ${v.nodes.length - 6} more` : ''}`)
+    .join('; ')
+  const others = violations.length - bad.length
+  currentChecks.check(`axe: ${screen} has no serious or critical violations`, bad.length === 0, detail || (others ? `${others} moderate/minor` : ''))
+  return entry
+}
+
+// startStandin builds and starts the TikTok stand-in (e2e/standin) on a free
+// loopback port, each call answered after delay; its base URL is the first
+// line it prints. inspect() returns what it holds (audiences, hashes received).
+export async function startStandin({ root, artifacts, work }, logName, delay) {
+  const bin = path.join(work, 'standin')
+  execFileSync(process.env.GO || 'go', ['build', '-o', bin, './e2e/standin'], { cwd: root, stdio: 'inherit' })
+  const log = fs.openSync(path.join(artifacts, `${logName}.log`), 'w')
+  const proc = spawn(bin, ['-delay', delay], { stdio: ['ignore', 'pipe', log], detached: true })
+  try {
+    const base = await new Promise((resolve, reject) => {
+      const rl = readline.createInterface({ input: proc.stdout })
+      rl.once('line', (l) => resolve(l.trim()))
+      proc.once('exit', (c) => reject(new Error(`the stand-in exited with ${c}`)))
+      setTimeout(() => reject(new Error('the stand-in printed no base URL in 20 s')), 20_000)
+    })
+    const inspect = async () => (await fetch(base.replace(/open_api\/$/, 'e2e/audiences'))).json()
+    return { proc, base, inspect }
+  } catch (e) {
+    await stopGroups([proc])
+    throw e
+  }
+}
+
+// TIKTOK_TOKEN is the access token the stand-in accepts.
+export const TIKTOK_TOKEN = 'standin-token'
+
+// startWithTikTok starts the TikTok stand-in (startStandin) and `wails dev`
+// pointed at it (TIKTOK_API_BASE_URL, TIKTOK_ACCESS_TOKEN), opens the app in
+// chromium and waits for Step 1. stop() closes the browser and ends both;
+// what was started is ended too when a step fails.
+export async function startWithTikTok(env, name, { delay = '1s' } = {}) {
+  const started = { procs: [] }
+  started.stop = async () => {
+    if (started.browser) await started.browser.close().catch(() => {})
+    await stopGroups(started.procs)
+  }
+  try {
+    const standin = await startStandin(env, `standin-${name}`, delay)
+    started.procs.push(standin.proc)
+    Object.assign(started, { base: standin.base, inspect: standin.inspect })
+    const { proc, logPath } = startWailsDev(env, `wails-dev-${name}`, { TIKTOK_API_BASE_URL: standin.base, TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN })
+    started.procs.unshift(proc)
+    await waitForServer(proc, env.url, 420_000, logPath)
+    const { browser, page, consoleErrors } = await openPage(env.chromium)
+    Object.assign(started, { browser, page, consoleErrors })
+    await page.goto(env.url)
+    await page.getByText('Choose a customer file').waitFor({ timeout: 60_000 })
+    return started
+  } catch (e) {
+    await started.stop()
+    throw e
   }
 }

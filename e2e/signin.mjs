@@ -13,7 +13,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
+import { audit, createChecks, openPage, setup, shot as shotOf, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
 const region = 'us-east-1'
 const pool = 'us-east-1_E2E'
@@ -134,11 +134,7 @@ try {
   const opened = await openPage(chromium)
   browser = opened.browser
   const { page, consoleErrors } = opened
-  const shot = async (name) => {
-    await page.waitForFunction(() => !document.querySelector('.n-spin-body, .n-base-loading'), null, { timeout: 15_000 }).catch(() => {})
-    await sleep(400)
-    await page.screenshot({ path: path.join(shots, name) })
-  }
+  const shot = (name) => shotOf(page, name)
   await page.goto(url)
 
   // The sign-in screen opens because Cognito is configured; no keychain here.
@@ -153,11 +149,13 @@ try {
   await page.getByTestId('signin-username').locator('input').fill(user.name)
   await page.getByTestId('signin-password').locator('input').fill('Wrong-Pass-9!')
   await shot('10-signin-form.png')
+  await audit(page, 'Sign-in: user name and password')
   await page.keyboard.press('Enter')
   await page.getByTestId('signin-error').waitFor({ timeout: 30_000 })
   const wrong = await page.getByTestId('signin-error').innerText()
   check('a wrong password is said in plain words', wrong.includes('user name or password is incorrect'), wrong)
   await shot('10-signin-error.png')
+  await audit(page, 'Sign-in: wrong password')
 
   // Challenge 1: the temporary password must be replaced (with the required name).
   await page.getByTestId('signin-password').locator('input').fill(user.temp)
@@ -168,6 +166,7 @@ try {
   await page.getByTestId('challenge-confirm').locator('input').fill(user.next)
   await page.getByTestId('challenge-attr-name').locator('input').fill('E2E Person')
   await shot('10-signin-new-password.png')
+  await audit(page, 'Sign-in: new password challenge')
   await page.getByTestId('challenge-submit').click()
 
   // Challenge 2: authenticator setup with a QR code; the code comes from the shown secret.
@@ -175,6 +174,7 @@ try {
   const secret = (await page.getByTestId('mfa-secret').innerText()).trim()
   check('authenticator setup shows a QR code and the secret', (await page.locator('[data-testid="mfa-qr"] svg').count()) === 1 && /^[A-Z2-7]{16,}$/.test(secret), secret.replace(/./g, '•'))
   await shot('10-signin-mfa-setup.png')
+  await audit(page, 'Sign-in: authenticator (TOTP) set-up')
   await page.getByTestId('challenge-code').locator('input').fill(totp(secret))
   await page.getByTestId('challenge-submit').click()
   await page.getByTestId('user-menu').waitFor({ timeout: 30_000 })
@@ -186,6 +186,7 @@ try {
   await page.getByTestId('s3-browser').waitFor()
   await page.getByTestId('s3-folder').first().waitFor({ timeout: 30_000 })
   await shot('11-s3-browser.png')
+  await audit(page, 'Step 1 Select file: S3 browser')
   await page.getByTestId('s3-folder').first().click()
   await page.getByTestId('s3-file').first().waitFor({ timeout: 30_000 })
   const listing = await page.getByTestId('s3-browser').innerText()
@@ -200,6 +201,7 @@ try {
   check('schema discovery ran on the S3 object', card.includes('customers-sample.csv') && card.includes('CSV') && card.includes('7'), card.replace(/\s+/g, ' '))
   check('the S3 pick shows its row count estimate (38)', /Rows \(estimate\)\s*:?\s*38/.test(card), card.replace(/\s+/g, ' '))
   await shot('11-s3-picked.png')
+  await audit(page, 'Step 1 Select file: S3 object picked')
 
   // Through the wizard to Confirm: the preview is read from S3.
   await page.getByTestId('next').click()
@@ -225,6 +227,7 @@ try {
   check('"Use this folder" reads the prefix as 2 Parquet parts (not _SUCCESS)', /2 parts, \d/.test(partsCard) && partsCard.includes('PARQUET') && !partsCard.includes('_SUCCESS'), partsCard)
   check('the Parquet parts\' exact row count (4,750)', /Rows\s*:?\s*4,750/.test(partsCard), partsCard)
   await shot('11-s3-prefix.png')
+  await audit(page, 'Step 1 Select file: S3 prefix of Parquet parts')
   await page.getByTestId('next').click()
   await page.getByTestId('audience').locator('input').fill('Clean Rooms q-123')
   await page.getByTestId('next').click()
@@ -264,9 +267,12 @@ try {
   check('Settings → AWS says S3 is ready', await page.getByTestId('aws-ready').isVisible())
   await page.getByTestId('aws-settings').scrollIntoViewIfNeeded()
   await shot('10-signin-settings-aws.png')
+  await audit(page, 'Settings (signed in, AWS ready)')
 
   // Sign out: the S3 tab goes away, offline mode stays.
   await page.getByTestId('user-menu-button').click()
+  await page.getByText('Sign out', { exact: true }).waitFor()
+  await audit(page, 'User menu (open)')
   await page.getByText('Sign out', { exact: true }).click()
   await page.getByTestId('user-signin').waitFor({ timeout: 15_000 })
   await page.getByText('New run', { exact: true }).first().click()

@@ -8,16 +8,13 @@
 // people and its history is CREATE, APPEND, REMOVE. Driven in Debian's chromium against
 // `wails dev` under Xvfb like e2e/upload.mjs; screenshots in
 // $E2E_ARTIFACTS/screenshots (12-syncs-*.png), the Syncs view also in docs/.
-import { spawn, execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import readline from 'node:readline'
-import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
+import { audit, createChecks, setup, shot, sleep, startWithTikTok } from './lib.mjs'
 
 const ADVERTISER = '7000000000000000001'
-const TOKEN = 'standin-token'
 const AUDIENCE = 'E2E sync buyers'
-const { root, chromium, artifacts, shots, work, cfgDir, url } = setup('syncs', {
+const env = setup('syncs', {
   default_region: 'US',
   phone_format: 'digits',
   max_file_mb: 50,
@@ -29,44 +26,17 @@ const checks = createChecks(results)
 const check = checks.check
 
 // The customer list: people from..to-1.
-const list = path.join(work, 'crm-export.csv')
+const list = path.join(env.work, 'crm-export.csv')
 function writeList(ids) {
   fs.writeFileSync(list, 'customer_id,email\n' + ids.map((i) => `C${i},person${String(i).padStart(5, '0')}@example.com`).join('\n') + '\n')
 }
 const range = (a, b) => Array.from({ length: b - a }, (_, i) => a + i)
 writeList(range(0, 2000))
 
-const goBin = process.env.GO || 'go'
-const standinBin = path.join(work, 'standin')
-execFileSync(goBin, ['build', '-o', standinBin, './e2e/standin'], { cwd: root, stdio: 'inherit' })
-const standinLog = fs.openSync(path.join(artifacts, 'standin-syncs.log'), 'w')
-const standin = spawn(standinBin, ['-delay', '1s'], { stdio: ['ignore', 'pipe', standinLog], detached: true })
-const base = await new Promise((resolve, reject) => {
-  const rl = readline.createInterface({ input: standin.stdout })
-  rl.once('line', (l) => resolve(l.trim()))
-  standin.once('exit', (c) => reject(new Error(`the stand-in exited with ${c}`)))
-  setTimeout(() => reject(new Error('the stand-in printed no base URL in 20 s')), 20_000)
-})
-const inspect = async () => (await fetch(base.replace(/open_api\/$/, 'e2e/audiences'))).json()
-
-const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev-syncs', {
-  TIKTOK_API_BASE_URL: base,
-  TIKTOK_ACCESS_TOKEN: TOKEN,
-})
-
-let browser
+let app
 try {
-  await waitForServer(dev, url, 420_000, devLog)
-  const opened = await openPage(chromium)
-  browser = opened.browser
-  const { page, consoleErrors } = opened
-  await page.goto(url)
-  await page.getByText('Choose a customer file').waitFor({ timeout: 60_000 })
-  const shot = async (name, alsoDocs) => {
-    await sleep(600)
-    await page.screenshot({ path: path.join(shots, name) })
-    if (alsoDocs) fs.copyFileSync(path.join(shots, name), path.join(root, 'docs/screenshots', name))
-  }
+  app = await startWithTikTok(env, 'syncs')
+  const { page, consoleErrors, inspect } = app
 
   // The wizard: transform and upload the list into a new audience.
   await page.getByTestId('path-input').locator('input').fill(list)
@@ -96,7 +66,8 @@ try {
   const maps = await page.getByTestId('sync-mappings').locator('textarea').inputValue()
   const audId = await page.getByTestId('sync-audience-id').locator('input').inputValue()
   check('Save as sync is filled in from the run', name === 'E2E-sync-buyers' && input === list && maps.includes('email=email') && audId === audienceId, `${name} ${input} ${maps} ${audId}`)
-  await shot('12-syncs-save.png')
+  await shot(page, '12-syncs-save.png')
+  await audit(page, 'Save as sync dialog')
   await page.getByTestId('sync-save').click()
   await page.getByText(`Saved sync “${name}”`).waitFor({ timeout: 15_000 })
   const savedMsg = await page.getByText(`Saved sync “${name}”`).innerText()
@@ -117,9 +88,13 @@ try {
       reason: (await page.getByTestId('plan-action').innerText()).replace(/\s+/g, ' '),
     }
     const before = await inspect()
-    if (label) await shot(label, true)
+    if (label) {
+      await shot(page, label, { docs: true })
+      await audit(page, 'Syncs: Run now plan dialog')
+    }
     await page.getByTestId('sync-apply').click()
     await page.getByTestId('sync-done').waitFor({ timeout: 180_000 })
+    if (label) await audit(page, 'Syncs: Run now done dialog')
     await page.getByTestId('sync-close').click()
     return { plan, before }
   }
@@ -142,7 +117,8 @@ try {
   check('the Syncs view shows the last run as +100 / −50', table.includes('+100') && table.includes('−50'), table.replace(/\s+/g, ' '))
   await sleep(2500)
   await page.getByTestId('syncs-refresh').click()
-  await shot('12-syncs.png', true)
+  await shot(page, '12-syncs.png', { docs: true })
+  await audit(page, 'Syncs')
 
   // The Audiences view says which sync feeds the audience.
   await page.getByText('Audiences', { exact: true }).first().click()
@@ -153,9 +129,8 @@ try {
 } catch (e) {
   check('the script ran to the end', false, String(e?.stack || e))
 } finally {
-  if (browser) await browser.close().catch(() => {})
-  await stopGroups([dev, standin])
+  await app?.stop()
 }
-fs.writeFileSync(path.join(artifacts, 'e2e-syncs.json'), JSON.stringify(results, null, 2))
+fs.writeFileSync(path.join(env.artifacts, 'e2e-syncs.json'), JSON.stringify(results, null, 2))
 console.log(`${checks.passed} passed, ${checks.failed} failed`)
 process.exit(checks.failed ? 1 : 0)

@@ -6,62 +6,30 @@
 // Settings → TikTok. The stand-in must receive exactly the hashes of the
 // output files, once each, into one audience. Screenshots go to
 // $E2E_ARTIFACTS/screenshots (9-upload-*.png).
-import { spawn, execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import readline from 'node:readline'
-import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
+import { TIKTOK_TOKEN as TOKEN, audit, createChecks, setup, shot as shotOf, startWithTikTok } from './lib.mjs'
 
-const { root, chromium, artifacts, shots, work, outDir, cfgDir, sample, url } = setup('upload', {
+const env = setup('upload', {
   default_region: 'US',
   phone_format: 'digits',
   max_file_mb: 50,
   workers: 0,
 })
 const ADVERTISER = '7000000000000000001'
-const TOKEN = 'standin-token'
 const AUDIENCE = 'E2E upload buyers'
 
 const results = { checks: [] }
 const checks = createChecks(results)
 const check = checks.check
+const { artifacts, work, outDir, cfgDir, sample } = env
 
-
-// The stand-in: built, started, and its base URL read from its first line.
-const goBin = process.env.GO || 'go'
-const standinBin = path.join(work, 'standin')
-execFileSync(goBin, ['build', '-o', standinBin, './e2e/standin'], { cwd: root, stdio: 'inherit' })
-const standinLog = fs.openSync(path.join(artifacts, 'standin-upload.log'), 'w')
-const standin = spawn(standinBin, ['-delay', '3s'], { stdio: ['ignore', 'pipe', standinLog] })
-const base = await new Promise((resolve, reject) => {
-  const rl = readline.createInterface({ input: standin.stdout })
-  rl.once('line', (l) => resolve(l.trim()))
-  standin.once('exit', (c) => reject(new Error(`the stand-in exited with ${c}`)))
-  setTimeout(() => reject(new Error('the stand-in printed no base URL in 20 s')), 20_000)
-})
-const inspect = async () => (await fetch(base.replace(/open_api\/$/, 'e2e/audiences'))).json()
-
-const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev-upload', {
-  TIKTOK_API_BASE_URL: base,
-  TIKTOK_ACCESS_TOKEN: TOKEN,
-})
-
-let browser
+// The stand-in answers each call after 3 s, so upload progress can be seen.
+let app
 try {
-  await waitForServer(dev, url, 420_000, devLog)
-  const opened = await openPage(chromium)
-  browser = opened.browser
-  const { page, consoleErrors } = opened
-  await page.goto(url)
-  await page.getByText('Choose a customer file').waitFor({ timeout: 60_000 })
-  const shot = async (name, el) => {
-    await page
-      .waitForFunction(() => !document.querySelector('.n-spin-body, .n-data-table-base-table-body .n-base-loading'), null, { timeout: 15_000 })
-      .catch(() => {})
-    if (el) await el.scrollIntoViewIfNeeded()
-    await sleep(400)
-    await page.screenshot({ path: path.join(shots, name) })
-  }
+  app = await startWithTikTok(env, 'upload', { delay: '3s' })
+  const { page, consoleErrors, base, inspect } = app
+  const shot = (name, el) => shotOf(page, name, { el })
 
   // Settings → TikTok: the advertiser id typed and saved; the token comes from the environment.
   await page.getByText('Settings', { exact: true }).first().click()
@@ -78,6 +46,7 @@ try {
   const testText = await page.getByTestId('tiktok-test-ok').innerText()
   check('Test connection reaches the stand-in and lists its audiences', testText.includes(base) && testText.includes('0 audiences'), testText)
   await shot('9-upload-settings.png', page.getByTestId('tiktok-settings'))
+  await audit(page, 'Settings → TikTok (connection tested)')
 
   // The wizard: transform the sample.
   await page.getByText('New run', { exact: true }).first().click()
@@ -112,17 +81,28 @@ try {
   const cardText = await card.innerText()
   check('step 5 offers the upload into a new audience', cardText.includes(`Create the audience “${AUDIENCE}”`), cardText.replace(/\s+/g, ' '))
   await shot('9-upload-ready.png', card)
+  await audit(page, 'Step 5 Upload panel (ready)')
   await page.getByTestId('upload-start').click()
+  await page.getByTestId('upload-cancel').waitFor({ timeout: 10_000 }).catch(() => {})
+  await audit(page, 'Step 5 Upload panel (uploading)')
+  if (await page.getByTestId('upload-cancel').isVisible()) {
+    await page.getByTestId('upload-cancel').click()
+    await page.locator('.n-dialog').waitFor()
+    await audit(page, 'Dialog: cancel the upload?')
+    await page.locator('.n-dialog').getByRole('button', { name: 'Keep uploading' }).click()
+  }
   await page.getByTestId('upload-success').waitFor({ timeout: 120_000 })
   const fileRows = await page.locator('[data-testid^="upload-file-"]').count()
   check('upload progress lists every file', fileRows === manifest.files.length, `${fileRows} of ${manifest.files.length}`)
   const audienceId = (await page.getByTestId('upload-audience-id').innerText()).trim()
   await shot('9-upload-done.png', page.getByTestId('upload-success'))
+  await audit(page, 'Step 5 Upload panel (done, audience processing)')
   check('the audience status card starts as processing', await page.getByTestId('audience-processing').isVisible().catch(() => false))
   await page.getByTestId('audience-ready').waitFor({ timeout: 60_000 })
   const statusText = await page.getByTestId(`audience-status-${audienceId}`).innerText()
   check('the status card turns ready with matched users and a match rate', /Matched users\s+\d/.test(statusText) && /\d+\.\d%/.test(statusText), statusText.replace(/\s+/g, ' '))
   await shot('9-upload-status.png', page.getByTestId(`audience-status-${audienceId}`))
+  await audit(page, 'Step 5 Upload panel (audience ready)')
 
   // What the stand-in received: exactly the output's hashes, once each, into one audience.
   const got = await inspect()
@@ -143,6 +123,7 @@ try {
   const hist = await page.getByTestId('upload-history-table').innerText()
   check('History lists the upload with its audience id and status', hist.includes(audienceId) && hist.includes('Uploaded') && hist.includes('Ready'), hist.replace(/\s+/g, ' '))
   await shot('9-upload-history.png', page.getByTestId('upload-history'))
+  await audit(page, 'History (with uploads)')
 
   // Step 2 of the next run lists the audience, to append to, remove from or replace.
   await page.getByText('New run', { exact: true }).first().click()
@@ -159,14 +140,13 @@ try {
   await page.getByTestId('audience-action').waitFor()
   check('choosing the existing audience offers append, remove and replace', (await page.getByTestId('audience-action').innerText()).includes('Append'))
   await shot('9-upload-step2-audiences.png', page.getByTestId('audience-picker'))
+  await audit(page, 'Step 2 Define dataset (existing audiences)')
 
   check('no errors in the page console', consoleErrors.length === 0, consoleErrors.slice(0, 3).join(' | '))
 } catch (e) {
   check('upload run completed', false, String(e?.stack || e))
 } finally {
-  if (browser) await browser.close()
-  standin.kill('SIGTERM')
-  await stopGroups([dev])
+  await app?.stop()
   fs.writeFileSync(path.join(artifacts, 'e2e-upload-results.json'), JSON.stringify(results, null, 2))
   fs.rmSync(work, { recursive: true, force: true })
 }
