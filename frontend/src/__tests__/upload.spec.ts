@@ -177,12 +177,12 @@ describe('Step 5 upload', () => {
     vi.clearAllMocks()
   })
 
-  it('points to Settings → TikTok when no token or advertiser is set', async () => {
+  it('points to the TikTok card in Settings when no token or advertiser is set', async () => {
     u.tiktokState.mockResolvedValue(state({ ready: false }, { saved: false }))
     const pinia = await finishedRun()
     const w = mountWith(UploadPanel, pinia)
     await flush()
-    expect(byId('upload-not-configured')!.textContent).toContain('Settings → TikTok')
+    expect(byId('upload-not-configured')!.textContent).toContain('in Settings, on the TikTok card')
     expect(w.find('[data-testid="upload-start"]').exists()).toBe(false)
     await w.find('[data-testid="upload-open-settings"]').trigger('click')
     expect(useAppStore().view).toBe('settings')

@@ -109,7 +109,7 @@ describe('views', () => {
     const t = w.find('[data-testid="history-table"]').text()
     expect(t).toContain('Spring buyers')
     expect(t).toContain('customers.csv')
-    expect(t).toContain('email → Email')
+    expect(t).toContain('email as Email') // the arrow is an SVG; screen readers hear "as"
     expect(t).toContain('40 / 35')
     expect(t).toContain('succeeded')
     expect(t).toContain('/out/Spring-buyers')
