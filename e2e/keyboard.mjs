@@ -23,8 +23,9 @@ const check = checks.check
 // What has focus: its test id (or its closest ancestor's), role, label and text.
 function describeFocus(page) {
   return page.evaluate(async () => {
-    // Naive UI marks focus with a class set on the next render: wait for it.
-    const settle = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
+    // Naive UI marks focus with a class set on the next render, then eases
+    // the ring in (0.3 s): compare the settled looks.
+    const settle = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 400))))
     const el = document.activeElement
     if (!el || el === document.body) return { testid: '', text: '', tag: 'body' }
     const owner = el.closest('[data-testid]')
@@ -61,8 +62,9 @@ const byText = (text) => (f) => f.text === text || f.label === text
 // (focus() after keyboard use keeps :focus-visible).
 function focusShown(page) {
   return page.evaluate(async () => {
-    // Naive UI marks focus with a class set on the next render: wait for it.
-    const settle = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))
+    // Naive UI marks focus with a class set on the next render, then eases
+    // the ring in (0.3 s): compare the settled looks.
+    const settle = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 400))))
     const el = document.activeElement
     if (!el || el === document.body) return { ok: false, how: 'nothing has focus' }
     let top = el
@@ -74,6 +76,7 @@ function focusShown(page) {
         const r = n.getBoundingClientRect()
         return { n, sized: r.width > 0 && r.height > 0 && s.opacity !== '0', outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0 ? `${s.outlineWidth} ${s.outlineStyle} ${s.outlineColor}` : '', shadow: s.boxShadow, border: s.borderColor }
       })
+    await settle()
     const focused = look()
     el.blur()
     await settle()
