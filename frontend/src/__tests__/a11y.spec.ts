@@ -5,7 +5,7 @@
 import { describe, it, expect, vi } from 'vitest'
 import { defineComponent, h, nextTick } from 'vue'
 import { mount } from '@vue/test-utils'
-import { NCard, NForm, NFormItem, NInput, NInputNumber } from 'naive-ui'
+import { NCard, NDataTable, NForm, NFormItem, NInput, NInputNumber } from 'naive-ui'
 import { createPinia } from 'pinia'
 import { fixNaiveAria } from '../lib/naiveAria'
 import { mountWith, flush, manifest } from './helpers'
@@ -73,6 +73,29 @@ describe('fixNaiveAria on forms', () => {
     expect([...host.querySelectorAll('.n-input-number .n-button')].map((b) => b.getAttribute('aria-label'))).toEqual(['Decrease', 'Increase'])
     expect(field.find('input').attributes('aria-label')).toBe('File path')
     field.unmount()
+    observer.disconnect()
+    w.unmount()
+    host.remove()
+  })
+})
+
+describe('fixNaiveAria on tables', () => {
+  it("names a data table's selection radios after their rows", async () => {
+    const host = document.createElement('div')
+    document.body.appendChild(host)
+    const observer = fixNaiveAria(host)
+    const table = defineComponent({
+      render: () =>
+        h(NDataTable, {
+          columns: [{ type: 'selection', multiple: false }, { title: 'Name', key: 'name' }],
+          data: [{ key: 1, name: 'Spring buyers' }, { key: 2, name: 'Churned' }],
+          rowKey: (r: { key: number }) => r.key,
+        }),
+    })
+    const w = mount(table, { attachTo: host })
+    await nextTick()
+    await flush()
+    expect([...host.querySelectorAll('.n-data-table-td--selection input')].map((i) => i.getAttribute('aria-label'))).toEqual(['Select Spring buyers', 'Select Churned'])
     observer.disconnect()
     w.unmount()
     host.remove()

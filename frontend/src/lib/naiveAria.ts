@@ -7,6 +7,8 @@
 //   input gets aria-labelledby pointing at the label's text;
 // - an aria-label given to <n-input> lands on its wrapper <div>, not on the
 //   <input> it is meant to name: the input gets it too;
+// - a data table's selection radio or checkbox has no label (label): it gets
+//   "Select" and the row's first cell;
 // - a number input's −/+ buttons hold only an icon (button-name): they get
 //   "Decrease"/"Increase";
 // - a data table's scrolling body cannot be reached by keyboard when nothing
@@ -20,6 +22,7 @@ const FORM_ITEM = '.n-form-item'
 const NUMBER_INPUT = '.n-input-number'
 const TABLE_BODY = '.n-data-table-base-table-body .n-scrollbar-container:not([tabindex])'
 const NAMED_INPUT = '.n-input[aria-label]'
+const ROW_PICK = '.n-data-table-td--selection input:not([aria-label])'
 const FIELD = '.n-form-item-blank input:not([type="hidden"]):not([type="radio"]):not([type="checkbox"]), .n-form-item-blank textarea'
 
 let labelIds = 0
@@ -52,6 +55,10 @@ function fix(el: Element) {
     plus?.setAttribute('aria-label', 'Increase')
   }
   all(el, TABLE_BODY).forEach((b) => b.setAttribute('tabindex', '0'))
+  for (const pick of all(el, ROW_PICK)) {
+    const first = pick.closest('tr')?.querySelector('td:not(.n-data-table-td--selection)')
+    pick.setAttribute('aria-label', `Select ${first?.textContent?.trim() || 'this row'}`)
+  }
   const named = el.parentElement?.closest(NAMED_INPUT)
   for (const n of [...(named ? [named] : []), ...all(el, NAMED_INPUT)]) {
     n.querySelectorAll('input:not([aria-label]), textarea:not([aria-label])').forEach((i) => i.setAttribute('aria-label', n.getAttribute('aria-label')!))
