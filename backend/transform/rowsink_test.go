@@ -91,3 +91,15 @@ func TestRowSinkHandsOverEveryRowInBinary(t *testing.T) {
 		t.Errorf("the sink got %d email rows, want every valid one (%d)", len(one.lines), tc.Valid+tc.Prehashed)
 	}
 }
+
+// A separate layout of several identifier types cannot be handed over as
+// binary rows (a row does not say its type): refused before any work.
+func TestRowSinkRefusesSeveralSeparateTypes(t *testing.T) {
+	src, _ := LocalFile(generate(t, 100))
+	called := false
+	_, err := Run(t.Context(), Options{Source: src, Mappings: allMappings(t)[:2], Layout: LayoutSeparate,
+		OutDir: filepath.Join(t.TempDir(), "out"), RowSink: func(int, []byte) error { called = true; return nil }})
+	if !IsUsageError(err) || !strings.Contains(err.Error(), "combined layout") || called {
+		t.Fatalf("err %v, sink called %v", err, called)
+	}
+}

@@ -108,6 +108,10 @@ func newPlan(opts Options) (*plan, error) {
 	default:
 		return nil, usageErrorf("layout %q is not one of auto, combined, separate", p.layout)
 	}
+	if opts.RowSink != nil && len(p.streams) > 1 {
+		// A binary row does not say which identifier type its hash is.
+		return nil, usageErrorf("the list's rows can only be handed over as one set of rows: use the combined layout, or map one identifier type")
+	}
 	return p, nil
 }
 
