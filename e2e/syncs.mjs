@@ -53,6 +53,16 @@ try {
   await page.getByTestId('run-success').waitFor({ timeout: 120_000 })
   await page.getByTestId('upload-start').waitFor({ timeout: 20_000 })
   await page.getByTestId('upload-start').click()
+  // The upload panel while it sends, and its cancel dialog answered "Keep uploading"
+  // (audited here rather than in upload.mjs, whose status-card check is timed by the stand-in).
+  if (await page.getByTestId('upload-cancel').waitFor({ timeout: 10_000 }).then(() => true, () => false)) {
+    await audit(page, 'Step 5 Upload panel (uploading)')
+    if (await page.getByTestId('upload-cancel').click({ timeout: 2_000 }).then(() => true, () => false)) {
+      await page.locator('.n-dialog').waitFor()
+      await audit(page, 'Dialog: cancel the upload?')
+      await page.locator('.n-dialog').getByRole('button', { name: 'Keep uploading' }).click()
+    }
+  }
   await page.getByTestId('upload-success').waitFor({ timeout: 120_000 })
   const audienceId = (await page.getByTestId('upload-audience-id').innerText()).trim()
   let got = await inspect()

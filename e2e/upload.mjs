@@ -83,14 +83,6 @@ try {
   await shot('9-upload-ready.png', card)
   await audit(page, 'Step 5 Upload panel (ready)')
   await page.getByTestId('upload-start').click()
-  await page.getByTestId('upload-cancel').waitFor({ timeout: 10_000 }).catch(() => {})
-  await audit(page, 'Step 5 Upload panel (uploading)')
-  if (await page.getByTestId('upload-cancel').isVisible()) {
-    await page.getByTestId('upload-cancel').click()
-    await page.locator('.n-dialog').waitFor()
-    await audit(page, 'Dialog: cancel the upload?')
-    await page.locator('.n-dialog').getByRole('button', { name: 'Keep uploading' }).click()
-  }
   await page.getByTestId('upload-success').waitFor({ timeout: 120_000 })
   const fileRows = await page.locator('[data-testid^="upload-file-"]').count()
   check('upload progress lists every file', fileRows === manifest.files.length, `${fileRows} of ${manifest.files.length}`)
