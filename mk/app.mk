@@ -60,9 +60,11 @@ app-bindings: app-wails
 frontend: setup-app
 	cd frontend && npm run build
 
-# Linux binary, .desktop file and icon in build/bin.
+# Linux binary, .desktop file and icon in build/bin. Position-independent (as
+# Debian builds every binary, lintian's hardening-no-pie otherwise): wails has
+# no flag for it, so it goes in through GOFLAGS.
 build: setup-app
-	$(WAILS_QUIET) build $(WAILS_BUILD_FLAGS) -o audience-uploader
+	GOFLAGS='$(GOFLAGS) -buildmode=pie' $(WAILS_QUIET) build $(WAILS_BUILD_FLAGS) -o audience-uploader
 	cp build/linux/audience-uploader.desktop build/bin/
 	cp build/linux/audience-uploader-256.png build/bin/audience-uploader.png
 	@ls -l build/bin/audience-uploader build/bin/audience-uploader.desktop build/bin/audience-uploader.png
