@@ -17,7 +17,7 @@ PKG_MAINTAINER ?= $(shell git log -1 --format='%an <%ae>' 2>/dev/null)
 SETUP_TARGETS += setup-package
 TEST_TARGETS += test-package
 
-.PHONY: setup-package package test-package gendocs
+.PHONY: setup-package package test-package gendocs screenshots-installed
 
 # apt packages, only those missing (needs root, as on CI and a fresh Debian 12).
 setup-package:
@@ -49,6 +49,13 @@ test-package: setup-package package
 		build/linux/package.sh build/bin/audience-uploader build/dist-again >/dev/null
 	@if cmp -s $(DIST)/SHA256SUMS build/dist-again/SHA256SUMS; then echo "ok   a second packaging run gives byte-identical .deb, .rpm and .tar.gz"; rm -rf build/dist-again; \
 	else echo "FAIL a second packaging run differs:"; diff $(DIST)/SHA256SUMS build/dist-again/SHA256SUMS; exit 1; fi
+
+# Screenshots of the installed .deb's app under Xvfb, driven with xdotool, into
+# docs/screenshots/installed-*.png (README's Install section shows one). Run
+# by hand when the UI changes, not by make test, so a test run never rewrites
+# committed files.
+screenshots-installed: setup-package package
+	build/linux/screenshots-installed.sh $(DIST) docs/screenshots
 
 # The Windows console code builds and vets for Windows (the whole app is
 # cross-built by test-windows-build in mk/app.mk); its decision logic is unit
