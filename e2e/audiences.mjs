@@ -22,9 +22,10 @@ const results = { checks: [] }
 const checks = createChecks(results)
 const check = checks.check
 
-// tiktok calls the stand-in's API directly, as another tool would.
+// tiktok calls the stand-in's API (at base) directly, as another tool would.
+let base
 async function tiktok(route, init) {
-  const r = await fetch(`${app.base}v1.3/${route}`, { ...init, headers: { ...(init.headers ?? {}), 'Access-Token': TOKEN } })
+  const r = await fetch(`${base}v1.3/${route}`, { ...init, headers: { ...(init.headers ?? {}), 'Access-Token': TOKEN } })
   const reply = await r.json()
   if (reply.code !== 0) throw new Error(`${route}: ${reply.code} ${reply.message}`)
   return reply.data
@@ -47,11 +48,17 @@ async function makeAudience(name, n) {
 }
 let app
 try {
-  app = await startWithTikTok(env, 'audiences')
+  // The two audiences are made before the app starts, as another tool would
+  // have made them: the stand-in has them ready when the view lists them.
+  let customersId, oldId
+  app = await startWithTikTok(env, 'audiences', {
+    beforeApp: async (standin) => {
+      base = standin.base
+      customersId = await makeAudience('E2E customers', 2000)
+      oldId = await makeAudience('E2E old list', 1500)
+    },
+  })
   const { page, consoleErrors, inspect } = app
-  // The two audiences are made now, before the Audiences view first loads.
-  const customersId = await makeAudience('E2E customers', 2000)
-  const oldId = await makeAudience('E2E old list', 1500)
   const rowOf = (name) => page.getByTestId('audiences-table').locator('tr', { hasText: name })
 
   await page.getByText('Audiences', { exact: true }).first().click()
@@ -106,6 +113,7 @@ try {
   check('no console errors', consoleErrors.length === 0, consoleErrors.join(' | '))
 } catch (e) {
   check('the script ran to the end', false, String(e?.stack || e))
+  await app?.page?.screenshot({ path: path.join(env.shots, '12-audiences-failed.png') }).catch(() => {})
 } finally {
   await app?.stop()
 }

@@ -240,9 +240,11 @@ export const TIKTOK_TOKEN = 'standin-token'
 
 // startWithTikTok starts the TikTok stand-in (startStandin) and `wails dev`
 // pointed at it (TIKTOK_API_BASE_URL, TIKTOK_ACCESS_TOKEN), opens the app in
-// chromium and waits for Step 1. stop() closes the browser and ends both;
-// what was started is ended too when a step fails.
-export async function startWithTikTok(env, name, { delay = '1s' } = {}) {
+// chromium and waits for Step 1. beforeApp({ base, inspect }) runs once the
+// stand-in is up and before the app starts (audiences.mjs makes audiences
+// there, so they are ready by the time the app lists them). stop() closes the
+// browser and ends both; what was started is ended too when a step fails.
+export async function startWithTikTok(env, name, { delay = '1s', beforeApp } = {}) {
   const started = { procs: [] }
   started.stop = async () => {
     if (started.browser) await started.browser.close().catch(() => {})
@@ -252,6 +254,7 @@ export async function startWithTikTok(env, name, { delay = '1s' } = {}) {
     const standin = await startStandin(env, `standin-${name}`, delay)
     started.procs.push(standin.proc)
     Object.assign(started, { base: standin.base, inspect: standin.inspect })
+    if (beforeApp) await beforeApp(started)
     const { proc, logPath } = startWailsDev(env, `wails-dev-${name}`, { TIKTOK_API_BASE_URL: standin.base, TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN })
     started.procs.unshift(proc)
     await waitForServer(proc, env.url, 420_000, logPath)
