@@ -115,15 +115,15 @@ func (s *Service) Client(advertiserID string, log func(tiktok.LogEntry)) (string
 		adv = strings.TrimSpace(st.TikTok.AdvertiserID)
 	}
 	if adv == "" {
-		return "", nil, errors.New("No TikTok advertiser is set. Open Settings → TikTok, enter the advertiser id and save a token.")
+		return "", nil, errors.New("No TikTok advertiser is set. Open Settings > TikTok, enter the advertiser id and save a token.")
 	}
 	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
 	if err != nil {
-		return "", nil, fmt.Errorf("The TikTok address in Settings is not usable (%v). Open Settings → TikTok and correct it.", err)
+		return "", nil, fmt.Errorf("The TikTok address in Settings is not usable (%v). Open Settings > TikTok and correct it.", err)
 	}
 	token, err := tiktok.LoadToken(s.cfg.Secrets, base, adv)
 	if err != nil {
-		return "", nil, fmt.Errorf("No TikTok token could be read for advertiser %s (%v). Open Settings → TikTok and save the token again.", adv, err)
+		return "", nil, fmt.Errorf("No TikTok token could be read for advertiser %s (%v). Open Settings > TikTok and save the token again.", adv, err)
 	}
 	c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: s.cfg.QPS, Log: log})
 	if err != nil {
@@ -140,7 +140,7 @@ func (s *Service) List() (*List, error) {
 	}
 	list, err := c.ListAudiences(s.ctx, adv)
 	if err != nil {
-		return nil, fmt.Errorf("The audiences could not be listed: %v. Check the connection in Settings → TikTok, then press Refresh.", err)
+		return nil, fmt.Errorf("The audiences could not be listed: %v. Check the connection in Settings > TikTok, then press Refresh.", err)
 	}
 	feeds, err := s.feeds()
 	if err != nil {

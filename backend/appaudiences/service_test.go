@@ -177,7 +177,7 @@ func TestCreateLookalike(t *testing.T) {
 func TestNoAdvertiserSaysWhatToDo(t *testing.T) {
 	svc := appaudiences.New(context.Background(), appaudiences.Config{Secrets: secrets.Memory(),
 		LoadSettings: func() (settings.Settings, error) { return settings.Default(), nil }})
-	if _, err := svc.List(); err == nil || !strings.Contains(err.Error(), "Settings → TikTok") {
+	if _, err := svc.List(); err == nil || !strings.Contains(err.Error(), "Settings > TikTok") {
 		t.Fatalf("List without advertiser: %v", err)
 	}
 }

@@ -74,13 +74,13 @@ func (s *Service) Status() Status {
 	st.CognitoConfigured = st.CredentialSource == auth.SourceCognito && a.Region != "" && a.UserPoolID != "" && a.AppClientID != ""
 	switch {
 	case a.Bucket == "":
-		st.Reason = "No data bucket is set. Add it in Settings → AWS."
+		st.Reason = "No data bucket is set. Add it in Settings > AWS."
 	case st.CredentialSource == auth.SourceAWSChain:
 		st.S3Ready = true
 	case !st.CognitoConfigured:
-		st.Reason = "Sign-in is not set up. Fill in the region, user pool and app client in Settings → AWS."
+		st.Reason = "Sign-in is not set up. Fill in the region, user pool and app client in Settings > AWS."
 	case a.IdentityPoolID == "":
-		st.Reason = "No identity pool is set, so there are no credentials for S3. Add it in Settings → AWS."
+		st.Reason = "No identity pool is set, so there are no credentials for S3. Add it in Settings > AWS."
 	case !st.Auth.SignedIn:
 		st.Reason = "Sign in to browse the data bucket."
 	default:
@@ -133,7 +133,7 @@ func (s *Service) folderIn(ctx context.Context, prefix string) (*storage.Client,
 		return nil, "", "", err
 	}
 	if a.Bucket == "" {
-		return nil, "", "", errors.New("No data bucket is set. Add it in Settings → AWS.")
+		return nil, "", "", errors.New("No data bucket is set. Add it in Settings > AWS.")
 	}
 	if prefix == "" {
 		prefix = folder(a.Prefix)
@@ -150,7 +150,7 @@ func (s *Service) List(ctx context.Context, prefix, token string) (*storage.Page
 	}
 	p, err := c.List(ctx, bucket, prefix, token, 0)
 	if err != nil {
-		return nil, sentence(err, "Check the connection and the bucket in Settings → AWS, then press Refresh.")
+		return nil, sentence(err, "Check the connection and the bucket in Settings > AWS, then press Refresh.")
 	}
 	return p, nil
 }

@@ -75,7 +75,7 @@ func TestSignInBrowseAndTransformFromS3(t *testing.T) {
 
 	// Nothing configured: offline only, and the reason says what to do.
 	st := svc.Status()
-	if st.CognitoConfigured || st.S3Ready || !strings.Contains(st.Reason, "Settings → AWS") {
+	if st.CognitoConfigured || st.S3Ready || !strings.Contains(st.Reason, "Settings > AWS") {
 		t.Fatalf("fresh status: %+v", st)
 	}
 	if _, err := svc.List(ctx, "", ""); err == nil {

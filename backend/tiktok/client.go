@@ -48,7 +48,7 @@ func ResolveBaseURL(environment, custom string) (string, error) {
 		return SandboxBaseURL, nil
 	case "custom":
 		if strings.TrimSpace(custom) == "" {
-			return "", errors.New("TikTok environment is custom but no base URL is set: set it in Settings → TikTok or " + EnvBaseURL)
+			return "", errors.New("TikTok environment is custom but no base URL is set: set it in Settings > TikTok or " + EnvBaseURL)
 		}
 		return custom, nil
 	}
@@ -62,7 +62,7 @@ func checkBaseURL(raw string) (*url.URL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse TikTok base URL %q: %w", raw, err)
 	}
-	if err := secureurl.Check(u, "TikTok API", "the base URL in Settings → TikTok or "+EnvBaseURL); err != nil {
+	if err := secureurl.Check(u, "TikTok API", "the base URL in Settings > TikTok or "+EnvBaseURL); err != nil {
 		return nil, err
 	}
 	if u.Host == "" {
@@ -183,7 +183,7 @@ func New(cfg Config) (*Client, error) {
 	hcCopy := *hc
 	hcCopy.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if !sameOrigin(base, req.URL) {
-			return fmt.Errorf("%w: %s answered with a redirect to %s; the access token is only sent to the configured base URL %s. If TikTok's address changed, update the base URL in Settings → TikTok (or %s)",
+			return fmt.Errorf("%w: %s answered with a redirect to %s; the access token is only sent to the configured base URL %s. If TikTok's address changed, update the base URL in Settings > TikTok (or %s)",
 				ErrRedirectRefused, base.Host, req.URL.Redacted(), base.Redacted(), EnvBaseURL)
 		}
 		if len(via) >= 5 {

@@ -171,13 +171,13 @@ func (e *APIError) sentence() string {
 	w := e.what()
 	switch e.Class() {
 	case ClassToken:
-		return w + ": the access token is missing, expired or revoked. Create a new long-lived token in TikTok for Business and save it with `audience-uploader tiktok set-token --advertiser-id " + adv + "` (or Settings → TikTok)."
+		return w + ": the access token is missing, expired or revoked. Create a new long-lived token in TikTok for Business and save it with `audience-uploader tiktok set-token --advertiser-id " + adv + "` (or Settings > TikTok)."
 	case ClassPermission:
 		return w + ": the token is not allowed to manage audiences for advertiser " + adv + ". Grant the app the Audience Management scope and give the token's user access to this advertiser in Business Center, then create a new token."
 	case ClassParam:
 		return w + ": TikTok rejected the request's parameters."
 	case ClassAdvertiser:
-		return w + ": advertiser " + adv + " does not exist or this token cannot see it; check the advertiser id in Settings → TikTok."
+		return w + ": advertiser " + adv + " does not exist or this token cannot see it; check the advertiser id in Settings > TikTok."
 	case ClassNotExist:
 		return w + ": the audience does not exist (deleted, expired or a wrong id)."
 	case ClassSignature:

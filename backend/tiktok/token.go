@@ -98,14 +98,14 @@ func LoadToken(store secrets.Store, baseURL, advertiserID string) (string, error
 		return v, nil
 	}
 	if advertiserID == "" {
-		return "", errors.New("no TikTok advertiser id: pass --advertiser-id or set it in Settings → TikTok")
+		return "", errors.New("no TikTok advertiser id: pass --advertiser-id or set it in Settings > TikTok")
 	}
 	v, err := StoredToken(store, baseURL, advertiserID)
 	switch {
 	case err == nil:
 		return v, nil
 	case errors.Is(err, secrets.ErrNotFound):
-		return "", fmt.Errorf("no TikTok access token saved for advertiser %s on %s: tokens are kept per environment, so a token saved for another one is never sent here. Save one with `audience-uploader tiktok set-token --advertiser-id %s` (token on stdin; it is saved for the environment in Settings → TikTok) or set %s",
+		return "", fmt.Errorf("no TikTok access token saved for advertiser %s on %s: tokens are kept per environment, so a token saved for another one is never sent here. Save one with `audience-uploader tiktok set-token --advertiser-id %s` (token on stdin; it is saved for the environment in Settings > TikTok) or set %s",
 			advertiserID, describeEnvironment(baseURL), advertiserID, EnvAccessToken)
 	case errors.Is(err, secrets.ErrUnavailable):
 		return "", fmt.Errorf("no OS keychain is available to read the TikTok token (%v): set %s instead; the token is never written to a file", err, EnvAccessToken)

@@ -24,7 +24,7 @@ type ServiceConfig struct {
 
 // Service is the TikTok side of the desktop app: token, connection test,
 // audience list, uploads with events, resume and follow-up. It reads the
-// settings at every call, so a change in Settings → TikTok applies at once.
+// settings at every call, so a change in Settings > TikTok applies at once.
 // Methods are safe for concurrent use; one upload runs at a time.
 type Service struct {
 	cfg   ServiceConfig
@@ -121,7 +121,7 @@ func (s *Service) connect(advertiserID string) (string, *Uploader, *tiktok.Clien
 		advertiserID = st.TikTok.AdvertiserID
 	}
 	if advertiserID == "" {
-		return "", nil, nil, errors.New("no TikTok advertiser id: set it in Settings → TikTok")
+		return "", nil, nil, errors.New("no TikTok advertiser id: set it in Settings > TikTok")
 	}
 	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
 	if err != nil {

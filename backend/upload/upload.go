@@ -235,7 +235,7 @@ func typeSuffix(calc string) string {
 // validate checks a request before any state is written.
 func (req *Request) validate() (string, error) {
 	if req.AdvertiserID == "" {
-		return "", errors.New("no advertiser id: pass --advertiser-id or set it in Settings → TikTok")
+		return "", errors.New("no advertiser id: pass --advertiser-id or set it in Settings > TikTok")
 	}
 	switch {
 	case req.AudienceName != "" && req.AudienceID != "":

@@ -72,7 +72,7 @@ func (s *session) connect(_ context.Context, adv string) (*syncs.Conn, error) {
 		adv = st.TikTok.AdvertiserID
 	}
 	if adv == "" {
-		return nil, cli.UsageError(errors.New("no TikTok advertiser id: save the sync with --advertiser-id or set it in Settings → TikTok"))
+		return nil, cli.UsageError(errors.New("no TikTok advertiser id: save the sync with --advertiser-id or set it in Settings > TikTok"))
 	}
 	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
 	if err != nil {
@@ -193,7 +193,7 @@ func newSaveCmd() *cobra.Command {
 	f.StringArrayVar(&maps, "map", nil, "COLUMN=TYPE, TYPE one of email, phone, idfa, gaid (repeat for each column)")
 	f.StringVar(&d.AudienceName, "audience", "", "name of a new audience, created on the first run")
 	f.StringVar(&d.AudienceID, "audience-id", "", "id of an existing audience (the first run replaces its contents)")
-	f.StringVar(&d.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings → TikTok)")
+	f.StringVar(&d.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings > TikTok)")
 	f.StringVar(&d.Mode, "mode", "mirror", "mirror (add new rows, remove rows gone from the list), add-only or replace")
 	f.StringVar(&d.Region, "region", "US", "default phone region for numbers without a country code")
 	f.StringVar(&d.PhoneFormat, "phone-format", "digits", "phone string hashed: digits or e164")

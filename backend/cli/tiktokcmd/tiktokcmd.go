@@ -43,7 +43,7 @@ type connFlags struct {
 }
 
 func (f *connFlags) add(c *cobra.Command) {
-	c.Flags().StringVar(&f.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings → TikTok)")
+	c.Flags().StringVar(&f.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings > TikTok)")
 	c.Flags().Float64Var(&f.QPS, "qps", 5, "ceiling of requests per second to TikTok (slows down further on TikTok's rate limit)")
 	c.Flags().StringVar(&f.StatePath, "state", "", "upload state database (default: upload-state.db in the user data folder)")
 	c.Flags().IntVar(&f.Concurrency, "concurrency", 2, "files uploaded at once")
@@ -75,7 +75,7 @@ func open(f *connFlags, stderr io.Writer, quiet bool) (*session, error) {
 		adv = st.TikTok.AdvertiserID
 	}
 	if adv == "" {
-		return nil, cli.UsageError(errors.New("no TikTok advertiser id: pass --advertiser-id or set it in Settings → TikTok"))
+		return nil, cli.UsageError(errors.New("no TikTok advertiser id: pass --advertiser-id or set it in Settings > TikTok"))
 	}
 	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
 	if err != nil {

@@ -71,10 +71,10 @@ describe('AudiencesView', () => {
   })
 
   it('says what happened and what to do when the list fails', async () => {
-    a.list.mockRejectedValue(new Error('No TikTok advertiser is set. Open Settings → TikTok, enter the advertiser id and save a token.'))
+    a.list.mockRejectedValue(new Error('No TikTok advertiser is set. Open Settings > TikTok, enter the advertiser id and save a token.'))
     mountWith(AudiencesView)
     await settle()
-    expect(byId('audiences-error')!.textContent).toContain('Open Settings → TikTok')
+    expect(byId('audiences-error')!.textContent).toContain('Open Settings > TikTok')
   })
 
   it('renames an audience and shows the new name', async () => {
