@@ -45,7 +45,7 @@ func testApp(t *testing.T) (*App, recorder) {
 
 // The frontend's api module calls exactly these; renaming one breaks it.
 func TestBoundMethods(t *testing.T) {
-	want := []string{"BuildReport", "CancelRun", "ChooseFile", "ChooseFolder", "ChooseInputFolder", "DeleteHistory", "Discover", "DiscoverInput", "DiscoverWithHeader", "ExportReport",
+	want := []string{"About", "BuildReport", "CancelRun", "ChooseFile", "ChooseFolder", "ChooseInputFolder", "DeleteHistory", "Discover", "DiscoverInput", "DiscoverWithHeader", "ExportReport",
 		"GetSettings", "Hello", "History", "InspectFile", "IsRunning", "OpenFolder", "Preview", "RecentFiles", "Regions",
 		"SaveSettings", "StartRun", "WriteReport"}
 	want = append(want, authBoundMethods...)      // app_auth_test.go

@@ -3,6 +3,7 @@
 import * as App from '../../wailsjs/go/main/App'
 import { EventsOn, OnFileDrop, OnFileDropOff } from '../../wailsjs/runtime/runtime'
 import type {
+  AboutInfo,
   AppInfo,
   DiscoverRequest,
   DoneEvent,
@@ -33,6 +34,7 @@ async function call<T>(p: Promise<unknown>): Promise<T> {
 
 export const api = {
   hello: () => call<AppInfo>(App.Hello()),
+  about: () => call<AboutInfo>(App.About()),
   getSettings: () => call<Settings>(App.GetSettings()),
   saveSettings: (s: Settings) => call<Settings>(App.SaveSettings(s as never)),
   regions: () => call<Region[]>(App.Regions()),

@@ -35,6 +35,26 @@ export interface AppInfo {
   cores: number
 }
 
+// backend/buildinfo: what the About dialog shows.
+export interface BuildInfo {
+  version: string
+  commit: string
+  date: string
+  go: string
+  wails: string
+}
+
+export interface GoModule {
+  path: string
+  version: string
+  license_url: string
+}
+
+export interface AboutInfo {
+  build: BuildInfo
+  modules: GoModule[]
+}
+
 export interface Region {
   code: string
   calling_code: number
