@@ -26,7 +26,7 @@ E2E_ARTIFACTS ?= build/bin/e2e-artifacts
 SETUP_TARGETS += setup-app
 TEST_TARGETS += test-app
 
-.PHONY: setup-app app-apt app-wails app-npm app-bindings build build-windows run frontend \
+.PHONY: setup-app app-apt app-wails app-npm app-bindings build build-windows run frontend licenses \
 	test-app test-vitest test-e2e test-smoke test-windows-build
 
 setup-app: app-apt app-wails app-npm app-bindings
@@ -63,7 +63,13 @@ frontend: setup-app
 # Linux binary, .desktop file and icon in build/bin. Position-independent (as
 # Debian builds every binary, lintian's hardening-no-pie otherwise): wails has
 # no flag for it, so it goes in through GOFLAGS.
-build: setup-app
+# The About dialog's Go licences: each compiled-in module's licence files
+# scanned with licensecheck (cmd/genlicenses) into an embedded JSON; committed,
+# and cmd/genlicenses' test fails when it no longer matches go.mod.
+licenses:
+	$(GO) run ./cmd/genlicenses backend/buildinfo/licenses.json
+
+build: setup-app licenses
 	GOFLAGS='$(GOFLAGS) -buildmode=pie' $(WAILS_QUIET) build $(WAILS_BUILD_FLAGS) -o audience-uploader
 	cp build/linux/audience-uploader.desktop build/bin/
 	cp build/linux/audience-uploader-256.png build/bin/audience-uploader.png

@@ -9,7 +9,7 @@ import type { AboutInfo } from '../api/types'
 const fakeAbout: AboutInfo = {
   build: { version: '1.4.2', commit: '0123abcd', date: '2026-11-30T12:00:00Z', go: 'go1.24.4', wails: 'v2.10.2' },
   modules: [
-    { path: 'github.com/spf13/cobra', version: 'v1.9.1', license_url: 'https://pkg.go.dev/github.com/spf13/cobra@v1.9.1?tab=licenses' },
+    { path: 'github.com/spf13/cobra', version: 'v1.9.1', license: 'Apache-2.0', license_url: 'https://pkg.go.dev/github.com/spf13/cobra@v1.9.1?tab=licenses' },
   ],
 }
 
@@ -71,6 +71,7 @@ describe('About dialog', () => {
     const goRow = document.querySelector('[data-testid="about-go-modules"] tbody tr')
     expect(goRow?.textContent).toContain('github.com/spf13/cobra')
     expect(goRow?.textContent).toContain('v1.9.1')
+    expect([...goRow!.querySelectorAll('td')].map((td) => td.textContent?.trim())[2]).toBe('Apache-2.0')
     expect(goRow?.textContent).toContain('https://pkg.go.dev/github.com/spf13/cobra@v1.9.1?tab=licenses')
     wrapper.unmount()
   })

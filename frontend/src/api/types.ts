@@ -47,6 +47,7 @@ export interface BuildInfo {
 export interface GoModule {
   path: string
   version: string
+  license: string // SPDX identifiers found in its licence files; '' when not recognised
   license_url: string
 }
 
