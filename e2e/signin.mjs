@@ -279,6 +279,21 @@ try {
   await page.getByTestId('new-run').click() // the prefix's run is finished: start a new one
   await page.getByTestId('drop-zone').waitFor({ timeout: 15_000 })
   check('after sign-out the S3 tab is gone and local files still work', (await page.getByTestId('source-tabs').count()) === 0)
+
+  // A returning user: the password, then the authenticator's code (SOFTWARE_TOKEN_MFA).
+  await page.getByTestId('user-signin').click()
+  await page.getByTestId('signin-view').waitFor({ timeout: 15_000 })
+  await page.getByTestId('signin-username').locator('input').fill(user.name)
+  await page.getByTestId('signin-password').locator('input').fill(user.next)
+  await page.getByTestId('signin-submit').click()
+  await page.getByTestId('challenge-code').waitFor({ timeout: 30_000 })
+  check('a returning user is asked for the authenticator code, not a new set-up', (await page.getByTestId('mfa-qr').count()) === 0)
+  await shot('10-signin-mfa-code.png')
+  await audit(page, 'Sign-in: authenticator code (returning user)')
+  await page.getByTestId('challenge-code').locator('input').fill(totp(secret))
+  await page.getByTestId('challenge-submit').click()
+  await page.getByTestId('user-menu').waitFor({ timeout: 30_000 })
+  check('the code signs the returning user in', (await page.getByTestId('user-menu').innerText()).includes(user.name))
   check('no errors in the page console', consoleErrors.length === 0, consoleErrors.slice(0, 3).join(' | '))
 } catch (e) {
   check('sign-in and S3 run completed', false, String(e?.stack || e))
