@@ -31,13 +31,9 @@ TEST_TARGETS += test-app
 
 setup-app: app-apt app-wails app-npm app-bindings
 
-# apt packages, only those missing (needs root, as on CI and a fresh Debian 12).
+# apt packages, only those missing (tools/apt-ensure.sh).
 app-apt:
-	@missing=""; for p in $(APP_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-		else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
-	fi
+	@tools/apt-ensure.sh $(APP_APT)
 
 app-wails:
 	@if ! $(WAILS) version 2>/dev/null | grep -q "$(WAILS_VERSION)"; then \

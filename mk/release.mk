@@ -13,13 +13,9 @@ TEST_TARGETS += test-release-workflow
 
 .PHONY: setup-release test-release-workflow
 
-# apt packages, only those missing (needs root, as on CI and a fresh Debian 12).
+# apt packages, only those missing (tools/apt-ensure.sh).
 setup-release:
-	@missing=""; for p in $(RELEASE_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-		else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
-	fi
+	@tools/apt-ensure.sh $(RELEASE_APT)
 
 # actionlint from its pinned module version (checked against sum.golang.org),
 # built here rather than downloaded.

@@ -9,13 +9,9 @@ TEST_TARGETS += test-tiktok-keychain
 
 .PHONY: setup-tiktok test-tiktok-keychain tiktok-standin bench-tiktok
 
-# apt packages, only those missing (needs root, as on CI and a fresh Debian 12).
+# apt packages, only those missing (tools/apt-ensure.sh).
 setup-tiktok:
-	@missing=""; for p in $(TIKTOK_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-		else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
-	fi
+	@tools/apt-ensure.sh $(TIKTOK_APT)
 
 # The secrets package against a real Secret Service (tools/with-keyring.sh).
 test-tiktok-keychain: setup-tiktok

@@ -16,13 +16,9 @@ TEST_TARGETS += test-installer
 
 .PHONY: setup-windows package-windows test-installer
 
-# apt packages, only those missing (needs root, as on CI and a fresh Debian 12).
+# apt packages, only those missing (tools/apt-ensure.sh).
 setup-windows:
-	@missing=""; for p in $(WINDOWS_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-		else echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
-	fi
+	@tools/apt-ensure.sh $(WINDOWS_APT)
 
 # After `package`, whose script rewrites SHA256SUMS for the Linux files only.
 package-windows: setup-windows build-windows package
