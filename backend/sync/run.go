@@ -101,7 +101,8 @@ type Plan struct {
 	Unchanged  int64               `json:"unchanged"`
 	Action     string              `json:"action"`
 	Reason     string              `json:"reason"`
-	Resumed    bool                `json:"resumed"` // an interrupted run was finished first (Run) / will be (dry run)
+	Resumed    bool                `json:"resumed"`            // an interrupted run was finished first (Run) / will be (dry run)
+	Removals   *Removals           `json:"removals,omitempty"` // the removal guard (nil: nothing removed from a known audience)
 	Transform  *transform.Counters `json:"transform,omitempty"`
 }
 
@@ -169,6 +170,11 @@ func (s *Service) openRun(ctx context.Context, name string) (*opened, error) {
 // Plan computes what Run would do, without uploading: the dry run. It reads
 // the audience (get, with its history) but changes nothing.
 func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)) (*Plan, error) {
+	return s.PlanWith(ctx, name, RunOptions{}, progress)
+}
+
+// PlanWith is Plan with the run's options (its removal allowance).
+func (s *Service) PlanWith(ctx context.Context, name string, opts RunOptions, progress func(Progress)) (*Plan, error) {
 	o, err := s.openRun(ctx, name)
 	if err != nil {
 		return nil, err
@@ -188,6 +194,7 @@ func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)
 		return nil, err
 	}
 	w.plan.Resumed = p != nil
+	w.plan.guardRemovals(removalLimit(o.def, opts.AllowRemovals))
 	return &w.plan, nil
 }
 
@@ -195,6 +202,12 @@ func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)
 // interrupted run, then transforms, compares, uploads and commits the new
 // state. A plan that stops is returned as a *StopError.
 func (s *Service) Run(ctx context.Context, name string, progress func(Progress)) (*Result, error) {
+	return s.RunWith(ctx, name, RunOptions{}, progress)
+}
+
+// RunWith is Run with options. A run that would remove more of the
+// audience than allowed sends nothing and returns a *RemovalError.
+func (s *Service) RunWith(ctx context.Context, name string, opts RunOptions, progress func(Progress)) (*Result, error) {
 	if progress == nil {
 		progress = func(Progress) {}
 	}
@@ -225,6 +238,11 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 	res.Plan = w.plan
 	res.Resumed = resumed
 	res.FullBytes = w.fullBytes
+	res.guardRemovals(removalLimit(d, opts.AllowRemovals))
+	if res.Removals != nil && res.Removals.Over {
+		os.RemoveAll(w.dir)
+		return res, &RemovalError{Plan: &res.Plan}
+	}
 	switch w.plan.Action {
 	case ActionStop:
 		os.RemoveAll(w.dir)
@@ -479,6 +497,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		audID = st.AudienceID
 	}
 	w.plan.AudienceID = audID
+	if st != nil && st.AudienceID == audID {
+		w.plan.StateRows = st.Rows // what the audience holds from this sync, trusted or not
+	}
 	trusted, why, err := s.trust(ctx, d, st, &meta, conn, audID, w, afterPending)
 	if err != nil {
 		return w, err
@@ -493,7 +514,6 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		stateRows := prefetch(&fileRows{rr: newRowReader(f)})
 		defer stateRows.close()
 		old = stateRows
-		w.plan.StateRows = st.Rows
 	}
 
 	// One merge writes the new state and the APPEND and REMOVE files.
