@@ -165,6 +165,14 @@ func (s *Service) Save(d Definition) (*Definition, error) {
 	if err := d.normalize(); err != nil {
 		return nil, err
 	}
+	// A scheduler starts in another folder: keep the path it names now.
+	if !strings.Contains(d.Input, "://") && !filepath.IsAbs(d.Input) {
+		abs, err := filepath.Abs(d.Input)
+		if err != nil {
+			return nil, fmt.Errorf("save sync %s: the input %s cannot be made an absolute path: %w", d.Name, d.Input, err)
+		}
+		d.Input = abs
+	}
 	dir := s.syncDir(d.Name)
 	if err := privatefs.MkdirAll(s.dir); err != nil {
 		return nil, err
@@ -301,11 +309,31 @@ func (s *Service) Delete(name string) error {
 	if err != nil {
 		return err
 	}
-	defer fl.Unlock()
 	dir := s.syncDir(name)
-	// The definition goes first, so a crash halfway leaves no half sync.
-	if err := os.Remove(filepath.Join(dir, defFile)); err != nil {
+	// The definition goes first, so a crash halfway leaves no half sync;
+	// then everything but the lock, while it is held.
+	err = os.Remove(filepath.Join(dir, defFile))
+	if err == nil {
+		var entries []os.DirEntry
+		entries, err = os.ReadDir(dir)
+		for _, e := range entries {
+			if e.Name() != lockFile && err == nil {
+				err = os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	// Windows removes no file that is open: close the lock first. A sync
+	// saved again meanwhile keeps its folder (Remove fails on it).
+	fl.Close()
+	if err != nil {
 		return err
 	}
-	return os.RemoveAll(dir)
+	if _, err := os.Stat(filepath.Join(dir, defFile)); err == nil {
+		return nil // saved again by another process just now: its lock stays
+	}
+	os.Remove(filepath.Join(dir, lockFile))
+	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }

@@ -1,0 +1,58 @@
+package syncs_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/transform"
+)
+
+// A relative --input is saved as the absolute path it names now, so a
+// scheduler starting in another folder reads the same list.
+func TestRelativeInputIsSavedAbsolute(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	svc, err := syncs.New(syncs.Config{Dir: filepath.Join(t.TempDir(), "syncs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"exports/crm.csv":           filepath.Join(dir, "exports", "crm.csv"),
+		"./exports/part-*.csv":      filepath.Join(dir, "exports", "part-*.csv"),
+		"s3://bucket/crm/":          "s3://bucket/crm/",
+		"cleanrooms://m-1/latest":   "cleanrooms://m-1/latest",
+		filepath.Join(dir, "a.csv"): filepath.Join(dir, "a.csv"),
+	} {
+		d, err := svc.Save(syncs.Definition{Name: "crm", Input: in, AudienceName: "CRM", Mappings: []transform.Mapping{mustMap("email=email")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Input != want {
+			t.Errorf("saved %q as %q, want %q", in, d.Input, want)
+		}
+		if sum, err := svc.Get("crm"); err != nil || sum.Input != want {
+			t.Errorf("read back %q: %+v %v", in, sum, err)
+		}
+	}
+}
+
+// Delete removes the sync's whole folder, its lock file too (which Windows
+// cannot remove while it is open).
+func TestDeleteRemovesTheFolderAndLock(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "syncs")
+	svc, err := syncs.New(syncs.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Save(syncs.Definition{Name: "crm", Input: "/data/crm.csv", AudienceName: "CRM", Mappings: []transform.Mapping{mustMap("email=email")}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Delete("crm"); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "crm")); !os.IsNotExist(err) {
+		t.Fatalf("the sync's folder is still there: %v", err)
+	}
+}
