@@ -41,7 +41,10 @@ type Definition struct {
 	AdvertiserID string              `json:"advertiser_id,omitempty"` // "" = the one in Settings
 	AudienceID   string              `json:"audience_id,omitempty"`
 	AudienceName string              `json:"audience_name,omitempty"` // created on the first run; audience_id is then filled in
-	Mode         string              `json:"mode"`
+	// AudienceGone is an audience id TikTok said no longer exists: saving
+	// again never takes it back (see Recreate).
+	AudienceGone string `json:"audience_gone,omitempty"`
+	Mode         string `json:"mode"`
 	// MaxRemovals is the share (percent) of the audience's people a run
 	// may remove without --allow-removals; nil means DefaultMaxRemovals.
 	MaxRemovals *float64  `json:"max_removals,omitempty"`

@@ -220,6 +220,9 @@ func (s *Service) RunWith(ctx context.Context, name string, opts RunOptions, pro
 	res := &Result{}
 	if p != nil {
 		if st, err = s.finish(ctx, d, conn, p, res, progress); err != nil {
+			if id := p.NewState.AudienceID; notFound(err) && id != "" {
+				return nil, s.gone(name, id, err)
+			}
 			return nil, fmt.Errorf("finishing the interrupted run of sync %s: %w", name, err)
 		}
 		if d, err = s.loadDef(name); err != nil {
@@ -699,9 +702,8 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	}
 	det, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, audID, 100)
 	if err != nil {
-		var api *tiktok.APIError
-		if errors.As(err, &api) && api.Code == 40007 {
-			return false, "", fmt.Errorf("audience %s no longer exists on TikTok (deleted?): save the sync with --audience NAME to create a new one", audID)
+		if notFound(err) {
+			return false, "", s.gone(d.Name, audID, err)
 		}
 		return false, "", fmt.Errorf("read audience %s: %w", audID, err)
 	}

@@ -188,8 +188,15 @@ func (s *Service) Save(d Definition) (*Definition, error) {
 		d.CreatedAt = old.CreatedAt
 		// Saving again with the same audience name keeps the audience the
 		// first run created, rather than creating another.
-		if d.AudienceID == "" && d.AudienceName == old.AudienceName && d.AdvertiserID == old.AdvertiserID {
+		// Never an audience TikTok said is gone: the next run creates a new one.
+		if d.AudienceID == "" && d.AudienceName == old.AudienceName && d.AdvertiserID == old.AdvertiserID && old.AudienceID != old.AudienceGone {
 			d.AudienceID = old.AudienceID
+		}
+		if d.AudienceGone == "" {
+			d.AudienceGone = old.AudienceGone
+		}
+		if d.AudienceID != "" && d.AudienceID == d.AudienceGone {
+			return nil, usagef("audience %s no longer exists on TikTok (it was deleted), so sync %s cannot feed it: give --audience NAME for a new audience, or the id of another one", d.AudienceID, d.Name)
 		}
 		if !sameTarget(old, &d) {
 			if err := s.dropState(d.Name); err != nil {

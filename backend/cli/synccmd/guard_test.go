@@ -1,11 +1,13 @@
 package synccmd_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
 )
@@ -76,4 +78,42 @@ func mustGetwd(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return wd
+}
+
+// A sync whose audience was deleted says so and starts over with --recreate.
+func TestRecreateAfterTheAudienceWasDeleted(t *testing.T) {
+	s := standin.New(standin.Options{MatchRate: 1})
+	base := standintest.Start(t, s)
+	t.Setenv("AUDIENCE_UPLOADER_CONFIG_DIR", t.TempDir())
+	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", t.TempDir())
+	t.Setenv("TIKTOK_API_BASE_URL", base)
+	t.Setenv("TIKTOK_ACCESS_TOKEN", s.Token())
+	list := filepath.Join(t.TempDir(), "crm.csv")
+	writeList(t, list, 0, 1100)
+	execute("sync", "save", "crm", "--input", list, "--map", "email=email", "--audience", "CRM", "--advertiser-id", s.Advertiser())
+	if code, _, errs := execute("sync", "run", "crm"); code != 0 {
+		t.Fatalf("first run: %s", errs)
+	}
+	if code, _, errs := execute("sync", "run", "crm", "--recreate"); code != 2 || !strings.Contains(errs, "still exists") {
+		t.Fatalf("--recreate of a live audience: %d %s", code, errs)
+	}
+	old := s.Audiences()[0].ID
+	client, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: s.Token()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.DeleteAudiences(context.Background(), s.Advertiser(), []string{old}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := execute("sync", "run", "crm")
+	if code != 1 || !strings.Contains(errs, "no longer exists") || !strings.Contains(errs, "sync run crm --recreate") {
+		t.Fatalf("run after the deletion: %d %s", code, errs)
+	}
+	code, out, errs := execute("sync", "run", "crm", "--recreate")
+	if code != 0 || !strings.Contains(errs, "starts over") || !strings.Contains(out, "action: create") {
+		t.Fatalf("--recreate: %d %s %s", code, out, errs)
+	}
+	if a := s.Audiences(); len(a) != 1 || a[0].ID == old || len(s.Members(a[0].ID)) != 1100 {
+		t.Fatalf("audiences after --recreate: %+v", a)
+	}
 }

@@ -333,7 +333,7 @@ type runOutput struct {
 }
 
 func newRunCmd() *cobra.Command {
-	var dry, wait, asJSON, all bool
+	var dry, wait, asJSON, all, recreate bool
 	var waitFor time.Duration
 	var allow float64
 	c := &cobra.Command{
@@ -371,6 +371,16 @@ func newRunCmd() *cobra.Command {
 					return cli.UsageError(fmt.Errorf("--allow-removals %v: give a percent from 0 to 100", allow))
 				}
 				opts.AllowRemovals = &allow
+			}
+			if recreate {
+				if all || dry {
+					return cli.UsageError(errors.New("--recreate starts one sync over into a new audience: give its NAME, without --all or --dry-run"))
+				}
+				d, err := s.svc.Recreate(c.Context(), names[0], "")
+				if err != nil {
+					return usage(err)
+				}
+				fmt.Fprintf(c.ErrOrStderr(), "Sync %s starts over: its record of the deleted audience was discarded; this run creates audience %q with the whole list.\n", d.Name, d.AudienceName)
 			}
 			outs := []*runOutput{}
 			var firstErr error
@@ -415,6 +425,7 @@ func newRunCmd() *cobra.Command {
 	f.DurationVar(&waitFor, "wait-timeout", 48*time.Hour, "longest --wait")
 	f.BoolVar(&asJSON, "json", false, "print one JSON document with the plan, the audience id and the upload's counters")
 	f.BoolVar(&all, "all", false, "run every saved sync, one after the other")
+	f.BoolVar(&recreate, "recreate", false, "after the sync's audience was deleted at TikTok: discard the sync's record of it and create a new audience with the whole list")
 	f.Float64Var(&allow, "allow-removals", 0, "let this run remove up to PCT percent of the audience's people (a run that would remove more than the sync's --max-removals, 10% unless saved otherwise, stops before sending anything)")
 	return c
 }
