@@ -412,7 +412,7 @@ func (s *Service) source(d *Definition) (transform.Source, error) {
 	var best *transform.Source
 	for i := range src.Parts {
 		p := &src.Parts[i]
-		if ok, _ := path.Match(d.Newest, path.Base(filepath.ToSlash(p.Name))); ok && (best == nil || p.Name > best.Name) {
+		if ok, _ := path.Match(d.Newest, path.Base(filepath.ToSlash(p.Name))); ok && (best == nil || naturalLess(best.Name, p.Name)) {
 			best = p
 		}
 	}

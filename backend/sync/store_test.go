@@ -1,11 +1,13 @@
 package syncs_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
 
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
@@ -54,5 +56,23 @@ func TestDeleteRemovesTheFolderAndLock(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "crm")); !os.IsNotExist(err) {
 		t.Fatalf("the sync's folder is still there: %v", err)
+	}
+}
+
+// --newest orders names the way people do: crm-1-10 is newer than crm-1-9.
+func TestNewestOrdersNumbersAsNumbers(t *testing.T) {
+	e := newEnv(t, standin.Options{})
+	folder := t.TempDir()
+	e.writeList(span(0, 1100), nil)
+	os.Rename(e.list, filepath.Join(folder, "crm-1-9.csv"))
+	e.writeList(span(0, 1150), nil)
+	os.Rename(e.list, filepath.Join(folder, "crm-1-10.csv"))
+	e.save("crm", func(d *syncs.Definition) { d.Input, d.Newest = folder, "crm-*.csv" })
+	p, err := e.svc.Plan(context.Background(), "crm", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.RowsNow != 1150 {
+		t.Fatalf("newest part: %d rows, want 1150 (crm-1-10.csv)", p.RowsNow)
 	}
 }

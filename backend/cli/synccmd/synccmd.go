@@ -202,7 +202,7 @@ func newSaveCmd() *cobra.Command {
 	f.StringVar(&d.Region, "region", "US", "default phone region for numbers without a country code")
 	f.StringVar(&d.PhoneFormat, "phone-format", "digits", "phone string hashed: digits or e164")
 	f.StringVar(&d.Layout, "layout", "auto", "auto, combined (one row per person) or separate (only with one identifier type)")
-	f.StringVar(&d.Newest, "newest", "", "with a folder or prefix: read only the newest part matching this pattern (last by name, e.g. 'crm-*.csv')")
+	f.StringVar(&d.Newest, "newest", "", "with a folder or prefix: read only the newest part matching this pattern (last by name, numbers as numbers: crm-1-10 after crm-1-9)")
 	f.StringVar(&d.Format, "format", "auto", "input format: auto, jsonl, json, csv, parquet or xlsx")
 	f.StringVar(&d.Header, "header", "auto", "CSV/TXT/Excel: does the first row name the columns? auto, yes or no")
 	f.StringVar(&d.Sheet, "sheet", "", "Excel: the worksheet to read (default: the first)")
