@@ -55,8 +55,9 @@ type Config struct {
 // Service runs syncs. Every method is safe to call from several processes:
 // a run (and a plan) holds the sync's OS lock.
 type Service struct {
-	cfg Config
-	dir string
+	cfg      Config
+	dir      string
+	prepared preparedPlans // plans shown and not yet sent (Prepare, RunPlan)
 }
 
 // New returns a Service.
@@ -91,6 +92,8 @@ const (
 
 // Plan is what a run does (or would do) and why.
 type Plan struct {
+	// ID names a prepared plan (Prepare): RunPlan sends exactly it.
+	ID         string              `json:"id,omitempty"`
 	Sync       string              `json:"sync"`
 	Mode       string              `json:"mode"`
 	AudienceID string              `json:"audience_id,omitempty"`
@@ -237,6 +240,12 @@ func (s *Service) RunWith(ctx context.Context, name string, opts RunOptions, pro
 		}
 		return nil, err
 	}
+	return s.apply(ctx, name, d, st, p, conn, w, res, opts, progress)
+}
+
+// apply sends a computed plan w and commits its state (or stops it: the
+// removal guard, TikTok's floor); p is the interrupted run finished first.
+func (s *Service) apply(ctx context.Context, name string, d *Definition, st *stateMeta, p *pendingRun, conn *Conn, w *work, res *Result, opts RunOptions, progress func(Progress)) (*Result, error) {
 	resumed := res.Resumed
 	res.Plan = w.plan
 	res.Resumed = resumed
@@ -386,7 +395,9 @@ type work struct {
 	counters  transform.Counters
 	files     []transform.File
 	fullBytes int64
-	matched   int64 // the audience's matched users when TikTok last reported them (0: unknown)
+	matched   int64    // the audience's matched users when TikTok last reported them (0: unknown)
+	seen      []string // the audience's history as the plan read it (nil: no audience yet)
+	listPrint string   // the list's parts as the plan read them (listPrint)
 }
 
 func (w *work) record() *RunRecord {
@@ -445,6 +456,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	if err != nil {
 		return w, err
 	}
+	w.listPrint = listPrint(src)
 	format, _ := records.ParseFormat(d.Format)
 	header, _ := records.ParseHeaderMode(d.Header)
 	pf, _ := identifiers.ParsePhoneFormat(d.PhoneFormat)
@@ -707,6 +719,7 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 		}
 		return false, "", fmt.Errorf("read audience %s: %w", audID, err)
 	}
+	w.seen = historyMarks(det.History)
 	if det.Audience.IsValid {
 		w.matched = det.Audience.CoverNum
 	}

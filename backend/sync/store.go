@@ -233,6 +233,9 @@ func (s *Service) sweep(name string, st *stateMeta, p *pendingRun) error {
 		keep[p.NewState.RowsFile] = true
 		keep["run-"+p.RunID] = true
 	}
+	if d := s.prepared.dir(name); d != "" {
+		keep[d] = true // a plan shown in this process, not yet sent
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
