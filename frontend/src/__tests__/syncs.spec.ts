@@ -368,3 +368,30 @@ describe('Save as sync on the result screen', () => {
     expect(document.body.textContent).toContain('its first run sends the whole list with REPLACE')
   })
 })
+
+describe('Save as sync after a Clean Rooms pick', () => {
+  beforeEach(() => {
+    document.body.innerHTML = ''
+    vi.clearAllMocks()
+  })
+
+  it('offers always the newest result of this analysis, and can pin the one query instead', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const wiz = useWizardStore()
+    wiz.file = { path: 'cleanrooms://m-retail/q-2026-11-30', name: 'q-2026-11-30', size: 100, modified: '', estimated_rows: 3 } as never
+    wiz.columns = [{ name: 'email', pii: true, type: 'email' }]
+    wiz.audience = 'Clean room buyers'
+    const up = useUploadStore()
+    up.run.audienceIds = [AUD]
+    mountWith(SaveAsSyncButton, pinia)
+    await settle()
+    byId('save-as-sync')!.click()
+    await settle()
+    expect(byId('sync-cleanrooms-source')!.textContent).toContain('Always the newest result of this analysis')
+    expect((byId('sync-input')!.querySelector('input') as HTMLInputElement).value).toBe('cleanrooms://m-retail/latest?like=q-2026-11-30')
+    byId('sync-save')!.click()
+    await settle()
+    expect((s.save.mock.calls[0][0] as SyncDefinition).input).toBe('cleanrooms://m-retail/latest?like=q-2026-11-30')
+  })
+})
