@@ -5,7 +5,9 @@
 // Then the list loses 50 people and gains 100, and the first "Run now"
 // shows the plan (+100 / −50, not a REPLACE) before anything is sent, then
 // applies it by APPEND and REMOVE: the stand-in's audience holds 2,050
-// people and its history is CREATE, APPEND, REMOVE. Driven in Debian's chromium against
+// people and its history is CREATE, APPEND, REMOVE. Then the list loses a
+// quarter of its people: the plan shows the removal guard's numbers and
+// nothing is sent until the explicit confirmation. Driven in Debian's chromium against
 // `wails dev` under Xvfb like e2e/upload.mjs; screenshots in
 // $E2E_ARTIFACTS/screenshots (12-syncs-*.png), the Syncs view also in docs/.
 import fs from 'node:fs'
@@ -129,6 +131,26 @@ try {
   await page.getByTestId('syncs-refresh').click()
   await shot(page, '12-syncs.png', { docs: true })
   await audit(page, 'Syncs')
+
+  // A list that lost a quarter of its people (a part missing, a failed
+  // export): the plan shows the removal guard's numbers and sends nothing
+  // until the explicit yes; then the audience holds the shorter list.
+  writeList(range(600, 2100))
+  await page.getByTestId(`run-${name}`).click()
+  await page.getByTestId('plan-removals').waitFor({ timeout: 120_000 })
+  const warn = (await page.getByTestId('plan-removals').innerText()).replace(/\s+/g, ' ')
+  check('a run removing 550 of 2,050 people shows the numbers and the likely causes', warn.includes('remove 550 of the 2,050 people') && warn.includes('26.8%') && warn.includes('more than the 10%') && warn.includes('part of the list may be missing'), warn)
+  check('Upload these changes stays disabled until the removals are confirmed', await page.getByTestId('sync-apply').isDisabled())
+  await shot(page, '12-syncs-removals.png')
+  await audit(page, 'Syncs: large removal confirmation')
+  got = await inspect()
+  check('the guarded plan sent nothing', got.audiences[0].Users === 2050, String(got.audiences[0].Users))
+  await page.getByTestId('confirm-removals').click()
+  await page.getByTestId('sync-apply').click()
+  await page.getByTestId('sync-done').waitFor({ timeout: 180_000 })
+  await page.getByTestId('sync-close').click()
+  got = await inspect()
+  check('after the confirmation the audience holds the 1,500 people of the list', got.audiences.length === 1 && got.audiences[0].Users === 1500, JSON.stringify(got.audiences.map((x) => [x.Name, x.Users, x.History])))
 
   // The Audiences view says which sync feeds the audience.
   await page.getByText('Audiences', { exact: true }).first().click()
