@@ -50,6 +50,10 @@ type Config struct {
 	MaxFileBytes int64
 	// Workers is the transform's worker count (default: all cores).
 	Workers int
+	// PollInterval is the first wait between reads of the audience while
+	// the APPEND waits for TikTok to list the REMOVE (default 2s, doubling
+	// up to 30s); ListedWait bounds that wait (default 15 min).
+	PollInterval, ListedWait time.Duration
 }
 
 // Service runs syncs. Every method is safe to call from several processes:
@@ -76,6 +80,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = transform.DefaultMaxFileBytes
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 2 * time.Second
+	}
+	if cfg.ListedWait <= 0 {
+		cfg.ListedWait = 15 * time.Minute
 	}
 	return &Service{cfg: cfg, dir: cfg.Dir}, nil
 }
@@ -279,7 +289,8 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 			return nil, err
 		}
 	}
-	pr := &pendingRun{RunID: w.runID, Steps: w.steps, NewState: w.newState, Plan: w.plan, Started: time.Now().UTC(), Record: w.record()}
+	pr := &pendingRun{RunID: w.runID, Steps: w.steps, NewState: w.newState, Plan: w.plan, Started: time.Now().UTC(), Record: w.record(),
+		BaseHistory: w.baseHistory}
 	if err := writeJSONFile(filepath.Join(s.syncDir(name), pendingFile), pr); err != nil {
 		return nil, err
 	}
@@ -305,8 +316,15 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 	dir := s.syncDir(d.Name)
 	audID := p.NewState.AudienceID
 	progress(Progress{Stage: "upload"})
-	for _, stp := range p.Steps {
+	for i, stp := range p.Steps {
 		mpath := filepath.Join(dir, stp.Manifest)
+		if i > 0 && p.Steps[i-1].Action == "REMOVE" && p.BaseHistory != nil {
+			// The APPEND only once TikTok lists the REMOVE as applied: sent
+			// earlier, it could be processed first and its rows taken out.
+			if err := s.waitListed(ctx, conn, dir, audID, p.BaseHistory, p.Steps[:i]); err != nil {
+				return nil, err
+			}
+		}
 		req := upload.Request{ManifestPath: mpath, AdvertiserID: conn.AdvertiserID, Action: stp.Action}
 		if stp.Action == "CREATE" {
 			req.AudienceName, req.Action = d.AudienceName, ""
@@ -336,6 +354,7 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 	// time was made elsewhere.
 	if det, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, audID, 100); err == nil {
 		ns.History = historyMarks(det.History)
+		ns.Unlisted, ns.Editor = unlisted(dir, p, det.History)
 	} else {
 		return nil, fmt.Errorf("the changes were sent, but reading audience %s afterwards failed (%w); run the sync again to finish", audID, err)
 	}
@@ -386,6 +405,8 @@ type work struct {
 	fullBytes int64
 	matched   int64 // the audience's matched users when TikTok last reported them (0: unknown)
 	overflow  bool  // more changed rows than the people analysis holds in memory
+	// baseHistory is the audience's history as the plan read it.
+	baseHistory []string
 }
 
 func (w *work) record() *RunRecord {
@@ -807,6 +828,7 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	if det.Audience.IsValid {
 		w.matched = det.Audience.CoverNum
 	}
+	w.baseHistory = historyMarks(det.History)
 	if det.Audience.IsCreator != nil && !*det.Audience.IsCreator {
 		return false, "", fmt.Errorf("audience %s was shared with this advertiser by another one, so it cannot be changed from here: choose an audience of your own", audID)
 	}
@@ -821,15 +843,28 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	if skipHistory {
 		return true, "", nil
 	}
-	known := map[string]bool{}
+	known := map[string]int{} // a multiset, as in newEntries
 	for _, k := range st.History {
-		known[k] = true
+		known[k]++
+	}
+	// The last run's batches that TikTok listed only after it committed
+	// are its own, oldest first.
+	late := map[string]int{}
+	for _, a := range st.Unlisted {
+		late[a]++
 	}
 	var foreign []tiktok.History
-	for _, e := range det.History {
-		if !known[historyKey(e)] {
-			foreign = append(foreign, e)
+	for i := len(det.History) - 1; i >= 0; i-- { // TikTok lists the newest first
+		e := det.History[i]
+		if k := historyKey(e); known[k] > 0 {
+			known[k]--
+			continue
 		}
+		if late[e.Action] > 0 && (st.Editor == "" || e.Editor == st.Editor) {
+			late[e.Action]--
+			continue
+		}
+		foreign = append(foreign, e)
 	}
 	if len(foreign) > 0 {
 		sort.Slice(foreign, func(i, j int) bool { return foreign[i].OptTime < foreign[j].OptTime })
@@ -938,4 +973,99 @@ func firstLine(path string) (string, error) {
 		return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}
 	return line, nil
+}
+
+// batchActions lists the history entries the steps make: one per batch of
+// upload.BatchSize files; a CREATE's or REPLACE's later batches are APPENDs.
+func batchActions(dir string, steps []step) []string {
+	var out []string
+	for _, stp := range steps {
+		files := 1
+		if m, err := upload.ReadManifest(filepath.Join(dir, stp.Manifest)); err == nil && len(m.Files) > 0 {
+			files = len(m.Files)
+		}
+		for b := 0; b*upload.BatchSize < files; b++ {
+			a := stp.Action
+			if b > 0 && (a == "CREATE" || a == "REPLACE") {
+				a = tiktok.ActionAppend
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// newEntries counts the history entries not in base, by action, and
+// returns the editor of the newest one.
+func newEntries(base []string, h []tiktok.History) (map[string]int, string) {
+	known := map[string]int{} // a multiset: two batches alike in one second make equal entries
+	for _, k := range base {
+		known[k]++
+	}
+	n, editor := map[string]int{}, ""
+	for i := len(h) - 1; i >= 0; i-- { // oldest first: the known entries are the older ones
+		e := h[i]
+		if k := historyKey(e); known[k] > 0 {
+			known[k]--
+			continue
+		}
+		n[e.Action]++
+		editor = e.Editor
+	}
+	return n, editor
+}
+
+// unlisted is the actions of the run's batches that h does not list yet.
+func unlisted(dir string, p *pendingRun, h []tiktok.History) ([]string, string) {
+	if p.BaseHistory == nil && p.NewState.AudienceID != "" && len(p.Steps) > 0 && p.Steps[0].Action != "CREATE" {
+		return nil, "" // a pending run from before base histories were kept
+	}
+	seen, editor := newEntries(p.BaseHistory, h)
+	var out []string
+	for _, a := range batchActions(dir, p.Steps) {
+		if seen[a] > 0 {
+			seen[a]--
+		} else {
+			out = append(out, a)
+		}
+	}
+	return out, editor
+}
+
+// waitListed waits until the audience's history lists every batch of
+// steps (entries not in base), polling with backoff; after
+// Config.ListedWait it stops with an error that a rerun resolves (the
+// interrupted run then goes on from here).
+func (s *Service) waitListed(ctx context.Context, conn *Conn, dir, audID string, base []string, steps []step) error {
+	deadline := time.Now().Add(s.cfg.ListedWait)
+	wait := s.cfg.PollInterval
+	for {
+		det, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, audID, 100)
+		if err != nil {
+			return fmt.Errorf("the REMOVE was sent, but reading audience %s afterwards failed (%w); run the sync again to finish", audID, err)
+		}
+		seen, _ := newEntries(base, det.History)
+		done := true
+		for _, a := range batchActions(dir, steps) {
+			if seen[a] == 0 {
+				done = false
+				break
+			}
+			seen[a]--
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the REMOVE was sent to audience %s, but TikTok has not listed it in the audience's history within %s, and the APPEND waits for it; run the sync again later to finish", audID, s.cfg.ListedWait)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
 }

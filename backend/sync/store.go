@@ -72,6 +72,12 @@ type stateMeta struct {
 	Links     int64  `json:"links,omitempty"`
 	People    int64  `json:"people,omitempty"` // the people of rows and links (see Plan.PeopleNow)
 	History       []string   `json:"history"` // the audience's history entries seen right after our last change
+	// Unlisted are the actions of the last run's batches that TikTok's
+	// history did not list yet when the run committed (a late entry): the
+	// next run takes the first such entries (by Editor, the editor of the
+	// run's listed entries) as its own, not as a change made elsewhere.
+	Unlisted []string `json:"unlisted,omitempty"`
+	Editor   string   `json:"editor,omitempty"`
 	LastRun       *RunRecord `json:"last_run,omitempty"`
 }
 
@@ -92,6 +98,9 @@ type pendingRun struct {
 	Started  time.Time  `json:"started"`
 	Sent     int64      `json:"bytes"`
 	Record   *RunRecord `json:"record"`
+	// BaseHistory is the audience's history as the plan read it: an entry
+	// not in it is this run's (or made elsewhere meanwhile).
+	BaseHistory []string `json:"base_history,omitempty"`
 }
 
 func (s *Service) syncDir(name string) string { return filepath.Join(s.dir, name) }

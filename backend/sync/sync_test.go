@@ -41,7 +41,7 @@ func TestMain(m *testing.M) {
 }
 
 func newService(dir, base, token, statePath string) *syncs.Service {
-	svc, err := syncs.New(syncs.Config{Dir: dir, Workers: 1, MaxFileBytes: 1 << 20, Connect: connectFunc(base, token, statePath)})
+	svc, err := syncs.New(syncs.Config{Dir: dir, Workers: 1, MaxFileBytes: 1 << 20, PollInterval: 5 * time.Millisecond, Connect: connectFunc(base, token, statePath)})
 	if err != nil {
 		panic(err)
 	}
