@@ -101,11 +101,11 @@ const (
 
 // Plan is what a run does (or would do) and why.
 type Plan struct {
-	Sync       string              `json:"sync"`
-	Mode       string              `json:"mode"`
-	AudienceID string              `json:"audience_id,omitempty"`
-	RowsNow    int64               `json:"rows_now"`
-	StateRows  int64               `json:"state_rows"`
+	Sync       string `json:"sync"`
+	Mode       string `json:"mode"`
+	AudienceID string `json:"audience_id,omitempty"`
+	RowsNow    int64  `json:"rows_now"`
+	StateRows  int64  `json:"state_rows"`
 	// People, not rows (people.go): identifiers that share a row, in the
 	// state or in the list, are one person.
 	PeopleNow int64 `json:"people_now"` // the people the audience holds after the run (exact for lists that fit the memory budget; otherwise at most)
@@ -120,13 +120,13 @@ type Plan struct {
 	// same as Removed; 0 when a REPLACE is made without a trusted record,
 	// whose removals are not known): what a removal guard weighs against
 	// AudiencePeople.
-	RemovePeople int64 `json:"remove_people"`
-	AppendRows   int64 `json:"append_rows"` // rows sent with APPEND
-	RemoveRows   int64 `json:"remove_rows"` // rows sent with REMOVE
-	Action     string              `json:"action"`
-	Reason     string              `json:"reason"`
-	Resumed    bool                `json:"resumed"` // an interrupted run was finished first (Run) / will be (dry run)
-	Transform  *transform.Counters `json:"transform,omitempty"`
+	RemovePeople int64               `json:"remove_people"`
+	AppendRows   int64               `json:"append_rows"` // rows sent with APPEND
+	RemoveRows   int64               `json:"remove_rows"` // rows sent with REMOVE
+	Action       string              `json:"action"`
+	Reason       string              `json:"reason"`
+	Resumed      bool                `json:"resumed"` // an interrupted run was finished first (Run) / will be (dry run)
+	Transform    *transform.Counters `json:"transform,omitempty"`
 }
 
 // Result is a finished run.

@@ -54,31 +54,31 @@ type RunRecord struct {
 
 // stateMeta is state.json.
 type stateMeta struct {
-	Version       int        `json:"version"`
-	AdvertiserID  string     `json:"advertiser_id"`
-	AudienceID    string     `json:"audience_id"`
-	Fingerprint   string     `json:"fingerprint"`
-	CalculateType string     `json:"calculate_type"`
-	Header        string     `json:"header"` // the files' first line ("" for one-type files)
-	Columns       int        `json:"columns"`
-	RowsFile      string     `json:"rows_file"`
-	Rows          int64      `json:"rows"`
-	Identifiers   int64      `json:"identifiers"`
+	Version       int    `json:"version"`
+	AdvertiserID  string `json:"advertiser_id"`
+	AudienceID    string `json:"audience_id"`
+	Fingerprint   string `json:"fingerprint"`
+	CalculateType string `json:"calculate_type"`
+	Header        string `json:"header"` // the files' first line ("" for one-type files)
+	Columns       int    `json:"columns"`
+	RowsFile      string `json:"rows_file"`
+	Rows          int64  `json:"rows"`
+	Identifiers   int64  `json:"identifiers"`
 	// LinksFile holds rows sent earlier whose people are still in the list
 	// (an old phone of a person with a new one): they are not in the list,
 	// but TikTok linked their identifiers, and removing the person later
 	// must remove them too. Sorted binary rows like RowsFile.
-	LinksFile string `json:"links_file,omitempty"`
-	Links     int64  `json:"links,omitempty"`
-	People    int64  `json:"people,omitempty"` // the people of rows and links (see Plan.PeopleNow)
-	History       []string   `json:"history"` // the audience's history entries seen right after our last change
+	LinksFile string   `json:"links_file,omitempty"`
+	Links     int64    `json:"links,omitempty"`
+	People    int64    `json:"people,omitempty"` // the people of rows and links (see Plan.PeopleNow)
+	History   []string `json:"history"`          // the audience's history entries seen right after our last change
 	// Unlisted are the actions of the last run's batches that TikTok's
 	// history did not list yet when the run committed (a late entry): the
 	// next run takes the first such entries (by Editor, the editor of the
 	// run's listed entries) as its own, not as a change made elsewhere.
-	Unlisted []string `json:"unlisted,omitempty"`
-	Editor   string   `json:"editor,omitempty"`
-	LastRun       *RunRecord `json:"last_run,omitempty"`
+	Unlisted []string   `json:"unlisted,omitempty"`
+	Editor   string     `json:"editor,omitempty"`
+	LastRun  *RunRecord `json:"last_run,omitempty"`
 }
 
 // step is one upload request of a pending run.

@@ -154,7 +154,7 @@ type file struct {
 	calculateType string
 	rows          int64
 	userRows      [][]int32 // each row's identifiers, as nodes of the user graph
-	hashes        []string // every hash in the file
+	hashes        []string  // every hash in the file
 	expiresAt     time.Time
 }
 
@@ -164,7 +164,7 @@ type audience struct {
 	calcUntil                           time.Time
 	lastAction                          string
 	users                               map[int32]struct{} // member users (roots in the user graph)
-	userCount                           int64 // when NoRecord
+	userCount                           int64              // when NoRecord
 	delivered                           map[string]int
 	history                             []history
 	sharedWith                          string // an advertiser it is shared with: is_creator false there
