@@ -1,11 +1,18 @@
 package syncs_test
 
 import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
+	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // TikTok may list a run's last batch only after the run has committed: the
@@ -35,4 +42,211 @@ func TestLateHistoryEntryIsTheSyncsOwn(t *testing.T) {
 			t.Fatalf("lag %d, a change elsewhere: %+v", lag, r4.Plan)
 		}
 	}
+}
+
+// listModel is a customer list that changes the ways real ones do. Every
+// identifier is new when it first appears and never comes back once its
+// person left (a sync cannot know of links from rows it never saw).
+type listModel struct {
+	rnd    *rand.Rand
+	next   int
+	people [][]listRow // each person's rows
+	phones bool        // the list has a phone column
+}
+
+type listRow struct{ email, phone string }
+
+func (m *listModel) id(kind string) string {
+	m.next++
+	if kind == "email" {
+		return fmt.Sprintf("p%06d@example.com", m.next)
+	}
+	return fmt.Sprintf("+1 415 %03d %04d", 200+m.next/10000%700, m.next%10000)
+}
+
+func (m *listModel) newPerson() []listRow {
+	r := listRow{email: m.id("email")}
+	if m.phones {
+		r.phone = m.id("phone")
+		switch m.rnd.IntN(10) {
+		case 0: // a second phone: two rows
+			return []listRow{r, {email: r.email, phone: m.id("phone")}}
+		case 1: // no e-mail
+			r.email = ""
+		case 2: // no phone
+			r.phone = ""
+		}
+	}
+	return []listRow{r}
+}
+
+// step changes the list: people join and leave, phones and e-mails change,
+// a person's second row leaves, a new row shares a current person's phone.
+func (m *listModel) step() {
+	n := len(m.people)
+	for range m.rnd.IntN(n/25 + 1) { // leave (never below TikTok's floor)
+		if len(m.people) > 1050 {
+			i := m.rnd.IntN(len(m.people))
+			m.people = append(m.people[:i], m.people[i+1:]...)
+		}
+	}
+	for range m.rnd.IntN(n/25 + 1) {
+		m.people = append(m.people, m.newPerson())
+	}
+	for range m.rnd.IntN(n/30 + 1) {
+		p := m.people[m.rnd.IntN(len(m.people))]
+		r := &p[m.rnd.IntN(len(p))]
+		switch {
+		case m.phones && m.rnd.IntN(2) == 0 && r.phone != "":
+			r.phone = m.id("phone")
+		case r.email != "":
+			r.email = m.id("email")
+		}
+	}
+	if !m.phones {
+		return
+	}
+	for range m.rnd.IntN(4) { // one of a person's two rows leaves
+		i := m.rnd.IntN(len(m.people))
+		if len(m.people[i]) > 1 {
+			m.people[i] = m.people[i][1:]
+		}
+	}
+	for range m.rnd.IntN(4) { // a new row shares a current person's phone: the same person by the graph
+		i := m.rnd.IntN(len(m.people))
+		if ph := m.people[i][0].phone; ph != "" {
+			m.people[i] = append(m.people[i], listRow{email: m.id("email"), phone: ph})
+		}
+	}
+	for range m.rnd.IntN(3) { // a row gains an e-mail it did not have
+		p := m.people[m.rnd.IntN(len(m.people))]
+		if p[0].email == "" {
+			p[0].email = m.id("email")
+		}
+	}
+}
+
+// write writes the list, some rows twice, in a random order.
+func (m *listModel) write(path string) error {
+	var lines []string
+	for _, p := range m.people {
+		for _, r := range p {
+			l := r.email
+			if m.phones {
+				l += "," + r.phone
+			}
+			lines = append(lines, l)
+			if m.rnd.IntN(20) == 0 {
+				lines = append(lines, l)
+			}
+		}
+	}
+	m.rnd.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	head := "email"
+	if m.phones {
+		head = "email,phone"
+	}
+	return os.WriteFile(path, []byte(head+"\n"+strings.Join(lines, "\n")+"\n"), 0o600)
+}
+
+// listPeople is the list's people by the stand-in's user graph: its hashed
+// rows, as a plain transform with the sync's settings writes them, each
+// named by the user of its first identifier.
+func (e *env) listPeople(mappings []transform.Mapping, layout transform.Layout) []string {
+	e.t.Helper()
+	src, err := transform.LocalFile(e.list)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	out := filepath.Join(e.t.TempDir(), "out")
+	m, err := transform.Run(context.Background(), transform.Options{Source: src, OutDir: out, Workers: 1, Mappings: mappings, Layout: layout})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var rows []string
+	for _, f := range m.Files {
+		b, err := os.ReadFile(filepath.Join(out, f.Path))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if f.CalculateType == "MULTIPLE_TYPES" {
+			lines = lines[1:]
+		}
+		rows = append(rows, lines...)
+	}
+	return e.people(rows)
+}
+
+// Hundreds of generations of a changing list, in both layouts: after every
+// run the audience's users are exactly the list's people, by the
+// stand-in's user graph, and there is one audience.
+func TestPropertyAudienceUsersAreTheListsPeople(t *testing.T) {
+	gens := map[string]int{"combined": 160, "separate": 90}
+	if testing.Short() {
+		gens = map[string]int{"combined": 25, "separate": 15}
+	}
+	for _, layout := range []string{"combined", "separate"} {
+		t.Run(layout, func(t *testing.T) {
+			seed := uint64(time.Now().UnixNano())
+			t.Logf("seed %d", seed)
+			e := newEnv(t, standin.Options{})
+			m := &listModel{rnd: rand.New(rand.NewPCG(seed, 17)), phones: layout == "combined"}
+			for range 1100 {
+				m.people = append(m.people, m.newPerson())
+			}
+			mappings := []transform.Mapping{mustMap("email=email")}
+			if m.phones {
+				mappings = append(mappings, mustMap("phone=phone"))
+			}
+			e.save("crm", func(d *syncs.Definition) { d.Mappings, d.Layout = mappings, layout })
+			var id string
+			actions := map[string]int{}
+			for g := range gens[layout] {
+				if g > 0 {
+					m.step()
+				}
+				if err := m.write(e.list); err != nil {
+					t.Fatal(err)
+				}
+				r, err := e.svc.Run(context.Background(), "crm", nil)
+				if err != nil {
+					t.Fatalf("generation %d (seed %d): %v", g, seed, err)
+				}
+				actions[r.Action]++
+				if id == "" {
+					id = r.AudienceID
+				}
+				if n := len(e.s.Audiences()); n != 1 || r.AudienceID != id {
+					t.Fatalf("generation %d: %d audiences, run into %s, want 1 (%s)", g, n, r.AudienceID, id)
+				}
+				got, want := e.s.Members(id), e.listPeople(mappings, transform.Layout(layout))
+				if strings.Join(got, "\n") != strings.Join(want, "\n") {
+					t.Fatalf("generation %d (seed %d, %s: %s): the audience has %d users, the list %d people; missing %d, extra %d",
+						g, seed, r.Action, r.Reason, len(got), len(want), len(minus(want, got)), len(minus(got, want)))
+				}
+				if r.PeopleNow != int64(len(want)) {
+					t.Fatalf("generation %d: the plan counts %d people, the list has %d", g, r.PeopleNow, len(want))
+				}
+			}
+			t.Logf("actions: %v", actions)
+			if actions[syncs.ActionUpdate] < gens[layout]/2 {
+				t.Fatalf("only %d of %d runs were updates: the generations test little of the diff", actions[syncs.ActionUpdate], gens[layout])
+			}
+		})
+	}
+}
+
+func minus(a, b []string) []string {
+	in := map[string]bool{}
+	for _, x := range b {
+		in[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if !in[x] {
+			out = append(out, x)
+		}
+	}
+	return out
 }
