@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -249,4 +251,96 @@ func minus(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// killScenario: 1200 people; then 60 leave, 40 change phone and 50 join,
+// so the second run sends a REMOVE and then an APPEND.
+func killScenario(e *env) {
+	e.writeList(span(0, 1200), nil)
+	e.save("crm", nil)
+	e.run("crm")
+	changed := map[int]int{}
+	for i := 100; i < 140; i++ {
+		changed[i] = 1
+	}
+	e.writeList(span(60, 1250), changed)
+}
+
+// The second run is killed after each of its requests in turn (during the
+// REMOVE, while the APPEND waits for TikTok to list it, during the APPEND,
+// during the state commit); the next run finishes it: the same people,
+// one audience, every batch applied once and every row delivered as often
+// as by a run that was not killed.
+func TestKillAtEveryPointThenRunAgain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	opts := standin.Options{ResponseDelay: 30 * time.Millisecond}
+	ref := newEnv(t, opts)
+	killScenario(ref)
+	before := ref.s.Stats().Requests
+	rr := ref.run("crm")
+	requests := int(ref.s.Stats().Requests - before)
+	want := ref.s.Audiences()[0]
+	if h := strings.Join(want.History, ","); h != "CREATE,REMOVE,APPEND" || rr.Removed != 60 || rr.Added != 50 || rr.Changed != 40 {
+		t.Fatalf("reference run: history %s, plan %+v", h, rr.Plan)
+	}
+	ref.checkMembers(rr.AudienceID)
+	for k := 1; k <= requests+1; k++ {
+		e := newEnv(t, opts)
+		killScenario(e)
+		before := e.s.Stats().Requests
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "SYNC_TEST_CHILD=1", "SYNC_TEST_DIR="+e.dir, "SYNC_TEST_BASE="+e.base,
+			"SYNC_TEST_TOKEN="+e.s.Token(), "SYNC_TEST_STATE="+e.state, "SYNC_TEST_NAME=crm")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		finished := false
+		for deadline := time.Now().Add(time.Minute); !finished && int(e.s.Stats().Requests-before) < k; {
+			select {
+			case <-done:
+				finished = true
+			default:
+				if time.Now().After(deadline) {
+					t.Fatalf("kill point %d: the run made only %d requests in a minute", k, e.s.Stats().Requests-before)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if !finished {
+			if k > requests {
+				time.Sleep(opts.ResponseDelay + 3*time.Millisecond) // the last answer arrives: the commit is under way
+			}
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+		}
+		r := e.run("crm")
+		a := e.s.Audiences()
+		if len(a) != 1 {
+			t.Fatalf("kill point %d: %d audiences", k, len(a))
+		}
+		if h := strings.Join(a[0].History, ","); h != "CREATE,REMOVE,APPEND" {
+			t.Fatalf("kill point %d of %d: history %s, want CREATE,REMOVE,APPEND (rerun: %s, %s)", k, requests, h, r.Action, r.Reason)
+		}
+		if len(a[0].Delivered) != len(want.Delivered) {
+			t.Fatalf("kill point %d: %d hashes delivered, want %d", k, len(a[0].Delivered), len(want.Delivered))
+		}
+		for h, n := range want.Delivered {
+			if a[0].Delivered[h] != n {
+				t.Fatalf("kill point %d: a hash was delivered %d times, want %d", k, a[0].Delivered[h], n)
+			}
+		}
+		e.checkMembers(a[0].ID)
+		if _, err := os.Stat(filepath.Join(e.dir, "crm", "pending.json")); !os.IsNotExist(err) {
+			t.Fatalf("kill point %d: a pending run is left", k)
+		}
+		// And the run after that has nothing to do.
+		if r := e.run("crm"); r.Action != syncs.ActionNone {
+			t.Fatalf("kill point %d: the run after the rerun: %+v", k, r.Plan)
+		}
+	}
+	t.Logf("killed after each of %d requests, and once during the commit", requests)
 }
