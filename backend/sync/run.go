@@ -658,7 +658,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		if err != nil {
 			return w, err
 		}
-		diff, err := analyse(changes, src)
+		pre := prefetch(src) // reading and merging the state overlaps the lookups
+		diff, err := analyse(changes, pre)
+		pre.close()
 		closeState()
 		if err != nil {
 			return w, fmt.Errorf("the sync's state (%s) is damaged (%v): nothing was sent; delete the sync and save it again (its next run then replaces the audience's contents)", st.RowsFile, err)
