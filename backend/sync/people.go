@@ -1,8 +1,13 @@
 package syncs
 
 import (
+	"bytes"
 	"encoding/binary"
+	"fmt"
+	"hash/maphash"
 	"io"
+	"os"
+	"path/filepath"
 )
 
 // People, not rows: TikTok matches each row to its users through any
@@ -81,6 +86,17 @@ func (g *peopleGraph) add(row []byte) int32 {
 	return i
 }
 
+// mayTouch reports whether row may share an identifier with an element
+// (false: it surely does not).
+func (g *peopleGraph) mayTouch(row []byte) bool {
+	for p := 2; p+hashLen <= len(row); p += hashLen {
+		if w, b := g.bit(idKey(row[p:])); g.bloom[w]&b != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // touch joins every element sharing an identifier with row (a row that
 // is not an element) and returns one of them, or -1 when none does.
 func (g *peopleGraph) touch(row []byte) int32 {
@@ -116,13 +132,12 @@ func (g *peopleGraph) people() int64 {
 type changeSet struct {
 	arena  []byte
 	offs   []int32
-	inList []bool  // list only (A); otherwise state only (D)
-	ord    []int64 // D rows: position in the state's row stream
-	limit  int     // rows; past it the set overflows
+	inList []bool // list only (A); otherwise state only (D)
+	limit  int    // rows; past it the set overflows
 	over   bool
 }
 
-func (c *changeSet) add(row []byte, inList bool, ord int64) {
+func (c *changeSet) add(row []byte, inList bool) {
 	if c.over || len(c.offs) >= c.limit {
 		c.over = true
 		return
@@ -130,9 +145,6 @@ func (c *changeSet) add(row []byte, inList bool, ord int64) {
 	c.offs = append(c.offs, int32(len(c.arena)))
 	c.arena = append(c.arena, row...)
 	c.inList = append(c.inList, inList)
-	if !inList {
-		c.ord = append(c.ord, ord)
-	}
 }
 
 func (c *changeSet) row(i int) []byte {
@@ -149,32 +161,37 @@ type peopleDiff struct {
 }
 
 // analyse links the changed rows through each other and through the
-// unchanged rows of the state (state yields the same rows in the same
-// order as the merge read them), and decides who left.
-func analyse(c *changeSet, state rowSource) (*peopleDiff, error) {
+// unchanged rows of the state files (read in any order: a row that is a
+// changed row itself is recognised by its bytes), and decides who left.
+func analyse(c *changeSet, stateFiles []string) (*peopleDiff, error) {
 	n := len(c.offs)
 	g := newPeopleGraph(n)
+	self := make(map[uint64]int32) // the state-only rows, by a hash of their bytes
+	seed := maphash.MakeSeed()
 	for i := range n {
-		g.add(c.row(i))
+		r := c.row(i)
+		g.add(r)
+		if !c.inList[i] {
+			self[maphash.Bytes(seed, r)] = int32(i)
+		}
 	}
 	// One more pass over the state: its unchanged rows that share an
 	// identifier with a changed row keep that row's person in the list.
 	touched := make([]bool, n)
-	next := 0 // the next D row's position in the state
-	for ord := int64(0); ; ord++ {
-		row, err := state.next()
-		if err == io.EOF {
-			break
-		}
+	for _, path := range stateFiles {
+		err := scanRows(path, func(row []byte) {
+			if !g.mayTouch(row) {
+				return
+			}
+			if j, ok := self[maphash.Bytes(seed, row)]; ok && bytes.Equal(c.row(int(j)), row) {
+				return // a changed row itself
+			}
+			if j := g.touch(row); j >= 0 {
+				touched[j] = true
+			}
+		})
 		if err != nil {
 			return nil, err
-		}
-		if next < len(c.ord) && c.ord[next] == ord {
-			next++
-			continue // a changed row itself
-		}
-		if j := g.touch(row); j >= 0 {
-			touched[j] = true
 		}
 	}
 	const hasList, hasState, hasUnchanged = 1, 2, 4
@@ -209,6 +226,42 @@ func analyse(c *changeSet, state rowSource) (*peopleDiff, error) {
 		}
 	}
 	return d, nil
+}
+
+// scanRows calls fn with each row of a binary rows file (valid during the
+// call), reading it in large blocks: this pass is over every row of the
+// state, so it skips the per-row reads of rowReader.
+func scanRows(path string, fn func(row []byte)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 4<<20)
+	have := 0
+	for {
+		m, err := io.ReadFull(f, buf[have:])
+		have += m
+		pos := 0
+		for pos+2 <= have {
+			l := rowLen(binary.BigEndian.Uint16(buf[pos:]))
+			if pos+l > have {
+				break
+			}
+			fn(buf[pos : pos+l])
+			pos += l
+		}
+		have = copy(buf, buf[pos:have])
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if have > 0 {
+				return fmt.Errorf("%s ends in the middle of a row", filepath.Base(path))
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // countPeople is the number of people among the rows of sets.

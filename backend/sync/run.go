@@ -573,11 +573,10 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	listRow := func(r []byte) {
 		listBytes += int64(hashLen*2*((len(r)-2)/hashLen) + meta.Columns)
 		if whole != nil {
-			whole.add(r, true, 0)
+			whole.add(r, true)
 		}
 	}
 	var appendRows, stateOnlyRows, unchangedRows int64
-	var ord int64 // the state row's position in its stream (the people analysis reads it again)
 	// In add-only mode without a state, nothing can be removed: the
 	// audience keeps whatever it had, and everything is appended.
 	a, aerr := cur.next()
@@ -607,7 +606,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 			out.add(a)
 			listRow(a)
 			if trusted {
-				changes.add(a, true, 0)
+				changes.add(a, true)
 			}
 			if writeDiff || d.Mode == ModeAddOnly {
 				if err := appendSet.add(a); err != nil {
@@ -621,8 +620,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 			} else {
 				stateOnlyRows++
 			}
-			changes.add(b, false, ord)
-			ord++
+			changes.add(b, false)
 			b, berr = old.next()
 		default:
 			unchangedRows++
@@ -630,7 +628,6 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 			listRow(a)
 			a, aerr = cur.next()
 			b, berr = old.next()
-			ord++
 		}
 	}
 	w.plan.RowsNow = appendRows + unchangedRows
@@ -654,14 +651,11 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		w.overflow = true
 		p.Added, p.Removed = appendRows, stateOnlyRows
 	case len(changes.offs) > 0:
-		src, closeState, err := s.openState(d.Name, st)
-		if err != nil {
-			return w, err
+		files := []string{filepath.Join(sdir, st.RowsFile)}
+		if st.LinksFile != "" {
+			files = append(files, filepath.Join(sdir, st.LinksFile))
 		}
-		pre := prefetch(src) // reading and merging the state overlaps the lookups
-		diff, err := analyse(changes, pre)
-		pre.close()
-		closeState()
+		diff, err := analyse(changes, files)
 		if err != nil {
 			return w, fmt.Errorf("the sync's state (%s) is damaged (%v): nothing was sent; delete the sync and save it again (its next run then replaces the audience's contents)", st.RowsFile, err)
 		}
