@@ -112,10 +112,13 @@ type Plan struct {
 	// AudiencePeople is how many people the sync's record says the
 	// audience holds before the run (0 without a trusted record).
 	AudiencePeople int64 `json:"audience_people"`
-	Added          int64 `json:"added"`     // new people
-	Removed        int64 `json:"removed"`   // people none of whose identifiers is in the list any more
-	Changed        int64 `json:"changed"`   // people still in the list whose rows changed (a new phone, a row gone)
-	Unchanged      int64 `json:"unchanged"` // people whose rows did not change
+	// AudienceMatched is TikTok's matched users (cover_num) of the audience
+	// as the plan read it (0: unknown, or still calculating).
+	AudienceMatched int64 `json:"audience_matched"`
+	Added           int64 `json:"added"`     // new people
+	Removed         int64 `json:"removed"`   // people none of whose identifiers is in the list any more
+	Changed         int64 `json:"changed"`   // people still in the list whose rows changed (a new phone, a row gone)
+	Unchanged       int64 `json:"unchanged"` // people whose rows did not change
 	// RemovePeople is the people this run takes out of the audience (the
 	// same as Removed; 0 when a REPLACE is made without a trusted record,
 	// whose removals are not known): what a removal guard weighs against
@@ -829,6 +832,7 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	}
 	if det.Audience.IsValid {
 		w.matched = det.Audience.CoverNum
+		w.plan.AudienceMatched = w.matched
 	}
 	w.baseHistory = historyMarks(det.History)
 	if det.Audience.IsCreator != nil && !*det.Audience.IsCreator {
