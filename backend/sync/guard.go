@@ -24,20 +24,24 @@ type Removals struct {
 
 // RemovalShare is how many people the plan removes from the audience and
 // out of how many it held from this sync (0, 0 when nothing is known of it:
-// a new audience, or no record). A REPLACE without a comparable record
-// removes at least the difference in size.
+// a new audience, or no record). A REPLACE without a trusted record removes
+// at least the difference in size from what the sync last put in.
 func (p *Plan) RemovalShare() (removing, of int64) {
-	if p.StateRows == 0 || p.Mode == ModeAddOnly {
+	of = p.AudiencePeople
+	if of == 0 {
+		of = p.recordPeople
+	}
+	if of == 0 || p.Mode == ModeAddOnly {
 		return 0, 0
 	}
 	switch p.Action {
 	case ActionUpdate, ActionReplace:
-		removing = p.Removed
-		if shrink := p.StateRows - p.RowsNow; shrink > removing {
+		removing = p.RemovePeople
+		if shrink := of - p.PeopleNow; shrink > removing {
 			removing = shrink
 		}
 	}
-	return removing, p.StateRows
+	return removing, of
 }
 
 // guardRemovals fills p.Removals against limit (percent).
