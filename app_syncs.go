@@ -11,7 +11,6 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
@@ -37,10 +36,10 @@ func (a *App) syncService() (*appsyncs.Service, error) {
 
 // openSyncSource opens a sync's input: a local file, folder or glob, or an
 // s3:// key or prefix through the signed-in session.
-func (a *App) openSyncSource(input string) (transform.Source, error) {
+func (a *App) openSyncSource(input string) (inputs.Source, error) {
 	if strings.HasPrefix(input, "s3://") {
 		if a.cloud == nil {
-			return transform.Source{}, errors.New("This sync reads from S3, but S3 is not set up in this app: sign in or set up AWS in Settings, then run it again.")
+			return inputs.Source{}, errors.New("This sync reads from S3, but S3 is not set up in this app: sign in or set up AWS in Settings, then run it again.")
 		}
 		return a.cloud.Source(a.ctx, input)
 	}

@@ -9,14 +9,13 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // Remote opens inputs that are not local files: s3:// URLs picked in Step 1's
 // S3 tab (backend/cloud implements it).
 type Remote interface {
 	Stat(ctx context.Context, url string) (FileInfo, error)
-	Source(ctx context.Context, url string) (transform.Source, error)
+	Source(ctx context.Context, url string) (inputs.Source, error)
 }
 
 // Originer is a Remote that can name where an input came from beyond its
@@ -48,7 +47,7 @@ func (s *Service) origin(name string) *jobs.Origin {
 
 // openSource is the transform input for a local file, folder or glob of
 // part files, or an s3:// object or prefix (ending in "/").
-func (s *Service) openSource(path string) (transform.Source, error) {
+func (s *Service) openSource(path string) (inputs.Source, error) {
 	if !isRemote(path) {
 		src, err := inputs.Local(path)
 		if err != nil {
@@ -57,7 +56,7 @@ func (s *Service) openSource(path string) (transform.Source, error) {
 		return src, nil
 	}
 	if s.opts.Remote == nil {
-		return transform.Source{}, errors.New("This build cannot read from S3. Download the file and choose it from this computer.")
+		return inputs.Source{}, errors.New("This build cannot read from S3. Download the file and choose it from this computer.")
 	}
 	return s.opts.Remote.Source(s.ctx, path)
 }
@@ -83,7 +82,7 @@ const partNamesShown = 5
 
 // listInfo describes a list of part files (a folder, glob or prefix): their
 // total size and how many there are; the rows are estimated at discovery.
-func listInfo(path string, src transform.Source) FileInfo {
+func listInfo(path string, src inputs.Source) FileInfo {
 	fi := FileInfo{Path: path, Name: src.Name, Size: src.Size, EstimatedRows: -1, Parts: len(src.Parts)}
 	for i, p := range src.Parts {
 		if i == partNamesShown {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
@@ -191,7 +192,7 @@ func TestErrorsSaySentences(t *testing.T) {
 // into a new audience through the shared upload history.
 func (e *env) upload(t *testing.T, name string) (string, string) {
 	t.Helper()
-	src, err := transform.LocalFile(e.list)
+	src, err := inputs.LocalFile(e.list)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,21 +21,21 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
-// SourceOpener turns an --input value into a transform.Source. Packages that
+// SourceOpener turns an --input value into a inputs.Source. Packages that
 // add other kinds of input (s3:// URLs) replace it through RegisterSource.
-var sourceOpeners = map[string]func(string) (transform.Source, error){}
+var sourceOpeners = map[string]func(string) (inputs.Source, error){}
 
 // RegisterSource makes --input accept values starting with scheme (e.g. "s3://").
-func RegisterSource(scheme string, open func(string) (transform.Source, error)) {
+func RegisterSource(scheme string, open func(string) (inputs.Source, error)) {
 	sourceOpeners[scheme] = open
 }
 
 // OpenSource resolves an --input value: a file, a folder or a glob of part
 // files read as one list (backend/inputs), or a registered scheme such as
 // s3:// (an object, or a prefix ending in "/").
-func OpenSource(input string) (transform.Source, error) {
+func OpenSource(input string) (inputs.Source, error) {
 	if input == "" {
-		return transform.Source{}, UsageError(fmt.Errorf("--input is required"))
+		return inputs.Source{}, UsageError(fmt.Errorf("--input is required"))
 	}
 	for scheme, open := range sourceOpeners {
 		if strings.HasPrefix(input, scheme) {
@@ -88,7 +88,7 @@ func (f *TransformFlags) addHeader(c *cobra.Command) {
 }
 
 // source opens --input, with the --sheet to read.
-func (f *TransformFlags) source() (transform.Source, error) {
+func (f *TransformFlags) source() (inputs.Source, error) {
 	src, err := OpenSource(f.Input)
 	src.Sheet = f.Sheet
 	return src, err

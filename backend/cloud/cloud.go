@@ -14,9 +14,9 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/auth"
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // Service reads the settings afresh for each call, so edits in Settings
@@ -201,17 +201,17 @@ func (s *Service) Stat(ctx context.Context, url string) (appsvc.FileInfo, error)
 }
 
 // Source streams an s3:// object (or a cleanrooms:// result) into discovery, preview or a run (appsvc.Remote).
-func (s *Service) Source(ctx context.Context, url string) (transform.Source, error) {
+func (s *Service) Source(ctx context.Context, url string) (inputs.Source, error) {
 	if cleanrooms.IsURL(url) {
 		return s.cleanRoomsSource(ctx, url)
 	}
 	c, _, err := s.storage(ctx)
 	if err != nil {
-		return transform.Source{}, err
+		return inputs.Source{}, err
 	}
 	src, err := c.Source(ctx, url)
 	if err != nil {
-		return transform.Source{}, sentence(err, "Press Refresh in the S3 tab and pick the file again.")
+		return inputs.Source{}, sentence(err, "Press Refresh in the S3 tab and pick the file again.")
 	}
 	return src, nil
 }

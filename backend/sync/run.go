@@ -38,7 +38,7 @@ type Config struct {
 	Dir string
 	// OpenSource opens a sync's input (default: local files, folders and
 	// globs; the CLI and the app pass one that also opens s3://).
-	OpenSource func(input string) (transform.Source, error)
+	OpenSource func(input string) (inputs.Source, error)
 	// Connect builds a client and an uploader for an advertiser ("" means
 	// the one in the settings).
 	Connect func(ctx context.Context, advertiserID string) (*Conn, error)
@@ -376,7 +376,7 @@ func (w *work) record() *RunRecord {
 }
 
 // source opens the input, narrowed to the newest matching part if asked.
-func (s *Service) source(d *Definition) (transform.Source, error) {
+func (s *Service) source(d *Definition) (inputs.Source, error) {
 	src, err := s.cfg.OpenSource(d.Input)
 	if err != nil {
 		return src, err
@@ -388,7 +388,7 @@ func (s *Service) source(d *Definition) (transform.Source, error) {
 	if len(src.Parts) == 0 {
 		return src, usagef("--newest needs a folder, glob or s3:// prefix as --input; %s is one file", d.Input)
 	}
-	var best *transform.Source
+	var best *inputs.Source
 	for i := range src.Parts {
 		p := &src.Parts[i]
 		if ok, _ := path.Match(d.Newest, path.Base(filepath.ToSlash(p.Name))); ok && (best == nil || p.Name > best.Name) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
@@ -114,7 +115,7 @@ func (e *env) writeList(ids []int, variant map[int]int) {
 // expected is the list's hashed rows, as a plain transform of it writes them.
 func (e *env) expected() []string {
 	e.t.Helper()
-	src, err := transform.LocalFile(e.list)
+	src, err := inputs.LocalFile(e.list)
 	if err != nil {
 		e.t.Fatal(err)
 	}
