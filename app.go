@@ -12,6 +12,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/appupload"
 	"github.com/audience-uploader/audience-uploader/backend/cloud"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
@@ -28,6 +29,8 @@ type App struct {
 	svc      *appsvc.Service
 	cloud    *cloud.Service     // sign-in and S3 (app_auth.go)
 	uploader *appupload.Service // TikTok uploads (app_upload.go)
+	// sources opens every input, for the wizard and the syncs alike.
+	sources *inputs.Resolver
 	// views12 are the Audiences and Syncs views' services, made on first
 	// use (app_audiences.go, app_syncs.go).
 	views12 lazyViews
@@ -53,8 +56,9 @@ func (w wailsEvents) Emit(name string, data any) { runtime.EventsEmit(w.ctx, nam
 func (a *App) startup(ctx context.Context) {
 	a.ctx = ctx
 	a.startCloud()
+	a.sources = inputs.NewResolver(a.cloud.Openers(ctx))
 	a.svc = appsvc.New(ctx, wailsEvents{ctx}, appsvc.Options{
-		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud,
+		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud, Sources: a.sources,
 	})
 	a.uploader = appupload.New(ctx, wailsEvents{ctx}, upload.ServiceConfig{Secrets: a.secretStore})
 	a.views12.events = wailsEvents{ctx} // sync progress (app_syncs.go)
@@ -146,7 +150,7 @@ func (a *App) ChooseInputFolder() (string, error) {
 }
 
 // InspectFile checks a chosen file and adds it to the recent files.
-func (a *App) InspectFile(path string) (appsvc.FileInfo, error) { return a.svc.InspectFile(path) }
+func (a *App) InspectFile(path string) (inputs.FileInfo, error) { return a.svc.InspectFile(path) }
 
 // RecentFiles lists recently used files.
 func (a *App) RecentFiles() []appsvc.RecentFile { return a.svc.RecentFiles() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
@@ -34,16 +33,15 @@ func (a *App) syncService() (*appsyncs.Service, error) {
 	return v.syncs, v.syncsErr
 }
 
-// openSyncSource opens a sync's input: a local file, folder or glob, or an
-// s3:// key or prefix through the signed-in session.
+// openSyncSource opens a sync's input through the app's one Resolver: a
+// local file, folder or glob, an s3:// key or prefix or a cleanrooms://
+// result through the signed-in session.
 func (a *App) openSyncSource(input string) (inputs.Source, error) {
-	if strings.HasPrefix(input, "s3://") {
-		if a.cloud == nil {
-			return inputs.Source{}, errors.New("This sync reads from S3, but S3 is not set up in this app: sign in or set up AWS in Settings, then run it again.")
-		}
-		return a.cloud.Source(a.ctx, input)
+	src, err := a.sources.Open(input)
+	if errors.Is(err, inputs.ErrSchemeUnavailable) {
+		return src, errors.New("This sync reads from S3, but S3 is not set up in this app: sign in or set up AWS in Settings, then run it again.")
 	}
-	return inputs.Local(input)
+	return src, err
 }
 
 // connectSync builds the engine's TikTok client and uploader with the

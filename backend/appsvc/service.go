@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 )
@@ -28,13 +29,16 @@ type Options struct {
 	ProcessStart time.Time          // for the start-up measurement
 	OpenFolder   func(string) error // shows a folder in the OS file manager; nil uses the OS default
 	HistoryPath  string             // "" = jobs.OpenDefault
-	Remote       Remote             // s3:// inputs; nil refuses them (remote.go)
-	Log          func(format string, args ...any)
+	// Sources opens every input (local paths and the URLs of inputs.Schemes),
+	// built once at start-up and shared with the syncs; nil reads local paths only.
+	Sources *inputs.Resolver
+	Remote  Remote // describes s3:// objects and names a URL's origin; nil: none (remote.go)
+	Log     func(format string, args ...any)
 }
 
 // Service is the app's state: settings, the run history and at most one
 // running transform. Its methods are spread over files by job: settings.go,
-// inputfile.go (the input file and recent files), estimate.go (row counts),
+// inputfile.go (the input file and recent files),
 // preview.go (Discover, Preview), run.go (StartRun and its events),
 // history.go (past runs and reports), remote.go (s3:// inputs) and
 // openfolder.go.

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/auth"
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
@@ -178,29 +177,36 @@ func folder(p string) string {
 }
 
 // Stat describes an s3:// object for Step 1 (appsvc.Remote).
-func (s *Service) Stat(ctx context.Context, url string) (appsvc.FileInfo, error) {
+func (s *Service) Stat(ctx context.Context, url string) (inputs.FileInfo, error) {
 	bucket, key, err := storage.ParseURL(url)
 	if err != nil {
-		return appsvc.FileInfo{}, sentence(err, "Pick the file again from the S3 tab.")
+		return inputs.FileInfo{}, sentence(err, "Pick the file again from the S3 tab.")
 	}
 	c, _, err := s.storage(ctx)
 	if err != nil {
-		return appsvc.FileInfo{}, err
+		return inputs.FileInfo{}, err
 	}
 	obj, err := c.Stat(ctx, bucket, key)
 	if err != nil {
-		return appsvc.FileInfo{}, sentence(err, "Press Refresh in the S3 tab and pick the file again.")
+		return inputs.FileInfo{}, sentence(err, "Press Refresh in the S3 tab and pick the file again.")
 	}
 	// The row estimate costs one small ranged GET; without it (a read
 	// error that discovery will then explain) the row count shows as unknown.
 	estimate := int64(-1)
-	if head, err := c.ReadHead(ctx, *obj, appsvc.EstimateHeadBytes); err == nil {
-		estimate = appsvc.EstimateRows(head, obj.Size)
+	if head, err := c.ReadHead(ctx, *obj, inputs.EstimateHeadBytes); err == nil {
+		estimate = inputs.EstimateRows(head, obj.Size)
 	}
-	return appsvc.FileInfo{Path: obj.URL(), Name: path.Base(obj.Key), Size: obj.Size, Modified: obj.LastModified, EstimatedRows: estimate}, nil
+	return inputs.FileInfo{Path: obj.URL(), Name: path.Base(obj.Key), Size: obj.Size, Modified: obj.LastModified, EstimatedRows: estimate}, nil
 }
 
-// Source streams an s3:// object (or a cleanrooms:// result) into discovery, preview or a run (appsvc.Remote).
+// Openers are the input schemes this service reads (s3:// and cleanrooms://),
+// for the one inputs.Resolver the app builds at start-up; ctx bounds them.
+func (s *Service) Openers(ctx context.Context) map[string]inputs.Opener {
+	open := func(url string) (inputs.Source, error) { return s.Source(ctx, url) }
+	return map[string]inputs.Opener{inputs.SchemeS3: open, inputs.SchemeCleanRooms: open}
+}
+
+// Source streams an s3:// object (or a cleanrooms:// result) into discovery, preview or a run.
 func (s *Service) Source(ctx context.Context, url string) (inputs.Source, error) {
 	if cleanrooms.IsURL(url) {
 		return s.cleanRoomsSource(ctx, url)
