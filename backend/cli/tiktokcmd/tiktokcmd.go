@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
@@ -27,11 +28,12 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
-// Commands returns the TikTok commands for the root command.
-func Commands() []*cobra.Command {
+// Commands returns the TikTok commands for the root command; run reads
+// --input through sources.
+func Commands(sources *inputs.Resolver) []*cobra.Command {
 	tk := &cobra.Command{Use: "tiktok", Short: "TikTok account commands"}
 	tk.AddCommand(newSetTokenCmd())
-	return []*cobra.Command{newUploadCmd(), newRunCmd(), newAudiencesCmd(), newStatusCmd(), tk}
+	return []*cobra.Command{newUploadCmd(), newRunCmd(sources), newAudiencesCmd(), newStatusCmd(), tk}
 }
 
 // connFlags are the flags every command that talks to TikTok has.
@@ -269,8 +271,8 @@ func newUploadCmd() *cobra.Command {
 	return c
 }
 
-func newRunCmd() *cobra.Command {
-	var tf cli.TransformFlags
+func newRunCmd(sources *inputs.Resolver) *cobra.Command {
+	tf := cli.TransformFlags{Sources: sources}
 	var f uploadFlags
 	c := &cobra.Command{
 		Use:   "run --input PATH --map COLUMN=TYPE --out DIR (--audience NAME | --audience-id ID)",
