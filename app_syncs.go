@@ -9,7 +9,6 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
-	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
@@ -50,12 +49,11 @@ func (a *App) connectSync(ctx context.Context, advertiserID string) (*syncs.Conn
 	if a.uploader == nil || a.uploader.Store() == nil {
 		return nil, errors.New("The upload history could not be opened. Check that the app's data folder is writable, then restart the app.")
 	}
-	var up *upload.Uploader
-	adv, client, err := a.audienceService().Client(advertiserID, func(e tiktok.LogEntry) { up.ClientLog(e) })
+	adv, client, err := a.audienceService().Client(advertiserID)
 	if err != nil {
 		return nil, err
 	}
-	up, err = upload.New(upload.Config{Client: client, Store: a.uploader.Store()})
+	up, err := upload.New(upload.Config{Client: client, Store: a.uploader.Store()})
 	if err != nil {
 		return nil, err
 	}

@@ -100,36 +100,35 @@ func New(ctx context.Context, cfg Config) *Service {
 }
 
 // connect builds a client for the advertiser in the settings.
-func (s *Service) connect() (string, *tiktok.Client, error) { return s.Client("", nil) }
+func (s *Service) connect() (string, *tiktok.Client, error) { return s.Client("") }
 
 // Client builds a TikTok client for advertiserID ("" means the one in the
-// settings) with the settings and token of the moment; log, if set,
-// receives the client's retries. The sync engine connects through it too.
-func (s *Service) Client(advertiserID string, log func(tiktok.LogEntry)) (string, *tiktok.Client, error) {
+// settings) with the settings and token of the moment (tiktok.Connect),
+// each failure worded for the window. The sync engine connects through it too.
+func (s *Service) Client(advertiserID string) (string, *tiktok.Client, error) {
 	st, err := s.cfg.LoadSettings()
 	if err != nil {
 		return "", nil, fmt.Errorf("The settings could not be read (%v). Open Settings and save them again.", err)
 	}
-	adv := strings.TrimSpace(advertiserID)
-	if adv == "" {
-		adv = strings.TrimSpace(st.TikTok.AdvertiserID)
-	}
-	if adv == "" {
+	conn, err := tiktok.Connect(s.ctx, tiktok.ConnectOptions{Settings: st.TikTok, AdvertiserID: advertiserID, Secrets: s.cfg.Secrets, QPS: s.cfg.QPS})
+	switch tiktok.StepOf(err) {
+	case "":
+		if err != nil {
+			return "", nil, err
+		}
+		return conn.AdvertiserID, conn.Client, nil
+	case tiktok.StepAdvertiser:
 		return "", nil, errors.New("No TikTok advertiser is set. Open Settings > TikTok, enter the advertiser id and save a token.")
+	case tiktok.StepBaseURL:
+		return "", nil, fmt.Errorf("The TikTok address in Settings is not usable (%v). Open Settings > TikTok and correct it.", errors.Unwrap(err))
+	case tiktok.StepToken:
+		adv := strings.TrimSpace(advertiserID)
+		if adv == "" {
+			adv = strings.TrimSpace(st.TikTok.AdvertiserID)
+		}
+		return "", nil, fmt.Errorf("No TikTok token could be read for advertiser %s (%v). Open Settings > TikTok and save the token again.", adv, errors.Unwrap(err))
 	}
-	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("The TikTok address in Settings is not usable (%v). Open Settings > TikTok and correct it.", err)
-	}
-	token, err := tiktok.LoadToken(s.cfg.Secrets, base, adv)
-	if err != nil {
-		return "", nil, fmt.Errorf("No TikTok token could be read for advertiser %s (%v). Open Settings > TikTok and save the token again.", adv, err)
-	}
-	c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: s.cfg.QPS, Log: log})
-	if err != nil {
-		return "", nil, err
-	}
-	return adv, c, nil
+	return "", nil, errors.Unwrap(err)
 }
 
 // List reads every page of the advertiser's audiences.

@@ -81,12 +81,11 @@ func setup(t *testing.T) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	connect := func(ctx context.Context, adv string) (*syncs.Conn, error) {
-		var up *upload.Uploader
-		c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: sv.Token(), QPS: 1000, Log: func(le tiktok.LogEntry) { up.ClientLog(le) }})
+		c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: sv.Token(), QPS: 1000})
 		if err != nil {
 			return nil, err
 		}
-		up, err = upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond, PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond})
+		up, err := upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond, PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond})
 		if err != nil {
 			return nil, err
 		}

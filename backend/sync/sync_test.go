@@ -56,14 +56,12 @@ func connectFunc(base, token, statePath string) func(context.Context, string) (*
 		if err != nil {
 			return nil, err
 		}
-		var up *upload.Uploader
 		c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: 1000, InitialBackoff: 5 * time.Millisecond,
-			MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second,
-			Log: func(le tiktok.LogEntry) { up.ClientLog(le) }})
+			MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second})
 		if err != nil {
 			return nil, err
 		}
-		up, err = upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond,
+		up, err := upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond,
 			PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond})
 		if err != nil {
 			return nil, err

@@ -117,31 +117,18 @@ func (s *Service) connect(advertiserID string) (string, *Uploader, *tiktok.Clien
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("load settings: %w", err)
 	}
-	if advertiserID == "" {
-		advertiserID = st.TikTok.AdvertiserID
-	}
-	if advertiserID == "" {
+	conn, err := tiktok.Connect(context.Background(), tiktok.ConnectOptions{Settings: st.TikTok, AdvertiserID: advertiserID, Secrets: s.cfg.Secrets, QPS: s.cfg.QPS})
+	if errors.Is(err, tiktok.ErrNoAdvertiser) {
 		return "", nil, nil, errors.New("no TikTok advertiser id: set it in Settings > TikTok")
 	}
-	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
 	if err != nil {
 		return "", nil, nil, err
 	}
-	token, err := tiktok.LoadToken(s.cfg.Secrets, base, advertiserID)
+	up, err := New(Config{Client: conn.Client, Store: s.store, Sink: s.cfg.Sink})
 	if err != nil {
 		return "", nil, nil, err
 	}
-	var up *Uploader
-	client, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: s.cfg.QPS,
-		Log: func(e tiktok.LogEntry) { up.ClientLog(e) }})
-	if err != nil {
-		return "", nil, nil, err
-	}
-	up, err = New(Config{Client: client, Store: s.store, Sink: s.cfg.Sink})
-	if err != nil {
-		return "", nil, nil, err
-	}
-	return advertiserID, up, client, nil
+	return conn.AdvertiserID, up, conn.Client, nil
 }
 
 // Connect builds a client and an uploader (with this service's state

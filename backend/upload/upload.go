@@ -20,6 +20,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 )
 
@@ -72,7 +74,7 @@ func (f SinkFunc) Emit(e Event) { f(e) }
 
 // Config configures an Uploader.
 type Config struct {
-	Client *tiktok.Client // its Config.Log should be Uploader.ClientLog
+	Client *tiktok.Client // may serve other jobs and callers at the same time
 	Store  *Store
 	Sink   Sink // may be nil
 	// Concurrency is how many files upload at once (default 2).
@@ -87,13 +89,10 @@ type Config struct {
 	PollInitial, PollMax time.Duration
 }
 
-// Uploader runs upload jobs, one at a time.
+// Uploader runs upload jobs. Each job's TikTok requests reach that job's
+// log through its context (tiktok.WithLog), so jobs need not take turns.
 type Uploader struct {
 	cfg Config
-	run sync.Mutex // one job at a time: the client's log routing is per job
-
-	mu    sync.Mutex
-	jobID string
 }
 
 // New returns an Uploader; cfg.Client and cfg.Store are required.
@@ -119,15 +118,13 @@ func New(cfg Config) (*Uploader, error) {
 	return &Uploader{cfg: cfg}, nil
 }
 
-// ClientLog is the tiktok.Config.Log to give the client: it puts every
-// request_id into the running job's log and turns waits into events.
-func (u *Uploader) ClientLog(e tiktok.LogEntry) {
-	u.mu.Lock()
-	jobID := u.jobID
-	u.mu.Unlock()
-	if jobID == "" {
-		return
-	}
+// jobLog is what the job's context reports TikTok exchanges to: every
+// request_id goes into the job's log and waits become events.
+func (u *Uploader) jobLog(jobID string) func(tiktok.LogEntry) {
+	return func(e tiktok.LogEntry) { u.clientLog(jobID, e) }
+}
+
+func (u *Uploader) clientLog(jobID string, e tiktok.LogEntry) {
 	le := LogEntry{Time: e.Time, Level: "info", Op: e.Op, RequestID: e.RequestID}
 	switch {
 	case e.RetryIn > 0:
@@ -405,16 +402,7 @@ func (u *Uploader) newJob(ctx context.Context, abs, key string, m *Manifest, req
 
 // execute drives a job from whatever step it is at to done.
 func (u *Uploader) execute(ctx context.Context, job *Job, m *Manifest, resumed bool) (res *Result, err error) {
-	u.run.Lock()
-	defer u.run.Unlock()
-	u.mu.Lock()
-	u.jobID = job.ID
-	u.mu.Unlock()
-	defer func() {
-		u.mu.Lock()
-		u.jobID = ""
-		u.mu.Unlock()
-	}()
+	ctx = tiktok.WithLog(ctx, u.jobLog(job.ID))
 	res = &Result{JobID: job.ID, Action: job.Action, Files: len(m.Files), Rows: m.Rows(""), Resumed: resumed}
 	if job.Step == StepDone {
 		res.AlreadyOK = true
@@ -561,40 +549,27 @@ func (u *Uploader) uploadFiles(ctx context.Context, job *Job, files []fileState,
 	return u.uploadSet(ctx, job, files, todo, res)
 }
 
+// uploadSet sends the files todo, Concurrency at a time; the first failure
+// stops the others (errgroup, as the transform's workers do).
 func (u *Uploader) uploadSet(ctx context.Context, job *Job, files []fileState, todo []int, res *Result) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan int)
-	errs := make(chan error, u.cfg.Concurrency)
-	var wg sync.WaitGroup
-	for w := 0; w < u.cfg.Concurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				if err := u.uploadOne(ctx, job, &files[i], len(files)); err != nil {
-					errs <- err
-					cancel()
-					return
-				}
-				u.mu.Lock()
-				res.Uploaded++
-				u.mu.Unlock()
-			}
-		}()
-	}
-feed:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(u.cfg.Concurrency)
+	var mu sync.Mutex // res.Uploaded
 	for _, i := range todo {
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			break feed
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			if err := u.uploadOne(gctx, job, &files[i], len(files)); err != nil {
+				return err
+			}
+			mu.Lock()
+			res.Uploaded++
+			mu.Unlock()
+			return nil
+		})
 	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	return ctx.Err()

@@ -65,22 +65,15 @@ func newSession(stderr io.Writer, quiet bool, sources *inputs.Resolver) (*sessio
 	return s, nil
 }
 
-func (s *session) connect(_ context.Context, adv string) (*syncs.Conn, error) {
+func (s *session) connect(ctx context.Context, adv string) (*syncs.Conn, error) {
 	st, err := settings.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load settings: %w", err)
 	}
-	if adv == "" {
-		adv = st.TikTok.AdvertiserID
-	}
-	if adv == "" {
+	conn, err := tiktok.Connect(ctx, tiktok.ConnectOptions{Settings: st.TikTok, AdvertiserID: adv, Secrets: secrets.Keychain()})
+	if errors.Is(err, tiktok.ErrNoAdvertiser) {
 		return nil, cli.UsageError(errors.New("no TikTok advertiser id: save the sync with --advertiser-id or set it in Settings > TikTok"))
 	}
-	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
-	if err != nil {
-		return nil, err
-	}
-	token, err := tiktok.LoadToken(secrets.Keychain(), base, adv)
 	if err != nil {
 		return nil, err
 	}
@@ -93,16 +86,11 @@ func (s *session) connect(_ context.Context, adv string) (*syncs.Conn, error) {
 		return nil, err
 	}
 	s.stores = append(s.stores, store)
-	var up *upload.Uploader
-	client, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, Log: func(e tiktok.LogEntry) { up.ClientLog(e) }})
+	up, err := upload.New(upload.Config{Client: conn.Client, Store: store, Sink: s.sink})
 	if err != nil {
 		return nil, err
 	}
-	up, err = upload.New(upload.Config{Client: client, Store: store, Sink: s.sink})
-	if err != nil {
-		return nil, err
-	}
-	return &syncs.Conn{AdvertiserID: adv, Client: client, Uploader: up}, nil
+	return &syncs.Conn{AdvertiserID: conn.AdvertiserID, Client: conn.Client, Uploader: up}, nil
 }
 
 // printer shows upload progress on stderr, one line per file and step.
