@@ -120,9 +120,6 @@ type Progress struct {
 	Transform *transform.Progress `json:"transform,omitempty"`
 }
 
-// minAudience is TikTok's floor: a change that leaves fewer users is refused.
-const minAudience = 1000
-
 // StopError is a plan that stops: its reason says why and what to do.
 type StopError struct{ Plan *Plan }
 
@@ -289,7 +286,7 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 	for _, stp := range p.Steps {
 		mpath := filepath.Join(dir, stp.Manifest)
 		req := upload.Request{ManifestPath: mpath, AdvertiserID: conn.AdvertiserID, Action: stp.Action}
-		if stp.Action == "CREATE" {
+		if stp.Action == tiktok.ActionCreate {
 			req.AudienceName, req.Action = d.AudienceName, ""
 		} else {
 			req.AudienceID = audID
@@ -298,7 +295,7 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 		if err != nil {
 			return nil, err
 		}
-		if stp.Action == "CREATE" && len(r.Targets) > 0 {
+		if stp.Action == tiktok.ActionCreate && len(r.Targets) > 0 {
 			audID = r.Targets[0].AudienceID
 		}
 		res.Uploads = append(res.Uploads, r)
@@ -346,13 +343,9 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 func historyMarks(h []tiktok.History) []string {
 	out := make([]string, 0, len(h))
 	for _, e := range h {
-		out = append(out, historyKey(e))
+		out = append(out, e.Key())
 	}
 	return out
-}
-
-func historyKey(e tiktok.History) string {
-	return strings.Join([]string{e.Action, e.ActionDetail, e.Editor, e.OptTime, e.Msg}, "|")
 }
 
 // work is one computed plan and the files it needs.
@@ -598,9 +591,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	s.decide(d, w, trusted, why, out.rows)
 	switch w.plan.Action {
 	case ActionCreate, ActionReplace:
-		act := "REPLACE"
+		act := tiktok.ActionReplace
 		if w.plan.Action == ActionCreate {
-			act = "CREATE"
+			act = tiktok.ActionCreate
 		}
 		w.steps = []step{{Action: act, Manifest: filepath.Join("run-"+w.runID, "full", transform.ManifestName)}}
 		if dryRun {
@@ -616,11 +609,11 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		w.files, w.fullBytes = full.files, uploadBytes(full.files)
 	case ActionUpdate:
 		if appendSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: "APPEND", Manifest: filepath.Join("run-"+w.runID, "append", transform.ManifestName)})
+			w.steps = append(w.steps, step{Action: tiktok.ActionAppend, Manifest: filepath.Join("run-"+w.runID, "append", transform.ManifestName)})
 			w.files = append(w.files, appendSet.files...)
 		}
 		if removeSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: "REMOVE", Manifest: filepath.Join("run-"+w.runID, "remove", transform.ManifestName)})
+			w.steps = append(w.steps, step{Action: tiktok.ActionRemove, Manifest: filepath.Join("run-"+w.runID, "remove", transform.ManifestName)})
 			w.files = append(w.files, removeSet.files...)
 		}
 	}
@@ -708,7 +701,7 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	}
 	var foreign []tiktok.History
 	for _, e := range det.History {
-		if !known[historyKey(e)] {
+		if !known[e.Key()] {
 			foreign = append(foreign, e)
 		}
 	}
@@ -763,16 +756,16 @@ func (s *Service) decide(d *Definition, w *work, trusted bool, why string, after
 	}
 	// TikTok refuses a change that leaves an audience under 1,000 users;
 	// the uploader also refuses a REMOVE while fewer are matched.
-	if p.Action == ActionUpdate && p.Removed > 0 && w.matched > 0 && w.matched < minAudience {
+	if p.Action == ActionUpdate && p.Removed > 0 && w.matched > 0 && w.matched < tiktok.MinAudienceUsers {
 		p.Action = ActionStop
 		p.Reason = fmt.Sprintf("audience %s has %d matched users, and TikTok refuses a REMOVE from an audience under %d, so nothing was sent; add rows to the list, or run again once more of it is matched",
-			p.AudienceID, w.matched, minAudience)
+			p.AudienceID, w.matched, tiktok.MinAudienceUsers)
 		return
 	}
-	if (p.Action == ActionReplace || p.Action == ActionUpdate) && after < minAudience {
+	if (p.Action == ActionReplace || p.Action == ActionUpdate) && after < tiktok.MinAudienceUsers {
 		p.Action = ActionStop
 		p.Reason = fmt.Sprintf("audience %s would have %d users after this run, and TikTok refuses any change that leaves an audience with fewer than %d, so nothing was sent; add rows to the list (or use a new audience with --audience NAME) and run again",
-			p.AudienceID, after, minAudience)
+			p.AudienceID, after, tiktok.MinAudienceUsers)
 	}
 }
 

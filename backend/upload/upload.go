@@ -29,9 +29,6 @@ import (
 // allows 500 but recommends fewer than 50.
 const BatchSize = 50
 
-// MinUsers is TikTok's floor for targeting and for updates.
-const MinUsers = 1000
-
 // Event kinds sent to a Sink.
 const (
 	EventStep        = "step"         // Step changed
@@ -246,7 +243,7 @@ func (req *Request) validate() (string, error) {
 		if n := len([]rune(req.AudienceName)); n > 120 {
 			return "", fmt.Errorf("audience name is %d characters; TikTok allows 128 and a type suffix may be added: use at most 120", n)
 		}
-		return "CREATE", nil
+		return tiktok.ActionCreate, nil
 	}
 	a := strings.ToUpper(req.Action)
 	if a == "" {
@@ -355,12 +352,12 @@ func (u *Uploader) newJob(ctx context.Context, abs, key string, m *Manifest, req
 	job := &Job{ID: newID(), Key: key, ManifestPath: abs, AdvertiserID: req.AdvertiserID, AudienceName: req.AudienceName,
 		AudienceID: req.AudienceID, Action: action, Step: StepUploading}
 	types := m.CalculateTypes()
-	if action != "CREATE" && len(types) > 1 {
+	if action != tiktok.ActionCreate && len(types) > 1 {
 		return nil, fmt.Errorf("the manifest has files of %d identifier types (%s) but an audience holds one: transform with --layout combined, or create new audiences", len(types), strings.Join(types, ", "))
 	}
 	for _, calc := range types {
 		t := Target{CalculateType: calc, AudienceID: req.AudienceID, Rows: m.Rows(calc)}
-		if action == "CREATE" {
+		if action == tiktok.ActionCreate {
 			t.AudienceName = req.AudienceName
 			if len(types) > 1 {
 				// One audience per identifier type: TikTok requires one
@@ -384,9 +381,9 @@ func (u *Uploader) newJob(ctx context.Context, abs, key string, m *Manifest, req
 		for b := 0; b*BatchSize < n; b++ {
 			a := action
 			switch {
-			case action == "CREATE" && b == 0:
-				a = "CREATE"
-			case action == "CREATE", action == tiktok.ActionReplace && b > 0:
+			case action == tiktok.ActionCreate && b == 0:
+				a = tiktok.ActionCreate
+			case action == tiktok.ActionCreate, action == tiktok.ActionReplace && b > 0:
 				// The rest of a new audience, and of a REPLACE past its first
 				// 50 files, are appended.
 				a = tiktok.ActionAppend
@@ -490,14 +487,14 @@ func (u *Uploader) bindFiles(ctx context.Context, job *Job, m *Manifest, files [
 // before anything is sent for this job.
 func (u *Uploader) guards(ctx context.Context, job *Job, res *Result) error {
 	for _, t := range job.Targets {
-		if t.Rows < MinUsers && job.Action != tiktok.ActionRemove {
+		if t.Rows < tiktok.MinAudienceUsers && job.Action != tiktok.ActionRemove {
 			w := fmt.Sprintf("only %d rows of %s: TikTok needs about 1,000 matched users to target an audience", t.Rows, t.CalculateType)
 			res.Warnings = append(res.Warnings, w)
 			u.emit(Event{JobID: job.ID, Kind: EventWarning, Message: w})
 			u.logf(job.ID, "warn", "%s", w)
 		}
 	}
-	if job.Action == "CREATE" {
+	if job.Action == tiktok.ActionCreate {
 		return nil
 	}
 	batches, err := u.cfg.Store.batches(ctx, job.ID, job.Targets[0].CalculateType)
@@ -520,14 +517,14 @@ func (u *Uploader) guards(ctx context.Context, job *Job, res *Result) error {
 	}
 	switch job.Action {
 	case tiktok.ActionReplace:
-		if t.Rows < MinUsers {
+		if t.Rows < tiktok.MinAudienceUsers {
 			return fmt.Errorf("refusing REPLACE of audience %s with %d rows: TikTok rejects an update that leaves fewer than 1,000 users", t.AudienceID, t.Rows)
 		}
 		if !d.Audience.IsValid && len(d.History) > 0 && strings.EqualFold(d.History[0].Action, tiktok.ActionReplace) {
 			return fmt.Errorf("refusing REPLACE of audience %s: TikTok is still processing an earlier REPLACE (from %s); try again when it is ready (TikTok recommends at most one a day)", t.AudienceID, d.History[0].OptTime)
 		}
 	case tiktok.ActionRemove:
-		if d.Audience.IsValid && d.Audience.CoverNum > 0 && d.Audience.CoverNum < MinUsers {
+		if d.Audience.IsValid && d.Audience.CoverNum > 0 && d.Audience.CoverNum < tiktok.MinAudienceUsers {
 			return fmt.Errorf("refusing REMOVE from audience %s: it has %d matched users, and TikTok rejects an update that leaves fewer than 1,000", t.AudienceID, d.Audience.CoverNum)
 		}
 	}
@@ -611,7 +608,7 @@ func (u *Uploader) applyTarget(ctx context.Context, job *Job, t *Target, files [
 		}
 		for reupload := 0; ; reupload++ {
 			var err error
-			if b.action == "CREATE" {
+			if b.action == tiktok.ActionCreate {
 				err = u.create(ctx, job, t, &b, files)
 			} else {
 				err = u.update(ctx, job, t, &b, files)
@@ -822,10 +819,6 @@ const historyWindow = 100
 // fingerprint per entry, newest first.
 type historyMark []string
 
-func entryKey(e tiktok.History) string {
-	return strings.Join([]string{e.Action, e.ActionDetail, e.Editor, e.OptTime, e.Msg}, "|")
-}
-
 func (u *Uploader) readHistory(ctx context.Context, job *Job, id string) ([]tiktok.History, error) {
 	d, err := u.cfg.Client.GetAudience(ctx, job.AdvertiserID, id, historyWindow)
 	if err != nil {
@@ -837,7 +830,7 @@ func (u *Uploader) readHistory(ctx context.Context, job *Job, id string) ([]tikt
 func markOf(h []tiktok.History) historyMark {
 	m := make(historyMark, 0, len(h))
 	for _, e := range h {
-		m = append(m, entryKey(e))
+		m = append(m, e.Key())
 	}
 	return m
 }
@@ -851,7 +844,7 @@ func (m historyMark) newSince(h []tiktok.History, action string) int {
 	}
 	n := 0
 	for _, e := range h {
-		k := entryKey(e)
+		k := e.Key()
 		if seen[k] > 0 {
 			seen[k]--
 			continue
