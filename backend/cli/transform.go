@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
-	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
@@ -444,7 +444,7 @@ func (p *ProgressBar) Finish() {
 // hashes) and lets this process's transforms note theirs in the data folder,
 // so the next start finds them wherever they are. It only reports on w.
 func CleanUpInterruptedTransforms(w io.Writer) {
-	dir, err := jobs.DataDir()
+	dir, err := datadir.Path()
 	if err != nil {
 		return // no data folder: transforms still sweep beside their output
 	}

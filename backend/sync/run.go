@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
-	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
@@ -62,7 +62,7 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) (*Service, error) {
 	if cfg.Dir == "" {
-		d, err := jobs.DataDir()
+		d, err := datadir.Path()
 		if err != nil {
 			return nil, err
 		}
