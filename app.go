@@ -31,9 +31,9 @@ type App struct {
 	uploader *appupload.Service // TikTok uploads (app_upload.go)
 	// sources opens every input, for the wizard and the syncs alike.
 	sources *inputs.Resolver
-	// views12 are the Audiences and Syncs views' services, made on first
+	// views are the Audiences and Syncs views' services, made on first
 	// use (app_audiences.go, app_syncs.go).
-	views12 lazyViews
+	views   lazyViews
 	version string
 	started time.Time
 	log     *log.Logger
@@ -61,7 +61,7 @@ func (a *App) startup(ctx context.Context) {
 		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud, Sources: a.sources,
 	})
 	a.uploader = appupload.New(ctx, wailsEvents{ctx}, upload.ServiceConfig{Secrets: a.secretStore})
-	a.views12.events = wailsEvents{ctx} // sync progress (app_syncs.go)
+	a.views.events = wailsEvents{ctx} // sync progress (app_syncs.go)
 }
 
 // beforeClose asks before quitting while a transform or an upload runs.

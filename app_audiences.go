@@ -23,7 +23,7 @@ type lazyViews struct {
 }
 
 func (a *App) audienceService() *appaudiences.Service {
-	v := &a.views12
+	v := &a.views
 	v.audiencesOnce.Do(func() {
 		v.audiences = appaudiences.New(a.ctx, appaudiences.Config{Secrets: a.secretStore, Syncs: a.syncTargets})
 	})

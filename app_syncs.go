@@ -16,7 +16,7 @@ import (
 // engine (backend/sync), whose uploads share the upload state database.
 
 func (a *App) syncService() (*appsyncs.Service, error) {
-	v := &a.views12
+	v := &a.views
 	v.syncsOnce.Do(func() {
 		engine, err := syncs.New(syncs.Config{OpenSource: a.openSyncSource, Connect: a.connectSync})
 		if err != nil {

@@ -16,7 +16,7 @@ var layers = []struct {
 	packages []string // below backend/
 }{
 	{"leaf", []string{"bigmem", "buildinfo", "datadir", "directio", "guilog", "identifiers", "inputs", "privatefs", "records",
-		"sampledata", "secrets", "secureurl", "settings", "sqlitefile", "standinserve", "winconsole", "auth/srp"}},
+		"sampledata", "secrets", "secureurl", "settings", "sqlitefile", "standinserve", "window", "winconsole", "auth/srp"}},
 	{"adapter", []string{"auth", "cleanrooms", "jobs", "storage", "tiktok"}},
 	{"engine", []string{"transform", "upload", "sync"}},
 	{"app service", []string{"appsvc", "appupload", "appaudiences", "appsyncs", "cloud"}},

@@ -5,8 +5,6 @@ package appsvc
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -15,13 +13,11 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
+	"github.com/audience-uploader/audience-uploader/backend/window"
 )
 
-// Events sends named events to the frontend. app.go implements it with
-// runtime.EventsEmit; tests record them.
-type Events interface {
-	Emit(name string, data any)
-}
+// Events sends named events to the window (backend/window).
+type Events = window.Events
 
 // Options configure a Service.
 type Options struct {
@@ -145,14 +141,4 @@ func orDefault(v, d string) string {
 }
 
 // sentence makes err read as a sentence that ends with what to do.
-func sentence(err error, todo string) error {
-	msg := strings.TrimSpace(err.Error())
-	if msg == "" {
-		return errors.New(todo)
-	}
-	msg = strings.ToUpper(msg[:1]) + msg[1:]
-	if !strings.HasSuffix(msg, ".") {
-		msg += "."
-	}
-	return fmt.Errorf("%s %s", msg, todo)
-}
+func sentence(err error, todo string) error { return window.Sentence(err, todo) }

@@ -16,6 +16,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
+	"github.com/audience-uploader/audience-uploader/backend/window"
 )
 
 // Event names sent to the window.
@@ -24,10 +25,8 @@ const (
 	EventDone     = "upload:done"  // a Done: the upload (or resume) ended
 )
 
-// Events sends named events to the frontend (runtime.EventsEmit in the app).
-type Events interface {
-	Emit(name string, data any)
-}
+// Events sends named events to the window (backend/window).
+type Events = window.Events
 
 // Done ends an upload: Result on success, Error (a sentence) otherwise.
 type Done struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
+	"github.com/audience-uploader/audience-uploader/backend/window"
 )
 
 // Service reads the settings afresh for each call, so edits in Settings
@@ -236,13 +237,5 @@ func sentence(err error, todo string) error {
 	if auth.CodeOf(err) != "" {
 		return err // sign-in errors are already sentences that say what to do
 	}
-	msg := strings.TrimSpace(err.Error())
-	if msg == "" {
-		return errors.New(todo)
-	}
-	msg = strings.ToUpper(msg[:1]) + msg[1:]
-	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "!") {
-		msg += "."
-	}
-	return fmt.Errorf("%s %s", msg, todo)
+	return window.Sentence(err, todo)
 }
