@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
@@ -25,14 +26,26 @@ type lazyViews struct {
 func (a *App) audienceService() *appaudiences.Service {
 	v := &a.views
 	v.audiencesOnce.Do(func() {
-		v.audiences = appaudiences.New(a.ctx, appaudiences.Config{Secrets: a.secretStore, Syncs: a.syncTargets})
+		v.audiences = appaudiences.New(a.ctx, appaudiences.Config{Secrets: a.secretStore})
 	})
 	return v.audiences
 }
 
 // Audiences lists every page of the advertiser's audiences with their
-// status and the syncs that feed them.
-func (a *App) Audiences() (*appaudiences.List, error) { return a.audienceService().List() }
+// status and the syncs that feed them. The two services are joined here,
+// so neither calls the other back (the Syncs view reads this List).
+func (a *App) Audiences() (*appaudiences.List, error) {
+	l, err := a.audienceService().List()
+	if err != nil {
+		return nil, err
+	}
+	targets, err := a.syncTargets()
+	if err != nil {
+		return nil, fmt.Errorf("The saved syncs could not be read (%v). Check that the app's data folder is readable, then press Refresh.", err)
+	}
+	l.MarkSyncs(targets)
+	return l, nil
+}
 
 // RenameAudience gives an audience a new name at TikTok.
 func (a *App) RenameAudience(id, name string) error { return a.audienceService().Rename(id, name) }
