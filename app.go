@@ -18,7 +18,6 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
-	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
 // App is the surface the frontend calls (through frontend/src/api). Each
@@ -60,7 +59,7 @@ func (a *App) startup(ctx context.Context) {
 	a.svc = appsvc.New(ctx, wailsEvents{ctx}, appsvc.Options{
 		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud, Sources: a.sources,
 	})
-	a.uploader = appupload.New(ctx, wailsEvents{ctx}, upload.ServiceConfig{Secrets: a.secretStore})
+	a.uploader = appupload.New(ctx, wailsEvents{ctx}, appupload.Config{Secrets: a.secretStore})
 	a.views.events = wailsEvents{ctx} // sync progress (app_syncs.go)
 }
 

@@ -4,7 +4,6 @@ package upload
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -61,7 +60,7 @@ func (u *Uploader) create(ctx context.Context, job *Job, t *Target, b *batchStat
 			b.status = batchDone
 			return u.cfg.Store.setBatch(ctx, job.ID, *b)
 		}
-		if !errors.Is(err, tiktok.ErrOutcomeUnknown) && !errors.Is(err, tiktok.ErrRetriesExhausted) {
+		if !isUnclear(err) {
 			// Refused outright (token, permission, parameters, expired
 			// files): nothing was created, and nothing made later under
 			// that name may be taken for ours.
@@ -71,16 +70,10 @@ func (u *Uploader) create(ctx context.Context, job *Job, t *Target, b *batchStat
 			t.CreateStartedAt, t.existing = "", nil
 			return err
 		}
-		if attempt >= u.cfg.CreateAttempts {
-			return fmt.Errorf("create audience %q: gave up after %d attempts: %w", t.AudienceName, attempt, err)
-		}
-		msg := fmt.Sprintf("create audience %q: outcome unknown (%v); checking before trying again", t.AudienceName, err)
-		u.logf(job.ID, "warn", "%s", msg)
-		u.emit(Event{JobID: job.ID, Kind: EventRetry, Wait: wait, Message: msg})
-		if err := sleep(ctx, wait); err != nil {
+		what := fmt.Sprintf("create audience %q", t.AudienceName)
+		if err := u.waitToReconcile(ctx, job, attempt, &wait, what, what, err); err != nil {
 			return err
 		}
-		wait *= 2
 	}
 }
 

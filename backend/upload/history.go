@@ -5,8 +5,10 @@ package upload
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 )
@@ -98,4 +100,29 @@ func (u *Uploader) settle(ctx context.Context, job *Job, t *Target, b *batchStat
 		}
 		wait = min(2*wait, u.cfg.PollMax)
 	}
+}
+
+// isUnclear reports whether TikTok may or may not have applied a create or
+// update (a timeout, a lost response, retries used up).
+func isUnclear(err error) bool {
+	return errors.Is(err, tiktok.ErrOutcomeUnknown) || errors.Is(err, tiktok.ErrRetriesExhausted)
+}
+
+// waitToReconcile is the one "outcome unknown -> reconcile" step of create
+// and update: after the last attempt it gives up (gaveUp names the
+// request); otherwise it logs, waits (doubling wait) and returns nil, and
+// the caller reads TikTok's state (findCreated, appliedSince) before
+// sending again, so nothing is applied twice.
+func (u *Uploader) waitToReconcile(ctx context.Context, job *Job, attempt int, wait *time.Duration, gaveUp, checking string, err error) error {
+	if attempt >= u.cfg.CreateAttempts {
+		return fmt.Errorf("%s: gave up after %d attempts: %w", gaveUp, attempt, err)
+	}
+	msg := fmt.Sprintf("%s: outcome unknown (%v); checking before trying again", checking, err)
+	u.logf(job.ID, "warn", "%s", msg)
+	u.emit(Event{JobID: job.ID, Kind: EventRetry, Wait: *wait, Message: msg})
+	if err := sleep(ctx, *wait); err != nil {
+		return err
+	}
+	*wait *= 2
+	return nil
 }

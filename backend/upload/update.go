@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
@@ -56,7 +55,7 @@ func (u *Uploader) update(ctx context.Context, job *Job, t *Target, b *batchStat
 			b.status = batchDone
 			return u.cfg.Store.setBatch(ctx, job.ID, *b)
 		}
-		if !errors.Is(err, tiktok.ErrOutcomeUnknown) && !errors.Is(err, tiktok.ErrRetriesExhausted) {
+		if !isUnclear(err) {
 			// Refused outright: nothing changed, so the next try starts clean.
 			b.status = batchPending
 			if serr := u.cfg.Store.setBatch(ctx, job.ID, *b); serr != nil {
@@ -64,16 +63,10 @@ func (u *Uploader) update(ctx context.Context, job *Job, t *Target, b *batchStat
 			}
 			return err
 		}
-		if attempt >= u.cfg.CreateAttempts {
-			return fmt.Errorf("%s audience %s: gave up after %d attempts: %w", b.action, t.AudienceID, attempt, err)
-		}
-		msg := fmt.Sprintf("%s to audience %s: outcome unknown (%v); checking before trying again", b.action, t.AudienceID, err)
-		u.logf(job.ID, "warn", "%s", msg)
-		u.emit(Event{JobID: job.ID, Kind: EventRetry, Wait: wait, Message: msg})
-		if err := sleep(ctx, wait); err != nil {
+		if err := u.waitToReconcile(ctx, job, attempt, &wait, fmt.Sprintf("%s audience %s", b.action, t.AudienceID),
+			fmt.Sprintf("%s to audience %s", b.action, t.AudienceID), err); err != nil {
 			return err
 		}
-		wait *= 2
 	}
 }
 
