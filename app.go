@@ -52,17 +52,6 @@ type wailsEvents struct{ ctx context.Context }
 
 func (w wailsEvents) Emit(name string, data any) { runtime.EventsEmit(w.ctx, name, data) }
 
-func (a *App) startup(ctx context.Context) {
-	a.ctx = ctx
-	a.startCloud()
-	a.sources = inputs.NewResolver(a.cloud.Openers(ctx))
-	a.svc = appsvc.New(ctx, wailsEvents{ctx}, appsvc.Options{
-		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud, Sources: a.sources,
-	})
-	a.uploader = appupload.New(ctx, wailsEvents{ctx}, appupload.Config{Secrets: a.secretStore})
-	a.views.events = wailsEvents{ctx} // sync progress (app_syncs.go)
-}
-
 // beforeClose asks before quitting while a transform or an upload runs.
 func (a *App) beforeClose(ctx context.Context) bool {
 	transforming := a.svc != nil && a.svc.Running()

@@ -2,34 +2,12 @@ package main
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
-	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
 )
 
 // Audiences view (issue 12): thin hand-offs to backend/appaudiences, which
 // reads the settings and token at every call.
-
-// lazyViews holds the Audiences and Syncs views' services, made on first
-// use with the window's context (or a test's).
-type lazyViews struct {
-	audiencesOnce sync.Once
-	audiences     *appaudiences.Service
-	syncsOnce     sync.Once
-	syncs         *appsyncs.Service
-	syncsErr      error
-	// events is the window (set at startup; nil in tests: no events).
-	events appsyncs.Events
-}
-
-func (a *App) audienceService() *appaudiences.Service {
-	v := &a.views
-	v.audiencesOnce.Do(func() {
-		v.audiences = appaudiences.New(a.ctx, appaudiences.Config{Secrets: a.secretStore})
-	})
-	return v.audiences
-}
 
 // Audiences lists every page of the advertiser's audiences with their
 // status and the syncs that feed them. The two services are joined here,
