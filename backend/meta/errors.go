@@ -47,7 +47,9 @@ const (
 )
 
 // RateLimited: the ad account's custom_audience calls are used up.
-func (e *APIError) RateLimited() bool { return e.Code == CodeRateLimited || e.Code == 17 || e.Code == 613 }
+func (e *APIError) RateLimited() bool {
+	return e.Code == CodeRateLimited || e.Code == 17 || e.Code == 613
+}
 
 // TermsNotAccepted: nobody accepted the Custom Audience Terms for the
 // account (the codes and subcodes Meta has used for it).
