@@ -54,6 +54,8 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// MaxWait caps one back-off (default 1 h, the rate limit's window).
 	MaxWait time.Duration
+	// Now is the clock SendBefore deadlines are read on (default time.Now).
+	Now func() time.Time
 	// Retries is how many times an answer that says "not applied, try
 	// again" (80003, 803 on a fresh audience, transient 1/2) is retried
 	// (default 8).
@@ -117,6 +119,9 @@ func New(opts Options) (*Client, error) {
 	if opts.Sleep == nil {
 		opts.Sleep = sleep
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = time.Hour
 	}
@@ -139,6 +144,34 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+type sendBeforeKey struct{}
+
+// SendBefore returns a context under which the client sends a request
+// (and each retry) only before t on Options.Now: a batch of a session is
+// either sent inside the session's window or definitely not sent
+// (*WindowClosedError), never after it, when Meta would discard it.
+func SendBefore(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, sendBeforeKey{}, t)
+}
+
+// WindowClosedError says a request was not sent (or not sent again after
+// an answer that said it was not applied) because its SendBefore time came.
+type WindowClosedError struct {
+	Path     string
+	NotAfter time.Time
+	Cause    error // the refusal that would have been retried, if any
+}
+
+func (e *WindowClosedError) Error() string {
+	msg := fmt.Sprintf("not sent to %s: its session's window ended at %s", e.Path, e.NotAfter.UTC().Format(time.RFC3339))
+	if e.Cause != nil {
+		msg += " (" + e.Cause.Error() + ")"
+	}
+	return msg
+}
+
+func (e *WindowClosedError) Unwrap() error { return e.Cause }
 
 // UnknownOutcomeError says a write was sent and no answer came: Meta may
 // or may not have applied it. Callers reconcile (the session's
@@ -171,7 +204,11 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		u.RawQuery = query.Encode()
 	}
 	backoff := time.Second
+	notAfter, hasWindow := ctx.Value(sendBeforeKey{}).(time.Time)
 	for attempt := 0; ; attempt++ {
+		if hasWindow && c.opts.Now().After(notAfter) {
+			return &WindowClosedError{Path: u.Path, NotAfter: notAfter}
+		}
 		start := time.Now()
 		status, header, respBody, err := c.send(ctx, method, u, payload)
 		ev := Event{Method: method, Path: u.Path, Status: status, Duration: time.Since(start)}
@@ -223,6 +260,10 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 			return fmt.Errorf("Meta did not answer %s %s after %d tries: %v", method, u.Path, attempt+1, err)
 		}
 		wait = min(wait, c.opts.MaxWait)
+		if hasWindow && c.opts.Now().Add(wait).After(notAfter) {
+			c.log(ev)
+			return &WindowClosedError{Path: u.Path, NotAfter: notAfter, Cause: apiErr}
+		}
 		ev.Wait = wait
 		c.log(ev)
 		if err := c.opts.Sleep(ctx, wait); err != nil {

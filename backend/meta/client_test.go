@@ -376,7 +376,7 @@ func TestTokenNeverInURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.DropNext("/users")
+	srv.DropNext("POST", "/users")
 	_, err = c.AddUsers(ctx, id, meta.Batch{Schema: []string{"EMAIL_SHA256"}, Rows: [][]string{{hash("secret@x.com")}}})
 	var unknown *meta.UnknownOutcomeError
 	if !errors.As(err, &unknown) {

@@ -94,11 +94,11 @@ type account struct {
 }
 
 type forced struct {
+	method          string // "" any
 	pathSuffix      string
 	code, subcode   int
 	httpStatus      int
 	drop            bool
-	afterProcessing bool
 }
 
 // New returns a stand-in with opts.
@@ -175,12 +175,13 @@ func (s *Server) FailNext(pathSuffix string, code, subcode, httpStatus int) {
 	s.forced = append(s.forced, forced{pathSuffix: pathSuffix, code: code, subcode: subcode, httpStatus: httpStatus})
 }
 
-// DropNext makes the next request whose path ends in pathSuffix be applied
-// and its connection closed without an answer: a lost response.
-func (s *Server) DropNext(pathSuffix string) {
+// DropNext makes the next request of method ("" any) whose path ends in
+// pathSuffix be applied and its connection closed without an answer: a
+// lost response.
+func (s *Server) DropNext(method, pathSuffix string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.forced = append(s.forced, forced{pathSuffix: pathSuffix, drop: true})
+	s.forced = append(s.forced, forced{method: method, pathSuffix: pathSuffix, drop: true})
 }
 
 // Listen serves on addr until ctx ends (see standinserve.Serve).
@@ -275,7 +276,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	req.now = s.opts.Now()
 	s.stats.Requests++
-	f, hasForced := s.takeForced(r.URL.Path)
+	f, hasForced := s.takeForced(r.Method, r.URL.Path)
 	drop := hasForced && f.drop
 	if hasForced && !f.drop {
 		s.mu.Unlock()
@@ -324,10 +325,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the ~60–70 KB at which Graph's answers turn to errors.
 const maxQueryBytes = 60 << 10
 
-// takeForced pops the first forced answer for path. Caller holds s.mu.
-func (s *Server) takeForced(path string) (forced, bool) {
+// takeForced pops the first forced answer for the request. Caller holds s.mu.
+func (s *Server) takeForced(method, path string) (forced, bool) {
 	for i, f := range s.forced {
-		if strings.HasSuffix(path, f.pathSuffix) {
+		if strings.HasSuffix(path, f.pathSuffix) && (f.method == "" || f.method == method) {
 			s.forced = append(s.forced[:i], s.forced[i+1:]...)
 			return f, true
 		}
