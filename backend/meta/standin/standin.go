@@ -94,11 +94,11 @@ type account struct {
 }
 
 type forced struct {
-	method          string // "" any
-	pathSuffix      string
-	code, subcode   int
-	httpStatus      int
-	drop            bool
+	method        string // "" any
+	pathSuffix    string
+	code, subcode int
+	httpStatus    int
+	drop          bool
 }
 
 // New returns a stand-in with opts.
