@@ -404,3 +404,50 @@ func TestPrivacy(t *testing.T) {
 		}
 	}
 }
+
+// TestMultiKeyPeople: a multi-key list (EMAIL, PHONE, MADID) from raw
+// values through Meta's normalizer; rows that share a key are one person
+// on Meta's side, so 3 rows of 2 people make an audience of 2.
+func TestMultiKeyPeople(t *testing.T) {
+	e := newEnv(t, standin.Options{})
+	norm, err := identifiers.NewMetaNormalizer("US")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []identifiers.MetaKey{identifiers.MetaEmail, identifiers.MetaPhone, identifiers.MetaMADID}
+	raw := [][]string{
+		{"Mary@Example.com", "(555) 987-6543", ""},
+		{"", "+1 555 987 6543", "AECE52E7-03EE-455A-B3C4-E57283966239"}, // Mary again, by phone
+		{"bob@example.com", "", ""},
+	}
+	var lines []string
+	for _, row := range raw {
+		cells := make([]string, len(row))
+		for i, v := range row {
+			if v == "" {
+				continue
+			}
+			r := norm.Normalize(keys[i], []byte(v))
+			if r.Status == identifiers.Rejected {
+				t.Fatalf("%q: %s", v, r.Reason)
+			}
+			cells[i] = string(identifiers.AppendMetaCell(nil, keys[i], r))
+		}
+		lines = append(lines, strings.Join(cells, "\t"))
+	}
+	path := filepath.Join(t.TempDir(), "multi.rows")
+	os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	u, done := e.uploader()
+	defer done()
+	res, err := u.Run(context.Background(), Job{ID: "multi", AudienceName: "People", Action: Add, Schema: []string{"EMAIL", "PHONE", "MADID"}, RowsPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := e.srv.Members(res.AudienceID)
+	if len(members) != 2 {
+		t.Fatalf("%d people, want 2: %v", len(members), members)
+	}
+	if !strings.Contains(e.bodies.String(), "aece52e7-03ee-455a-b3c4-e57283966239") {
+		t.Fatal("the MADID did not travel lowercased and unhashed")
+	}
+}
