@@ -176,11 +176,7 @@ func (n *MetaNormalizer) email(s []byte) Result {
 			at = i
 		}
 	}
-	if at < 0 || !emailCharsOK(out) {
-		return reject(ReasonInvalidEmail)
-	}
-	domain := out[at+1:]
-	if at < 1 || at > 64 || len(domain) > 253 || len(out) > 254 || !domainOK(domain) {
+	if at < 0 || !emailCharsOK(out) || !emailShapeOK(out, at) {
 		return reject(ReasonInvalidEmail)
 	}
 	return n.hashed(out, ReasonInvalidEmail)

@@ -117,7 +117,7 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("the ad account %q is not of the form act_ followed by digits (Business Settings > Ad accounts shows the id)", opts.AdAccount)
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleep
+		opts.Sleep = Sleep
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -134,7 +134,9 @@ func New(opts Options) (*Client, error) {
 // AdAccount is the act_<digits> id the client works in.
 func (c *Client) AdAccount() string { return c.opts.AdAccount }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d or until ctx ends: the default clock of the client and
+// the uploader.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -227,11 +227,18 @@ func (s *Store) sessions(ctx context.Context, jobID string) ([]sessionState, err
 	return out, rows.Err()
 }
 
+// sessionUpsert writes a session: its id, kind and opening time once,
+// then the batch_seq it hands out next, its count and whether it closed.
+const sessionUpsert = `INSERT INTO meta_sessions (job_id, no, session_id, replace, opened_at, next_seq, received, closed)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, no) DO UPDATE SET next_seq = excluded.next_seq,
+	received = excluded.received, closed = excluded.closed`
+
+func sessionArgs(jobID string, se *sessionState) []any {
+	return []any{jobID, se.no, se.sessionID, se.replace, unixOrZero(se.openedAt), se.nextSeq, se.received, se.closed}
+}
+
 func (s *Store) putSession(ctx context.Context, jobID string, se sessionState) error {
-	return s.exec(ctx, `INSERT INTO meta_sessions (job_id, no, session_id, replace, opened_at, next_seq, received, closed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, no) DO UPDATE SET next_seq = excluded.next_seq,
-		received = excluded.received, closed = excluded.closed`,
-		jobID, se.no, se.sessionID, se.replace, unixOrZero(se.openedAt), se.nextSeq, se.received, se.closed)
+	return s.exec(ctx, sessionUpsert, sessionArgs(jobID, &se)...)
 }
 
 func (s *Store) batches(ctx context.Context, jobID string) ([]batchState, error) {
@@ -270,10 +277,7 @@ func (s *Store) putBatch(ctx context.Context, jobID string, b batchState, se *se
 		return fmt.Errorf("writing the Meta upload journal: %w", err)
 	}
 	if se != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO meta_sessions (job_id, no, session_id, replace, opened_at, next_seq, received, closed)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, no) DO UPDATE SET next_seq = excluded.next_seq,
-			received = excluded.received, closed = excluded.closed`,
-			jobID, se.no, se.sessionID, se.replace, unixOrZero(se.openedAt), se.nextSeq, se.received, se.closed); err != nil {
+		if _, err := tx.ExecContext(ctx, sessionUpsert, sessionArgs(jobID, se)...); err != nil {
 			return fmt.Errorf("writing the Meta upload journal: %w", err)
 		}
 	}

@@ -86,16 +86,7 @@ func New(cfg Config) (*Uploader, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-				return nil
-			}
-		}
+		cfg.Sleep = meta.Sleep
 	}
 	if cfg.RotateAfter <= 0 {
 		cfg.RotateAfter = 75 * time.Minute

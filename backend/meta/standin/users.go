@@ -189,15 +189,25 @@ func notFoundAlias() *apiError {
 	return errf(400, 803, 0, "(#803) Some of the aliases you requested do not exist: users")
 }
 
-// users answers POST (add) and DELETE (remove) on /<id>/users.
-func (s *Server) users(req *request, acc *account, a *audience, remove bool) (int, any, *apiError) {
+// usersEdgeOpen is what both users edges check first: a timed-out
+// replace is settled, the terms are accepted, a fresh audience has been
+// found (#803 until then). Caller holds s.mu.
+func usersEdgeOpen(req *request, acc *account, a *audience) *apiError {
 	a.settle(req.now)
 	if !acc.termsAccepted {
-		return 0, nil, termsError(acc)
+		return termsError(acc)
 	}
 	if a.misses > 0 {
 		a.misses--
-		return 0, nil, notFoundAlias()
+		return notFoundAlias()
+	}
+	return nil
+}
+
+// users answers POST (add) and DELETE (remove) on /<id>/users.
+func (s *Server) users(req *request, acc *account, a *audience, remove bool) (int, any, *apiError) {
+	if aerr := usersEdgeOpen(req, acc, a); aerr != nil {
+		return 0, nil, aerr
 	}
 	if a.replacing != nil {
 		return 0, nil, errf(400, 2650, 1870145, "(#2650) Audience Update In Progress: a replace is running on this audience")
@@ -291,13 +301,8 @@ func replaceError(subcode int, msg string) *apiError {
 
 // replace answers POST /<id>/usersreplace (spec §5).
 func (s *Server) replace(req *request, acc *account, a *audience) (int, any, *apiError) {
-	a.settle(req.now)
-	if !acc.termsAccepted {
-		return 0, nil, termsError(acc)
-	}
-	if a.misses > 0 {
-		a.misses--
-		return 0, nil, notFoundAlias()
+	if aerr := usersEdgeOpen(req, acc, a); aerr != nil {
+		return 0, nil, aerr
 	}
 	var sp sessionParam
 	hasSession, err := req.object("session", &sp)
