@@ -1,6 +1,7 @@
 package identifiers
 
 import (
+	"slices"
 	"strconv"
 	"time"
 	"unicode"
@@ -155,18 +156,43 @@ func (n *MetaNormalizer) email(s []byte) Result {
 	for len(s) > 0 && (s[len(s)-1] == '.' || s[len(s)-1] == 0) {
 		s = trim(s[:len(s)-1])
 	}
+	// ASCII addresses (nearly all) take one pass that lowercases and finds
+	// the '@', with TikTok's character classes.
+	out := slices.Grow(n.out[:0], len(s))[:len(s)]
+	n.out = out
+	at := -1
+	for i, c := range s {
+		switch emailClass[c] {
+		case emailPlain, emailPlus:
+			out[i] = c
+		case emailUpper:
+			out[i] = c + 'a' - 'A'
+		case emailAt:
+			if at >= 0 {
+				return reject(ReasonInvalidEmail)
+			}
+			at = i
+			out[i] = c
+		case emailForbidden:
+			return reject(ReasonInvalidEmail)
+		default:
+			return n.emailUnicode(s)
+		}
+	}
+	if at < 0 || !emailShapeOK(out, at) {
+		return reject(ReasonInvalidEmail)
+	}
+	return n.hashed(out, ReasonInvalidEmail)
+}
+
+// emailUnicode lowercases an address with non-ASCII characters rune by
+// rune, then applies the same rules.
+func (n *MetaNormalizer) emailUnicode(s []byte) Result {
 	out := n.out[:0]
 	for _, r := range string(s) {
-		if r < utf8.RuneSelf {
-			if r >= 'A' && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			out = append(out, byte(r))
-			continue
-		}
 		out = utf8.AppendRune(out, unicode.ToLower(r))
 	}
-	n.out = out[:0]
+	n.out = out
 	at := -1
 	for i, c := range out {
 		if c == '@' {
@@ -236,6 +262,18 @@ func (n *MetaNormalizer) phoneNormalizer(country string) (*Normalizer, error) {
 // composed form (NFC) so "é" hashes the same however it was typed.
 func (n *MetaNormalizer) name(s []byte) []byte {
 	out := n.out[:0]
+	if isASCII(s) {
+		for _, c := range s {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c >= 'a' && c <= 'z' {
+				out = append(out, c)
+			}
+		}
+		n.out = out
+		return out
+	}
 	for _, r := range string(norm.NFC.Bytes(s)) {
 		if unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) {
 			out = utf8.AppendRune(out, unicode.ToLower(r))
@@ -251,7 +289,10 @@ func (n *MetaNormalizer) name(s []byte) []byte {
 // digits kept it serves ZIP.
 func (n *MetaNormalizer) asciiLetters(s []byte, digits bool) []byte {
 	out := n.out[:0]
-	for _, r := range string(norm.NFD.Bytes(s)) {
+	if !isASCII(s) {
+		s = norm.NFD.Bytes(s)
+	}
+	for _, r := range string(s) {
 		switch {
 		case r >= 'a' && r <= 'z':
 			out = append(out, byte(r))
@@ -306,6 +347,15 @@ func (n *MetaNormalizer) zip(s []byte, country string) Result {
 		out = out[:5]
 	}
 	return n.hashed(out, ReasonInvalidZIP)
+}
+
+func isASCII(s []byte) bool {
+	for _, c := range s {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func allDigits(s []byte) bool {
