@@ -390,3 +390,46 @@ func TestTokenNeverInURL(t *testing.T) {
 	}
 	_ = io.Discard
 }
+
+// TestCountsLagAndRemovalFloor: the approximate counts follow a change
+// only after ProcessingDelay; a removal that would leave fewer than the
+// floor answers 1870047 and removes nothing.
+func TestCountsLagAndRemovalFloor(t *testing.T) {
+	f := newFixture(t, standin.Options{FreshAudienceMisses: -1, ProcessingDelay: 10 * time.Minute, MinSizeAfterRemove: 100})
+	ctx := context.Background()
+	id, _ := f.client.CreateAudience(ctx, "lag", "")
+	rows := make([][]string, 150)
+	for i := range rows {
+		rows[i] = []string{hash(fmt.Sprint(i))}
+	}
+	if _, err := f.client.AddUsers(ctx, id, meta.Batch{Schema: []string{"EMAIL_SHA256"}, Rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := f.client.Audience(ctx, id)
+	if a.LowerBound != 0 || a.ContentUpdated.IsZero() {
+		t.Fatalf("right after the upload: %+v", a)
+	}
+	f.clock.Advance(10 * time.Minute)
+	if a, _ := f.client.Audience(ctx, id); a.LowerBound != 150 || a.UpperBound != 150 || a.StatusSentence() != "too small to be used yet" {
+		t.Fatalf("after the delay: %+v %q", a, a.StatusSentence())
+	}
+	_, err := f.client.RemoveUsers(ctx, id, meta.Batch{Schema: []string{"EMAIL_SHA256"}, Rows: rows[:60]})
+	if e := apiErr(t, err); e.Subcode != meta.SubAudienceTooSmall || f.srv.Size(id) != 150 {
+		t.Fatalf("removal below the floor: %v, size %d", e, f.srv.Size(id))
+	}
+}
+
+// TestAudienceCap: the 501st customer-file audience is refused (2654).
+func TestAudienceCap(t *testing.T) {
+	f := newFixture(t, standin.Options{CallsPerHour: 10000})
+	ctx := context.Background()
+	for i := range 500 {
+		if _, err := f.client.CreateAudience(ctx, fmt.Sprint(i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.client.CreateAudience(ctx, "one too many", "")
+	if e := apiErr(t, err); e.Code != 2654 {
+		t.Fatalf("501st: %v", e)
+	}
+}

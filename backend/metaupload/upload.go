@@ -106,9 +106,23 @@ func (u *Uploader) logf(level, format string, args ...any) {
 	}
 }
 
+// busyWait and maxBusyWaits: how long to wait when Meta says an update is
+// in progress (1870145), and how often (ESQ waits 5 minutes; a replace
+// ends within its 90).
+const (
+	busyWait     = 5 * time.Minute
+	maxBusyWaits = 20
+)
+
+func isUpdateInProgress(err error) bool {
+	var e *meta.APIError
+	return errors.As(err, &e) && e.Subcode == meta.SubUpdateInProgress
+}
+
 // run is one Run's working state.
 type run struct {
-	u        *Uploader
+	u         *Uploader
+	busyWaits int
 	job      *jobState
 	sessions []sessionState
 	batches  []batchState
@@ -332,6 +346,16 @@ func (r *run) send(ctx context.Context, b *batchState, se *sessionState, cells [
 			return true, nil
 		}
 		return false, nil
+	case isUpdateInProgress(err) && r.busyWaits < maxBusyWaits:
+		// Another replace (or our own abandoned one) still runs: Meta
+		// refuses /users until it ends. Nothing was applied; wait and retry.
+		r.busyWaits++
+		b.status = batchPending
+		if err := r.u.cfg.Store.putBatch(ctx, r.job.id, *b, nil); err != nil {
+			return false, err
+		}
+		r.u.logf("warn", "job %s: batch %d: the audience is being updated (replace in progress); trying again in %v", r.job.id, b.idx+1, busyWait)
+		return false, r.u.cfg.Sleep(ctx, busyWait)
 	default:
 		// A definite refusal: nothing was applied.
 		b.status = batchPending

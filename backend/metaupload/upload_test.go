@@ -451,3 +451,32 @@ func TestMultiKeyPeople(t *testing.T) {
 		t.Fatal("the MADID did not travel lowercased and unhashed")
 	}
 }
+
+// TestWaitsForAnotherReplace: another tool's replace is running, so /users
+// answers 1870145; the uploader waits (5 minutes at a time) until that
+// replace's 90 minutes end, then adds every row once.
+func TestWaitsForAnotherReplace(t *testing.T) {
+	e := newEnv(t, standin.Options{FreshAudienceMisses: -1})
+	ctx := context.Background()
+	path, _, cells := emails(t, 20, "busy")
+	u, done := e.uploader()
+	defer done()
+	id, err := u.cfg.Client.CreateAudience(ctx, "Busy", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.cfg.Client.ReplaceUsers(ctx, id, meta.Batch{Schema: []string{"EMAIL_SHA256"}, Rows: [][]string{{cells[0]}},
+		Session: &meta.Session{ID: 99, BatchSeq: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	start := e.clock.Now()
+	if _, err := u.Run(ctx, Job{ID: "busy", AudienceID: id, Action: Add, Schema: []string{"EMAIL_SHA256"}, RowsPath: path}); err != nil {
+		t.Fatal(err)
+	}
+	if waited := e.clock.Now().Sub(start); waited < 90*time.Minute || waited > 100*time.Minute {
+		t.Fatalf("waited %v for the other replace", waited)
+	}
+	if n := e.srv.Size(id); n != 20 {
+		t.Fatalf("size %d", n)
+	}
+}
