@@ -123,10 +123,10 @@ func isUpdateInProgress(err error) bool {
 type run struct {
 	u         *Uploader
 	busyWaits int
-	job      *jobState
-	sessions []sessionState
-	batches  []batchState
-	rows     *rowReader
+	job       *jobState
+	sessions  []sessionState
+	batches   []batchState
+	rows      *rowReader
 }
 
 // Run sends job, or resumes it from the journal: a job id seen before
