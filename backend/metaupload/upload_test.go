@@ -185,7 +185,7 @@ func TestFaultsKillsAndResume(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			e := newEnv(t, standin.Options{Seed: seed, Faults: standin.Faults{DropRate: 0.25, TransientRate: 0.1}})
 			e.srv.AddAudience(e.srv.AdAccount(), "Kills") // another tool's audience of the same name
-			path, _, cells := emails(t, 60_000, "kill")
+			path, _, cells := emails(t, 30_000, "kill")
 			rng := rand.New(rand.NewPCG(seed, 7))
 			job := Job{ID: "job-kill", AudienceName: "Kills", Action: Add, Schema: []string{"EMAIL_SHA256"}, RowsPath: path, BatchRows: 2000}
 			var err error

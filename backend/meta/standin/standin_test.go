@@ -229,3 +229,19 @@ func TestSessionsEdgeAnswersStrings(t *testing.T) {
 		t.Fatalf("after the last batch: %v %+v", s, srv.Stats())
 	}
 }
+
+// TestResentBatchCountsAgain: the same batch sent twice into a session
+// changes no membership but is counted again in num_received, and the
+// stand-in notes the repeat (what the uploader must never do).
+func TestResentBatchCountsAgain(t *testing.T) {
+	srv, base, id := setup(t, standin.Options{FreshAudienceMisses: -1})
+	var last answer
+	for range 2 {
+		last = do(t, jsonReq(t, "POST", base+id+"/users", map[string]any{"access_token": srv.Token(),
+			"session": map[string]any{"session_id": 5, "batch_seq": 1},
+			"payload": map[string]any{"schema": "EMAIL_SHA256", "data": []string{h("1"), h("2")}}}))
+	}
+	if last.body["num_received"] != 4.0 || srv.Size(id) != 2 || srv.Stats().RepeatedBatches != 1 || srv.Received("EMAIL", h("1")) != 2 {
+		t.Fatalf("after a resend: %s, size %d, %+v", last.raw, srv.Size(id), srv.Stats())
+	}
+}
