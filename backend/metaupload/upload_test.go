@@ -36,6 +36,9 @@ type env struct {
 	mu     sync.Mutex
 	before func(r *http.Request)
 	after  func(r *http.Request)
+	// lose, if it returns true, closes the connection before the stand-in
+	// sees the request: sent, never arrived.
+	lose   func(r *http.Request) bool
 	bodies bytes.Buffer // every request's URL and body
 	hosts  map[string]int
 	logs   bytes.Buffer
@@ -50,10 +53,17 @@ func newEnv(t *testing.T, opts standin.Options) *env {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		e.mu.Lock()
 		fmt.Fprintf(&e.bodies, "%s %s %s\n", r.Method, r.URL, body)
-		before, after := e.before, e.after
+		before, after, lose := e.before, e.after, e.lose
 		e.mu.Unlock()
 		if before != nil {
 			before(r)
+		}
+		if lose != nil && lose(r) {
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+			panic(http.ErrAbortHandler)
 		}
 		e.srv.ServeHTTP(w, r)
 		if after != nil {
@@ -479,4 +489,57 @@ func TestWaitsForAnotherReplace(t *testing.T) {
 	if n := e.srv.Size(id); n != 20 {
 		t.Fatalf("size %d", n)
 	}
+}
+
+// TestLostRequestsAreSentAgainOnce: requests that never reach Meta (the
+// first batch of a session, so Meta knows no such session; and a later
+// one, so the session's count stayed put) are each sent again, once, with
+// the same session and batch_seq, in the same run and after a kill.
+func TestLostRequestsAreSentAgainOnce(t *testing.T) {
+	e := newEnv(t, standin.Options{})
+	path, _, cells := emails(t, 5000, "lost")
+	var users atomic.Int64
+	e.lose = func(r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, "/users") {
+			return false
+		}
+		n := users.Add(1)
+		return n == 2 || n == 5 // #1 is the fresh audience's #803
+	}
+	job := Job{ID: "lost", AudienceName: "Lost", Action: Add, Schema: []string{"EMAIL_SHA256"}, RowsPath: path, BatchRows: 1000}
+	u, done := e.uploader()
+	if _, err := u.Run(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	done()
+	e.exactlyOnce("Lost", cells)
+	if !strings.Contains(e.logs.String(), "had not arrived") {
+		t.Fatal("no lost request was reconciled as not arrived")
+	}
+
+	// A kill right after a request is lost: the next process finds the
+	// batch still "sending", sees it did not arrive, and sends it.
+	path2, _, cells2 := emails(t, 3000, "lost2")
+	users.Store(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	e.lose = func(r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "/users") && users.Add(1) == 3 {
+			cancel()
+			return true
+		}
+		return false
+	}
+	job2 := Job{ID: "lost2", AudienceName: "Lost2", Action: Add, Schema: []string{"EMAIL_SHA256"}, RowsPath: path2, BatchRows: 1000}
+	u, done = e.uploader()
+	if _, err := u.Run(ctx, job2); !errors.Is(err, context.Canceled) {
+		t.Fatalf("killed run: %v", err)
+	}
+	done()
+	e.lose = nil
+	u, done = e.uploader()
+	defer done()
+	if _, err := u.Run(context.Background(), job2); err != nil {
+		t.Fatal(err)
+	}
+	e.exactlyOnce("Lost2", cells2)
 }
