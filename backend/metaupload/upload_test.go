@@ -193,7 +193,7 @@ func TestAddCreatesOnceAndSendsEveryRowOnce(t *testing.T) {
 func TestFaultsKillsAndResume(t *testing.T) {
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			e := newEnv(t, standin.Options{Seed: seed, Faults: standin.Faults{DropRate: 0.25, TransientRate: 0.1}})
+			e := newEnv(t, standin.Options{Seed: seed, Faults: standin.Faults{DropRate: 0.2, TransientRate: 0.1, GatewayRate: 0.1}})
 			e.srv.AddAudience(e.srv.AdAccount(), "Kills") // another tool's audience of the same name
 			path, _, cells := emails(t, 30_000, "kill")
 			rng := rand.New(rand.NewPCG(seed, 7))

@@ -38,6 +38,7 @@ func run() error {
 	misses := flag.Int("fresh-misses", 1, "users calls a new audience answers #803 to (-1: none)")
 	transient := flag.Float64("fault-transient", 0, "rate of transient code 2 answers (not applied)")
 	drop := flag.Float64("fault-drop", 0, "rate of answers dropped after applying")
+	gateway := flag.Float64("fault-gateway", 0, "rate of HTML 502 answers (not applied)")
 	flag.Parse()
 	if err := refused.Err(); err != nil {
 		return err
@@ -59,7 +60,7 @@ func run() error {
 	}
 	s := standin.New(standin.Options{Token: token, ReadOnlyToken: readOnly, AdAccounts: strings.Split(*accounts, ","),
 		TermsNotAccepted: notAccepted, CallsPerHour: *perHour, ProcessingDelay: *delay, FreshAudienceMisses: *misses,
-		Faults: standin.Faults{TransientRate: *transient, DropRate: *drop}})
+		Faults: standin.Faults{TransientRate: *transient, DropRate: *drop, GatewayRate: *gateway}})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	base, done, err := s.Listen(ctx, fmt.Sprintf("%s:%d", *addr, *port))

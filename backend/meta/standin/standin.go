@@ -33,6 +33,9 @@ import (
 type Faults struct {
 	TransientRate float64 // error code 2, is_transient, not processed
 	DropRate      float64 // processed, then the connection is closed unanswered
+	// GatewayRate answers an HTML 502 page, not processed: what a front
+	// end sends when the API behind it fails (a client cannot tell).
+	GatewayRate float64
 }
 
 // Options configure a stand-in. Zero values take the defaults.
@@ -294,6 +297,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case x < fl.TransientRate+fl.DropRate:
 		drop = true
+	case x < fl.TransientRate+fl.DropRate+fl.GatewayRate:
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		io.WriteString(w, "<html><body>502 Bad Gateway</body></html>")
+		return
 	}
 	status, body, usage, aerr := s.route(req)
 	if drop {
