@@ -15,17 +15,17 @@ var layers = []struct {
 	name     string
 	packages []string // below backend/
 }{
-	{"leaf", []string{"bigmem", "buildinfo", "datadir", "directio", "guilog", "identifiers", "inputs", "privatefs", "records",
+	{"leaf", []string{"bigmem", "buildinfo", "datadir", "destination", "directio", "guilog", "identifiers", "inputs", "privatefs", "records",
 		"sampledata", "secrets", "secureurl", "settings", "sqlitefile", "standinserve", "window", "winconsole", "auth/srp"}},
-	{"adapter", []string{"auth", "cleanrooms", "jobs", "storage", "tiktok"}},
-	{"engine", []string{"transform", "upload", "sync"}},
+	{"adapter", []string{"auth", "cleanrooms", "jobs", "meta", "storage", "tiktok"}},
+	{"engine", []string{"transform", "upload", "metaupload", "sync"}},
 	{"app service", []string{"appsvc", "appupload", "appaudiences", "appsyncs", "cloud"}},
 	{"command line", []string{"cli", "cli/authcmd", "cli/synccmd", "cli/tiktokcmd", "cli/commands"}},
 }
 
 // Stand-ins and test helpers speak the outside services' protocols for
 // tests; they sit beside the layers and only the Wails rule applies.
-var testSupport = []string{"auth/cognitostandin", "cleanrooms/standin", "tiktok/standin", "tiktok/standin/standintest",
+var testSupport = []string{"auth/cognitostandin", "cleanrooms/standin", "tiktok/standin", "tiktok/standin/standintest", "meta/standin", "meta/standin/standintest",
 	"storage/s3test", "secureurl/securetest", "privatefs/modetest"}
 
 const module = "github.com/audience-uploader/audience-uploader"
