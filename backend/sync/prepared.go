@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/audience-uploader/audience-uploader/backend/transform"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 )
 
 // A prepared plan is what the app shows before "Upload these changes": the
@@ -62,11 +62,11 @@ func (pp *preparedPlans) dir(name string) string {
 
 // listPrint fingerprints the list as listed: each part's name and size, and
 // a local file's modification time (an S3 part's name and size only).
-func listPrint(src transform.Source) string {
+func listPrint(src inputs.Source) string {
 	h := sha256.New()
 	parts := src.Parts
 	if len(parts) == 0 {
-		parts = []transform.Source{src}
+		parts = []inputs.Source{src}
 	}
 	for _, p := range parts {
 		fmt.Fprintf(h, "%s\x00%d\x00", p.Name, p.Size)
