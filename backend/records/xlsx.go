@@ -28,6 +28,7 @@ type xlsxTable struct {
 type xlsxRow struct {
 	num   int64
 	cells []string
+	bad   *RecordError // a row past a bound, counted when its turn comes
 }
 
 func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Options) error {
@@ -121,16 +122,20 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
+		if errors.As(err, &re) {
+			row = xlsxRow{num: re.Line, bad: re}
+		} else if err != nil {
 			return err
 		}
 		t.pending = append(t.pending, row)
 	}
-	body := make([][]string, len(t.pending))
+	var body [][]string
 	width := len(first.cells)
-	for i, p := range t.pending {
-		body[i] = p.cells
-		width = max(width, len(p.cells))
+	for _, p := range t.pending {
+		if p.bad == nil {
+			body = append(body, p.cells)
+			width = max(width, len(p.cells))
+		}
 	}
 	hasHeader := mode == HeaderYes
 	switch mode {
@@ -186,6 +191,10 @@ func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
 		if len(t.pending) > 0 {
 			row = t.pending[0]
 			t.pending = t.pending[1:]
+			if row.bad != nil {
+				c.Errors = append(c.Errors, row.bad)
+				continue
+			}
 		} else {
 			var err error
 			row, err = t.nextRow()

@@ -4,7 +4,7 @@ package records
 // what a file claims: each one is checked before anything is allocated from the value it bounds. A file
 // past a structural bound ends with a sentence naming it; a cell past a value bound is a counted bad row
 // (file, sheet, row, column) and reading goes on. Any reader of sheet XML must keep them (the tests in
-// xlsx_bounds_test.go hold through the public reader, whatever parses the XML).
+// bounds_test.go and backend/cli/bounds_test.go hold through the public reader, whatever parses the XML).
 const (
 	// maxXLSXCellChars is the longest cell value read: Excel's own limit for one cell, 32,767 characters.
 	// No identifier is near it; a longer value (a file Excel could not have written) is a counted bad value,

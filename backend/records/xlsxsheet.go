@@ -117,7 +117,19 @@ func decodeXLSXPart(f *zip.File, v any) error {
 // kept as a marker only.
 type sharedStrings struct {
 	blocks [][]byte
-	index  []uint64
+	index  [][]uint64 // pages of sstPage entries, so the index never reallocates as it grows
+	n      int
+}
+
+const sstPage = 1 << 16
+
+func (s *sharedStrings) push(e uint64) {
+	if s.n%sstPage == 0 {
+		s.index = append(s.index, make([]uint64, 0, sstPage))
+	}
+	k := len(s.index) - 1
+	s.index[k] = append(s.index[k], e)
+	s.n++
 }
 
 const (
@@ -128,7 +140,7 @@ const (
 
 func (s *sharedStrings) add(b []byte, overlong bool) {
 	if overlong {
-		s.index = append(s.index, sstOverlong)
+		s.push(sstOverlong)
 		return
 	}
 	if len(s.blocks) == 0 || len(s.blocks[len(s.blocks)-1])+len(b) > sstBlock {
@@ -137,15 +149,15 @@ func (s *sharedStrings) add(b []byte, overlong bool) {
 	k := len(s.blocks) - 1
 	off := len(s.blocks[k])
 	s.blocks[k] = append(s.blocks[k], b...)
-	s.index = append(s.index, uint64(k)<<(20+sstLenBits)|uint64(off)<<sstLenBits|uint64(len(b)))
+	s.push(uint64(k)<<(20+sstLenBits) | uint64(off)<<sstLenBits | uint64(len(b)))
 }
 
 // get returns string i; ok is false past the table, overlong true for a string too long to be read.
 func (s *sharedStrings) get(i int) (v string, ok, overlong bool) {
-	if s == nil || i < 0 || i >= len(s.index) {
+	if s == nil || i < 0 || i >= s.n {
 		return "", false, false
 	}
-	e := s.index[i]
+	e := s.index[i/sstPage][i%sstPage]
 	n := int(e & sstOverlong)
 	if n == sstOverlong {
 		return "", true, true
@@ -186,7 +198,7 @@ func readSharedStrings(name string, f *zip.File) (*sharedStrings, error) {
 		case "si":
 			switch kind {
 			case xmlStart, xmlEmpty:
-				if len(sst.index) >= maxXLSXSharedStrings {
+				if sst.n >= maxXLSXSharedStrings {
 					return nil, fmt.Errorf("%s has more than %d shared strings, more than this app reads from one workbook: save the sheet as CSV", name, maxXLSXSharedStrings)
 				}
 				sink.reset(maxXLSXCellChars)
@@ -425,7 +437,7 @@ func (s *sheetRows) cellValue(typ string, has bool, col int, badCell func(int, s
 		v, ok, long := s.sst.get(i)
 		switch {
 		case err != nil || !ok:
-			badCell(col, fmt.Sprintf("the cell points past the workbook's shared strings (%d of them); the row was skipped", len(s.sst.index)))
+			badCell(col, fmt.Sprintf("the cell points past the workbook's shared strings (%d of them); the row was skipped", s.sst.n))
 			return "", false
 		case long:
 			overlong()
