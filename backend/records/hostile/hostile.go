@@ -47,7 +47,7 @@ const HugeCell = 600_000_000
 func Cases() []Case {
 	return []Case{
 		// Excel (xlsxlimits.go)
-		{Name: "inline-cell-600MB.xlsx", Want: "longer than 32767 characters", Counted: true, Mapping: "email=EMAIL", GoodRows: 2,
+		{Name: "inline-cell-600MB.xlsx", Want: "longer than 32767 characters", Counted: true, Mapping: "email=email", GoodRows: 2,
 			write: sheet(func(w io.Writer) {
 				cellRow(w, 2, "a@example.com", "x")
 				fmt.Fprint(w, `<row r="3"><c r="A3" t="inlineStr"><is><t>b@example.com</t></is></c><c r="B3" t="inlineStr"><is><t>`)
@@ -55,7 +55,7 @@ func Cases() []Case {
 				fmt.Fprint(w, `</t></is></c></row>`)
 				cellRow(w, 4, "c@example.com", "x")
 			}, nil)},
-		{Name: "shared-string-100k.xlsx", Want: "longer than 32767 characters", Counted: true, Mapping: "email=EMAIL", GoodRows: 1,
+		{Name: "shared-string-100k.xlsx", Want: "longer than 32767 characters", Counted: true, Mapping: "email=email", GoodRows: 1,
 			write: sheet(func(w io.Writer) {
 				cellRow(w, 2, "a@example.com", "x")
 				fmt.Fprint(w, `<row r="3"><c r="A3" t="inlineStr"><is><t>b@example.com</t></is></c><c r="B3" t="s"><v>0</v></c></row>`)
@@ -64,12 +64,12 @@ func Cases() []Case {
 				repeat(w, 'y', 100_000)
 				fmt.Fprint(w, `</t></si></sst>`)
 			})},
-		{Name: "cell-past-xfd.xlsx", Want: "past column XFD", Counted: true, Mapping: "email=EMAIL", GoodRows: 1,
+		{Name: "cell-past-xfd.xlsx", Want: "past column XFD", Counted: true, Mapping: "email=email", GoodRows: 1,
 			write: sheet(func(w io.Writer) {
 				cellRow(w, 2, "a@example.com", "x")
 				fmt.Fprint(w, `<row r="3"><c r="A3" t="inlineStr"><is><t>b@example.com</t></is></c><c r="XFE3"><v>1</v></c></row>`)
 			}, nil)},
-		{Name: "row-over-1MiB.xlsx", Want: "more than 1 MiB of text", Counted: true, Mapping: "email=EMAIL", GoodRows: 1,
+		{Name: "row-over-1MiB.xlsx", Want: "more than 1 MiB of text", Counted: true, Mapping: "email=email", GoodRows: 1,
 			write: sheet(func(w io.Writer) {
 				cellRow(w, 2, "a@example.com", "x")
 				fmt.Fprint(w, `<row r="3"><c r="A3" t="inlineStr"><is><t>b@example.com</t></is></c>`)
@@ -125,37 +125,37 @@ func Cases() []Case {
 			write: decimalFile(2_000_000_000, 18)},
 		{Name: "decimal-precision-60.parquet", Want: "DECIMAL(60, 2)",
 			write: decimalFile(2, 60)},
-		{Name: "value-1MB.parquet", Want: "longer than 131068 bytes", Counted: true, Mapping: "email=EMAIL", GoodRows: 2,
-			write: parquetStrings([][2]string{{"a@example.com", "x"}, {"b@example.com", strings.Repeat("v", 1<<20)}, {"c@example.com", "x"}})},
+		{Name: "value-1MB.parquet", Want: "longer than 131068 bytes", Counted: true, Mapping: "email=email", GoodRows: 2,
+			write: parquetStrings([][2]string{{"a@example.com", "x"}, {strings.Repeat("v", 1<<20) + "@example.com", "x"}, {"c@example.com", "x"}})},
 		{Name: "nested-100.parquet", Want: "nested more than 64 deep",
 			write: nestedParquet(100)},
 
 		// Text (textlimits.go): one record is at most 1 MiB, however the file is compressed.
-		{Name: "field-600MB.csv.gz", Want: "longer than", Counted: true, Mapping: "email=EMAIL", GoodRows: 2,
+		{Name: "field-600MB.csv.gz", Want: "longer than", Counted: true, Mapping: "email=email", GoodRows: 2,
 			write: gzipped(func(w io.Writer) {
 				fmt.Fprint(w, "email,note\na@example.com,x\nb@example.com,")
 				repeat(w, 'x', HugeCell)
 				fmt.Fprint(w, "\nc@example.com,x\n")
 			})},
-		{Name: "quoted-field-600MB.csv.gz", Want: "longer than", Counted: true, Mapping: "email=EMAIL", GoodRows: 2,
+		{Name: "quoted-field-600MB.csv.gz", Want: "longer than", Counted: true, Mapping: "email=email", GoodRows: 2,
 			write: gzipped(func(w io.Writer) {
 				fmt.Fprint(w, "email,note\na@example.com,x\nb@example.com,\"")
 				repeat(w, '\n', HugeCell)
 				fmt.Fprint(w, "\"\nc@example.com,x\n")
 			})},
-		{Name: "value-600MB.jsonl.gz", Want: "longer than", Counted: true, Mapping: "email=EMAIL", GoodRows: 2,
+		{Name: "value-600MB.jsonl.gz", Want: "longer than", Counted: true, Mapping: "email=email", GoodRows: 2,
 			write: gzipped(func(w io.Writer) {
 				fmt.Fprint(w, `{"email":"a@example.com"}`+"\n"+`{"email":"b@example.com","note":"`)
 				repeat(w, 'x', HugeCell)
 				fmt.Fprint(w, `"}`+"\n"+`{"email":"c@example.com"}`+"\n")
 			})},
-		{Name: "array-value-600MB.json.gz", Want: "longer than", Counted: true, Mapping: "email=EMAIL", GoodRows: 2,
+		{Name: "array-value-600MB.json.gz", Want: "longer than", Counted: true, Mapping: "email=email", GoodRows: 2,
 			write: gzipped(func(w io.Writer) {
 				fmt.Fprint(w, `[{"email":"a@example.com"},{"email":"b@example.com","note":"`)
 				repeat(w, 'x', HugeCell)
 				fmt.Fprint(w, `"},{"email":"c@example.com"}]`)
 			})},
-		{Name: "nested-500k.jsonl", Want: "", Counted: false, Mapping: "email=EMAIL", GoodRows: 3,
+		{Name: "nested-500k.jsonl", Want: "", Counted: false, Mapping: "email=email", GoodRows: 3,
 			write: plain(func(w io.Writer) {
 				fmt.Fprint(w, `{"email":"a@example.com"}`+"\n"+`{"email":"b@example.com","x":`)
 				fmt.Fprint(w, strings.Repeat("[", 500_000), strings.Repeat("]", 500_000))
