@@ -22,7 +22,7 @@ func readHostile(t *testing.T, path string) (good int, bad []*RecordError, err e
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	r, err := Open(f, Options{Name: filepath.Base(path), At: f, Size: st.Size(), Path: path, TempDir: t.TempDir()})
+	r, err := Open(f, Options{Name: filepath.Base(path), At: f, Size: st.Size(), Path: path})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -48,6 +48,8 @@ func TestHostileFilesEndCleanly(t *testing.T) {
 	for _, hc := range hostile.Cases() {
 		t.Run(hc.Name, func(t *testing.T) {
 			dir := t.TempDir()
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp) // what the system's temporary folder is while the file is read
 			path, err := hc.Write(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -78,8 +80,8 @@ func TestHostileFilesEndCleanly(t *testing.T) {
 			if grew := int64(after.HeapSys) - int64(before.HeapSys); grew > 256<<20 {
 				t.Errorf("the heap grew by %d MiB reading %s; want under 256 MiB", grew>>20, hc.Name)
 			}
-			if left, _ := filepath.Glob(filepath.Join(os.TempDir(), "excelize-*")); len(left) > 0 {
-				t.Errorf("temporary files left: %v", left)
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Errorf("%d temporary files left", len(left))
 			}
 		})
 	}
