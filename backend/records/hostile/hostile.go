@@ -76,7 +76,7 @@ func cases(huge int) []Case {
 				cellRow(w, 2, "a@example.com", "x")
 				fmt.Fprint(w, `<row r="3"><c r="A3" t="inlineStr"><is><t>b@example.com</t></is></c><c r="B3" t="s"><v>0</v></c></row>`)
 			}, func(w io.Writer) {
-				fmt.Fprint(w, `<sst count="1" uniqueCount="1"><si><t>`)
+				fmt.Fprint(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>`)
 				repeat(w, 'y', 100_000)
 				fmt.Fprint(w, `</t></si></sst>`)
 			})},
@@ -119,7 +119,7 @@ func cases(huge int) []Case {
 			}, nil)},
 		{Name: "shared-strings-9M.xlsx", Want: "more than 8388608 shared strings",
 			write: sheet(func(w io.Writer) { cellRow(w, 2, "a@example.com", "x") }, func(w io.Writer) {
-				fmt.Fprint(w, `<sst>`)
+				fmt.Fprint(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
 				for range 9 << 20 {
 					io.WriteString(w, `<si/>`)
 				}
@@ -127,7 +127,7 @@ func cases(huge int) []Case {
 			})},
 		{Name: "shared-strings-200MiB.xlsx", Want: "more than 128 MiB of shared strings",
 			write: sheet(func(w io.Writer) { cellRow(w, 2, "a@example.com", "x") }, func(w io.Writer) {
-				fmt.Fprint(w, `<sst>`)
+				fmt.Fprint(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
 				for range 200 << 20 / 30_000 {
 					io.WriteString(w, `<si><t>`)
 					repeat(w, 's', 30_000)
@@ -216,7 +216,7 @@ func sheet(rows func(io.Writer), shared func(io.Writer)) func(string) error {
 			return bw.Flush()
 		}
 		text := func(s string) func(io.Writer) { return func(w io.Writer) { io.WriteString(w, s) } }
-		ct := `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>`
+		ct := `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`
 		wb := `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`
 		rels := `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>`
 		for _, p := range []struct {
@@ -226,6 +226,10 @@ func sheet(rows func(io.Writer), shared func(io.Writer)) func(string) error {
 			{"[Content_Types].xml", text(ct)},
 			{"xl/workbook.xml", text(wb)},
 			{"xl/_rels/workbook.xml.rels", text(rels)},
+			// Parts excelize (and Excel) expect in every workbook.
+			{"_rels/.rels", text(`<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`)},
+			{"xl/styles.xml", text(`<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellXfs></styleSheet>`)},
+			{"xl/theme/theme1.xml", text(`<?xml version="1.0" encoding="UTF-8"?><a:theme xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" name="Office"></a:theme>`)},
 			{"xl/worksheets/sheet1.xml", func(w io.Writer) {
 				io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
 				cellRow(w, 1, "email", "note")
