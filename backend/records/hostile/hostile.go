@@ -7,7 +7,9 @@ package hostile
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // Case is one hostile file and how reading it must end.
@@ -145,6 +149,21 @@ func cases(huge int) []Case {
 			write: parquetStrings([][2]string{{"a@example.com", "x"}, {strings.Repeat("v", 1<<20) + "@example.com", "x"}, {"c@example.com", "x"}})},
 		{Name: "nested-100.parquet", Want: "nested more than 64 deep",
 			write: nestedParquet(100)},
+		{Name: "footer-length-695MiB.parquet", Want: "more than the file holds",
+			write: bytesFile([]byte("PAR1\x97G'\xb8z+PAR1"))},
+		{Name: "footer-list-2e31.parquet", Want: "damaged footer",
+			write: bytesFile(parquetWith([]byte{0x15, 0x02, 0x19, 0xfc, 0xff, 0xff, 0xff, 0xff, 0x07, 0x00}))},
+		{Name: "page-1GiB.parquet", Want: "more than the 128 MiB this app accepts",
+			write: withFirstPage(dataPage(10, 1<<30, 0))},
+		{Name: "page-values-2e31.parquet", Want: "rows of its row group",
+			write: withFirstPage(dataPage(1<<31-1, 0, 0))},
+		{Name: "dictionary-2e30.parquet", Want: "more than its 16 bytes can hold",
+			write: withFirstPage(func() format.PageHeader {
+				h := format.PageHeader{Type: format.DictionaryPage, UncompressedPageSize: 16, CompressedPageSize: 16}
+				h.DictionaryPageHeader.Valid = true
+				h.DictionaryPageHeader.V = format.DictionaryPageHeader{NumValues: 1 << 30, Encoding: format.Plain}
+				return h
+			}())},
 
 		// Text (textlimits.go): one record is at most 1 MiB, however the file is compressed.
 		{Name: "field-600MB.csv.gz", Want: "longer than", Counted: true, Mapping: "email=email", GoodRows: 2,
@@ -343,5 +362,67 @@ func nestedParquet(depth int) func(string) error {
 			n = parquet.Group{"a": n}
 		}
 		return writeParquet(path, parquet.NewSchema("list", parquet.Group{"email": parquet.String(), "deep": n}), nil)
+	}
+}
+
+func bytesFile(b []byte) func(string) error {
+	return func(path string) error { return os.WriteFile(path, b, 0o600) }
+}
+
+// parquetWith wraps a footer's bytes in a Parquet file: PAR1, footer, its length, PAR1.
+func parquetWith(footer []byte) []byte {
+	b := append([]byte("PAR1"), footer...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(footer)))
+	return append(b, "PAR1"...)
+}
+
+func dataPage(values, uncompressed, compressed int32) format.PageHeader {
+	h := format.PageHeader{Type: format.DataPage, UncompressedPageSize: uncompressed, CompressedPageSize: compressed}
+	h.DataPageHeader.Valid = true
+	h.DataPageHeader.V = format.DataPageHeader{NumValues: values, Encoding: format.Plain, DefinitionLevelEncoding: format.RLE, RepetitionLevelEncoding: format.RLE}
+	return h
+}
+
+// withFirstPage writes 50 rows of email, note and replaces the email column chunk of the first row group
+// with the page header h, zero-padded to the chunk's length, so the footer still describes the file.
+func withFirstPage(h format.PageHeader) func(string) error {
+	return func(path string) error {
+		var rows [][2]string
+		for i := range 50 {
+			rows = append(rows, [2]string{fmt.Sprintf("person%02d@example.com", i), "x"})
+		}
+		if err := parquetStrings(rows)(path); err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return err
+		}
+		for _, c := range f.Metadata().RowGroups[0].Columns {
+			md := c.MetaData
+			if strings.Join(md.PathInSchema, ".") != "email" {
+				continue
+			}
+			start := md.DataPageOffset
+			if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
+				start = md.DictionaryPageOffset
+			}
+			hb, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
+			if err != nil {
+				return err
+			}
+			if int64(len(hb)) > md.TotalCompressedSize {
+				return fmt.Errorf("a %d-byte header does not fit the %d-byte chunk", len(hb), md.TotalCompressedSize)
+			}
+			chunk := data[start : start+md.TotalCompressedSize]
+			clear(chunk)
+			copy(chunk, hb)
+			return os.WriteFile(path, data, 0o600)
+		}
+		return fmt.Errorf("no email column")
 	}
 }
