@@ -60,7 +60,7 @@ func liveHeap() uint64 {
 }
 
 // hostileSeeds adds the hostile files of the given extension (backend/records/hostile: the issue's
-// DECIMAL(18, 2000000000) column, and its oversized cell at 4 MB, among them) to a fuzz target's corpus.
+// DECIMAL(18, 2000000000) column, and its oversized cell at 256 KiB, among them) to a fuzz target's corpus.
 func hostileSeeds(f *testing.F, ext string) {
 	dir := f.TempDir()
 	for _, c := range hostile.FuzzSeeds() {
