@@ -21,10 +21,6 @@ const (
 	CompressionBzip2 Compression = "bzip2"
 )
 
-// zstdMaxWindow bounds the memory one zstd frame may ask for (the format allows up to 3.75 TB; zstd's own
-// command line refuses more than 128 MiB without --long, so real files stay under it).
-const zstdMaxWindow = 128 << 20
-
 // sniffCompression names the compression whose magic bytes start h.
 func sniffCompression(h []byte) Compression {
 	switch {

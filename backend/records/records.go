@@ -73,9 +73,6 @@ type Options struct {
 	TempDir string
 }
 
-// DefaultMaxRecordBytes bounds one record; longer records are skipped as malformed.
-const DefaultMaxRecordBytes = 1 << 20
-
 // Buffer sizes; variables so that fuzz tests can shrink them and exercise records split across reads.
 var (
 	prefixBytes = 64 << 10  // what Open reads to detect encoding and format

@@ -6,21 +6,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"unicode/utf16"
-
-	"github.com/xuri/excelize/v2"
 )
 
-// xlsxTable streams one worksheet's rows with excelize's row iterator (never the whole sheet): excelize
-// keeps a worksheet under 16 MiB in memory and decompresses a larger one to a temporary file, which
-// close removes. Cells are read raw (no display formatting), so a number is its stored digits and a
-// date is its serial number; a formula is its cached result.
+// xlsxTable streams one worksheet's rows straight from its ZIP entry, with the bounds of xlsxlimits.go:
+// only the workbook's list of sheets, its shared strings (in memory) and the one sheet are read, and
+// nothing is written to disk. Cells are read raw (no display formatting), so a number is its stored digits
+// and a date is its serial number; a formula is its cached result.
 type xlsxTable struct {
 	name    string
 	sheet   string
-	file    *excelize.File
-	rows    *excelize.Rows
+	file    io.Closer // the workbook opened by path, or nil
+	rows    *sheetRows
 	row     int64     // Excel row number of the last row read
 	pending []xlsxRow // rows read ahead for the header decision, handed out first
 	width   int       // number of columns
@@ -29,10 +28,8 @@ type xlsxTable struct {
 type xlsxRow struct {
 	num   int64
 	cells []string
+	bad   *RecordError // a row past a bound, counted when its turn comes
 }
-
-// maxXLSXScan bounds how far an encrypted workbook is scanned for its marker (it is refused either way).
-const maxXLSXScan = 64 << 20
 
 func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Options) error {
 	at, size := opts.At, opts.Size
@@ -46,6 +43,23 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	if bytes.HasPrefix(head, oleMagic) {
 		return oleError(r.name, io.NewSectionReader(at, 0, size))
 	}
+	t := &xlsxTable{name: r.name}
+	ok := false
+	defer func() {
+		if !ok {
+			t.close()
+		}
+	}()
+	if opts.Path != "" && opts.At != nil {
+		// By path, not through At: At counts a run's progress, which counts a local workbook whole.
+		if f, err := os.Open(opts.Path); err == nil {
+			if st, err := f.Stat(); err == nil && st.Size() == size {
+				at, t.file = f, f
+			} else {
+				f.Close()
+			}
+		}
+	}
 	zr, err := zip.NewReader(at, size)
 	if err != nil {
 		return fmt.Errorf("%s is a ZIP archive that cannot be read (damaged or cut short?): %w", r.name, err)
@@ -56,27 +70,11 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	if err := checkXLSXSizes(r.name, zr); err != nil {
 		return err
 	}
-	xo := excelize.Options{
-		RawCellValue: true, TmpDir: opts.TempDir,
-		UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: xlsxInMemory,
-	}
-	var f *excelize.File
-	if opts.Path != "" && opts.At != nil {
-		f, err = excelize.OpenFile(opts.Path, xo) // by offset; OpenReader would copy the workbook
-	} else {
-		f, err = excelize.OpenReader(io.NewSectionReader(at, 0, size), xo)
-	}
+	book, err := readXLSXBook(r.name, zr)
 	if err != nil {
-		return fmt.Errorf("%s could not be opened as an Excel workbook (%v): open it in Excel, save it again as .xlsx, and try again", r.name, err)
+		return err
 	}
-	t := &xlsxTable{name: r.name, file: f}
-	ok := false
-	defer func() {
-		if !ok {
-			t.close()
-		}
-	}()
-	sheets := f.GetSheetList()
+	sheets := book.sheets
 	if len(sheets) == 0 {
 		return fmt.Errorf("%s has no worksheets", r.name)
 	}
@@ -99,12 +97,20 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	}
 	t.sheet = sheet
 	r.sheet, r.sheets = sheet, sheets
-	if t.rows, err = f.Rows(sheet); err != nil {
-		return fmt.Errorf("%s, sheet %q, could not be read: %w", r.name, SafeColumnName(sheet), err)
+	sst, err := readSharedStrings(r.name, book.file(book.shared))
+	if err != nil {
+		return err
+	}
+	if t.rows, err = openSheetRows(r.name, sheet, book.file(book.parts[sheet]), sst); err != nil {
+		return err
 	}
 
 	// The first row with a value is the header candidate; the rows below it decide, as for CSV.
 	first, err := t.nextRow()
+	var re *RecordError
+	if errors.As(err, &re) {
+		return fmt.Errorf("reading the first row: %w", err)
+	}
 	if err == io.EOF {
 		return fmt.Errorf("%s, sheet %q, is empty (no cell has a value): choose another sheet with --sheet", r.name, SafeColumnName(sheet))
 	}
@@ -116,16 +122,20 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
+		if errors.As(err, &re) {
+			row = xlsxRow{num: re.Line, bad: re}
+		} else if err != nil {
 			return err
 		}
 		t.pending = append(t.pending, row)
 	}
-	body := make([][]string, len(t.pending))
+	var body [][]string
 	width := len(first.cells)
-	for i, p := range t.pending {
-		body[i] = p.cells
-		width = max(width, len(p.cells))
+	for _, p := range t.pending {
+		if p.bad == nil {
+			body = append(body, p.cells)
+			width = max(width, len(p.cells))
+		}
 	}
 	hasHeader := mode == HeaderYes
 	switch mode {
@@ -156,27 +166,23 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 }
 
 // nextRow returns the next row with at least one value (Excel's row number and its cells, numbers as their
-// exact digits), or io.EOF.
+// exact digits), a *RecordError for a row past a bound, or io.EOF.
 func (t *xlsxTable) nextRow() (xlsxRow, error) {
-	for t.rows.Next() {
-		t.row++
-		cells, err := t.rows.Columns(excelize.Options{RawCellValue: true})
+	for {
+		num, cells, err := t.rows.next()
 		if err != nil {
-			return xlsxRow{}, &RecordError{File: t.name, Sheet: t.sheet, Line: t.row, Msg: "the row could not be read: " + err.Error()}
+			return xlsxRow{}, err
 		}
+		t.row = num
 		blank := true
 		for i, c := range cells {
 			cells[i] = exactNumber(c)
 			blank = blank && strings.TrimSpace(cells[i]) == ""
 		}
 		if !blank {
-			return xlsxRow{num: t.row, cells: cells}, nil
+			return xlsxRow{num: num, cells: cells}, nil
 		}
 	}
-	if err := t.rows.Error(); err != nil {
-		return xlsxRow{}, fmt.Errorf("%s, sheet %q, could not be read after row %d: %w", t.name, SafeColumnName(t.sheet), t.row, err)
-	}
-	return xlsxRow{}, io.EOF
 }
 
 func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
@@ -185,6 +191,10 @@ func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
 		if len(t.pending) > 0 {
 			row = t.pending[0]
 			t.pending = t.pending[1:]
+			if row.bad != nil {
+				c.Errors = append(c.Errors, row.bad)
+				continue
+			}
 		} else {
 			var err error
 			row, err = t.nextRow()
@@ -193,7 +203,8 @@ func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
 			}
 			var re *RecordError
 			if errors.As(err, &re) {
-				// One bad row (a cell that points past the shared strings): counted, and reading goes on.
+				// One bad row (a cell past a bound of xlsxlimits.go, or one that points past the shared
+				// strings): counted, and reading goes on.
 				c.Errors = append(c.Errors, re)
 				continue
 			}
@@ -239,10 +250,12 @@ func (t *xlsxTable) extraCells(row xlsxRow) *RecordError {
 func (t *xlsxTable) close() error {
 	var err error
 	if t.rows != nil {
-		err = t.rows.Close()
+		err = t.rows.close()
 	}
-	if cerr := t.file.Close(); cerr != nil {
-		err = cerr // the temporary files' removal matters more
+	if t.file != nil {
+		if cerr := t.file.Close(); cerr != nil {
+			err = cerr
+		}
 	}
 	return err
 }
@@ -325,16 +338,6 @@ func allDigits(s string) bool {
 	}
 	return true
 }
-
-// Limits on what a workbook's ZIP entries may state. excelize allocates an entry's stated size before
-// decompressing it, and a Go allocation the machine cannot satisfy kills the process, so the stated sizes are
-// checked first: a damaged or hostile workbook gets an error instead.
-const (
-	xlsxInMemory    = 16 << 20  // a worksheet or shared-strings table up to this size is kept in memory; a larger one goes to a temporary file in Options.TempDir
-	maxXLSXPart     = 256 << 20 // any other entry (styles, images…), which excelize reads whole into memory
-	maxXLSXUnzipped = 4 << 30   // all entries together (Excel's 1,048,576-row limit keeps real lists well below)
-	maxDeflateRatio = 1100      // DEFLATE cannot expand more than about 1032:1; a larger ratio is a lie or a ZIP bomb
-)
 
 // checkXLSXSizes refuses a workbook whose entries state sizes excelize must not be asked to allocate.
 func checkXLSXSizes(name string, zr *zip.Reader) error {
