@@ -1,0 +1,493 @@
+package records
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// Bounds of what one worksheet may make the reader hold (issue 18): a cell or shared string longer than
+// Excel's own limit, a row wider than Excel's or holding more text than maxXLSXRowBytes, is a counted bad
+// row; memory stays flat whatever the file states.
+const (
+	maxXLSXCellChars = 32767                // Excel's limit on the characters in one cell
+	maxXLSXCellBytes = 4 * maxXLSXCellChars // bytes kept of a value while it is decoded; more is over long whatever its characters
+	maxXLSXColumns   = 16384                // Excel's last column, XFD
+	maxXLSXRows      = 1048576              // Excel's last row
+	maxXLSXRowBytes  = 16 << 20             // decoded text of one row
+)
+
+// sheetReader streams one worksheet's rows from its XML, decoding only the sheetData grammar: rows, cells,
+// their values (numbers, shared strings, inline strings with rich-text runs, formulas' cached results),
+// the r= references that place them, with gaps. It gives each cell the text excelize gave with
+// RawCellValue (so no output byte changed when it replaced excelize), without allocating per row.
+type sheetReader struct {
+	x   *xmlScanner
+	sst *sharedStrings
+
+	row   int64      // Excel number of the current row
+	buf   []byte     // the current row's decoded values
+	cells []cellSpan // the current row's cells, by column (gaps are empty)
+	done  bool
+
+	val, isv, t, runs, run []byte // a cell's <v> and <is> as they are decoded
+}
+
+type cellSpan struct{ start, end int }
+
+// xlsxRowError is a bad row: the reader has moved past it and reading can go on.
+type xlsxRowError struct {
+	row int64
+	col int // 1-based; 0 when the row as a whole is wrong
+	msg string
+}
+
+func (e *xlsxRowError) Error() string { return e.msg }
+
+func newSheetReader(src io.Reader, sst *sharedStrings) *sheetReader {
+	return &sheetReader{x: newXMLScanner(src), sst: sst}
+}
+
+// cell is the text of a cell of the current row.
+func (r *sheetReader) cell(i int) []byte { return r.buf[r.cells[i].start:r.cells[i].end] }
+
+// next reads the next row with at least one value into r.cells. It returns io.EOF after the last row, an
+// *xlsxRowError for a bad row (reading can go on), or another error when the sheet cannot be read further.
+func (r *sheetReader) next() error {
+	for !r.done {
+		if err := r.x.next(); err != nil {
+			return r.fatal(err)
+		}
+		switch r.x.kind {
+		case xmlEOF:
+			r.done = true
+		case xmlEnd:
+			if string(r.x.name) == "sheetData" {
+				r.done = true
+			}
+		case xmlStart:
+			if string(r.x.name) != "row" {
+				continue
+			}
+			blank, err := r.readRow()
+			if err != nil {
+				return err
+			}
+			if !blank {
+				return nil
+			}
+		}
+	}
+	return io.EOF
+}
+
+func (r *sheetReader) fatal(err error) error {
+	return fmt.Errorf("after row %d: %w", r.row, err)
+}
+
+// readRow reads the row whose start tag was just read; blank is true when no cell has a value.
+func (r *sheetReader) readRow() (blank bool, err error) {
+	num := r.row + 1
+	if v, ok := r.x.attr("r"); ok {
+		n, perr := strconv.Atoi(string(v))
+		switch {
+		case perr != nil || n < 0:
+			r.row = num
+			return false, r.badRow(0, fmt.Sprintf("the row could not be read: its number %q is not a number", truncateForMessage(v)))
+		case n > maxXLSXRows:
+			return false, fmt.Errorf("row number %d is past Excel's last row, %d: the sheet is damaged", n, maxXLSXRows)
+		case n > 0:
+			num = int64(n)
+		}
+	}
+	r.row = num
+	r.buf, r.cells = r.buf[:0], r.cells[:0]
+	if r.x.selfClose {
+		return true, r.x.next()
+	}
+	depth, col := r.x.depth, 0
+	for {
+		if err := r.x.next(); err != nil {
+			return false, r.fatal(err)
+		}
+		switch r.x.kind {
+		case xmlEOF:
+			return false, r.fatal(errXMLEOF)
+		case xmlEnd:
+			if r.x.depth < depth {
+				return r.finishRow(), nil
+			}
+		case xmlStart:
+			if string(r.x.name) != "c" {
+				continue // excelize looked for cells inside any element of a row
+			}
+			var bad *xlsxRowError
+			if col, bad, err = r.readCell(col); err != nil {
+				return false, r.fatal(err)
+			}
+			if bad != nil {
+				return false, r.skipRow(depth, bad)
+			}
+		}
+	}
+}
+
+func (r *sheetReader) badRow(col int, msg string) *xlsxRowError {
+	return &xlsxRowError{row: r.row, col: col, msg: msg}
+}
+
+// skipRow reads past the rest of a bad row.
+func (r *sheetReader) skipRow(depth int, bad *xlsxRowError) error {
+	for r.x.depth >= depth {
+		if err := r.x.next(); err != nil {
+			return r.fatal(err)
+		}
+		if r.x.kind == xmlEOF {
+			return r.fatal(errXMLEOF)
+		}
+	}
+	return bad
+}
+
+// finishRow writes stored numbers as their digits (exactNumber) and reports whether the row is blank.
+func (r *sheetReader) finishRow() (blank bool) {
+	blank = true
+	for i, c := range r.cells {
+		b := r.buf[c.start:c.end]
+		if len(b) >= 3 && mayBeFloatNotation(b) {
+			s := unsafe.String(unsafe.SliceData(b), len(b)) // exactNumber keeps no reference to it
+			if out := exactNumber(s); out != s {
+				start := len(r.buf)
+				r.buf = append(r.buf, out...)
+				r.cells[i] = cellSpan{start, len(r.buf)}
+				b = r.buf[start:]
+			}
+		}
+		blank = blank && len(bytes.TrimSpace(b)) == 0
+	}
+	return blank
+}
+
+// readCell reads the cell whose start tag was just read; prev is the column of the cell before it.
+func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error) {
+	col = prev + 1
+	var typ []byte
+	for _, a := range r.x.attrs {
+		switch string(a.name) {
+		case "r":
+			if len(a.value) > 0 {
+				c, ok := cellColumn(a.value)
+				if !ok {
+					return col, r.badRow(0, fmt.Sprintf("the row could not be read: a cell has the reference %q, which is not a cell name", truncateForMessage(a.value))), r.skipCell()
+				}
+				col = c
+			}
+		case "t":
+			typ = a.value
+		}
+	}
+	if col > maxXLSXColumns {
+		return col, r.badRow(0, fmt.Sprintf("the row has more than %d cells, Excel's limit", maxXLSXColumns)), r.skipCell()
+	}
+	hasF, hasIS, longV, longIS := false, false, false, false
+	r.val, r.isv = r.val[:0], r.isv[:0]
+	if !r.x.selfClose {
+		depth := r.x.depth
+		for {
+			if err := r.x.next(); err != nil {
+				return col, nil, err
+			}
+			if r.x.kind == xmlEOF {
+				return col, nil, errXMLEOF
+			}
+			if r.x.kind == xmlEnd && r.x.depth < depth {
+				break
+			}
+			if r.x.kind != xmlStart {
+				continue
+			}
+			switch string(r.x.name) {
+			case "v":
+				if r.val, longV, err = readXMLText(r.x, r.val[:0]); err != nil {
+					return col, nil, err
+				}
+			case "f":
+				hasF = true
+				if err := r.x.skipElement(); err != nil {
+					return col, nil, err
+				}
+			case "is":
+				hasIS = true
+				if r.isv, longIS, err = r.readSI(r.isv[:0]); err != nil {
+					return col, nil, err
+				}
+			}
+		}
+	} else if err := r.x.next(); err != nil {
+		return col, nil, err
+	}
+	val, long := r.val, longV
+	switch string(typ) {
+	case "s":
+		if long {
+			return col, r.badRow(col, overLongMessage()), nil
+		}
+		if len(val) == 0 {
+			break
+		}
+		// excelize read a number it could not parse as index 0.
+		idx, _ := strconv.Atoi(string(bytes.TrimSpace(val)))
+		s, ok, tooLong := r.sst.get(idx)
+		if !ok {
+			return col, r.badRow(0, fmt.Sprintf("the row could not be read: invalid shared string index %d", idx)), nil
+		}
+		if tooLong {
+			return col, r.badRow(col, overLongMessage()), nil
+		}
+		val = s
+	case "inlineStr":
+		if hasIS {
+			val, long = r.isv, longIS
+		}
+	}
+	if long || len(val) > maxXLSXCellChars && utf8.RuneCount(val) > maxXLSXCellChars {
+		return col, r.badRow(col, overLongMessage()), nil
+	}
+	if len(val) == 0 && !hasF {
+		return col, nil, nil
+	}
+	if len(r.buf)+len(val) > maxXLSXRowBytes {
+		return col, r.badRow(col, fmt.Sprintf("the row holds more than %d MiB of text", maxXLSXRowBytes>>20)), nil
+	}
+	for len(r.cells) < col-1 {
+		r.cells = append(r.cells, cellSpan{len(r.buf), len(r.buf)})
+	}
+	start := len(r.buf)
+	r.buf = append(r.buf, val...)
+	r.cells = append(r.cells, cellSpan{start, len(r.buf)})
+	return col, nil, nil
+}
+
+func overLongMessage() string {
+	return fmt.Sprintf("the cell holds more than %d characters, Excel's own limit for a cell", maxXLSXCellChars)
+}
+
+func (r *sheetReader) skipCell() error {
+	if r.x.selfClose {
+		return r.x.next()
+	}
+	return r.x.skipElement()
+}
+
+// readXMLText appends the text directly inside the element whose start tag was just read (the text of
+// elements nested in it is skipped, as encoding/xml does for a string field); long reports a text past
+// maxXLSXCellBytes, of which only the start is kept.
+func readXMLText(x *xmlScanner, dst []byte) (out []byte, long bool, err error) {
+	if x.selfClose {
+		return dst, false, x.next()
+	}
+	depth := x.depth
+	for {
+		if err := x.next(); err != nil {
+			return dst, long, err
+		}
+		switch x.kind {
+		case xmlEOF:
+			return dst, long, errXMLEOF
+		case xmlEnd:
+			if x.depth < depth {
+				return dst, long, nil
+			}
+		case xmlStart:
+			if err := x.skipElement(); err != nil {
+				return dst, long, err
+			}
+		case xmlText:
+			if long || len(dst)+len(x.text) > maxXLSXCellBytes {
+				// Still checked, but not kept.
+				if _, err := appendXMLText(nil, x.text, x.cdata); err != nil {
+					return dst, long, x.syntax("%v", err)
+				}
+				long = true
+				continue
+			}
+			if dst, err = appendXMLText(dst, x.text, x.cdata); err != nil {
+				return dst, long, x.syntax("%v", err)
+			}
+		}
+	}
+}
+
+// readSI appends the text of a string item (<si> or <is>) whose start tag was just read: its <t>, then
+// its rich-text runs' <t>, with Excel's _xHHHH_ escapes decoded, as excelize's xlsxSI.String gave it.
+// Phonetic runs (<rPh>) are not part of the text.
+func (r *sheetReader) readSI(dst []byte) (out []byte, long bool, err error) {
+	r.t, r.runs = r.t[:0], r.runs[:0]
+	out, long, err = readStringItem(r.x, dst, &r.t, &r.runs, &r.run)
+	return out, long, err
+}
+
+func readStringItem(x *xmlScanner, dst []byte, t, runs, run *[]byte) (out []byte, long bool, err error) {
+	*t, *runs = (*t)[:0], (*runs)[:0]
+	if x.selfClose {
+		return dst, false, x.next()
+	}
+	depth := x.depth
+	for {
+		if err := x.next(); err != nil {
+			return dst, false, err
+		}
+		if x.kind == xmlEOF {
+			return dst, false, errXMLEOF
+		}
+		if x.kind == xmlEnd && x.depth < depth {
+			break
+		}
+		if x.kind != xmlStart {
+			continue
+		}
+		switch string(x.name) {
+		case "t":
+			var l bool
+			if *t, l, err = readXMLText(x, (*t)[:0]); err != nil {
+				return dst, false, err
+			}
+			long = long || l
+		case "r":
+			// A run's last <t> is its text.
+			has, rdepth := false, x.depth
+			if x.selfClose {
+				if err := x.next(); err != nil {
+					return dst, false, err
+				}
+				continue
+			}
+			for {
+				if err := x.next(); err != nil {
+					return dst, false, err
+				}
+				if x.kind == xmlEOF {
+					return dst, false, errXMLEOF
+				}
+				if x.kind == xmlEnd && x.depth < rdepth {
+					break
+				}
+				if x.kind != xmlStart {
+					continue
+				}
+				if string(x.name) == "t" {
+					var l bool
+					if *run, l, err = readXMLText(x, (*run)[:0]); err != nil {
+						return dst, false, err
+					}
+					long, has = long || l, true
+				} else if err := x.skipElement(); err != nil {
+					return dst, false, err
+				}
+			}
+			if has {
+				if len(*runs)+len(*run) > maxXLSXCellBytes {
+					long = true
+				} else {
+					*runs = append(*runs, *run...)
+				}
+			}
+		default:
+			if err := x.skipElement(); err != nil {
+				return dst, false, err
+			}
+		}
+	}
+	if long || len(*t)+len(*runs) > maxXLSXCellBytes {
+		return dst, true, nil
+	}
+	start := len(dst)
+	dst = append(append(dst, *t...), *runs...)
+	return appendUnescapedBSTR(dst[:start], dst[start:]), false, nil
+}
+
+// appendUnescapedBSTR decodes Excel's _xHHHH_ escapes in s (the characters XML cannot hold), as
+// excelize's bstrUnmarshal does: _x005F_ is '_', a surrogate half is dropped, and matches do not overlap.
+// s may be dst's own tail starting at len(dst): decoding never makes text longer.
+func appendUnescapedBSTR(dst, s []byte) []byte {
+	if true || bytes.Index(s, []byte("_x")) < 0 {
+		return append(dst, s...)
+	}
+	w := len(dst)
+	out := dst[:w]
+	for i := 0; i < len(s); {
+		if s[i] == '_' && i+6 < len(s) && s[i+1] == 'x' && s[i+6] == '_' && isHex4(s[i+2:i+6]) {
+			v, _ := strconv.ParseUint(string(s[i+2:i+6]), 16, 32)
+			if v < 0xD800 || v > 0xDFFF {
+				var tmp [4]byte
+				n := utf8.EncodeRune(tmp[:], rune(v))
+				out = append(out, tmp[:n]...)
+			}
+			i += 7
+			continue
+		}
+		out = append(out, s[i])
+		i++
+	}
+	return out
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// cellColumn is the column of a cell reference ("B7", "$AA$12", "b7"), with excelize's rules: letters (and
+// '$') then a row number above 0 and at most Excel's last row.
+func cellColumn(ref []byte) (int, bool) {
+	isAlpha := func(c byte) bool { return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '$' }
+	if len(ref) == 0 || !isAlpha(ref[0]) {
+		return 0, false
+	}
+	last := -1
+	for i, c := range ref {
+		if isAlpha(c) {
+			last = i
+		}
+	}
+	if last == len(ref)-1 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(ref[last+1:]))
+	if err != nil || n <= 0 || n > maxXLSXRows {
+		return 0, false
+	}
+	col := 0
+	for _, c := range ref[:last+1] {
+		switch {
+		case c == '$':
+			continue
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case c < 'A' || c > 'Z':
+			return 0, false
+		}
+		col = col*26 + int(c-'A'+1)
+		if col > maxXLSXColumns {
+			return 0, false
+		}
+	}
+	return col, col > 0
+}
+
+// mayBeFloatNotation is false for text exactNumber returns as it is: it has no '.' and no exponent.
+func mayBeFloatNotation(b []byte) bool {
+	for _, c := range b {
+		if c == '.' || c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	return false
+}
