@@ -413,7 +413,7 @@ func readStringItem(x *xmlScanner, dst []byte, t, runs, run *[]byte) (out []byte
 // excelize's bstrUnmarshal does: _x005F_ is '_', a surrogate half is dropped, and matches do not overlap.
 // s may be dst's own tail starting at len(dst): decoding never makes text longer.
 func appendUnescapedBSTR(dst, s []byte) []byte {
-	if true || bytes.Index(s, []byte("_x")) < 0 {
+	if bytes.Index(s, []byte("_x")) < 0 {
 		return append(dst, s...)
 	}
 	w := len(dst)
