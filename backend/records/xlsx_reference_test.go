@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -56,6 +57,15 @@ func excelizeRows(t testing.TB, data []byte, sheet string) []string {
 // streamedRows reads the same sheet with sheetReader, in the same form; a bad row's message is excelize's
 // error where the two report the same thing.
 func streamedRows(t testing.TB, data []byte, sheet string) ([]string, error) {
+	return streamedRowsVia(t, data, sheet, nil)
+}
+
+// streamedRowsVia reads each part through wrap (iotest.OneByteReader, say), so every token crosses the
+// scanner's buffer refills.
+func streamedRowsVia(t testing.TB, data []byte, sheet string, wrap func(io.Reader) io.Reader) ([]string, error) {
+	if wrap == nil {
+		wrap = func(r io.Reader) io.Reader { return r }
+	}
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -74,7 +84,7 @@ func streamedRows(t testing.TB, data []byte, sheet string) ([]string, error) {
 	}
 	var sst *sharedStrings
 	if f := book.sharedStringsPart(); f != nil {
-		if sst, err = readSharedStrings(f); err != nil {
+		if sst, err = readSharedStringsVia(f, wrap); err != nil {
 			return nil, err
 		}
 	}
@@ -83,7 +93,7 @@ func streamedRows(t testing.TB, data []byte, sheet string) ([]string, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	r := newSheetReader(rc, sst)
+	r := newSheetReader(wrap(rc), sst)
 	var out []string
 	for {
 		err := r.next()
@@ -115,6 +125,17 @@ func sameRows(t *testing.T, what string, data []byte, sheet string) {
 	if err != nil {
 		t.Fatalf("%s: streamed reader: %v", what, err)
 	}
+	sameRowsAs(t, what, got, want)
+	// Every token split across reads: a value must never be read from a buffer that has moved.
+	got, err = streamedRowsVia(t, data, sheet, iotest.OneByteReader)
+	if err != nil {
+		t.Fatalf("%s: streamed reader, one byte per read: %v", what, err)
+	}
+	sameRowsAs(t, what+", one byte per read", got, want)
+}
+
+func sameRowsAs(t *testing.T, what string, got, want []string) {
+	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%s: %d rows streamed, excelize read %d", what, len(got), len(want))
 	}

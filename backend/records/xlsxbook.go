@@ -178,12 +178,17 @@ func (s *sharedStrings) get(i int) (b []byte, ok, tooLong bool) {
 // readSharedStrings decodes the table's <si> items (the direct children of its root), each as
 // excelize's xlsxSI.String gave it.
 func readSharedStrings(f *zip.File) (*sharedStrings, error) {
+	return readSharedStringsVia(f, func(r io.Reader) io.Reader { return r })
+}
+
+// readSharedStringsVia reads the part through wrap (tests split its reads).
+func readSharedStringsVia(f *zip.File, wrap func(io.Reader) io.Reader) (*sharedStrings, error) {
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	x := newXMLScanner(rc)
+	x := newXMLScanner(wrap(rc))
 	s := &sharedStrings{}
 	var t, runs, run []byte
 	for {

@@ -38,6 +38,14 @@ type sheetReader struct {
 
 type cellSpan struct{ start, end int }
 
+// The cell types whose text is not their <v> as it is (t="s" and t="inlineStr"); excelize gave every other
+// type's <v> raw.
+const (
+	cellOther = iota
+	cellShared
+	cellInline
+)
+
 // xlsxRowError is a bad row: the reader has moved past it and reading can go on.
 type xlsxRowError struct {
 	row int64
@@ -174,7 +182,7 @@ func (r *sheetReader) finishRow() (blank bool) {
 // readCell reads the cell whose start tag was just read; prev is the column of the cell before it.
 func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error) {
 	col = prev + 1
-	var typ []byte
+	typ := cellOther // attribute values live in the scanner's buffer, which the children's reads move
 	for _, a := range r.x.attrs {
 		switch string(a.name) {
 		case "r":
@@ -186,7 +194,12 @@ func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error)
 				col = c
 			}
 		case "t":
-			typ = a.value
+			switch string(a.value) {
+			case "s":
+				typ = cellShared
+			case "inlineStr":
+				typ = cellInline
+			}
 		}
 	}
 	if col > maxXLSXColumns {
@@ -230,8 +243,8 @@ func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error)
 		return col, nil, err
 	}
 	val, long := r.val, longV
-	switch string(typ) {
-	case "s":
+	switch typ {
+	case cellShared:
 		if long {
 			return col, r.badRow(col, overLongMessage()), nil
 		}
@@ -248,7 +261,7 @@ func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error)
 			return col, r.badRow(col, overLongMessage()), nil
 		}
 		val = s
-	case "inlineStr":
+	case cellInline:
 		if hasIS {
 			val, long = r.isv, longIS
 		}

@@ -157,6 +157,7 @@ func (s *xmlScanner) scanText() error {
 			if cut > 0 && rest[cut-1] == '\r' {
 				cut--
 			}
+			cut = runeBoundary(rest[:cut])
 		}
 		if cut > 0 {
 			s.kind, s.text, s.cdata = xmlText, rest[:cut], false
@@ -174,6 +175,33 @@ func (s *xmlScanner) scanText() error {
 			s.eof = true // decode what is left; an unfinished entity is reported there
 		}
 	}
+}
+
+// runeBoundary is len(b), less an unfinished UTF-8 sequence at its end.
+func runeBoundary(b []byte) int {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		c := b[i]
+		if c < 0x80 {
+			return len(b)
+		}
+		if c >= 0xC0 { // the start of the last sequence
+			if n := len(b) - i; n < utf8SeqLen(c) {
+				return i
+			}
+			return len(b)
+		}
+	}
+	return len(b)
+}
+
+func utf8SeqLen(c byte) int {
+	switch {
+	case c >= 0xF0:
+		return 4
+	case c >= 0xE0:
+		return 3
+	}
+	return 2
 }
 
 // need makes n bytes from pos available; false at the end of input.
