@@ -99,7 +99,8 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	if err != nil {
 		return fmt.Errorf("%s, sheet %q, could not be read: %w", r.name, SafeColumnName(sheet), err)
 	}
-	t.stream, t.rows = rc, newSheetReader(rc, sst)
+	ahead := newReadAhead(rc)
+	t.stream, t.rows = ahead, newSheetReader(ahead, sst)
 
 	// The first row with a value is the header candidate; the rows below it decide, as for CSV.
 	first, err := t.nextRow()

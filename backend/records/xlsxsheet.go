@@ -243,37 +243,39 @@ func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error)
 		return col, nil, err
 	}
 	val, long := r.val, longV
-	switch typ {
-	case cellShared:
+	if typ == cellInline && hasIS {
+		val, long = r.isv, longIS
+	}
+	return col, r.placeCell(col, typ, val, long, hasF), nil
+}
+
+// placeCell stores the cell's text (val: its <v>, or its inline string) at col of the current row.
+func (r *sheetReader) placeCell(col, typ int, val []byte, long, hasF bool) *xlsxRowError {
+	if typ == cellShared {
 		if long {
-			return col, r.badRow(col, overLongMessage()), nil
+			return r.badRow(col, overLongMessage())
 		}
-		if len(val) == 0 {
-			break
-		}
-		// excelize read a number it could not parse as index 0.
-		idx, _ := strconv.Atoi(string(bytes.TrimSpace(val)))
-		s, ok, tooLong := r.sst.get(idx)
-		if !ok {
-			return col, r.badRow(0, fmt.Sprintf("the row could not be read: invalid shared string index %d", idx)), nil
-		}
-		if tooLong {
-			return col, r.badRow(col, overLongMessage()), nil
-		}
-		val = s
-	case cellInline:
-		if hasIS {
-			val, long = r.isv, longIS
+		if len(val) > 0 {
+			// excelize read a number it could not parse as index 0.
+			idx, _ := strconv.Atoi(string(bytes.TrimSpace(val)))
+			s, ok, tooLong := r.sst.get(idx)
+			if !ok {
+				return r.badRow(0, fmt.Sprintf("the row could not be read: invalid shared string index %d", idx))
+			}
+			if tooLong {
+				return r.badRow(col, overLongMessage())
+			}
+			val = s
 		}
 	}
 	if long || len(val) > maxXLSXCellChars && utf8.RuneCount(val) > maxXLSXCellChars {
-		return col, r.badRow(col, overLongMessage()), nil
+		return r.badRow(col, overLongMessage())
 	}
 	if len(val) == 0 && !hasF {
-		return col, nil, nil
+		return nil
 	}
 	if len(r.buf)+len(val) > maxXLSXRowBytes {
-		return col, r.badRow(col, fmt.Sprintf("the row holds more than %d MiB of text", maxXLSXRowBytes>>20)), nil
+		return r.badRow(col, fmt.Sprintf("the row holds more than %d MiB of text", maxXLSXRowBytes>>20))
 	}
 	for len(r.cells) < col-1 {
 		r.cells = append(r.cells, cellSpan{len(r.buf), len(r.buf)})
@@ -281,7 +283,7 @@ func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error)
 	start := len(r.buf)
 	r.buf = append(r.buf, val...)
 	r.cells = append(r.cells, cellSpan{start, len(r.buf)})
-	return col, nil, nil
+	return nil
 }
 
 func overLongMessage() string {

@@ -271,7 +271,7 @@ func (s *xmlScanner) scanMarkup() (skip bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		name := bytes.TrimRight(s.buf[s.pos+2:s.pos+i], " \t\r\n")
+		name := trimRightXMLSpace(s.buf[s.pos+2 : s.pos+i])
 		s.pos += i + 1
 		s.kind, s.name = xmlEnd, localName(name)
 		return false, s.close(name)
@@ -285,6 +285,13 @@ func (s *xmlScanner) scanStart() error {
 	for {
 		rest := s.buf[s.pos+end : s.end]
 		i := 0
+		if quote == 0 {
+			// Most tags: the first '>' ends the tag when the quotes before it are balanced.
+			if gt := bytes.IndexByte(rest, '>'); gt >= 0 && balancedQuotes(rest[:gt]) {
+				end += gt
+				break
+			}
+		}
 		for ; i < len(rest); i++ {
 			c := rest[i]
 			if quote != 0 {
@@ -315,41 +322,64 @@ func (s *xmlScanner) scanStart() error {
 	if self {
 		tag = tag[:len(tag)-1]
 	}
+	name, attrs, err := parseTag(tag, s.attrs[:0])
+	s.attrs = attrs
+	if err != nil {
+		return s.syntax("%v", err)
+	}
+	s.kind, s.name, s.selfClose = xmlStart, localName(name), self
+	return s.push(name)
+}
+
+// parseTag splits a start tag's inside (without < and > or />) into its name and attributes.
+func parseTag(tag []byte, attrs []xmlAttr) (name []byte, _ []xmlAttr, err error) {
 	n := 0
 	for n < len(tag) && !isXMLSpace(tag[n]) {
 		n++
 	}
-	name := tag[:n]
+	name = tag[:n]
 	if n == 0 || n > maxXMLName {
-		return s.syntax("a tag with no name, or a name longer than %d bytes", maxXMLName)
+		return name, attrs, fmt.Errorf("a tag with no name, or a name longer than %d bytes", maxXMLName)
 	}
-	s.attrs = s.attrs[:0]
 	for rest := tag[n:]; ; {
 		rest = trimXMLSpace(rest)
 		if len(rest) == 0 {
-			break
+			return name, attrs, nil
 		}
 		eq := bytes.IndexByte(rest, '=')
 		if eq <= 0 {
-			return s.syntax("an attribute with no value in <%s>", name)
+			return name, attrs, fmt.Errorf("an attribute with no value in <%s>", name)
 		}
-		aname := bytes.TrimRight(rest[:eq], " \t\r\n")
+		aname := trimRightXMLSpace(rest[:eq])
 		rest = trimXMLSpace(rest[eq+1:])
 		if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
-			return s.syntax("an attribute value with no quotes in <%s>", name)
+			return name, attrs, fmt.Errorf("an attribute value with no quotes in <%s>", name)
 		}
 		q := bytes.IndexByte(rest[1:], rest[0])
 		if q < 0 {
-			return s.syntax("an unterminated attribute value in <%s>", name)
+			return name, attrs, fmt.Errorf("an unterminated attribute value in <%s>", name)
 		}
-		s.attrs = append(s.attrs, xmlAttr{name: localName(aname), value: rest[1 : 1+q]})
+		attrs = append(attrs, xmlAttr{name: localName(aname), value: rest[1 : 1+q]})
 		rest = rest[q+2:]
 		if len(rest) > 0 && !isXMLSpace(rest[0]) {
-			return s.syntax("attributes not separated by space in <%s>", name)
+			return name, attrs, fmt.Errorf("attributes not separated by space in <%s>", name)
 		}
 	}
-	s.kind, s.name, s.selfClose = xmlStart, localName(name), self
-	return s.push(name)
+}
+
+// balancedQuotes is true when b leaves no quoted attribute value open.
+func balancedQuotes(b []byte) bool {
+	var quote byte
+	for _, c := range b {
+		if quote != 0 {
+			if c == quote {
+				quote = 0
+			}
+		} else if c == '"' || c == '\'' {
+			quote = c
+		}
+	}
+	return quote == 0
 }
 
 func (s *xmlScanner) push(name []byte) error {
@@ -406,13 +436,25 @@ func (s *xmlScanner) attr(name string) ([]byte, bool) {
 }
 
 func localName(name []byte) []byte {
-	if i := bytes.IndexByte(name, ':'); i > 0 && i < len(name)-1 {
-		return name[i+1:]
+	for i, c := range name {
+		if c == ':' {
+			if i > 0 && i < len(name)-1 {
+				return name[i+1:]
+			}
+			break
+		}
 	}
 	return name
 }
 
 func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func trimRightXMLSpace(b []byte) []byte {
+	for len(b) > 0 && isXMLSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
 
 func trimXMLSpace(b []byte) []byte {
 	for len(b) > 0 && isXMLSpace(b[0]) {
