@@ -118,6 +118,13 @@ func (r *sheetReader) readRow() (blank bool, err error) {
 	}
 	depth, col := r.x.depth, 0
 	for {
+		if ok, c, bad := r.fastCell(col); ok {
+			col = c
+			if bad != nil {
+				return false, r.skipRow(depth, bad)
+			}
+			continue
+		}
 		if err := r.x.next(); err != nil {
 			return false, r.fatal(err)
 		}
@@ -128,6 +135,8 @@ func (r *sheetReader) readRow() (blank bool, err error) {
 			if r.x.depth < depth {
 				return r.finishRow(), nil
 			}
+		case xmlText:
+			// Only whitespace is expected between cells; a fast cell may follow it.
 		case xmlStart:
 			if string(r.x.name) != "c" {
 				continue // excelize looked for cells inside any element of a row
@@ -284,6 +293,117 @@ func (r *sheetReader) placeCell(col, typ int, val []byte, long, hasF bool) *xlsx
 	r.buf = append(r.buf, val...)
 	r.cells = append(r.cells, cellSpan{start, len(r.buf)})
 	return nil
+}
+
+// fastCell reads a cell in one of the forms writers use for nearly every cell, straight from the scanner's
+// buffer: <c …/>, <c …></c>, <c …><v>text</v></c>, <c …><is><t>text</t></is></c> (t may have
+// xml:space="preserve"), all of it in the buffer. Any other form, or a cell the buffer cuts, is left to
+// readCell (ok false), which reads every form; both give the same text.
+func (r *sheetReader) fastCell(prev int) (ok bool, col int, bad *xlsxRowError) {
+	x := r.x
+	b := x.buf[x.pos:x.end]
+	if len(b) < 4 || b[0] != '<' || b[1] != 'c' || (b[2] != ' ' && b[2] != '>' && b[2] != '/') {
+		return false, prev, nil
+	}
+	// The attributes, name="value" with no space around '=' (how writers write them), up to '>' or '/>'.
+	col, typ := prev+1, cellOther
+	i := 2
+	for {
+		for i < len(b) && b[i] == ' ' {
+			i++
+		}
+		if i >= len(b) {
+			return false, prev, nil
+		}
+		if b[i] == '>' || b[i] == '/' {
+			break
+		}
+		eq := bytes.IndexByte(b[i:], '=')
+		if eq <= 0 || i+eq+1 >= len(b) || b[i+eq+1] != '"' {
+			return false, prev, nil
+		}
+		name := b[i : i+eq]
+		vstart := i + eq + 2
+		q := bytes.IndexByte(b[vstart:], '"')
+		if q < 0 {
+			return false, prev, nil
+		}
+		value := b[vstart : vstart+q]
+		i = vstart + q + 1
+		if i < len(b) && b[i] != ' ' && b[i] != '>' && b[i] != '/' {
+			return false, prev, nil
+		}
+		switch string(name) {
+		case "r":
+			if len(value) > 0 {
+				c, valid := cellColumn(value)
+				if !valid {
+					return false, prev, nil
+				}
+				col = c
+			}
+		case "t":
+			switch string(value) {
+			case "s":
+				typ = cellShared
+			case "inlineStr":
+				typ = cellInline
+			}
+		default:
+			if bytes.IndexByte(name, ':') >= 0 || bytes.IndexByte(name, '&') >= 0 {
+				return false, prev, nil // a prefixed attribute may be r= or t= in disguise
+			}
+		}
+	}
+	if col > maxXLSXColumns {
+		return false, prev, nil
+	}
+	var text []byte
+	if b[i] == '/' {
+		if i+1 >= len(b) || b[i+1] != '>' {
+			return false, prev, nil
+		}
+		i += 2
+	} else {
+		i++ // past '>'
+		body := b[i:]
+		isInline := false
+		var tail string
+		switch {
+		case bytes.HasPrefix(body, []byte("</c>")):
+			i += 4
+		case bytes.HasPrefix(body, []byte("<v>")):
+			text, tail = body[3:], "</v></c>"
+		case bytes.HasPrefix(body, []byte("<is><t>")):
+			text, tail, isInline = body[7:], "</t></is></c>", true
+		case bytes.HasPrefix(body, []byte(`<is><t xml:space="preserve">`)):
+			text, tail, isInline = body[28:], "</t></is></c>", true
+		default:
+			return false, prev, nil
+		}
+		if tail != "" {
+			lt := bytes.IndexByte(text, '<')
+			if lt < 0 || lt > maxXLSXCellChars || !bytes.HasPrefix(text[lt:], []byte(tail)) {
+				return false, prev, nil
+			}
+			i += len(body) - len(text) + lt + len(tail)
+			text = text[:lt]
+			if isInline && typ != cellInline {
+				text = nil // an <is> in a cell of another type: its <v> (none here) is the text
+			}
+			var derr error
+			if r.val, derr = appendXMLText(r.val[:0], text, false); derr != nil {
+				return false, prev, nil // readCell reports it where it is
+			}
+			text = r.val
+			if isInline {
+				r.isv = appendUnescapedBSTR(r.isv[:0], text)
+				text = r.isv
+			}
+		}
+	}
+	x.pos += i
+	return true, col, r.placeCell(col, typ, text, false, false)
 }
 
 func overLongMessage() string {
