@@ -28,10 +28,13 @@ type sheetReader struct {
 	x   *xmlScanner
 	sst *sharedStrings
 
-	row   int64      // Excel number of the current row
-	buf   []byte     // the current row's decoded values
-	cells []cellSpan // the current row's cells, by column (gaps are empty)
-	done  bool
+	row     int64 // Excel number of the current row
+	elemRow int64 // number of the last row element read (rows out of order join the row before them)
+	atRow   bool  // a row's start tag has been read, numbered nextNum
+	nextNum int64
+	buf     []byte     // the current row's decoded values
+	cells   []cellSpan // the current row's cells, by column (gaps are empty)
+	done    bool
 
 	val, isv, t, runs, run []byte // a cell's <v> and <is> as they are decoded
 }
@@ -66,27 +69,39 @@ func (r *sheetReader) cell(i int) []byte { return r.buf[r.cells[i].start:r.cells
 // *xlsxRowError for a bad row (reading can go on), or another error when the sheet cannot be read further.
 func (r *sheetReader) next() error {
 	for !r.done {
-		if err := r.x.next(); err != nil {
-			return r.fatal(err)
-		}
-		switch r.x.kind {
-		case xmlEOF:
-			r.done = true
-		case xmlEnd:
-			if string(r.x.name) == "sheetData" {
-				r.done = true
+		if !r.atRow {
+			if err := r.x.next(); err != nil {
+				return r.fatal(err)
 			}
-		case xmlStart:
-			if string(r.x.name) != "row" {
+			switch r.x.kind {
+			case xmlEOF:
+				r.done = true
+				continue
+			case xmlEnd:
+				if string(r.x.name) == "sheetData" {
+					r.done = true
+				}
+				continue
+			case xmlStart:
+				if string(r.x.name) != "row" {
+					continue
+				}
+			default:
 				continue
 			}
-			blank, err := r.readRow()
+			num, err := r.rowNumber()
 			if err != nil {
 				return err
 			}
-			if !blank {
-				return nil
-			}
+			r.atRow, r.nextNum = true, num
+		}
+		r.atRow = false
+		blank, err := r.readRow(r.nextNum)
+		if err != nil {
+			return err
+		}
+		if !blank {
+			return nil
 		}
 	}
 	return io.EOF
@@ -96,44 +111,85 @@ func (r *sheetReader) fatal(err error) error {
 	return fmt.Errorf("after row %d: %w", r.row, err)
 }
 
-// readRow reads the row whose start tag was just read; blank is true when no cell has a value.
-func (r *sheetReader) readRow() (blank bool, err error) {
-	num := r.row + 1
+// rowNumber is the number of the row whose start tag was just read: its r=, else one after the row
+// element before it.
+func (r *sheetReader) rowNumber() (int64, error) {
+	num := r.elemRow + 1
 	if v, ok := r.x.attr("r"); ok {
 		n, perr := strconv.Atoi(string(v))
 		switch {
 		case perr != nil || n < 0:
 			r.row = num
-			return false, r.badRow(0, fmt.Sprintf("the row could not be read: its number %q is not a number", truncateForMessage(v)))
+			return 0, r.skipRow(r.x.depth, r.badRow(0, fmt.Sprintf("the row could not be read: its number %q is not a number", truncateForMessage(v))))
 		case n > maxXLSXRows:
-			return false, fmt.Errorf("row number %d is past Excel's last row, %d: the sheet is damaged", n, maxXLSXRows)
+			return 0, fmt.Errorf("row number %d is past Excel's last row, %d: the sheet is damaged", n, maxXLSXRows)
 		case n > 0:
 			num = int64(n)
 		}
 	}
-	r.row = num
+	return num, nil
+}
+
+// readRow reads the row whose start tag was just read, numbered num; blank is true when no cell has a value.
+// A row element numbered at or before it that follows it adds its cells to it, as excelize's iterator
+// did (real writers never write rows out of order; this keeps damaged sheets reading as they did).
+func (r *sheetReader) readRow(num int64) (blank bool, err error) {
+	r.row, r.elemRow = num, num
 	r.buf, r.cells = r.buf[:0], r.cells[:0]
-	if r.x.selfClose {
-		return true, r.x.next()
-	}
-	depth, col := r.x.depth, 0
+	col := 0
 	for {
-		if ok, c, bad := r.fastCell(col); ok {
-			col = c
+		if err := r.readRowElement(&col); err != nil {
+			return false, err
+		}
+		// Past the row element: find the next one, or the end of the sheet's data.
+		for {
+			if err := r.x.next(); err != nil {
+				return false, r.fatal(err)
+			}
+			if r.x.kind == xmlEOF || r.x.kind == xmlEnd && string(r.x.name) == "sheetData" {
+				r.done = true
+				return r.finishRow(), nil
+			}
+			if r.x.kind == xmlStart && string(r.x.name) == "row" {
+				break
+			}
+		}
+		n, err := r.rowNumber()
+		if err != nil {
+			return false, err
+		}
+		if n > r.row {
+			r.atRow, r.nextNum = true, n
+			return r.finishRow(), nil
+		}
+		r.elemRow = n
+	}
+}
+
+// readRowElement reads the cells of the row element whose start tag was just read; col is the column of
+// the last cell read.
+func (r *sheetReader) readRowElement(col *int) error {
+	if r.x.selfClose {
+		return r.x.next()
+	}
+	depth := r.x.depth
+	for {
+		if ok, c, bad := r.fastCell(*col); ok {
+			*col = c
 			if bad != nil {
-				return false, r.skipRow(depth, bad)
+				return r.skipRow(depth, bad)
 			}
 			continue
 		}
 		if err := r.x.next(); err != nil {
-			return false, r.fatal(err)
+			return r.fatal(err)
 		}
 		switch r.x.kind {
 		case xmlEOF:
-			return false, r.fatal(errXMLEOF)
+			return r.fatal(errXMLEOF)
 		case xmlEnd:
 			if r.x.depth < depth {
-				return r.finishRow(), nil
+				return nil
 			}
 		case xmlText:
 			// Only whitespace is expected between cells; a fast cell may follow it.
@@ -141,12 +197,13 @@ func (r *sheetReader) readRow() (blank bool, err error) {
 			if string(r.x.name) != "c" {
 				continue // excelize looked for cells inside any element of a row
 			}
-			var bad *xlsxRowError
-			if col, bad, err = r.readCell(col); err != nil {
-				return false, r.fatal(err)
+			c, bad, err := r.readCell(*col)
+			if err != nil {
+				return r.fatal(err)
 			}
+			*col = c
 			if bad != nil {
-				return false, r.skipRow(depth, bad)
+				return r.skipRow(depth, bad)
 			}
 		}
 	}

@@ -179,7 +179,11 @@ func (g *bookGen) sheetXML() string {
 		}
 		attr := ""
 		if rowRefs {
-			attr = fmt.Sprintf(` r="%d" spans="1:6"`, row)
+			num := row
+			if g.rnd.IntN(15) == 0 { // out of order, or the same number again: damaged, but read as before
+				num = max(1, row-g.rnd.IntN(3))
+			}
+			attr = fmt.Sprintf(` r="%d" spans="1:6"`, num)
 		}
 		if g.rnd.IntN(10) == 0 {
 			fmt.Fprintf(&b, `<%srow%s ht="20" customHeight="1"/>%s`, p, attr, sep)
@@ -191,6 +195,9 @@ func (g *bookGen) sheetXML() string {
 		for range g.rnd.IntN(7) {
 			if cellRefs {
 				col += 1 + g.rnd.IntN(2)*g.rnd.IntN(3)
+				if g.rnd.IntN(25) == 0 {
+					col = max(1, col-3) // out of order: excelize appended such a cell after the others
+				}
 			} else {
 				col++
 			}
