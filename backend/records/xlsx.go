@@ -338,7 +338,6 @@ func allDigits(s string) bool {
 // decompressing it, and a Go allocation the machine cannot satisfy kills the process, so the stated sizes are
 // checked first: a damaged or hostile workbook gets an error instead.
 const (
-	xlsxInMemory    = 16 << 20  // a worksheet or shared-strings table up to this size is kept in memory; a larger one goes to a temporary file in Options.TempDir
 	maxXLSXPart     = 256 << 20 // any other entry (styles, images…), which excelize reads whole into memory
 	maxXLSXUnzipped = 4 << 30   // all entries together (Excel's 1,048,576-row limit keeps real lists well below)
 	maxDeflateRatio = 1100      // DEFLATE cannot expand more than about 1032:1; a larger ratio is a lie or a ZIP bomb

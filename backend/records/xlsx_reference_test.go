@@ -3,6 +3,7 @@ package records
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,33 @@ func excelizeRows(t testing.TB, data []byte, sheet string) []string {
 	if err != nil {
 		t.Fatalf("excelize cannot open the workbook: %v", err)
 	}
+	return excelizeFileRows(t, f, sheet)
+}
+
+// excelizeRowsIfOpens is excelizeRows, ok false when excelize cannot open the workbook.
+func excelizeRowsIfOpens(t testing.TB, data []byte) ([]string, bool) {
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{RawCellValue: true, TmpDir: t.TempDir()})
+	if err != nil {
+		return nil, false
+	}
+	return excelizeFileRows(t, f, ""), true
+}
+
+// wellFormed is true when encoding/xml reads the whole document without an error.
+func wellFormed(doc string) bool {
+	d := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+func excelizeFileRows(t testing.TB, f *excelize.File, sheet string) []string {
 	defer f.Close()
 	if sheet == "" {
 		sheet = f.GetSheetList()[0]

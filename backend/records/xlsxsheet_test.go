@@ -247,3 +247,43 @@ func TestSheetReaderBadSharedStringIndex(t *testing.T) {
 		t.Fatalf("rows %q", got)
 	}
 }
+
+// FuzzSheetReaderMatchesExcelize: any worksheet and shared-strings XML the streaming reader accepts reads
+// to excelize's cells, and XML it refuses is XML that encoding/xml (which excelize decoded with) refuses
+// too. Bad rows (where the streaming reader reports what excelize dropped) are not compared.
+func FuzzSheetReaderMatchesExcelize(f *testing.F) {
+	for seed := range uint64(8) {
+		g := &bookGen{rnd: rand.New(rand.NewPCG(seed, 11))}
+		if seed%2 == 1 {
+			g.prefix = "x:"
+		}
+		sheet := g.sheetXML()
+		f.Add(sheet, g.sstXML())
+	}
+	f.Fuzz(func(t *testing.T, sheet, sst string) {
+		if len(sheet) > 1<<16 || len(sst) > 1<<16 {
+			return
+		}
+		data := rawBook(t, sheet, sst)
+		got, err := streamedRows(t, data, "")
+		if err != nil {
+			if wellFormed(sheet) && wellFormed(sst) && !strings.Contains(sheet+sst, "<!") {
+				t.Fatalf("refused XML that encoding/xml reads: %v", err)
+			}
+			return
+		}
+		if !wellFormed(sheet) || !wellFormed(sst) {
+			return // excelize stopped silently where the XML broke
+		}
+		for _, row := range got {
+			if strings.Contains(row, "!") && !strings.Contains(row, "|") {
+				return
+			}
+		}
+		want, ok := excelizeRowsIfOpens(t, data)
+		if !ok {
+			return
+		}
+		sameRowsAs(t, "fuzzed sheet", got, want)
+	})
+}

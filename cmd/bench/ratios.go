@@ -60,8 +60,10 @@ func pair(bin, dir string, runs int, nameA, inA, nameB, inB, what, target string
 	report(nameA, as)
 	report(nameB, bs)
 	ma, mb := median(as), median(bs)
-	fmt.Printf("  %s rows/s (medians): %.2f (runs %.2f-%.2f; target %s); peak RSS %d MiB\n",
-		what, mb.rowsPerSecond()/ma.rowsPerSecond(), slices.Min(ratios), slices.Max(ratios), target, maxRSS(bs))
+	// On a busy shared machine wall time follows the CPU share a run gets; the CPU-time ratio (same
+	// rows, so a/b of CPU seconds) tells the work per row apart from the neighbours' load.
+	fmt.Printf("  %s rows/s (medians): %.2f (runs %.2f-%.2f; target %s); by CPU seconds %.2f; peak RSS %d MiB\n",
+		what, mb.rowsPerSecond()/ma.rowsPerSecond(), slices.Min(ratios), slices.Max(ratios), target, ma.cpu/mb.cpu, maxRSS(bs))
 	return ma, mb, nil
 }
 
