@@ -109,8 +109,8 @@ func (c ratioCases) run(bin, dir string, runs int, keep bool) error {
 		}
 		report(fmt.Sprintf("floor (%s rows)", millions(c.textRows)), fl)
 		report(fmt.Sprintf("JSONL combined (%s rows)", millions(c.textRows)), tr)
-		fmt.Printf("  JSONL / floor seconds (medians): %.2f (runs %.2f-%.2f; target <= 2.00)\n",
-			median(tr).seconds/median(fl).seconds, slices.Min(ratios), slices.Max(ratios))
+		fmt.Printf("  JSONL / floor seconds (medians): %.2f (runs %.2f-%.2f; target <= 2.00); by CPU seconds %.2f\n",
+			median(tr).seconds/median(fl).seconds, slices.Min(ratios), slices.Max(ratios), median(tr).cpu/median(fl).cpu)
 
 		fmt.Printf("\ncompressed text vs the same text uncompressed (CSV, %s rows), combined, all cores\n", millions(c.textRows))
 		plain, err := ensurePlainCSV(dir, c.textRows)
