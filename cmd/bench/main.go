@@ -42,6 +42,7 @@ func main() {
 	var rc ratioCases
 	flag.Int64Var(&rc.excelRows, "excel-csv-rows", 200_000, "rows of the Excel-by-openpyxl vs CSV comparison (0 to skip)")
 	flag.Int64Var(&rc.textRows, "text-rows", 2_000_000, "rows of the JSONL-vs-floor and compressed-vs-plain comparisons (0 to skip)")
+	flag.StringVar(&rc.compressions, "compressions", "gz,zst,bz2", "compressed-vs-plain cases to run")
 	flag.StringVar(&rc.referenceBin, "reference-bin", "", "a CLI built from an earlier commit: the outputs of every ratio input must be byte-identical to its")
 	flag.Parse()
 	if err := run(*dir, *rows, *bigRows, max(*runs, 1), *keep, o, rc); err != nil {

@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -39,6 +40,7 @@ var openpyxlScript []byte
 type ratioCases struct {
 	excelRows, textRows int64
 	referenceBin        string
+	compressions        string // of gz, zst, bz2
 }
 
 // pair measures a and b interleaved runs times and prints b/a of the medians.
@@ -119,6 +121,9 @@ func (c ratioCases) run(bin, dir string, runs int, keep bool) error {
 		}
 		inputs := []string{jsonl, plain}
 		for _, z := range []struct{ ext, target string }{{"gz", ">= 0.80"}, {"zst", ">= 0.80"}, {"bz2", ">= 0.50"}} {
+			if !slices.Contains(strings.Split(c.compressions, ","), z.ext) {
+				continue
+			}
 			packed, err := ensureCompressed(plain, z.ext)
 			if err != nil {
 				return err
