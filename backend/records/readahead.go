@@ -46,7 +46,15 @@ func (r *readAhead) fill() {
 		case <-r.done:
 			return
 		}
-		n, err := io.ReadFull(r.src, b)
+		// Not io.ReadFull: it reports a short last read as io.ErrUnexpectedEOF, which is also what a
+		// decompressor says of a truncated stream.
+		n := 0
+		var err error
+		for n < len(b) && err == nil {
+			var m int
+			m, err = r.src.Read(b[n:])
+			n += m
+		}
 		if n > 0 {
 			select {
 			case r.full <- b[:n]:
@@ -54,7 +62,7 @@ func (r *readAhead) fill() {
 				return
 			}
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if err == io.EOF {
 			return
 		}
 		if err != nil {
