@@ -64,7 +64,9 @@ func writeManifest(t testing.TB, dir, prefix, layout string, types []string, fil
 			b.WriteString("Email_SHA256,Phone_SHA256\n")
 			for r := 0; r < rows; r++ {
 				email := fmt.Sprintf("%s.%d.%d@example.com", prefix, f, r)
-				phone := fmt.Sprintf("1613%07d", f*rows+r)
+				// Each prefix's people have their own phones: a phone shared
+				// across fixtures would make two rows one user at TikTok.
+				phone := fmt.Sprintf("1613%07d", int(prefix[0])*1000000+f*rows+r)
 				fx.raw = append(fx.raw, email, phone)
 				fx.hashes = append(fx.hashes, sha(email), sha(phone))
 				fmt.Fprintf(&b, "%s,%s\n", sha(email), sha(phone))

@@ -453,7 +453,10 @@ func printRun(w io.Writer, out *runOutput) {
 			fmt.Fprintln(w, "  finished the interrupted run first")
 		}
 	}
-	fmt.Fprintf(w, "  rows now %d, added %d, removed %d, unchanged %d\n", r.RowsNow, r.Added, r.Removed, r.Unchanged)
+	fmt.Fprintf(w, "  rows now %d; people: added %d, removed %d, unchanged %d, changed %d (people now %d)\n", r.RowsNow, r.Added, r.Removed, r.Unchanged, r.Changed, r.PeopleNow)
+	if r.AppendRows+r.RemoveRows > 0 && r.Action == syncs.ActionUpdate {
+		fmt.Fprintf(w, "  sends %d row(s) with REMOVE, then %d with APPEND\n", r.RemoveRows, r.AppendRows)
+	}
 	fmt.Fprintf(w, "  action: %s: %s\n", r.Action, r.Reason)
 	if out.DryRun {
 		return
