@@ -24,10 +24,8 @@ type xlsxTable struct {
 type xlsxRow struct {
 	num   int64
 	cells []string
+	bad   *RecordError // a row past a bound, counted when its turn comes
 }
-
-// maxXLSXScan bounds how far an encrypted workbook is scanned for its marker (it is refused either way).
-const maxXLSXScan = 64 << 20
 
 func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Options) error {
 	at, size := opts.At, opts.Size
@@ -104,6 +102,9 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 
 	// The first row with a value is the header candidate; the rows below it decide, as for CSV.
 	first, err := t.nextRow()
+	if _, bad := err.(*RecordError); bad {
+		return fmt.Errorf("reading the first row: %w", err)
+	}
 	if err == io.EOF {
 		return fmt.Errorf("%s, sheet %q, is empty (no cell has a value): choose another sheet with --sheet", r.name, SafeColumnName(sheet))
 	}
@@ -115,16 +116,20 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
+		if re, bad := err.(*RecordError); bad {
+			row = xlsxRow{num: re.Line, bad: re} // counted when its turn comes
+		} else if err != nil {
 			return err
 		}
 		t.pending = append(t.pending, row)
 	}
-	body := make([][]string, len(t.pending))
+	var body [][]string
 	width := len(first.cells)
-	for i, p := range t.pending {
-		body[i] = p.cells
-		width = max(width, len(p.cells))
+	for _, p := range t.pending {
+		if p.bad == nil {
+			body = append(body, p.cells)
+			width = max(width, len(p.cells))
+		}
 	}
 	hasHeader := mode == HeaderYes
 	switch mode {
@@ -185,6 +190,10 @@ func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
 		if len(t.pending) > 0 {
 			row := t.pending[0]
 			t.pending = t.pending[1:]
+			if row.bad != nil {
+				c.Errors = append(c.Errors, row.bad)
+				continue
+			}
 			if re := t.extraCells(row.num, len(row.cells), func(i int) []byte { return []byte(row.cells[i]) }); re != nil {
 				c.Errors = append(c.Errors, re)
 				continue
@@ -333,15 +342,6 @@ func allDigits(s string) bool {
 	}
 	return true
 }
-
-// Limits on what a workbook's ZIP entries may state. excelize allocates an entry's stated size before
-// decompressing it, and a Go allocation the machine cannot satisfy kills the process, so the stated sizes are
-// checked first: a damaged or hostile workbook gets an error instead.
-const (
-	maxXLSXPart     = 256 << 20 // any other entry (styles, images…), which excelize reads whole into memory
-	maxXLSXUnzipped = 4 << 30   // all entries together (Excel's 1,048,576-row limit keeps real lists well below)
-	maxDeflateRatio = 1100      // DEFLATE cannot expand more than about 1032:1; a larger ratio is a lie or a ZIP bomb
-)
 
 // checkXLSXSizes refuses a workbook whose entries state sizes excelize must not be asked to allocate.
 func checkXLSXSizes(name string, zr *zip.Reader) error {

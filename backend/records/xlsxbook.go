@@ -25,7 +25,6 @@ type xlsxBook struct {
 const (
 	relOfficeDocument       = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 	relOfficeDocumentStrict = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
-	maxXLSXSmallPart        = 64 << 20 // rels and workbook.xml, read whole
 )
 
 type xmlRelationships struct {
@@ -115,7 +114,7 @@ func (b *xlsxBook) decodePart(name string, v any) error {
 		return fmt.Errorf("its part %q cannot be read: %w", SafeColumnName(name), err)
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(io.LimitReader(rc, maxXLSXSmallPart))
+	d := xml.NewDecoder(io.LimitReader(rc, maxXLSXWorkbookPart))
 	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	if err := d.Decode(v); err != nil && err != io.EOF {
 		return fmt.Errorf("its part %q is not valid XML: %w", SafeColumnName(name), err)
@@ -153,31 +152,31 @@ func (b *xlsxBook) sharedStringsPart() *zip.File {
 	return nil
 }
 
-// sharedStrings is a workbook's shared-string table, decoded once into one buffer.
+// sharedStrings is a workbook's shared-string table, decoded once into 1 MiB pages (never copied as it
+// grows, so memory stays within maxXLSXSharedBytes plus the index).
 type sharedStrings struct {
-	data []byte
-	ends []uint32 // ends[i] is where string i ends in data
-	long map[int]bool
+	pages  [][]byte
+	starts []uint32 // page<<sstPageBits | offset; a string ends where the next one in its page starts
+	long   map[int]bool
+	total  int
 }
 
-// Bounds of the shared-string table (issue 18): its strings together, and their number.
-const (
-	maxXLSXSharedBytes   = 1 << 30
-	maxXLSXSharedStrings = 1 << 26
-)
+const sstPageBits = 20
 
 func (s *sharedStrings) get(i int) (b []byte, ok, tooLong bool) {
-	if s == nil || i < 0 || i >= len(s.ends) {
+	if s == nil || i < 0 || i >= len(s.starts) {
 		return nil, false, false
 	}
 	if s.long[i] {
 		return nil, true, true
 	}
-	start := uint32(0)
-	if i > 0 {
-		start = s.ends[i-1]
+	st := s.starts[i]
+	page := s.pages[st>>sstPageBits]
+	start, end := int(st&(1<<sstPageBits-1)), len(page)
+	if i+1 < len(s.starts) && s.starts[i+1]>>sstPageBits == st>>sstPageBits {
+		end = int(s.starts[i+1] & (1<<sstPageBits - 1))
 	}
-	return s.data[start:s.ends[i]], true, false
+	return page[start:end], true, false
 }
 
 // readSharedStrings decodes the table's <si> items (the direct children of its root), each as
@@ -198,7 +197,7 @@ func readSharedStringsVia(f *zip.File, wrap func(io.Reader) io.Reader) (*sharedS
 	var t, runs, run []byte
 	for {
 		if err := x.next(); err != nil {
-			return nil, fmt.Errorf("after shared string %d: %w", len(s.ends), err)
+			return nil, fmt.Errorf("after shared string %d: %w", len(s.starts), err)
 		}
 		if x.kind == xmlEOF {
 			return s, nil
@@ -206,23 +205,30 @@ func readSharedStringsVia(f *zip.File, wrap func(io.Reader) io.Reader) (*sharedS
 		if x.kind != xmlStart || x.depth != 2 || string(x.name) != "si" {
 			continue
 		}
-		if len(s.ends) >= maxXLSXSharedStrings {
+		if len(s.starts) >= maxXLSXSharedStrings {
 			return nil, fmt.Errorf("it has more than %d shared strings", maxXLSXSharedStrings)
 		}
-		var long bool
-		if s.data, long, err = readStringItem(x, s.data, &t, &runs, &run); err != nil {
-			return nil, fmt.Errorf("in shared string %d: %w", len(s.ends), err)
+		if len(s.pages) == 0 || len(s.pages[len(s.pages)-1])+maxXLSXCellBytes > 1<<sstPageBits {
+			s.pages = append(s.pages, make([]byte, 0, 1<<sstPageBits))
 		}
+		last := len(s.pages) - 1
+		page := s.pages[last]
+		start := len(page)
+		var long bool
+		if page, long, err = readStringItem(x, page, &t, &runs, &run); err != nil {
+			return nil, fmt.Errorf("in shared string %d: %w", len(s.starts), err)
+		}
+		s.pages[last] = page
 		if long {
 			if s.long == nil {
 				s.long = map[int]bool{}
 			}
-			s.long[len(s.ends)] = true
+			s.long[len(s.starts)] = true
 		}
-		if len(s.data) > maxXLSXSharedBytes {
-			return nil, fmt.Errorf("its shared strings hold more than %d MiB of text", maxXLSXSharedBytes>>20)
+		if s.total += len(page) - start; s.total > maxXLSXSharedBytes {
+			return nil, fmt.Errorf("it has more than %d MiB of shared strings", maxXLSXSharedBytes>>20)
 		}
-		s.ends = append(s.ends, uint32(len(s.data)))
+		s.starts = append(s.starts, uint32(last)<<sstPageBits|uint32(start))
 	}
 }
 

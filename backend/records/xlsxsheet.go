@@ -9,16 +9,9 @@ import (
 	"unsafe"
 )
 
-// Bounds of what one worksheet may make the reader hold (issue 18): a cell or shared string longer than
-// Excel's own limit, a row wider than Excel's or holding more text than maxXLSXRowBytes, is a counted bad
-// row; memory stays flat whatever the file states.
-const (
-	maxXLSXCellChars = 32767                // Excel's limit on the characters in one cell
-	maxXLSXCellBytes = 4 * maxXLSXCellChars // bytes kept of a value while it is decoded; more is over long whatever its characters
-	maxXLSXColumns   = 16384                // Excel's last column, XFD
-	maxXLSXRows      = 1048576              // Excel's last row
-	maxXLSXRowBytes  = 16 << 20             // decoded text of one row
-)
+// maxXLSXCellBytes is how much of a value is kept while it is decoded: more is over maxXLSXCellChars
+// (xlsxlimits.go) whatever its characters, and the rest streams past uncounted.
+const maxXLSXCellBytes = 4 * maxXLSXCellChars
 
 // sheetReader streams one worksheet's rows from its XML, decoding only the sheetData grammar: rows, cells,
 // their values (numbers, shared strings, inline strings with rich-text runs, formulas' cached results),
@@ -122,7 +115,7 @@ func (r *sheetReader) rowNumber() (int64, error) {
 			r.row = num
 			return 0, r.skipRow(r.x.depth, r.badRow(0, fmt.Sprintf("the row could not be read: its number %q is not a number", truncateForMessage(v))))
 		case n > maxXLSXRows:
-			return 0, fmt.Errorf("row number %d is past Excel's last row, %d: the sheet is damaged", n, maxXLSXRows)
+			return 0, fmt.Errorf("row number %d is past %d, Excel's last row: the sheet is damaged", n, maxXLSXRows)
 		case n > 0:
 			num = int64(n)
 		}
@@ -255,7 +248,11 @@ func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error)
 			if len(a.value) > 0 {
 				c, ok := cellColumn(a.value)
 				if !ok {
-					return col, r.badRow(0, fmt.Sprintf("the row could not be read: a cell has the reference %q, which is not a cell name", truncateForMessage(a.value))), r.skipCell()
+					msg := fmt.Sprintf("the row could not be read: a cell has the reference %q, which is not a cell name", truncateForMessage(a.value))
+					if c > maxXLSXColumns {
+						msg = pastXFDMessage()
+					}
+					return col, r.badRow(0, msg), r.skipCell()
 				}
 				col = c
 			}
@@ -269,7 +266,7 @@ func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error)
 		}
 	}
 	if col > maxXLSXColumns {
-		return col, r.badRow(0, fmt.Sprintf("the row has more than %d cells, Excel's limit", maxXLSXColumns)), r.skipCell()
+		return col, r.badRow(0, pastXFDMessage()), r.skipCell()
 	}
 	hasF, hasIS, longV, longIS := false, false, false, false
 	r.val, r.isv = r.val[:0], r.isv[:0]
@@ -464,7 +461,11 @@ func (r *sheetReader) fastCell(prev int) (ok bool, col int, bad *xlsxRowError) {
 }
 
 func overLongMessage() string {
-	return fmt.Sprintf("the cell holds more than %d characters, Excel's own limit for a cell", maxXLSXCellChars)
+	return fmt.Sprintf("the cell is longer than %d characters, Excel's own limit for a cell", maxXLSXCellChars)
+}
+
+func pastXFDMessage() string {
+	return fmt.Sprintf("a cell is past column XFD, Excel's last (column %d)", maxXLSXColumns)
 }
 
 func (r *sheetReader) skipCell() error {
@@ -668,7 +669,7 @@ func cellColumn(ref []byte) (int, bool) {
 		}
 		col = col*26 + int(c-'A'+1)
 		if col > maxXLSXColumns {
-			return 0, false
+			return col, false // past XFD
 		}
 	}
 	return col, col > 0

@@ -48,12 +48,11 @@ type xmlAttr struct {
 }
 
 // Bounds on what one token may make the scanner hold: a tag (with its attributes), a comment or a CDATA
-// section longer than maxXMLToken, or elements nested deeper than maxXMLDepth, end the part with an error
+// section longer than maxXMLToken, or elements nested deeper than maxXLSXDepth, end the part with an error
 // instead of growing memory with what the file claims.
 const (
 	xmlReadSize = 256 << 10
 	maxXMLToken = 1 << 20
-	maxXMLDepth = 64
 	maxXMLName  = 255
 )
 
@@ -265,7 +264,7 @@ func (s *xmlScanner) scanMarkup() (skip bool, err error) {
 			s.pos += i + 3
 			return true, nil
 		}
-		return false, s.syntax("a DOCTYPE or other <! declaration, which a workbook never has")
+		return false, s.syntax("a DTD (<!DOCTYPE …>) or other <! declaration, which a workbook never has")
 	case '/':
 		i, err := s.find(2, ">")
 		if err != nil {
@@ -308,6 +307,9 @@ func (s *xmlScanner) scanStart() error {
 		if i < len(rest) {
 			break
 		}
+		if end > maxXLSXTagBytes {
+			return s.syntax("a tag longer than %d KiB", maxXLSXTagBytes>>10)
+		}
 		more, err := s.fill()
 		if err != nil {
 			return err
@@ -315,6 +317,9 @@ func (s *xmlScanner) scanStart() error {
 		if !more {
 			return errXMLEOF
 		}
+	}
+	if end > maxXLSXTagBytes {
+		return s.syntax("a tag longer than %d KiB", maxXLSXTagBytes>>10)
 	}
 	tag := s.buf[s.pos+1 : s.pos+end]
 	s.pos += end + 1
@@ -383,8 +388,8 @@ func balancedQuotes(b []byte) bool {
 }
 
 func (s *xmlScanner) push(name []byte) error {
-	if s.depth >= maxXMLDepth {
-		return s.syntax("elements nested more than %d deep", maxXMLDepth)
+	if s.depth >= maxXLSXDepth {
+		return s.syntax("elements nested more than %d deep", maxXLSXDepth)
 	}
 	s.stack = append(append(s.stack, name...), byte(len(name)))
 	s.depth++
