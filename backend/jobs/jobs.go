@@ -9,11 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/sqlitefile"
 )
@@ -79,36 +78,9 @@ type Store struct {
 	path string
 }
 
-// DataDir is the folder for the app's data: $AUDIENCE_UPLOADER_DATA_DIR if
-// set, else the OS convention (XDG data home on Linux, Application Support
-// on macOS, %LocalAppData% on Windows) plus "audience-uploader".
-func DataDir() (string, error) {
-	if d := os.Getenv("AUDIENCE_UPLOADER_DATA_DIR"); d != "" {
-		return d, nil
-	}
-	switch runtime.GOOS {
-	case "windows":
-		if d := os.Getenv("LOCALAPPDATA"); d != "" {
-			return filepath.Join(d, "audience-uploader"), nil
-		}
-	case "darwin":
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, "Library", "Application Support", "audience-uploader"), nil
-		}
-	default:
-		if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
-			return filepath.Join(d, "audience-uploader"), nil
-		}
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, ".local", "share", "audience-uploader"), nil
-		}
-	}
-	return "", errors.New("cannot find the user's data directory: set AUDIENCE_UPLOADER_DATA_DIR")
-}
-
-// OpenDefault opens history.db in DataDir.
+// OpenDefault opens history.db in the app's data folder (backend/datadir).
 func OpenDefault(ctx context.Context) (*Store, error) {
-	dir, err := DataDir()
+	dir, err := datadir.Path()
 	if err != nil {
 		return nil, err
 	}

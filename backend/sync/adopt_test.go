@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -27,7 +28,7 @@ func (e *env) wizard(w wizardRun, req upload.Request) (string, *upload.Result, e
 	if w.mappings == nil {
 		w.mappings = []transform.Mapping{mustMap("email=email"), mustMap("phone=phone")}
 	}
-	src, err := transform.LocalFile(e.list)
+	src, err := inputs.LocalFile(e.list)
 	if err != nil {
 		e.t.Fatal(err)
 	}

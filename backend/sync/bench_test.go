@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
@@ -34,7 +35,7 @@ func benchChild(mode string) int {
 	start := time.Now()
 	switch mode {
 	case "transform":
-		src, err := transform.LocalFile(os.Getenv("SYNC_TEST_LIST"))
+		src, err := inputs.LocalFile(os.Getenv("SYNC_TEST_LIST"))
 		if err == nil {
 			_, err = transform.Run(ctx, transform.Options{Source: src, OutDir: os.Getenv("SYNC_TEST_OUT"),
 				Mappings: []transform.Mapping{mustMap("email=email"), mustMap("phone=phone")}})

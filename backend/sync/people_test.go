@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -156,7 +157,7 @@ func (m *listModel) write(path string) error {
 // named by the user of its first identifier.
 func (e *env) listPeople(mappings []transform.Mapping, layout transform.Layout) []string {
 	e.t.Helper()
-	src, err := transform.LocalFile(e.list)
+	src, err := inputs.LocalFile(e.list)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
-	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
@@ -38,7 +38,7 @@ type Config struct {
 	Dir string
 	// OpenSource opens a sync's input (default: local files, folders and
 	// globs; the CLI and the app pass one that also opens s3://).
-	OpenSource func(input string) (transform.Source, error)
+	OpenSource func(input string) (inputs.Source, error)
 	// Connect builds a client and an uploader for an advertiser ("" means
 	// the one in the settings).
 	Connect func(ctx context.Context, advertiserID string) (*Conn, error)
@@ -66,7 +66,7 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) (*Service, error) {
 	if cfg.Dir == "" {
-		d, err := jobs.DataDir()
+		d, err := datadir.Path()
 		if err != nil {
 			return nil, err
 		}
@@ -151,9 +151,6 @@ type Progress struct {
 // in a graph of all its rows (~0.5 s and 20 MB at this size); a larger
 // list's count is the state's, less the people who left, plus the new.
 const exactPeopleRows = 100_000
-
-// minAudience is TikTok's floor: a change that leaves fewer users is refused.
-const minAudience = 1000
 
 // StopError is a plan that stops: its reason says why and what to do.
 type StopError struct{ Plan *Plan }
@@ -326,7 +323,7 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 	progress(Progress{Stage: "upload"})
 	for i, stp := range p.Steps {
 		mpath := filepath.Join(dir, stp.Manifest)
-		if i > 0 && p.Steps[i-1].Action == "REMOVE" && p.BaseHistory != nil {
+		if i > 0 && p.Steps[i-1].Action == tiktok.ActionRemove && p.BaseHistory != nil {
 			// The APPEND only once TikTok lists the REMOVE as applied: sent
 			// earlier, it could be processed first and its rows taken out.
 			if err := s.waitListed(ctx, conn, dir, audID, p.BaseHistory, p.Steps[:i]); err != nil {
@@ -334,7 +331,7 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 			}
 		}
 		req := upload.Request{ManifestPath: mpath, AdvertiserID: conn.AdvertiserID, Action: stp.Action}
-		if stp.Action == "CREATE" {
+		if stp.Action == tiktok.ActionCreate {
 			req.AudienceName, req.Action = d.AudienceName, ""
 		} else {
 			req.AudienceID = audID
@@ -343,7 +340,7 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 		if err != nil {
 			return nil, err
 		}
-		if stp.Action == "CREATE" && len(r.Targets) > 0 {
+		if stp.Action == tiktok.ActionCreate && len(r.Targets) > 0 {
 			audID = r.Targets[0].AudienceID
 		}
 		res.Uploads = append(res.Uploads, r)
@@ -392,13 +389,9 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 func historyMarks(h []tiktok.History) []string {
 	out := make([]string, 0, len(h))
 	for _, e := range h {
-		out = append(out, historyKey(e))
+		out = append(out, e.Key())
 	}
 	return out
-}
-
-func historyKey(e tiktok.History) string {
-	return strings.Join([]string{e.Action, e.ActionDetail, e.Editor, e.OptTime, e.Msg}, "|")
 }
 
 // work is one computed plan and the files it needs.
@@ -425,7 +418,7 @@ func (w *work) record() *RunRecord {
 }
 
 // source opens the input, narrowed to the newest matching part if asked.
-func (s *Service) source(d *Definition) (transform.Source, error) {
+func (s *Service) source(d *Definition) (inputs.Source, error) {
 	src, err := s.cfg.OpenSource(d.Input)
 	if err != nil {
 		return src, err
@@ -437,7 +430,7 @@ func (s *Service) source(d *Definition) (transform.Source, error) {
 	if len(src.Parts) == 0 {
 		return src, usagef("--newest needs a folder, glob or s3:// prefix as --input; %s is one file", d.Input)
 	}
-	var best *transform.Source
+	var best *inputs.Source
 	for i := range src.Parts {
 		p := &src.Parts[i]
 		if ok, _ := path.Match(d.Newest, path.Base(filepath.ToSlash(p.Name))); ok && (best == nil || p.Name > best.Name) {
@@ -741,9 +734,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	s.decide(d, w, trusted, why)
 	switch w.plan.Action {
 	case ActionCreate, ActionReplace:
-		act := "REPLACE"
+		act := tiktok.ActionReplace
 		if w.plan.Action == ActionCreate {
-			act = "CREATE"
+			act = tiktok.ActionCreate
 		}
 		w.steps = []step{{Action: act, Manifest: filepath.Join("run-"+w.runID, "full", transform.ManifestName)}}
 		if dryRun {
@@ -761,11 +754,11 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		// REMOVE first: an APPEND sent before it could teach TikTok a link
 		// that makes the REMOVE take out someone still in the list.
 		if removeSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: "REMOVE", Manifest: filepath.Join("run-"+w.runID, "remove", transform.ManifestName)})
+			w.steps = append(w.steps, step{Action: tiktok.ActionRemove, Manifest: filepath.Join("run-"+w.runID, "remove", transform.ManifestName)})
 			w.files = append(w.files, removeSet.files...)
 		}
 		if appendSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: "APPEND", Manifest: filepath.Join("run-"+w.runID, "append", transform.ManifestName)})
+			w.steps = append(w.steps, step{Action: tiktok.ActionAppend, Manifest: filepath.Join("run-"+w.runID, "append", transform.ManifestName)})
 			w.files = append(w.files, appendSet.files...)
 		}
 	}
@@ -862,7 +855,7 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	var foreign []tiktok.History
 	for i := len(det.History) - 1; i >= 0; i-- { // TikTok lists the newest first
 		e := det.History[i]
-		if k := historyKey(e); known[k] > 0 {
+		if k := e.Key(); known[k] > 0 {
 			known[k]--
 			continue
 		}
@@ -928,16 +921,16 @@ func (s *Service) decide(d *Definition, w *work, trusted bool, why string) {
 	}
 	// TikTok refuses a change that leaves an audience under 1,000 users;
 	// the uploader also refuses a REMOVE while fewer are matched.
-	if p.Action == ActionUpdate && p.RemoveRows > 0 && w.matched > 0 && w.matched < minAudience {
+	if p.Action == ActionUpdate && p.RemoveRows > 0 && w.matched > 0 && w.matched < tiktok.MinAudienceUsers {
 		p.Action = ActionStop
 		p.Reason = fmt.Sprintf("audience %s has %d matched users, and TikTok refuses a REMOVE from an audience under %d, so nothing was sent; add rows to the list, or run again once more of it is matched",
-			p.AudienceID, w.matched, minAudience)
+			p.AudienceID, w.matched, tiktok.MinAudienceUsers)
 		return
 	}
-	if (p.Action == ActionReplace || p.Action == ActionUpdate) && now < minAudience {
+	if (p.Action == ActionReplace || p.Action == ActionUpdate) && now < tiktok.MinAudienceUsers {
 		p.Action = ActionStop
 		p.Reason = fmt.Sprintf("audience %s would have %d users after this run, and TikTok refuses any change that leaves an audience with fewer than %d, so nothing was sent; add rows to the list (or use a new audience with --audience NAME) and run again",
-			p.AudienceID, now, minAudience)
+			p.AudienceID, now, tiktok.MinAudienceUsers)
 	}
 }
 
@@ -992,7 +985,7 @@ func batchActions(dir string, steps []step) []string {
 		}
 		for b := 0; b*upload.BatchSize < files; b++ {
 			a := stp.Action
-			if b > 0 && (a == "CREATE" || a == "REPLACE") {
+			if b > 0 && (a == tiktok.ActionCreate || a == tiktok.ActionReplace) {
 				a = tiktok.ActionAppend
 			}
 			out = append(out, a)
@@ -1011,7 +1004,7 @@ func newEntries(base []string, h []tiktok.History) (map[string]int, string) {
 	n, editor := map[string]int{}, ""
 	for i := len(h) - 1; i >= 0; i-- { // oldest first: the known entries are the older ones
 		e := h[i]
-		if k := historyKey(e); known[k] > 0 {
+		if k := e.Key(); known[k] > 0 {
 			known[k]--
 			continue
 		}
@@ -1023,7 +1016,7 @@ func newEntries(base []string, h []tiktok.History) (map[string]int, string) {
 
 // unlisted is the actions of the run's batches that h does not list yet.
 func unlisted(dir string, p *pendingRun, h []tiktok.History) ([]string, string) {
-	if p.BaseHistory == nil && p.NewState.AudienceID != "" && len(p.Steps) > 0 && p.Steps[0].Action != "CREATE" {
+	if p.BaseHistory == nil && p.NewState.AudienceID != "" && len(p.Steps) > 0 && p.Steps[0].Action != tiktok.ActionCreate {
 		return nil, "" // a pending run from before base histories were kept
 	}
 	seen, editor := newEntries(p.BaseHistory, h)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -61,7 +62,7 @@ func TestSpilledSortKeepsMembershipExact(t *testing.T) {
 // plainCounters are the counters of a plain transform of the list.
 func (e *env) plainCounters() transform.Counters {
 	e.t.Helper()
-	src, err := transform.LocalFile(e.list)
+	src, err := inputs.LocalFile(e.list)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
@@ -55,14 +56,12 @@ func connectFunc(base, token, statePath string) func(context.Context, string) (*
 		if err != nil {
 			return nil, err
 		}
-		var up *upload.Uploader
 		c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: 1000, InitialBackoff: 5 * time.Millisecond,
-			MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second,
-			Log: func(le tiktok.LogEntry) { up.ClientLog(le) }})
+			MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second})
 		if err != nil {
 			return nil, err
 		}
-		up, err = upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond,
+		up, err := upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond,
 			PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond})
 		if err != nil {
 			return nil, err
@@ -114,7 +113,7 @@ func (e *env) writeList(ids []int, variant map[int]int) {
 // expected is the list's hashed rows, as a plain transform of it writes them.
 func (e *env) expected() []string {
 	e.t.Helper()
-	src, err := transform.LocalFile(e.list)
+	src, err := inputs.LocalFile(e.list)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -143,10 +143,8 @@ func newEnv(t testing.TB, opts standin.Options, mod ...func(*tiktok.Config, *upl
 	}
 	t.Cleanup(func() { store.Close() })
 	e := &env{base: base, s: s, store: store, ev: &events{}, adv: s.Advertiser()}
-	var u *upload.Uploader
 	ccfg := tiktok.Config{BaseURL: base, AccessToken: s.Token(), QPS: 1000, InitialBackoff: 5 * time.Millisecond,
-		MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second,
-		Log: func(le tiktok.LogEntry) { u.ClientLog(le) }}
+		MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second}
 	ucfg := upload.Config{Store: store, Sink: e.ev, RetryWait: 10 * time.Millisecond, PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond}
 	for _, m := range mod {
 		m(&ccfg, &ucfg)
@@ -156,7 +154,8 @@ func newEnv(t testing.TB, opts standin.Options, mod ...func(*tiktok.Config, *upl
 		t.Fatal(err)
 	}
 	ucfg.Client = c
-	if u, err = upload.New(ucfg); err != nil {
+	u, err := upload.New(ucfg)
+	if err != nil {
 		t.Fatal(err)
 	}
 	e.u = u
