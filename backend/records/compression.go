@@ -3,11 +3,11 @@ package records
 import (
 	"bytes"
 	"compress/bzip2"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 
+	"github.com/klauspost/compress/gzip" // the same stream as compress/gzip's, inflated about twice as fast
 	"github.com/klauspost/compress/zstd"
 )
 

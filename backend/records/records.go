@@ -68,8 +68,8 @@ type Options struct {
 	Path string
 	// Sheet is the Excel worksheet to read; "" reads the first one.
 	Sheet string
-	// TempDir is where Excel's library decompresses a worksheet over 16 MiB ("" is the system's); the
-	// files hold the sheet's cells and are removed by Reader.Close.
+	// TempDir was where excelize decompressed a worksheet over 16 MiB; no reader writes temporary files
+	// now (worksheets are streamed from their ZIP entry), so it is unused.
 	TempDir string
 }
 

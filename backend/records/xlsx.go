@@ -3,24 +3,20 @@ package records
 import (
 	"archive/zip"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf16"
 )
 
-// xlsxTable streams one worksheet's rows straight from its ZIP entry, with the bounds of xlsxlimits.go:
-// only the workbook's list of sheets, its shared strings (in memory) and the one sheet are read, and
-// nothing is written to disk. Cells are read raw (no display formatting), so a number is its stored digits
-// and a date is its serial number; a formula is its cached result.
+// xlsxTable streams one worksheet's rows with sheetReader, straight from the ZIP entry: no temporary file,
+// and only the shared-string table is kept in memory. Cells are read raw (no display formatting), so a
+// number is its stored digits and a date is its serial number; a formula is its cached result.
 type xlsxTable struct {
 	name    string
 	sheet   string
-	file    io.Closer // the workbook opened by path, or nil
-	rows    *sheetRows
-	row     int64     // Excel row number of the last row read
+	rows    *sheetReader
+	stream  io.Closer
 	pending []xlsxRow // rows read ahead for the header decision, handed out first
 	width   int       // number of columns
 }
@@ -43,23 +39,6 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	if bytes.HasPrefix(head, oleMagic) {
 		return oleError(r.name, io.NewSectionReader(at, 0, size))
 	}
-	t := &xlsxTable{name: r.name}
-	ok := false
-	defer func() {
-		if !ok {
-			t.close()
-		}
-	}()
-	if opts.Path != "" && opts.At != nil {
-		// By path, not through At: At counts a run's progress, which counts a local workbook whole.
-		if f, err := os.Open(opts.Path); err == nil {
-			if st, err := f.Stat(); err == nil && st.Size() == size {
-				at, t.file = f, f
-			} else {
-				f.Close()
-			}
-		}
-	}
 	zr, err := zip.NewReader(at, size)
 	if err != nil {
 		return fmt.Errorf("%s is a ZIP archive that cannot be read (damaged or cut short?): %w", r.name, err)
@@ -70,10 +49,17 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	if err := checkXLSXSizes(r.name, zr); err != nil {
 		return err
 	}
-	book, err := readXLSXBook(r.name, zr)
+	book, err := readXLSXBook(zr)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s could not be opened as an Excel workbook (%v): open it in Excel, save it again as .xlsx, and try again", r.name, err)
 	}
+	t := &xlsxTable{name: r.name}
+	ok := false
+	defer func() {
+		if !ok {
+			t.close()
+		}
+	}()
 	sheets := book.sheets
 	if len(sheets) == 0 {
 		return fmt.Errorf("%s has no worksheets", r.name)
@@ -97,18 +83,26 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	}
 	t.sheet = sheet
 	r.sheet, r.sheets = sheet, sheets
-	sst, err := readSharedStrings(r.name, book.file(book.shared))
+	part, found := book.partOf(sheet)
+	if !found {
+		return fmt.Errorf("%s, sheet %q, could not be read: %w", r.name, SafeColumnName(sheet), errNoSheetPart)
+	}
+	var sst *sharedStrings
+	if f := book.sharedStringsPart(); f != nil {
+		if sst, err = readSharedStrings(f); err != nil {
+			return fmt.Errorf("%s: its shared strings (the text of its cells) could not be read: %v: open it in Excel, save it again as .xlsx, and try again", r.name, err)
+		}
+	}
+	rc, err := part.Open()
 	if err != nil {
-		return err
+		return fmt.Errorf("%s, sheet %q, could not be read: %w", r.name, SafeColumnName(sheet), err)
 	}
-	if t.rows, err = openSheetRows(r.name, sheet, book.file(book.parts[sheet]), sst); err != nil {
-		return err
-	}
+	ahead := newReadAhead(rc)
+	t.stream, t.rows = ahead, newSheetReader(ahead, sst)
 
 	// The first row with a value is the header candidate; the rows below it decide, as for CSV.
 	first, err := t.nextRow()
-	var re *RecordError
-	if errors.As(err, &re) {
+	if _, bad := err.(*RecordError); bad {
 		return fmt.Errorf("reading the first row: %w", err)
 	}
 	if err == io.EOF {
@@ -122,8 +116,8 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 		if err == io.EOF {
 			break
 		}
-		if errors.As(err, &re) {
-			row = xlsxRow{num: re.Line, bad: re}
+		if re, bad := err.(*RecordError); bad {
+			row = xlsxRow{num: re.Line, bad: re} // counted when its turn comes
 		} else if err != nil {
 			return err
 		}
@@ -165,99 +159,109 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	return nil
 }
 
-// nextRow returns the next row with at least one value (Excel's row number and its cells, numbers as their
-// exact digits), a *RecordError for a row past a bound, or io.EOF.
-func (t *xlsxTable) nextRow() (xlsxRow, error) {
-	for {
-		num, cells, err := t.rows.next()
-		if err != nil {
-			return xlsxRow{}, err
-		}
-		t.row = num
-		blank := true
-		for i, c := range cells {
-			cells[i] = exactNumber(c)
-			blank = blank && strings.TrimSpace(cells[i]) == ""
-		}
-		if !blank {
-			return xlsxRow{num: num, cells: cells}, nil
-		}
+// advance reads the next row with at least one value into t.rows, or returns io.EOF, a *RecordError for a
+// bad row (reading can go on), or an error that ends the sheet.
+func (t *xlsxTable) advance() error {
+	err := t.rows.next()
+	if err == nil || err == io.EOF {
+		return err
 	}
+	if re, ok := err.(*xlsxRowError); ok {
+		return &RecordError{File: t.name, Sheet: t.sheet, Line: re.row, Column: re.col, Msg: re.msg}
+	}
+	return fmt.Errorf("%s, sheet %q, could not be read %w: open it in Excel, save it again as .xlsx, and try again", t.name, SafeColumnName(t.sheet), err)
+}
+
+// nextRow returns the next row with at least one value (Excel's row number and its cells, numbers as their
+// exact digits), or io.EOF. It copies the cells; read uses them in place.
+func (t *xlsxTable) nextRow() (xlsxRow, error) {
+	if err := t.advance(); err != nil {
+		return xlsxRow{}, err
+	}
+	cells := make([]string, len(t.rows.cells))
+	for i := range cells {
+		cells[i] = string(t.rows.cell(i))
+	}
+	return xlsxRow{num: t.rows.row, cells: cells}, nil
 }
 
 func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
 	for len(c.Records)+len(c.Errors) < max {
-		var row xlsxRow
 		if len(t.pending) > 0 {
-			row = t.pending[0]
+			row := t.pending[0]
 			t.pending = t.pending[1:]
 			if row.bad != nil {
 				c.Errors = append(c.Errors, row.bad)
 				continue
 			}
-		} else {
-			var err error
-			row, err = t.nextRow()
-			if err == io.EOF {
-				return io.EOF
-			}
-			var re *RecordError
-			if errors.As(err, &re) {
-				// One bad row (a cell past a bound of xlsxlimits.go, or one that points past the shared
-				// strings): counted, and reading goes on.
+			if re := t.extraCells(row.num, len(row.cells), func(i int) []byte { return []byte(row.cells[i]) }); re != nil {
 				c.Errors = append(c.Errors, re)
 				continue
 			}
-			if err != nil {
-				return err
+			start := len(c.Data)
+			for _, col := range cols {
+				if col < len(row.cells) && row.cells[col] != "" {
+					c.Data = appendCell(c.Data, col, String, []byte(row.cells[col]))
+				}
 			}
+			c.Records = append(c.Records, Span{Line: row.num, Start: start, End: len(c.Data)})
+			continue
 		}
-		if re := t.extraCells(row); re != nil {
+		err := t.advance()
+		if err == io.EOF {
+			return io.EOF
+		}
+		if re, ok := err.(*RecordError); ok {
+			// One bad row (a cell that points past the shared strings, an over-long cell): counted, and reading goes on.
+			c.Errors = append(c.Errors, re)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		rows := t.rows
+		if re := t.extraCells(rows.row, len(rows.cells), rows.cell); re != nil {
 			// Like a CSV row with more fields than the header: counted, and the row is skipped.
 			c.Errors = append(c.Errors, re)
 			continue
 		}
 		start := len(c.Data)
 		for _, col := range cols {
-			if col < len(row.cells) && row.cells[col] != "" {
-				c.Data = appendCell(c.Data, col, String, []byte(row.cells[col]))
+			if col < len(rows.cells) {
+				if b := rows.cell(col); len(b) > 0 {
+					c.Data = appendCell(c.Data, col, String, b)
+				}
 			}
 		}
-		c.Records = append(c.Records, Span{Line: row.num, Start: start, End: len(c.Data)})
+		c.Records = append(c.Records, Span{Line: rows.row, Start: start, End: len(c.Data)})
 	}
 	return nil
 }
 
 // extraCells reports a row with values beyond the columns the header (or, without one, the first rows)
 // set: those values belong to no column, so the row is counted as bad rather than read in part.
-func (t *xlsxTable) extraCells(row xlsxRow) *RecordError {
-	first, n := 0, 0
-	for i := t.width; i < len(row.cells); i++ {
-		if strings.TrimSpace(row.cells[i]) != "" {
+func (t *xlsxTable) extraCells(num int64, n int, cell func(int) []byte) *RecordError {
+	first, last := 0, 0
+	for i := t.width; i < n; i++ {
+		if len(bytes.TrimSpace(cell(i))) != 0 {
 			if first == 0 {
 				first = i + 1
 			}
-			n = i + 1
+			last = i + 1
 		}
 	}
 	if first == 0 {
 		return nil
 	}
-	return &RecordError{File: t.name, Sheet: t.sheet, Line: row.num, Column: first,
-		Msg: fmt.Sprintf("row has %d cells, the header has %d (%d extra)", n, t.width, n-t.width)}
+	return &RecordError{File: t.name, Sheet: t.sheet, Line: num, Column: first,
+		Msg: fmt.Sprintf("row has %d cells, the header has %d (%d extra)", last, t.width, last-t.width)}
 }
 
 func (t *xlsxTable) close() error {
-	var err error
-	if t.rows != nil {
-		err = t.rows.close()
+	if t.stream != nil {
+		return t.stream.Close()
 	}
-	if t.file != nil {
-		if cerr := t.file.Close(); cerr != nil {
-			err = cerr
-		}
-	}
-	return err
+	return nil
 }
 
 // exactNumber writes a number that a spreadsheet stored in floating-point notation

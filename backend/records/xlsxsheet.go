@@ -1,476 +1,686 @@
 package records
 
 import (
-	"archive/zip"
 	"bytes"
-	"encoding/xml"
 	"fmt"
 	"io"
-	"path"
 	"strconv"
-	"strings"
+	"unicode/utf8"
+	"unsafe"
 )
 
-// The workbook's structure (sheet names and their parts), its shared strings and one sheet's rows, read
-// straight from the ZIP entries with the bounded xmlScanner: nothing else of the workbook is read, and
-// nothing is written to disk.
+// maxXLSXCellBytes is how much of a value is kept while it is decoded: more is over maxXLSXCellChars
+// (xlsxlimits.go) whatever its characters, and the rest streams past uncounted.
+const maxXLSXCellBytes = 4 * maxXLSXCellChars
 
-// xlsxBook is the parts of a workbook this app reads.
-type xlsxBook struct {
-	files  map[string]*zip.File // by lower-cased name
-	sheets []string
-	parts  map[string]string // sheet name → its part
-	shared string            // the shared-strings part ("" when none)
+// sheetReader streams one worksheet's rows from its XML, decoding only the sheetData grammar: rows, cells,
+// their values (numbers, shared strings, inline strings with rich-text runs, formulas' cached results),
+// the r= references that place them, with gaps. It gives each cell the text excelize gave with
+// RawCellValue (so no output byte changed when it replaced excelize), without allocating per row.
+type sheetReader struct {
+	x   *xmlScanner
+	sst *sharedStrings
+
+	row     int64 // Excel number of the current row
+	elemRow int64 // number of the last row element read (rows out of order join the row before them)
+	atRow   bool  // a row's start tag has been read, numbered nextNum
+	nextNum int64
+	buf     []byte     // the current row's decoded values
+	cells   []cellSpan // the current row's cells, by column (gaps are empty)
+	done    bool
+
+	val, isv, t, runs, run []byte // a cell's <v> and <is> as they are decoded
 }
 
-func (b *xlsxBook) file(name string) *zip.File { return b.files[strings.ToLower(name)] }
+type cellSpan struct{ start, end int }
 
-// readXLSXBook reads xl/workbook.xml and its relationships.
-func readXLSXBook(name string, zr *zip.Reader) (*xlsxBook, error) {
-	b := &xlsxBook{files: map[string]*zip.File{}, parts: map[string]string{}}
-	for _, f := range zr.File {
-		b.files[strings.ToLower(strings.ReplaceAll(f.Name, "\\", "/"))] = f
-	}
-	damaged := func(part string, err error) error {
-		return fmt.Errorf("%s could not be opened as an Excel workbook (its %s is damaged: %v): open it in Excel, save it again as .xlsx, and try again", name, part, err)
-	}
-	var wb struct {
-		Sheets []struct {
-			Name  string     `xml:"name,attr"`
-			Attrs []xml.Attr `xml:",any,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	if err := decodeXLSXPart(b.file("xl/workbook.xml"), &wb); err != nil {
-		return nil, damaged("xl/workbook.xml", err)
-	}
-	var rels struct {
-		Rels []struct {
-			ID     string `xml:"Id,attr"`
-			Type   string `xml:"Type,attr"`
-			Target string `xml:"Target,attr"`
-		} `xml:"Relationship"`
-	}
-	if f := b.file("xl/_rels/workbook.xml.rels"); f != nil {
-		if err := decodeXLSXPart(f, &rels); err != nil {
-			return nil, damaged("xl/_rels/workbook.xml.rels", err)
-		}
-	}
-	targets := map[string]string{}
-	for _, r := range rels.Rels {
-		t := strings.ReplaceAll(r.Target, "\\", "/")
-		if strings.HasPrefix(t, "/") {
-			t = path.Clean(t[1:])
-		} else {
-			t = path.Join("xl", t)
-		}
-		targets[r.ID] = t
-		if strings.HasSuffix(r.Type, "/sharedStrings") {
-			b.shared = t
-		}
-	}
-	if b.shared == "" && b.file("xl/sharedStrings.xml") != nil {
-		b.shared = "xl/sharedStrings.xml"
-	}
-	for i, s := range wb.Sheets {
-		part := ""
-		for _, a := range s.Attrs {
-			if a.Name.Local == "id" {
-				part = targets[a.Value]
-			}
-		}
-		if part == "" {
-			part = fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1) // as Excel names them
-		}
-		b.sheets = append(b.sheets, s.Name)
-		if _, dup := b.parts[s.Name]; !dup {
-			b.parts[s.Name] = part
-		}
-	}
-	return b, nil
-}
-
-// decodeXLSXPart decodes a small part whole, refusing one over maxXLSXWorkbookPart.
-func decodeXLSXPart(f *zip.File, v any) error {
-	if f == nil {
-		return fmt.Errorf("it is missing")
-	}
-	if f.UncompressedSize64 > maxXLSXWorkbookPart {
-		return fmt.Errorf("it says it is %d MiB, more than the %d MiB a workbook's list of sheets can be", f.UncompressedSize64>>20, maxXLSXWorkbookPart>>20)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxXLSXWorkbookPart+1))
-	if err != nil {
-		return err
-	}
-	if len(data) > maxXLSXWorkbookPart {
-		return fmt.Errorf("it is more than the %d MiB a workbook's list of sheets can be", maxXLSXWorkbookPart>>20)
-	}
-	return xml.Unmarshal(data, v)
-}
-
-// sharedStrings holds the shared-strings table in memory, in blocks so it never needs one allocation
-// larger than a block: index entry i packs (block, offset, length); a string over maxXLSXCellChars is
-// kept as a marker only.
-type sharedStrings struct {
-	blocks [][]byte
-	index  [][]uint64 // pages of sstPage entries, so the index never reallocates as it grows
-	n      int
-}
-
-const sstPage = 1 << 16
-
-func (s *sharedStrings) push(e uint64) {
-	if s.n%sstPage == 0 {
-		s.index = append(s.index, make([]uint64, 0, sstPage))
-	}
-	k := len(s.index) - 1
-	s.index[k] = append(s.index[k], e)
-	s.n++
-}
-
+// The cell types whose text is not their <v> as it is (t="s" and t="inlineStr"); excelize gave every other
+// type's <v> raw.
 const (
-	sstBlock    = 1 << 20
-	sstLenBits  = 18 // a string is at most 32,767 characters of 4 bytes: under 2^17 bytes
-	sstOverlong = 1<<sstLenBits - 1
+	cellOther = iota
+	cellShared
+	cellInline
 )
 
-func (s *sharedStrings) add(b []byte, overlong bool) {
-	if overlong {
-		s.push(sstOverlong)
-		return
-	}
-	if len(s.blocks) == 0 || len(s.blocks[len(s.blocks)-1])+len(b) > sstBlock {
-		s.blocks = append(s.blocks, make([]byte, 0, sstBlock))
-	}
-	k := len(s.blocks) - 1
-	off := len(s.blocks[k])
-	s.blocks[k] = append(s.blocks[k], b...)
-	s.push(uint64(k)<<(20+sstLenBits) | uint64(off)<<sstLenBits | uint64(len(b)))
+// xlsxRowError is a bad row: the reader has moved past it and reading can go on.
+type xlsxRowError struct {
+	row int64
+	col int // 1-based; 0 when the row as a whole is wrong
+	msg string
 }
 
-// get returns string i; ok is false past the table, overlong true for a string too long to be read.
-func (s *sharedStrings) get(i int) (v string, ok, overlong bool) {
-	if s == nil || i < 0 || i >= s.n {
-		return "", false, false
-	}
-	e := s.index[i/sstPage][i%sstPage]
-	n := int(e & sstOverlong)
-	if n == sstOverlong {
-		return "", true, true
-	}
-	off := int(e>>sstLenBits) & (sstBlock - 1)
-	return string(s.blocks[e>>(20+sstLenBits)][off : off+n]), true, false
+func (e *xlsxRowError) Error() string { return e.msg }
+
+func newSheetReader(src io.Reader, sst *sharedStrings) *sheetReader {
+	return &sheetReader{x: newXMLScanner(src), sst: sst}
 }
 
-// readSharedStrings reads the shared-strings part within the bounds of xlsxlimits.go.
-func readSharedStrings(name string, f *zip.File) (*sharedStrings, error) {
-	sst := &sharedStrings{}
-	if f == nil {
-		return sst, nil
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, fmt.Errorf("%s: its shared strings could not be read: %w", name, err)
-	}
-	defer rc.Close()
-	x := newXMLScanner(rc)
-	var sink textSink
-	var total int
-	inSI, inT, phonetic := false, false, 0
-	var tdepth int
-	for {
-		var into *textSink
-		if inT {
-			into = &sink
-		}
-		kind, el, _, err := x.next(into)
-		if err != nil {
-			return nil, xlsxPartError(name, "shared strings", err)
-		}
-		if kind == xmlEOF {
-			break
-		}
-		switch string(el) {
-		case "si":
-			switch kind {
-			case xmlStart, xmlEmpty:
-				if sst.n >= maxXLSXSharedStrings {
-					return nil, fmt.Errorf("%s has more than %d shared strings, more than this app reads from one workbook: save the sheet as CSV", name, maxXLSXSharedStrings)
-				}
-				sink.reset(maxXLSXCellChars)
-				inSI = kind == xmlStart
-				if kind == xmlEmpty {
-					sst.add(nil, false)
-				}
-			case xmlEnd:
-				if inSI {
-					v := bstrDecode(sink.buf)
-					total += len(v)
-					if total > maxXLSXSharedBytes {
-						return nil, fmt.Errorf("%s has more than %d MiB of shared strings, more than this app reads from one workbook: save the sheet as CSV", name, maxXLSXSharedBytes>>20)
-					}
-					sst.add(v, sink.over)
-				}
-				inSI = false
+// cell is the text of a cell of the current row.
+func (r *sheetReader) cell(i int) []byte { return r.buf[r.cells[i].start:r.cells[i].end] }
+
+// next reads the next row with at least one value into r.cells. It returns io.EOF after the last row, an
+// *xlsxRowError for a bad row (reading can go on), or another error when the sheet cannot be read further.
+func (r *sheetReader) next() error {
+	for !r.done {
+		if !r.atRow {
+			if err := r.x.next(); err != nil {
+				return r.fatal(err)
 			}
-		case "rPh": // phonetic guide: not the cell's text
-			switch kind {
+			switch r.x.kind {
+			case xmlEOF:
+				r.done = true
+				continue
+			case xmlEnd:
+				if string(r.x.name) == "sheetData" {
+					r.done = true
+				}
+				continue
 			case xmlStart:
-				phonetic++
-			case xmlEnd:
-				phonetic--
-			}
-		case "t":
-			switch kind {
-			case xmlStart:
-				inT, tdepth = inSI && phonetic == 0, x.depth
-			case xmlEnd:
-				if x.depth < tdepth {
-					inT = false
+				if string(r.x.name) != "row" {
+					continue
 				}
-			}
-		}
-	}
-	return sst, nil
-}
-
-// xlsxPartError is the sentence for a part that could not be read.
-func xlsxPartError(name, what string, err error) error {
-	if d, ok := err.(errXMLDamaged); ok {
-		return fmt.Errorf("%s is damaged: its %s could not be read (%s): open it in Excel, save it again as .xlsx, and try again", name, what, string(d))
-	}
-	return fmt.Errorf("%s: its %s could not be read (damaged or cut short?): %w", name, what, err)
-}
-
-// sheetRows streams one worksheet's rows.
-type sheetRows struct {
-	name, sheet string
-	rc          io.ReadCloser
-	x           *xmlScanner
-	sst         *sharedStrings
-	row         int64 // the last row's number
-	sink        textSink
-	done        bool
-}
-
-func openSheetRows(name, sheet string, f *zip.File, sst *sharedStrings) (*sheetRows, error) {
-	if f == nil {
-		return nil, fmt.Errorf("%s, sheet %q, could not be read: its part is missing from the workbook (a chart sheet, or a damaged file)", name, SafeColumnName(sheet))
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, fmt.Errorf("%s, sheet %q, could not be read: %w", name, SafeColumnName(sheet), err)
-	}
-	return &sheetRows{name: name, sheet: sheet, rc: rc, x: newXMLScanner(rc), sst: sst}, nil
-}
-
-func (s *sheetRows) close() error { return s.rc.Close() }
-
-func (s *sheetRows) fatal(err error) error {
-	return xlsxPartError(s.name, fmt.Sprintf("sheet %q after row %d", SafeColumnName(s.sheet), s.row), err)
-}
-
-// next returns the next <row>: its number and cells (cells[i] is column i+1, "" where none), or a
-// *RecordError for a row past a bound (the rest of the row is skipped), or io.EOF.
-func (s *sheetRows) next() (int64, []string, error) {
-	if s.done {
-		return 0, nil, io.EOF
-	}
-	// Find the row.
-	var kind int
-	var el, attrs []byte
-	var err error
-	for {
-		kind, el, attrs, err = s.x.next(nil)
-		if err != nil {
-			return 0, nil, s.fatal(err)
-		}
-		if kind == xmlEOF || (kind == xmlEnd && string(el) == "sheetData") {
-			s.done = true
-			return 0, nil, io.EOF
-		}
-		if (kind == xmlStart || kind == xmlEmpty) && string(el) == "row" {
-			break
-		}
-	}
-	num := s.row + 1
-	if r, ok := xmlAttr(attrs, "r"); ok {
-		n, err := strconv.ParseInt(string(bytes.TrimSpace(r)), 10, 64)
-		if err != nil || n < 1 {
-			return 0, nil, s.fatal(errXMLDamaged("a row has a damaged number"))
-		}
-		num = n
-	}
-	if num > maxXLSXRows {
-		return 0, nil, s.fatal(errXMLDamaged(fmt.Sprintf("a row is numbered past %d, Excel's last row", maxXLSXRows)))
-	}
-	s.row = num
-	if kind == xmlEmpty {
-		return num, nil, nil
-	}
-	rowDepth := s.x.depth
-	var cells []string
-	var bad *RecordError
-	badCell := func(col int, msg string) {
-		if bad == nil {
-			bad = &RecordError{File: s.name, Sheet: s.sheet, Line: num, Column: col, Msg: msg}
-		}
-	}
-	rowBytes, col := 0, 0
-	// The cell being read.
-	var typ string
-	inCell, inValue, inInline, formula, collecting := false, false, false, false, false
-	phonetic, valueDepth := 0, 0
-	for {
-		var into *textSink
-		if collecting && bad == nil {
-			into = &s.sink
-		}
-		kind, el, attrs, err = s.x.next(into)
-		if err != nil {
-			return 0, nil, s.fatal(err)
-		}
-		if kind == xmlEOF {
-			return 0, nil, s.fatal(errXMLDamaged("it ends inside a row"))
-		}
-		if kind == xmlEnd && s.x.depth < rowDepth {
-			break // </row>
-		}
-		switch string(el) {
-		case "c":
-			if kind == xmlEnd {
-				if inCell && bad == nil {
-					v, ok := s.cellValue(typ, inValue || inInline, col, badCell)
-					if ok && (v != "" || formula) {
-						rowBytes += len(v)
-						if rowBytes > maxXLSXRowBytes {
-							badCell(col, fmt.Sprintf("the row holds more than %d MiB of text (no list of identifiers has rows that long); the row was skipped", maxXLSXRowBytes>>20))
-						} else {
-							for len(cells) < col-1 {
-								cells = append(cells, "")
-							}
-							cells = append(cells, v)
-						}
-					}
-				}
-				inCell = false
+			default:
 				continue
 			}
-			col++
-			if r, ok := xmlAttr(attrs, "r"); ok {
-				c, err := cellColumn(r)
-				switch {
-				case err == errXLSXPastLastColumn:
-					badCell(0, fmt.Sprintf("a cell lies past column XFD (%d), Excel's last column (a damaged sheet); the row was skipped", maxXLSXColumns))
-				case err != nil:
-					badCell(0, "a cell has a damaged reference; the row was skipped")
-				default:
-					col = c
-				}
+			num, err := r.rowNumber()
+			if err != nil {
+				return err
 			}
-			if col > maxXLSXColumns {
-				badCell(0, fmt.Sprintf("the row has more than %d cells, Excel's last column (a damaged sheet); the row was skipped", maxXLSXColumns))
-			}
-			t, _ := xmlAttr(attrs, "t")
-			typ = string(t)
-			s.sink.reset(maxXLSXCellChars)
-			inCell, inValue, inInline, formula, collecting, phonetic = kind == xmlStart, false, false, false, false, 0
-		case "v":
-			if inCell && kind == xmlStart && !inInline {
-				inValue, collecting, valueDepth = true, true, s.x.depth
-			} else if kind == xmlEnd && collecting && s.x.depth < valueDepth {
-				collecting = false
-			}
-		case "f":
-			if inCell && kind != xmlEnd {
-				formula = true
-			}
-		case "is":
-			if inCell && kind == xmlStart {
-				inInline = true
-			}
-		case "rPh":
-			switch kind {
-			case xmlStart:
-				phonetic++
-			case xmlEnd:
-				phonetic--
-			}
-		case "t":
-			if inInline && kind == xmlStart && phonetic == 0 {
-				collecting, valueDepth = true, s.x.depth
-			} else if kind == xmlEnd && collecting && s.x.depth < valueDepth {
-				collecting = false
-			}
+			r.atRow, r.nextNum = true, num
+		}
+		r.atRow = false
+		blank, err := r.readRow(r.nextNum)
+		if err != nil {
+			return err
+		}
+		if !blank {
+			return nil
 		}
 	}
-	if bad != nil {
-		return num, nil, bad
-	}
-	return num, cells, nil
+	return io.EOF
 }
 
-// cellValue is a finished cell's text as excelize's raw reading gave it: a shared string looked up, an
-// inline string decoded, anything else as stored. ok is false when the cell is bad (reported to badCell).
-func (s *sheetRows) cellValue(typ string, has bool, col int, badCell func(int, string)) (string, bool) {
-	overlong := func() {
-		badCell(col, fmt.Sprintf("the cell is longer than %d characters, Excel's own limit for a cell (no identifier is that long); the row was skipped", maxXLSXCellChars))
-	}
-	if s.sink.over {
-		overlong()
-		return "", false
-	}
-	if !has {
-		return "", true
-	}
-	switch typ {
-	case "s":
-		txt := strings.TrimSpace(string(s.sink.buf))
-		if txt == "" {
-			return "", true
-		}
-		i, err := strconv.Atoi(txt)
-		v, ok, long := s.sst.get(i)
+func (r *sheetReader) fatal(err error) error {
+	return fmt.Errorf("after row %d: %w", r.row, err)
+}
+
+// rowNumber is the number of the row whose start tag was just read: its r=, else one after the row
+// element before it.
+func (r *sheetReader) rowNumber() (int64, error) {
+	num := r.elemRow + 1
+	if v, ok := r.x.attr("r"); ok {
+		n, perr := strconv.Atoi(string(v))
 		switch {
-		case err != nil || !ok:
-			badCell(col, fmt.Sprintf("the cell points past the workbook's shared strings (%d of them); the row was skipped", s.sst.n))
-			return "", false
-		case long:
-			overlong()
-			return "", false
+		case perr != nil || n < 0:
+			r.row = num
+			return 0, r.skipRow(r.x.depth, r.badRow(0, fmt.Sprintf("the row could not be read: its number %q is not a number", truncateForMessage(v))))
+		case n > maxXLSXRows:
+			return 0, fmt.Errorf("row number %d is past %d, Excel's last row: the sheet is damaged", n, maxXLSXRows)
+		case n > 0:
+			num = int64(n)
 		}
-		return v, true
-	case "inlineStr":
-		return string(bstrDecode(s.sink.buf)), true
 	}
-	return string(s.sink.buf), true
+	return num, nil
 }
 
-// bstrDecode undoes Office's escape for characters XML cannot hold (_x000D_ is a carriage return;
-// _x005F_ a literal underscore).
-func bstrDecode(b []byte) []byte {
-	if !bytes.Contains(b, []byte("_x")) {
-		return b
-	}
-	out := make([]byte, 0, len(b))
-	for i := 0; i < len(b); {
-		if i+7 <= len(b) && b[i] == '_' && b[i+1] == 'x' && b[i+6] == '_' {
-			if n, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16); err == nil {
-				if n == 0x5F {
-					out = append(out, '_')
-				} else {
-					out = append(out, string(rune(n))...)
-				}
-				i += 7
-				continue
+// readRow reads the row whose start tag was just read, numbered num; blank is true when no cell has a value.
+// A row element numbered at or before it that follows it adds its cells to it, as excelize's iterator
+// did (real writers never write rows out of order; this keeps damaged sheets reading as they did).
+func (r *sheetReader) readRow(num int64) (blank bool, err error) {
+	r.row, r.elemRow = num, num
+	r.buf, r.cells = r.buf[:0], r.cells[:0]
+	col := 0
+	for {
+		if err := r.readRowElement(&col); err != nil {
+			return false, err
+		}
+		// Past the row element: find the next one, or the end of the sheet's data.
+		for {
+			if err := r.x.next(); err != nil {
+				return false, r.fatal(err)
+			}
+			if r.x.kind == xmlEOF || r.x.kind == xmlEnd && string(r.x.name) == "sheetData" {
+				r.done = true
+				return r.finishRow(), nil
+			}
+			if r.x.kind == xmlStart && string(r.x.name) == "row" {
+				break
 			}
 		}
-		out = append(out, b[i])
+		n, err := r.rowNumber()
+		if err != nil {
+			return false, err
+		}
+		if n > r.row {
+			r.atRow, r.nextNum = true, n
+			return r.finishRow(), nil
+		}
+		r.elemRow = n
+	}
+}
+
+// readRowElement reads the cells of the row element whose start tag was just read; col is the column of
+// the last cell read.
+func (r *sheetReader) readRowElement(col *int) error {
+	if r.x.selfClose {
+		return r.x.next()
+	}
+	depth := r.x.depth
+	for {
+		if ok, c, bad := r.fastCell(*col); ok {
+			*col = c
+			if bad != nil {
+				return r.skipRow(depth, bad)
+			}
+			continue
+		}
+		if err := r.x.next(); err != nil {
+			return r.fatal(err)
+		}
+		switch r.x.kind {
+		case xmlEOF:
+			return r.fatal(errXMLEOF)
+		case xmlEnd:
+			if r.x.depth < depth {
+				return nil
+			}
+		case xmlText:
+			// Only whitespace is expected between cells; a fast cell may follow it.
+		case xmlStart:
+			if string(r.x.name) != "c" {
+				continue // excelize looked for cells inside any element of a row
+			}
+			c, bad, err := r.readCell(*col)
+			if err != nil {
+				return r.fatal(err)
+			}
+			*col = c
+			if bad != nil {
+				return r.skipRow(depth, bad)
+			}
+		}
+	}
+}
+
+func (r *sheetReader) badRow(col int, msg string) *xlsxRowError {
+	return &xlsxRowError{row: r.row, col: col, msg: msg}
+}
+
+// skipRow reads past the rest of a bad row.
+func (r *sheetReader) skipRow(depth int, bad *xlsxRowError) error {
+	for r.x.depth >= depth {
+		if err := r.x.next(); err != nil {
+			return r.fatal(err)
+		}
+		if r.x.kind == xmlEOF {
+			return r.fatal(errXMLEOF)
+		}
+	}
+	return bad
+}
+
+// finishRow writes stored numbers as their digits (exactNumber) and reports whether the row is blank.
+func (r *sheetReader) finishRow() (blank bool) {
+	blank = true
+	for i, c := range r.cells {
+		b := r.buf[c.start:c.end]
+		if len(b) >= 3 && mayBeFloatNotation(b) {
+			s := unsafe.String(unsafe.SliceData(b), len(b)) // exactNumber keeps no reference to it
+			if out := exactNumber(s); out != s {
+				start := len(r.buf)
+				r.buf = append(r.buf, out...)
+				r.cells[i] = cellSpan{start, len(r.buf)}
+				b = r.buf[start:]
+			}
+		}
+		blank = blank && len(bytes.TrimSpace(b)) == 0
+	}
+	return blank
+}
+
+// readCell reads the cell whose start tag was just read; prev is the column of the cell before it.
+func (r *sheetReader) readCell(prev int) (col int, bad *xlsxRowError, err error) {
+	col = prev + 1
+	typ := cellOther // attribute values live in the scanner's buffer, which the children's reads move
+	for _, a := range r.x.attrs {
+		switch string(a.name) {
+		case "r":
+			if len(a.value) > 0 {
+				c, ok := cellColumn(a.value)
+				if !ok {
+					msg := fmt.Sprintf("the row could not be read: a cell has the reference %q, which is not a cell name", truncateForMessage(a.value))
+					if c > maxXLSXColumns {
+						msg = pastXFDMessage()
+					}
+					return col, r.badRow(0, msg), r.skipCell()
+				}
+				col = c
+			}
+		case "t":
+			switch string(a.value) {
+			case "s":
+				typ = cellShared
+			case "inlineStr":
+				typ = cellInline
+			}
+		}
+	}
+	if col > maxXLSXColumns {
+		return col, r.badRow(0, pastXFDMessage()), r.skipCell()
+	}
+	hasF, hasIS, longV, longIS := false, false, false, false
+	r.val, r.isv = r.val[:0], r.isv[:0]
+	if !r.x.selfClose {
+		depth := r.x.depth
+		for {
+			if err := r.x.next(); err != nil {
+				return col, nil, err
+			}
+			if r.x.kind == xmlEOF {
+				return col, nil, errXMLEOF
+			}
+			if r.x.kind == xmlEnd && r.x.depth < depth {
+				break
+			}
+			if r.x.kind != xmlStart {
+				continue
+			}
+			switch string(r.x.name) {
+			case "v":
+				if r.val, longV, err = readXMLText(r.x, r.val[:0]); err != nil {
+					return col, nil, err
+				}
+			case "f":
+				hasF = true
+				if err := r.x.skipElement(); err != nil {
+					return col, nil, err
+				}
+			case "is":
+				hasIS = true
+				if r.isv, longIS, err = r.readSI(r.isv[:0]); err != nil {
+					return col, nil, err
+				}
+			}
+		}
+	} else if err := r.x.next(); err != nil {
+		return col, nil, err
+	}
+	val, long := r.val, longV
+	if typ == cellInline && hasIS {
+		val, long = r.isv, longIS
+	}
+	return col, r.placeCell(col, typ, val, long, hasF), nil
+}
+
+// placeCell stores the cell's text (val: its <v>, or its inline string) at col of the current row.
+func (r *sheetReader) placeCell(col, typ int, val []byte, long, hasF bool) *xlsxRowError {
+	if typ == cellShared {
+		if long {
+			return r.badRow(col, overLongMessage())
+		}
+		if len(val) > 0 {
+			// excelize read a number it could not parse as index 0.
+			idx, _ := strconv.Atoi(string(bytes.TrimSpace(val)))
+			s, ok, tooLong := r.sst.get(idx)
+			if !ok {
+				return r.badRow(0, fmt.Sprintf("the row could not be read: invalid shared string index %d", idx))
+			}
+			if tooLong {
+				return r.badRow(col, overLongMessage())
+			}
+			val = s
+		}
+	}
+	if long || len(val) > maxXLSXCellChars && utf8.RuneCount(val) > maxXLSXCellChars {
+		return r.badRow(col, overLongMessage())
+	}
+	if len(val) == 0 && !hasF {
+		return nil
+	}
+	if len(r.buf)+len(val) > maxXLSXRowBytes {
+		return r.badRow(col, fmt.Sprintf("the row holds more than %d MiB of text", maxXLSXRowBytes>>20))
+	}
+	for len(r.cells) < col-1 {
+		r.cells = append(r.cells, cellSpan{len(r.buf), len(r.buf)})
+	}
+	start := len(r.buf)
+	r.buf = append(r.buf, val...)
+	r.cells = append(r.cells, cellSpan{start, len(r.buf)})
+	return nil
+}
+
+// fastCell reads a cell in one of the forms writers use for nearly every cell, straight from the scanner's
+// buffer: <c …/>, <c …></c>, <c …><v>text</v></c>, <c …><is><t>text</t></is></c> (t may have
+// xml:space="preserve"), all of it in the buffer. Any other form, or a cell the buffer cuts, is left to
+// readCell (ok false), which reads every form; both give the same text.
+func (r *sheetReader) fastCell(prev int) (ok bool, col int, bad *xlsxRowError) {
+	x := r.x
+	b := x.buf[x.pos:x.end]
+	if len(b) < 4 || b[0] != '<' || b[1] != 'c' || (b[2] != ' ' && b[2] != '>' && b[2] != '/') {
+		return false, prev, nil
+	}
+	// The attributes, name="value" with no space around '=' (how writers write them), up to '>' or '/>'.
+	col, typ := prev+1, cellOther
+	i := 2
+	for {
+		for i < len(b) && b[i] == ' ' {
+			i++
+		}
+		if i >= len(b) {
+			return false, prev, nil
+		}
+		if b[i] == '>' || b[i] == '/' {
+			break
+		}
+		eq := bytes.IndexByte(b[i:], '=')
+		if eq <= 0 || i+eq+1 >= len(b) || b[i+eq+1] != '"' {
+			return false, prev, nil
+		}
+		name := b[i : i+eq]
+		vstart := i + eq + 2
+		q := bytes.IndexByte(b[vstart:], '"')
+		if q < 0 {
+			return false, prev, nil
+		}
+		value := b[vstart : vstart+q]
+		i = vstart + q + 1
+		if i < len(b) && b[i] != ' ' && b[i] != '>' && b[i] != '/' {
+			return false, prev, nil
+		}
+		switch string(name) {
+		case "r":
+			if len(value) > 0 {
+				c, valid := cellColumn(value)
+				if !valid {
+					return false, prev, nil
+				}
+				col = c
+			}
+		case "t":
+			switch string(value) {
+			case "s":
+				typ = cellShared
+			case "inlineStr":
+				typ = cellInline
+			}
+		default:
+			if bytes.IndexByte(name, ':') >= 0 || bytes.IndexByte(name, '&') >= 0 {
+				return false, prev, nil // a prefixed attribute may be r= or t= in disguise
+			}
+		}
+	}
+	if col > maxXLSXColumns {
+		return false, prev, nil
+	}
+	var text []byte
+	if b[i] == '/' {
+		if i+1 >= len(b) || b[i+1] != '>' {
+			return false, prev, nil
+		}
+		i += 2
+	} else {
+		i++ // past '>'
+		body := b[i:]
+		isInline := false
+		var tail string
+		switch {
+		case bytes.HasPrefix(body, []byte("</c>")):
+			i += 4
+		case bytes.HasPrefix(body, []byte("<v>")):
+			text, tail = body[3:], "</v></c>"
+		case bytes.HasPrefix(body, []byte("<is><t>")):
+			text, tail, isInline = body[7:], "</t></is></c>", true
+		case bytes.HasPrefix(body, []byte(`<is><t xml:space="preserve">`)):
+			text, tail, isInline = body[28:], "</t></is></c>", true
+		default:
+			return false, prev, nil
+		}
+		if tail != "" {
+			lt := bytes.IndexByte(text, '<')
+			if lt < 0 || lt > maxXLSXCellChars || !bytes.HasPrefix(text[lt:], []byte(tail)) {
+				return false, prev, nil
+			}
+			i += len(body) - len(text) + lt + len(tail)
+			text = text[:lt]
+			if isInline && typ != cellInline {
+				text = nil // an <is> in a cell of another type: its <v> (none here) is the text
+			}
+			var derr error
+			if r.val, derr = appendXMLText(r.val[:0], text, false); derr != nil {
+				return false, prev, nil // readCell reports it where it is
+			}
+			text = r.val
+			if isInline {
+				r.isv = appendUnescapedBSTR(r.isv[:0], text)
+				text = r.isv
+			}
+		}
+	}
+	x.pos += i
+	return true, col, r.placeCell(col, typ, text, false, false)
+}
+
+func overLongMessage() string {
+	return fmt.Sprintf("the cell is longer than %d characters, Excel's own limit for a cell", maxXLSXCellChars)
+}
+
+func pastXFDMessage() string {
+	return fmt.Sprintf("a cell is past column XFD, Excel's last (column %d)", maxXLSXColumns)
+}
+
+func (r *sheetReader) skipCell() error {
+	if r.x.selfClose {
+		return r.x.next()
+	}
+	return r.x.skipElement()
+}
+
+// readXMLText appends the text directly inside the element whose start tag was just read (the text of
+// elements nested in it is skipped, as encoding/xml does for a string field); long reports a text past
+// maxXLSXCellBytes, of which only the start is kept.
+func readXMLText(x *xmlScanner, dst []byte) (out []byte, long bool, err error) {
+	if x.selfClose {
+		return dst, false, x.next()
+	}
+	depth := x.depth
+	for {
+		if err := x.next(); err != nil {
+			return dst, long, err
+		}
+		switch x.kind {
+		case xmlEOF:
+			return dst, long, errXMLEOF
+		case xmlEnd:
+			if x.depth < depth {
+				return dst, long, nil
+			}
+		case xmlStart:
+			if err := x.skipElement(); err != nil {
+				return dst, long, err
+			}
+		case xmlText:
+			if long || len(dst)+len(x.text) > maxXLSXCellBytes {
+				// Still checked, but not kept.
+				if _, err := appendXMLText(nil, x.text, x.cdata); err != nil {
+					return dst, long, x.syntax("%v", err)
+				}
+				long = true
+				continue
+			}
+			if dst, err = appendXMLText(dst, x.text, x.cdata); err != nil {
+				return dst, long, x.syntax("%v", err)
+			}
+		}
+	}
+}
+
+// readSI appends the text of a string item (<si> or <is>) whose start tag was just read: its <t>, then
+// its rich-text runs' <t>, with Excel's _xHHHH_ escapes decoded, as excelize's xlsxSI.String gave it.
+// Phonetic runs (<rPh>) are not part of the text.
+func (r *sheetReader) readSI(dst []byte) (out []byte, long bool, err error) {
+	r.t, r.runs = r.t[:0], r.runs[:0]
+	out, long, err = readStringItem(r.x, dst, &r.t, &r.runs, &r.run)
+	return out, long, err
+}
+
+func readStringItem(x *xmlScanner, dst []byte, t, runs, run *[]byte) (out []byte, long bool, err error) {
+	*t, *runs = (*t)[:0], (*runs)[:0]
+	if x.selfClose {
+		return dst, false, x.next()
+	}
+	depth := x.depth
+	for {
+		if err := x.next(); err != nil {
+			return dst, false, err
+		}
+		if x.kind == xmlEOF {
+			return dst, false, errXMLEOF
+		}
+		if x.kind == xmlEnd && x.depth < depth {
+			break
+		}
+		if x.kind != xmlStart {
+			continue
+		}
+		switch string(x.name) {
+		case "t":
+			var l bool
+			if *t, l, err = readXMLText(x, (*t)[:0]); err != nil {
+				return dst, false, err
+			}
+			long = long || l
+		case "r":
+			// A run's last <t> is its text.
+			has, rdepth := false, x.depth
+			if x.selfClose {
+				if err := x.next(); err != nil {
+					return dst, false, err
+				}
+				continue
+			}
+			for {
+				if err := x.next(); err != nil {
+					return dst, false, err
+				}
+				if x.kind == xmlEOF {
+					return dst, false, errXMLEOF
+				}
+				if x.kind == xmlEnd && x.depth < rdepth {
+					break
+				}
+				if x.kind != xmlStart {
+					continue
+				}
+				if string(x.name) == "t" {
+					var l bool
+					if *run, l, err = readXMLText(x, (*run)[:0]); err != nil {
+						return dst, false, err
+					}
+					long, has = long || l, true
+				} else if err := x.skipElement(); err != nil {
+					return dst, false, err
+				}
+			}
+			if has {
+				if len(*runs)+len(*run) > maxXLSXCellBytes {
+					long = true
+				} else {
+					*runs = append(*runs, *run...)
+				}
+			}
+		default:
+			if err := x.skipElement(); err != nil {
+				return dst, false, err
+			}
+		}
+	}
+	if long || len(*t)+len(*runs) > maxXLSXCellBytes {
+		return dst, true, nil
+	}
+	start := len(dst)
+	dst = append(append(dst, *t...), *runs...)
+	return appendUnescapedBSTR(dst[:start], dst[start:]), false, nil
+}
+
+// appendUnescapedBSTR decodes Excel's _xHHHH_ escapes in s (the characters XML cannot hold), as
+// excelize's bstrUnmarshal does: _x005F_ is '_', a surrogate half is dropped, and matches do not overlap.
+// s may be dst's own tail starting at len(dst): decoding never makes text longer.
+func appendUnescapedBSTR(dst, s []byte) []byte {
+	if bytes.Index(s, []byte("_x")) < 0 {
+		return append(dst, s...)
+	}
+	w := len(dst)
+	out := dst[:w]
+	for i := 0; i < len(s); {
+		if s[i] == '_' && i+6 < len(s) && s[i+1] == 'x' && s[i+6] == '_' && isHex4(s[i+2:i+6]) {
+			v, _ := strconv.ParseUint(string(s[i+2:i+6]), 16, 32)
+			if v < 0xD800 || v > 0xDFFF {
+				var tmp [4]byte
+				n := utf8.EncodeRune(tmp[:], rune(v))
+				out = append(out, tmp[:n]...)
+			}
+			i += 7
+			continue
+		}
+		out = append(out, s[i])
 		i++
 	}
 	return out
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// cellColumn is the column of a cell reference ("B7", "$AA$12", "b7"), with excelize's rules: letters (and
+// '$') then a row number above 0 and at most Excel's last row.
+func cellColumn(ref []byte) (int, bool) {
+	isAlpha := func(c byte) bool { return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || c == '$' }
+	if len(ref) == 0 || !isAlpha(ref[0]) {
+		return 0, false
+	}
+	last := -1
+	for i, c := range ref {
+		if isAlpha(c) {
+			last = i
+		}
+	}
+	if last == len(ref)-1 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(ref[last+1:]))
+	if err != nil || n <= 0 || n > maxXLSXRows {
+		return 0, false
+	}
+	col := 0
+	for _, c := range ref[:last+1] {
+		switch {
+		case c == '$':
+			continue
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case c < 'A' || c > 'Z':
+			return 0, false
+		}
+		col = col*26 + int(c-'A'+1)
+		if col > maxXLSXColumns {
+			return col, false // past XFD
+		}
+	}
+	return col, col > 0
+}
+
+// mayBeFloatNotation is false for text exactNumber returns as it is: it has no '.' and no exponent.
+func mayBeFloatNotation(b []byte) bool {
+	for _, c := range b {
+		if c == '.' || c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	return false
 }

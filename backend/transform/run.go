@@ -205,7 +205,7 @@ func openRecords(ctx context.Context, src inputs.Source, format records.Format, 
 	cr := &countingReader{r: rc, n: read}
 	ro := records.Options{Name: src.Name, Format: format, Header: header, Sheet: src.Sheet}
 	if at, ok := rc.(io.ReaderAt); ok && src.Size > 0 {
-		// Parquet and Excel read by offset (a local file; an S3 object with ranged GETs).
+		// Parquet and Excel read by offset (a local file; an S3 object with ranged GETs), through the counter.
 		ro.At, ro.Size, ro.Path = countingReaderAt{at, read}, src.Size, src.Path
 	}
 	var release func()
@@ -215,10 +215,6 @@ func openRecords(ctx context.Context, src inputs.Source, format records.Format, 
 		release()
 		rc.Close()
 		return nil, nil, err
-	}
-	if rd.Format() == records.FormatXLSX && ro.Path != "" {
-		// excelize read the workbook by path as it opened it, past the counter.
-		read.Add(src.Size)
 	}
 	return rd, readerCloser{rd, rc, release}, nil
 }
