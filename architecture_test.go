@@ -26,7 +26,7 @@ var layers = []struct {
 // Stand-ins and test helpers speak the outside services' protocols for
 // tests; they sit beside the layers and only the Wails rule applies.
 var testSupport = []string{"auth/cognitostandin", "cleanrooms/standin", "tiktok/standin", "tiktok/standin/standintest", "meta/standin", "meta/standin/standintest",
-	"storage/s3test", "secureurl/securetest", "privatefs/modetest"}
+	"storage/s3test", "secureurl/securetest", "privatefs/modetest", "records/hostile"}
 
 const module = "github.com/audience-uploader/audience-uploader"
 

@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -155,7 +156,8 @@ func TestKilledTransformLeavesNothingThatLooksComplete(t *testing.T) {
 	notes, _ := os.ReadDir(filepath.Join(data, "transform-runs"))
 	var names []string
 	for _, n := range notes {
-		names = append(names, n.Name())
+		body, _ := os.ReadFile(filepath.Join(data, "transform-runs", n.Name()))
+		names = append(names, fmt.Sprintf("%s (%q)", n.Name(), body))
 	}
 	sort.Strings(names)
 	if len(names) > 0 {

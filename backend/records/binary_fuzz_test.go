@@ -2,7 +2,6 @@ package records
 
 import (
 	"io"
-	"runtime"
 	"testing"
 )
 
@@ -10,17 +9,9 @@ import (
 // would. Any outcome but a panic (or a hang) is fine: a damaged file must end in an error.
 func readBinary(t *testing.T, data []byte, format Format) {
 	// A library that allocates what a damaged file states can exhaust memory and kill the fuzzing worker
-	// without a report (or stall it past the fuzzer's 10 s limit); a large allocation fails here instead,
-	// with the input saved.
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	before := ms.TotalAlloc
-	defer func() {
-		runtime.ReadMemStats(&ms)
-		if n := ms.TotalAlloc - before; n > maxFuzzAlloc {
-			t.Fatalf("reading a %d-byte file allocated %d MiB", len(data), n>>20)
-		}
-	}()
+	// without a report (or stall it past the fuzzer's 10 s limit); past the ceiling, the input fails
+	// instead, and is saved.
+	defer memoryCeiling(t, len(data))()
 	r, err := openBytes(data, Options{Name: "fuzz.bin", Format: format})
 	if err != nil {
 		return
@@ -54,9 +45,6 @@ func readBinary(t *testing.T, data []byte, format Format) {
 	}
 }
 
-// maxFuzzAlloc is more than reading any fuzz input honestly needs (read buffers of a MiB or so).
-const maxFuzzAlloc = 256 << 20
-
 func FuzzParquet(f *testing.F) {
 	for _, name := range []string{"list_gzip.parquet", "encrypted.parquet"} {
 		b := fixture(f, name)
@@ -66,6 +54,7 @@ func FuzzParquet(f *testing.F) {
 	f.Add([]byte("PAR1\x00\x00\x00\x00PAR1"))
 	// Found by this target: a footer length of 695 MiB in a 14-byte file, which parquet-go allocated.
 	f.Add([]byte("PAR1\x97G'\xb8z+PAR1"))
+	hostileSeeds(f, ".parquet")
 	f.Fuzz(func(t *testing.T, data []byte) { readBinary(t, data, FormatParquet) })
 }
 
@@ -74,5 +63,6 @@ func FuzzXLSX(f *testing.F) {
 	f.Add(b)
 	f.Add(b[:len(b)/2])
 	f.Add(append(append([]byte(nil), oleMagic...), make([]byte, 600)...))
+	hostileSeeds(f, ".xlsx")
 	f.Fuzz(func(t *testing.T, data []byte) { readBinary(t, data, FormatXLSX) })
 }

@@ -85,7 +85,7 @@ func TestParquetStatedSizesAreChecked(t *testing.T) {
 		{"footer list of 2^31-1 elements", parquetWith(nil, hugeList), "damaged footer"},
 		{"footer nested 100000 deep", parquetWith(nil, deep), "damaged footer"},
 		{"page larger than its chunk", withFirstPage(t, good, dataPage(10, 1<<31-1, 1<<31-1)), "more than its column chunk holds"},
-		{"page of 1 GiB + 1 uncompressed", withFirstPage(t, good, dataPage(10, 1<<30+1, 0)), "more than the 1024 MiB this app accepts"},
+		{"page of 128 MiB + 1 uncompressed", withFirstPage(t, good, dataPage(10, maxParquetPageSize+1, 0)), "more than the 128 MiB this app accepts"},
 		{"page with more values than its row group has rows", withFirstPage(t, good, dataPage(1<<31-1, 0, 0)), "more than the 250 rows of its row group"},
 		{"dictionary of 2^30 values in 16 bytes", withFirstPage(t, good, dict), "more than its 16 bytes can hold"},
 	} {

@@ -3,11 +3,11 @@ package records
 import (
 	"bytes"
 	"compress/bzip2"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 
+	"github.com/klauspost/compress/gzip" // the same stream as compress/gzip's, inflated about twice as fast
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -20,10 +20,6 @@ const (
 	CompressionZstd  Compression = "zstd"
 	CompressionBzip2 Compression = "bzip2"
 )
-
-// zstdMaxWindow bounds the memory one zstd frame may ask for (the format allows up to 3.75 TB; zstd's own
-// command line refuses more than 128 MiB without --long, so real files stay under it).
-const zstdMaxWindow = 128 << 20
 
 // sniffCompression names the compression whose magic bytes start h.
 func sniffCompression(h []byte) Compression {

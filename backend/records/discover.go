@@ -51,10 +51,8 @@ type Suggestion struct {
 const DefaultSample = 1000
 
 const (
-	maxFields      = 10000 // distinct JSON paths tracked; more are ignored with a warning
-	maxMalformed   = 100   // malformed records listed in a schema
-	maxSampleBytes = 120   // a sample value is cut to this many bytes
-	maxWalkDepth   = 32    // JSON objects nested deeper are reported as one object field
+	maxMalformed   = 100 // malformed records listed in a schema
+	maxSampleBytes = 120 // a sample value is cut to this many bytes
 )
 
 // Discover reads up to sample records from r (using NextChunk; it consumes them) and reports the union of

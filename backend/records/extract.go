@@ -601,7 +601,7 @@ func skipContainer(rec []byte, i int) (int, *jsonErr) {
 			}
 			depth++
 		case '}', ']':
-			if depth <= 64 && (stack&1 == 1) != (c == '}') {
+			if depth <= maxBracketCheckDepth && (stack&1 == 1) != (c == '}') {
 				return i, &jsonErr{i, "mismatched bracket"}
 			}
 			stack >>= 1

@@ -120,6 +120,7 @@ func frameAll(t *testing.T, src io.Reader, size int, opts Options, per int) fram
 
 // fuzzFrame reads data whole and one byte at a time; both must give the same result.
 func fuzzFrame(t *testing.T, data []byte, opts Options, per int) frameResult {
+	defer memoryCeiling(t, len(data))()
 	smallBuffers(t)
 	opts.Name = "fuzz.in"
 	opts.MaxRecordBytes = 48
@@ -163,6 +164,9 @@ var seeds = []string{
 	"[{\"a\":1}]garbage",
 	"{\n \"a\": 1\n}\n{\n \"a\": 2\n}",
 	strings.Repeat("x", 100) + "\n{\"a\":1}\n",
+	// Hostile (issue 18): nesting far deeper than any bound, a quoted field of 5,000 lines.
+	"{\"email\":\"a\",\"x\":" + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "}\n{\"email\":\"b\"}\n",
+	"email,note\na,\"" + strings.Repeat("\n", 5000) + "\"\nb,x\n",
 	// Lists without a header row.
 	"alice@example.com\nbob@example.com\n",
 	"+1 613 444 4444\n(613) 111-1111\r\n",
@@ -289,6 +293,7 @@ func FuzzExtractJSON(f *testing.F) {
 	f.Add([]byte(`{"a":{"b":{"c":[1,{"x":"]"}]}},"email":null,"email":true}`), "a.b.c,email,a.b")
 	f.Add([]byte(` {"x": "\ud83d\ude00\ud800", "y": -1.5e3, "z": {}} `), "x,y,z,w")
 	f.Fuzz(func(t *testing.T, rec []byte, spec string) {
+		defer memoryCeiling(t, len(rec))()
 		var fields []string
 		for _, s := range strings.SplitN(spec, ",", 5)[:min(4, len(strings.SplitN(spec, ",", 5)))] {
 			if s != "" {
@@ -391,6 +396,7 @@ func FuzzExtractCSV(f *testing.F) {
 	f.Add([]byte("a;b"), []byte("1;\"2\n3\";4"), uint8(1))
 	f.Add([]byte("a\tb"), []byte("\"unterminated"), uint8(2))
 	f.Fuzz(func(t *testing.T, header, rec []byte, d uint8) {
+		defer memoryCeiling(t, len(header)+len(rec))()
 		delim := []byte{',', ';', '\t'}[d%3]
 		if bytes.ContainsAny(header, "\r\n\"") || len(header) == 0 {
 			return

@@ -189,6 +189,13 @@ func (t *parquetTable) read(c *Chunk, max int, cols []int) error {
 			}
 		}
 		for i := range n {
+			if re := t.tooLong(i); re != nil {
+				// A counted bad row; its values are never copied into the chunk.
+				t.row++
+				re.Line = t.row
+				c.Errors = append(c.Errors, re)
+				continue
+			}
 			start := len(c.Data)
 			for _, col := range t.cols {
 				s := 0
@@ -201,6 +208,20 @@ func (t *parquetTable) read(c *Chunk, max int, cols []int) error {
 			c.Records = append(c.Records, Span{Line: t.row, Start: start, End: len(c.Data)})
 		}
 		t.groupRead += int64(n)
+	}
+	return nil
+}
+
+// tooLongValue marks a value over maxParquetValueBytes: no identifier, so the row is counted as bad.
+const tooLongValue Kind = 255
+
+// tooLong reports row i of the batch when one of its values is over maxParquetValueBytes.
+func (t *parquetTable) tooLong(i int) *RecordError {
+	for _, col := range t.cols {
+		if col.kinds[i] == tooLongValue {
+			return &RecordError{File: t.name, Column: col.index + 1,
+				Msg: fmt.Sprintf("column %q holds a value longer than %d bytes (no identifier is that long); the row was skipped", SafeColumnName(strings.Join(col.leaf.Path(), ".")), maxParquetValueBytes)}
+		}
 	}
 	return nil
 }
@@ -220,6 +241,8 @@ func (t *parquetTable) fill(col *parquetColumn, n int) error {
 		var kind Kind
 		if v.IsNull() {
 			kind = Null
+		} else if k := v.Kind(); (k == parquet.ByteArray || k == parquet.FixedLenByteArray) && len(v.ByteArray()) > maxParquetValueBytes {
+			kind = tooLongValue
 		} else {
 			kind, col.data = col.conv(col.data, v)
 		}

@@ -15,11 +15,7 @@ import (
 // the machine cannot satisfy kills the process (Go's "out of memory" is fatal, not a panic). So every
 // size is checked against the bytes that are really there before parquet-go sees the footer or a page.
 
-const (
-	maxParquetFooter   = 256 << 20 // a footer is metadata: even thousands of row groups stay far below
-	maxParquetPageSize = 1 << 30   // one page, compressed or not, or its decoded values
-	maxThriftDepth     = 64        // nesting of structs/lists in a footer or page header
-)
+// The bounds themselves are in parquetlimits.go.
 
 var errThriftDamaged = errors.New("damaged metadata")
 
@@ -198,6 +194,9 @@ func checkParquetFooter(name string, at io.ReaderAt, size int64) (io.ReaderAt, e
 	if _, err := checkThrift(footer[:n]); err != nil {
 		return nil, fmt.Errorf("%s is not a readable Parquet file (damaged footer: a size or count in it is larger than the file)", name)
 	}
+	if err := checkParquetSchema(name, footer[:n]); err != nil {
+		return nil, err
+	}
 	return &tailReaderAt{ReaderAt: at, off: size - 8 - n, tail: footer}, nil
 }
 
@@ -226,6 +225,9 @@ func checkParquetPages(at io.ReaderAt, start, length, rows int64, valueSize int6
 		var hlen int
 		for want := int64(256); ; want *= 4 {
 			want = min(want, end-pos, 16<<20)
+			if int64(cap(buf)) < want {
+				buf = make([]byte, want) // a header with a long value's statistics
+			}
 			buf = buf[:want]
 			if _, err := at.ReadAt(buf, pos); err != nil && err != io.EOF {
 				return err

@@ -68,13 +68,10 @@ type Options struct {
 	Path string
 	// Sheet is the Excel worksheet to read; "" reads the first one.
 	Sheet string
-	// TempDir is where Excel's library decompresses a worksheet over 16 MiB ("" is the system's); the
-	// files hold the sheet's cells and are removed by Reader.Close.
+	// TempDir was where excelize decompressed a worksheet over 16 MiB; no reader writes temporary files
+	// now (worksheets are streamed from their ZIP entry), so it is unused.
 	TempDir string
 }
-
-// DefaultMaxRecordBytes bounds one record; longer records are skipped as malformed.
-const DefaultMaxRecordBytes = 1 << 20
 
 // Buffer sizes; variables so that fuzz tests can shrink them and exercise records split across reads.
 var (

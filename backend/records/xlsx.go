@@ -3,25 +3,20 @@ package records
 import (
 	"archive/zip"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"unicode/utf16"
-
-	"github.com/xuri/excelize/v2"
 )
 
-// xlsxTable streams one worksheet's rows with excelize's row iterator (never the whole sheet): excelize
-// keeps a worksheet under 16 MiB in memory and decompresses a larger one to a temporary file, which
-// close removes. Cells are read raw (no display formatting), so a number is its stored digits and a
-// date is its serial number; a formula is its cached result.
+// xlsxTable streams one worksheet's rows with sheetReader, straight from the ZIP entry: no temporary file,
+// and only the shared-string table is kept in memory. Cells are read raw (no display formatting), so a
+// number is its stored digits and a date is its serial number; a formula is its cached result.
 type xlsxTable struct {
 	name    string
 	sheet   string
-	file    *excelize.File
-	rows    *excelize.Rows
-	row     int64     // Excel row number of the last row read
+	rows    *sheetReader
+	stream  io.Closer
 	pending []xlsxRow // rows read ahead for the header decision, handed out first
 	width   int       // number of columns
 }
@@ -29,10 +24,8 @@ type xlsxTable struct {
 type xlsxRow struct {
 	num   int64
 	cells []string
+	bad   *RecordError // a row past a bound, counted when its turn comes
 }
-
-// maxXLSXScan bounds how far an encrypted workbook is scanned for its marker (it is refused either way).
-const maxXLSXScan = 64 << 20
 
 func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Options) error {
 	at, size := opts.At, opts.Size
@@ -56,27 +49,18 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	if err := checkXLSXSizes(r.name, zr); err != nil {
 		return err
 	}
-	xo := excelize.Options{
-		RawCellValue: true, TmpDir: opts.TempDir,
-		UnzipSizeLimit: maxXLSXUnzipped, UnzipXMLSizeLimit: xlsxInMemory,
-	}
-	var f *excelize.File
-	if opts.Path != "" && opts.At != nil {
-		f, err = excelize.OpenFile(opts.Path, xo) // by offset; OpenReader would copy the workbook
-	} else {
-		f, err = excelize.OpenReader(io.NewSectionReader(at, 0, size), xo)
-	}
+	book, err := readXLSXBook(zr)
 	if err != nil {
 		return fmt.Errorf("%s could not be opened as an Excel workbook (%v): open it in Excel, save it again as .xlsx, and try again", r.name, err)
 	}
-	t := &xlsxTable{name: r.name, file: f}
+	t := &xlsxTable{name: r.name}
 	ok := false
 	defer func() {
 		if !ok {
 			t.close()
 		}
 	}()
-	sheets := f.GetSheetList()
+	sheets := book.sheets
 	if len(sheets) == 0 {
 		return fmt.Errorf("%s has no worksheets", r.name)
 	}
@@ -99,12 +83,28 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	}
 	t.sheet = sheet
 	r.sheet, r.sheets = sheet, sheets
-	if t.rows, err = f.Rows(sheet); err != nil {
+	part, found := book.partOf(sheet)
+	if !found {
+		return fmt.Errorf("%s, sheet %q, could not be read: %w", r.name, SafeColumnName(sheet), errNoSheetPart)
+	}
+	var sst *sharedStrings
+	if f := book.sharedStringsPart(); f != nil {
+		if sst, err = readSharedStrings(f); err != nil {
+			return fmt.Errorf("%s: its shared strings (the text of its cells) could not be read: %v: open it in Excel, save it again as .xlsx, and try again", r.name, err)
+		}
+	}
+	rc, err := part.Open()
+	if err != nil {
 		return fmt.Errorf("%s, sheet %q, could not be read: %w", r.name, SafeColumnName(sheet), err)
 	}
+	ahead := newReadAhead(rc)
+	t.stream, t.rows = ahead, newSheetReader(ahead, sst)
 
 	// The first row with a value is the header candidate; the rows below it decide, as for CSV.
 	first, err := t.nextRow()
+	if _, bad := err.(*RecordError); bad {
+		return fmt.Errorf("reading the first row: %w", err)
+	}
 	if err == io.EOF {
 		return fmt.Errorf("%s, sheet %q, is empty (no cell has a value): choose another sheet with --sheet", r.name, SafeColumnName(sheet))
 	}
@@ -116,16 +116,20 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
+		if re, bad := err.(*RecordError); bad {
+			row = xlsxRow{num: re.Line, bad: re} // counted when its turn comes
+		} else if err != nil {
 			return err
 		}
 		t.pending = append(t.pending, row)
 	}
-	body := make([][]string, len(t.pending))
+	var body [][]string
 	width := len(first.cells)
-	for i, p := range t.pending {
-		body[i] = p.cells
-		width = max(width, len(p.cells))
+	for _, p := range t.pending {
+		if p.bad == nil {
+			body = append(body, p.cells)
+			width = max(width, len(p.cells))
+		}
 	}
 	hasHeader := mode == HeaderYes
 	switch mode {
@@ -155,96 +159,109 @@ func openXLSX(r *Reader, src io.Reader, head []byte, mode HeaderMode, opts Optio
 	return nil
 }
 
+// advance reads the next row with at least one value into t.rows, or returns io.EOF, a *RecordError for a
+// bad row (reading can go on), or an error that ends the sheet.
+func (t *xlsxTable) advance() error {
+	err := t.rows.next()
+	if err == nil || err == io.EOF {
+		return err
+	}
+	if re, ok := err.(*xlsxRowError); ok {
+		return &RecordError{File: t.name, Sheet: t.sheet, Line: re.row, Column: re.col, Msg: re.msg}
+	}
+	return fmt.Errorf("%s, sheet %q, could not be read %w: open it in Excel, save it again as .xlsx, and try again", t.name, SafeColumnName(t.sheet), err)
+}
+
 // nextRow returns the next row with at least one value (Excel's row number and its cells, numbers as their
-// exact digits), or io.EOF.
+// exact digits), or io.EOF. It copies the cells; read uses them in place.
 func (t *xlsxTable) nextRow() (xlsxRow, error) {
-	for t.rows.Next() {
-		t.row++
-		cells, err := t.rows.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return xlsxRow{}, &RecordError{File: t.name, Sheet: t.sheet, Line: t.row, Msg: "the row could not be read: " + err.Error()}
-		}
-		blank := true
-		for i, c := range cells {
-			cells[i] = exactNumber(c)
-			blank = blank && strings.TrimSpace(cells[i]) == ""
-		}
-		if !blank {
-			return xlsxRow{num: t.row, cells: cells}, nil
-		}
+	if err := t.advance(); err != nil {
+		return xlsxRow{}, err
 	}
-	if err := t.rows.Error(); err != nil {
-		return xlsxRow{}, fmt.Errorf("%s, sheet %q, could not be read after row %d: %w", t.name, SafeColumnName(t.sheet), t.row, err)
+	cells := make([]string, len(t.rows.cells))
+	for i := range cells {
+		cells[i] = string(t.rows.cell(i))
 	}
-	return xlsxRow{}, io.EOF
+	return xlsxRow{num: t.rows.row, cells: cells}, nil
 }
 
 func (t *xlsxTable) read(c *Chunk, max int, cols []int) error {
 	for len(c.Records)+len(c.Errors) < max {
-		var row xlsxRow
 		if len(t.pending) > 0 {
-			row = t.pending[0]
+			row := t.pending[0]
 			t.pending = t.pending[1:]
-		} else {
-			var err error
-			row, err = t.nextRow()
-			if err == io.EOF {
-				return io.EOF
+			if row.bad != nil {
+				c.Errors = append(c.Errors, row.bad)
+				continue
 			}
-			var re *RecordError
-			if errors.As(err, &re) {
-				// One bad row (a cell that points past the shared strings): counted, and reading goes on.
+			if re := t.extraCells(row.num, len(row.cells), func(i int) []byte { return []byte(row.cells[i]) }); re != nil {
 				c.Errors = append(c.Errors, re)
 				continue
 			}
-			if err != nil {
-				return err
+			start := len(c.Data)
+			for _, col := range cols {
+				if col < len(row.cells) && row.cells[col] != "" {
+					c.Data = appendCell(c.Data, col, String, []byte(row.cells[col]))
+				}
 			}
+			c.Records = append(c.Records, Span{Line: row.num, Start: start, End: len(c.Data)})
+			continue
 		}
-		if re := t.extraCells(row); re != nil {
+		err := t.advance()
+		if err == io.EOF {
+			return io.EOF
+		}
+		if re, ok := err.(*RecordError); ok {
+			// One bad row (a cell that points past the shared strings, an over-long cell): counted, and reading goes on.
+			c.Errors = append(c.Errors, re)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		rows := t.rows
+		if re := t.extraCells(rows.row, len(rows.cells), rows.cell); re != nil {
 			// Like a CSV row with more fields than the header: counted, and the row is skipped.
 			c.Errors = append(c.Errors, re)
 			continue
 		}
 		start := len(c.Data)
 		for _, col := range cols {
-			if col < len(row.cells) && row.cells[col] != "" {
-				c.Data = appendCell(c.Data, col, String, []byte(row.cells[col]))
+			if col < len(rows.cells) {
+				if b := rows.cell(col); len(b) > 0 {
+					c.Data = appendCell(c.Data, col, String, b)
+				}
 			}
 		}
-		c.Records = append(c.Records, Span{Line: row.num, Start: start, End: len(c.Data)})
+		c.Records = append(c.Records, Span{Line: rows.row, Start: start, End: len(c.Data)})
 	}
 	return nil
 }
 
 // extraCells reports a row with values beyond the columns the header (or, without one, the first rows)
 // set: those values belong to no column, so the row is counted as bad rather than read in part.
-func (t *xlsxTable) extraCells(row xlsxRow) *RecordError {
-	first, n := 0, 0
-	for i := t.width; i < len(row.cells); i++ {
-		if strings.TrimSpace(row.cells[i]) != "" {
+func (t *xlsxTable) extraCells(num int64, n int, cell func(int) []byte) *RecordError {
+	first, last := 0, 0
+	for i := t.width; i < n; i++ {
+		if len(bytes.TrimSpace(cell(i))) != 0 {
 			if first == 0 {
 				first = i + 1
 			}
-			n = i + 1
+			last = i + 1
 		}
 	}
 	if first == 0 {
 		return nil
 	}
-	return &RecordError{File: t.name, Sheet: t.sheet, Line: row.num, Column: first,
-		Msg: fmt.Sprintf("row has %d cells, the header has %d (%d extra)", n, t.width, n-t.width)}
+	return &RecordError{File: t.name, Sheet: t.sheet, Line: num, Column: first,
+		Msg: fmt.Sprintf("row has %d cells, the header has %d (%d extra)", last, t.width, last-t.width)}
 }
 
 func (t *xlsxTable) close() error {
-	var err error
-	if t.rows != nil {
-		err = t.rows.Close()
+	if t.stream != nil {
+		return t.stream.Close()
 	}
-	if cerr := t.file.Close(); cerr != nil {
-		err = cerr // the temporary files' removal matters more
-	}
-	return err
+	return nil
 }
 
 // exactNumber writes a number that a spreadsheet stored in floating-point notation
@@ -325,16 +342,6 @@ func allDigits(s string) bool {
 	}
 	return true
 }
-
-// Limits on what a workbook's ZIP entries may state. excelize allocates an entry's stated size before
-// decompressing it, and a Go allocation the machine cannot satisfy kills the process, so the stated sizes are
-// checked first: a damaged or hostile workbook gets an error instead.
-const (
-	xlsxInMemory    = 16 << 20  // a worksheet or shared-strings table up to this size is kept in memory; a larger one goes to a temporary file in Options.TempDir
-	maxXLSXPart     = 256 << 20 // any other entry (styles, images…), which excelize reads whole into memory
-	maxXLSXUnzipped = 4 << 30   // all entries together (Excel's 1,048,576-row limit keeps real lists well below)
-	maxDeflateRatio = 1100      // DEFLATE cannot expand more than about 1032:1; a larger ratio is a lie or a ZIP bomb
-)
 
 // checkXLSXSizes refuses a workbook whose entries state sizes excelize must not be asked to allocate.
 func checkXLSXSizes(name string, zr *zip.Reader) error {

@@ -969,6 +969,22 @@ func (s *Service) decide(d *Definition, w *work, trusted bool, why string) {
 			p.AudienceID, w.matched, tiktok.MinAudienceUsers)
 		return
 	}
+	// REMOVE goes before APPEND (a person's identifiers must not be taken
+	// out after they were added back), so the audience passes through its
+	// size less the people who left. When that dips under TikTok's floor
+	// although the result does not, one REPLACE sets the list instead.
+	if p.Action == ActionUpdate && p.RemoveRows > 0 && now >= tiktok.MinAudienceUsers {
+		between := p.AudiencePeople - p.RemovePeople
+		if w.matched > 0 {
+			between = min(between, w.matched-p.RemovePeople)
+		}
+		if between < tiktok.MinAudienceUsers {
+			p.Action = ActionReplace
+			p.Reason = fmt.Sprintf("removing the %d people who left before appending the %d new ones would leave the audience with %d users for a moment, and TikTok refuses any change that leaves fewer than %d: one REPLACE with the whole list instead",
+				p.RemovePeople, p.Added, max(between, 0), tiktok.MinAudienceUsers)
+			return
+		}
+	}
 	if (p.Action == ActionReplace || p.Action == ActionUpdate) && now < tiktok.MinAudienceUsers {
 		p.Action = ActionStop
 		p.Reason = fmt.Sprintf("audience %s would have %d users after this run, and TikTok refuses any change that leaves an audience with fewer than %d, so nothing was sent; add rows to the list (or use a new audience with --audience NAME) and run again",

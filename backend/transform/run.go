@@ -205,7 +205,7 @@ func openRecords(ctx context.Context, src inputs.Source, format records.Format, 
 	cr := &countingReader{r: rc, n: read}
 	ro := records.Options{Name: src.Name, Format: format, Header: header, Sheet: src.Sheet}
 	if at, ok := rc.(io.ReaderAt); ok && src.Size > 0 {
-		// Parquet and Excel read by offset (a local file; an S3 object with ranged GETs).
+		// Parquet and Excel read by offset (a local file; an S3 object with ranged GETs), through the counter.
 		ro.At, ro.Size, ro.Path = countingReaderAt{at, read}, src.Size, src.Path
 	}
 	var release func()
@@ -215,10 +215,6 @@ func openRecords(ctx context.Context, src inputs.Source, format records.Format, 
 		release()
 		rc.Close()
 		return nil, nil, err
-	}
-	if rd.Format() == records.FormatXLSX && ro.Path != "" {
-		// excelize read the workbook by path as it opened it, past the counter.
-		read.Add(src.Size)
 	}
 	return rd, readerCloser{rd, rc, release}, nil
 }
@@ -357,7 +353,9 @@ func goSafe(g *errgroup.Group, f func() error) {
 // expectRows is how many rows the input holds: the count its parts state
 // (Parquet's footers, summed), else its size over the first chunk's bytes
 // per record, the size scaled up by the chunk's part's compression ratio
-// (a gzip CSV's text is several times its size). 0 when unknown.
+// (a gzip CSV's text is several times its size, and at most
+// maxTrustedInflation times: a tiny file that unpacks a thousandfold must not
+// size the deduplication table to its whole budget). 0 when unknown.
 func expectRows(size, stated int64, first *batch) int64 {
 	if stated >= 0 {
 		return stated
@@ -367,8 +365,13 @@ func expectRows(size, stated int64, first *batch) int64 {
 		return 0
 	}
 	perRecord := max(float64(len(first.chunk.Data))/float64(recs), 1)
-	return int64(float64(size) * max(first.inflation, 1) / perRecord)
+	return int64(float64(size) * min(max(first.inflation, 1), maxTrustedInflation) / perRecord)
 }
+
+// maxTrustedInflation bounds the compression ratio a first chunk can make
+// expectRows believe: lists of identifiers compress 3 to 8 times; a larger
+// table grows as the rows arrive.
+const maxTrustedInflation = 16
 
 func run(ctx context.Context, p *plan, pp *partsPlan, start time.Time, runID string) (*Manifest, error) {
 	var read atomic.Int64

@@ -77,17 +77,14 @@ type note struct {
 	Started time.Time `json:"started"`
 }
 
-// startStaging takes the lock, notes the run and creates the staging folder
+// startStaging notes the run, takes the lock and creates the staging folder
 // beside out, in that order, so a staging folder never exists unlocked while
-// its run lives, and never exists without a note.
+// its run lives, and neither it nor its lock file ever exists without a
+// note (a kill between the lock and the note left an orphaned lock file).
 func startStaging(out, runID string) (*staging, error) {
 	parent := filepath.Dir(out)
 	dir := stagingPath(parent, runID)
 	s := &staging{dir: dir, lock: flock.New(dir + lockSuffix)}
-	ok, err := s.lock.TryLock()
-	if err != nil || !ok {
-		return nil, fmt.Errorf("locking the staging folder in %s: %v", parent, orNotLocked(err))
-	}
 	notesDir.Lock()
 	notes := notesDir.path
 	notesDir.Unlock()
@@ -97,6 +94,13 @@ func startStaging(out, runID string) (*staging, error) {
 		if err := os.MkdirAll(notes, 0o700); err == nil && os.WriteFile(path, data, 0o600) == nil {
 			s.note = path
 		}
+	}
+	ok, err := s.lock.TryLock()
+	if err != nil || !ok {
+		if s.note != "" {
+			os.Remove(s.note)
+		}
+		return nil, fmt.Errorf("locking the staging folder in %s: %v", parent, orNotLocked(err))
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		s.close()
@@ -254,8 +258,16 @@ func CleanUpInterrupted(dataDir string) (removed []string, err error) {
 			continue // a note being written right now, or vanished
 		}
 		var n note
-		if json.Unmarshal(data, &n) != nil || filepath.Base(n.Staging) != stagingPrefix+id || !filepath.IsAbs(n.Staging) {
-			continue // being written right now, or not ours: it names nothing we would remove
+		if json.Unmarshal(data, &n) != nil {
+			// A run killed while writing its note: it is written before
+			// the lock and the staging folder, so nothing else of that run
+			// exists. (A run writing its note this instant loses it and
+			// goes on unnoted, as when the data folder cannot be written.)
+			os.Remove(path)
+			continue
+		}
+		if filepath.Base(n.Staging) != stagingPrefix+id || !filepath.IsAbs(n.Staging) {
+			continue // not ours: it names nothing we would remove
 		}
 		_, statErr := os.Lstat(n.Staging)
 		gone, err := removeIfDead(filepath.Dir(n.Staging), id)

@@ -30,7 +30,7 @@ import (
 
 func main() {
 	dir := flag.String("dir", "bench-out", "working folder for the generated input and outputs")
-	rows := flag.Int64("rows", 10_000_000, "rows in the main benchmark file")
+	rows := flag.Int64("rows", 10_000_000, "rows in the main benchmark file (0: only the ratio comparisons)")
 	bigRows := flag.Int64("big-rows", 50_000_000, "rows for the memory-at-scale run (0 to skip)")
 	keep := flag.Bool("keep", true, "keep generated inputs for the next run")
 	runs := flag.Int("runs", 3, "runs of each 10M-row case (the median is reported)")
@@ -39,14 +39,19 @@ func main() {
 	flag.Int64Var(&o.s3Rows, "s3-rows", 10_000_000, "rows in the gzip CSV list read from an S3 prefix on versitygw and from one local file (0 to skip)")
 	flag.IntVar(&o.s3Parts, "s3-parts", 64, "parts the S3 list is split into")
 	flag.Int64Var(&o.xlsxRows, "xlsx-rows", 1_000_000, "rows in the Excel workbook (0 to skip)")
+	var rc ratioCases
+	flag.Int64Var(&rc.excelRows, "excel-csv-rows", 200_000, "rows of the Excel-by-openpyxl vs CSV comparison (0 to skip)")
+	flag.Int64Var(&rc.textRows, "text-rows", 2_000_000, "rows of the JSONL-vs-floor and compressed-vs-plain comparisons (0 to skip)")
+	flag.StringVar(&rc.compressions, "compressions", "gz,zst,bz2", "compressed-vs-plain cases to run")
+	flag.StringVar(&rc.referenceBin, "reference-bin", "", "a CLI built from an earlier commit: the outputs of every ratio input must be byte-identical to its")
 	flag.Parse()
-	if err := run(*dir, *rows, *bigRows, max(*runs, 1), *keep, o); err != nil {
+	if err := run(*dir, *rows, *bigRows, max(*runs, 1), *keep, o, rc); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, rows, bigRows int64, runs int, keep bool, other otherFormats) error {
+func run(dir string, rows, bigRows int64, runs int, keep bool, other otherFormats, ratios ratioCases) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -61,6 +66,13 @@ func run(dir string, rows, bigRows int64, runs int, keep bool, other otherFormat
 	// processes share the machine and the wall-clock figures suffer.
 	fmt.Printf("%-46s %10s %8s %10s %19s %7s %9s\n", "run", "rows", "seconds", "rows/s", "(range)", "CPU s", "peak RSS")
 
+	if err := ratios.run(bin, dir, runs, keep); err != nil {
+		return err
+	}
+	if rows <= 0 {
+		return nil
+	}
+	fmt.Println()
 	input, err := ensureInput(dir, rows)
 	if err != nil {
 		return err
@@ -87,7 +99,7 @@ func run(dir string, rows, bigRows int64, runs int, keep bool, other otherFormat
 		report(fmt.Sprintf("%s (%s rows)", c.name, millions(rows)), c.got)
 	}
 	if comb, sep := median(cases[0].got), median(cases[1].got); comb.rowsPerSecond() > 0 {
-		fmt.Printf("separate / combined rows/s (medians): %.2f\n", sep.rowsPerSecond()/comb.rowsPerSecond())
+		fmt.Printf("  separate / combined rows/s (medians): %.2f (target >= 0.95)\n", sep.rowsPerSecond()/comb.rowsPerSecond())
 	}
 	if bigRows > 0 {
 		big, err := ensureInput(dir, bigRows)
