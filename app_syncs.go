@@ -56,7 +56,7 @@ func (a *App) DeleteSync(name string) error {
 	return s.Delete(name)
 }
 
-// PlanSync is the dry run "Run now" shows before asking: nothing is sent.
+// PlanSync is the plan "Run now" shows before asking: nothing is sent.
 func (a *App) PlanSync(name string) (*syncs.Plan, error) {
 	s, err := a.syncService()
 	if err != nil {
@@ -65,11 +65,23 @@ func (a *App) PlanSync(name string) (*syncs.Plan, error) {
 	return s.Plan(name)
 }
 
-// RunSync sends the difference to TikTok.
-func (a *App) RunSync(name string) (*syncs.Result, error) {
+// RunSync sends exactly the plan planID that PlanSync showed; when the
+// list or the audience changed since, it sends nothing and returns the new
+// plan. confirmRemovals is the person's yes to removals over the limit.
+func (a *App) RunSync(name, planID string, confirmRemovals bool) (*appsyncs.Outcome, error) {
 	s, err := a.syncService()
 	if err != nil {
 		return nil, err
 	}
-	return s.Run(name)
+	return s.Run(name, planID, confirmRemovals)
+}
+
+// RecreateSync starts a sync over into a new audience after its audience
+// was deleted at TikTok.
+func (a *App) RecreateSync(name string) (*syncs.Definition, error) {
+	s, err := a.syncService()
+	if err != nil {
+		return nil, err
+	}
+	return s.Recreate(name)
 }

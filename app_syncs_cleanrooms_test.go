@@ -77,13 +77,15 @@ func TestCleanRoomsSyncRunsFromTheApp(t *testing.T) {
 	if _, err := a.SaveSync(d, ""); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := a.PlanSync("weekly"); err != nil || p.Added != 1200 {
+	p, err := a.PlanSync("weekly")
+	if err != nil || p.Added != 1200 {
 		t.Fatalf("plan = %+v, %v", p, err)
 	}
-	r, err := a.RunSync("weekly")
-	if err != nil {
-		t.Fatal(err)
+	out, err := a.RunSync("weekly", p.ID, false)
+	if err != nil || out.Result == nil {
+		t.Fatalf("run = %+v, %v", out, err)
 	}
+	r := out.Result
 	if got := tk.Audiences(); len(got) != 1 || r.AudienceID == "" {
 		t.Fatalf("audiences at the stand-in = %+v, result %+v", got, r)
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // The frontend's api/syncs.ts calls exactly these.
-var syncsBoundMethods = []string{"DeleteSync", "GetSync", "PlanSync", "RunSync", "SaveSync", "Syncs"}
+var syncsBoundMethods = []string{"DeleteSync", "GetSync", "PlanSync", "RecreateSync", "RunSync", "SaveSync", "Syncs"}
 
 // TestSyncsBindings: a sync saved through the window runs against the
 // stand-in, its audience then lists it as feeding it (the view's logic is
@@ -44,13 +44,15 @@ func TestSyncsBindings(t *testing.T) {
 	if _, err := a.SaveSync(syncs.Definition{Name: "crm", Input: list, Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}}, AudienceName: "CRM"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := a.PlanSync("crm"); err != nil || p.Added != 1200 || len(sv.Audiences()) != 0 {
+	p, err := a.PlanSync("crm")
+	if err != nil || p.Added != 1200 || p.ID == "" || len(sv.Audiences()) != 0 {
 		t.Fatalf("plan = %+v, %v", p, err)
 	}
-	r, err := a.RunSync("crm")
-	if err != nil {
-		t.Fatal(err)
+	out, err := a.RunSync("crm", p.ID, false)
+	if err != nil || out.Result == nil {
+		t.Fatalf("run = %+v, %v", out, err)
 	}
+	r := out.Result
 	l, err := a.Audiences()
 	if err != nil || len(l.Audiences) != 1 || l.Audiences[0].ID != r.AudienceID || strings.Join(l.Audiences[0].Syncs, ",") != "crm" {
 		t.Fatalf("audiences = %+v, %v", l, err)

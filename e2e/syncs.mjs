@@ -5,7 +5,10 @@
 // Then the list loses 50 people and gains 100, and the first "Run now"
 // shows the plan (+100 / −50, not a REPLACE) before anything is sent, then
 // applies it by APPEND and REMOVE: the stand-in's audience holds 2,050
-// people and its history is CREATE, APPEND, REMOVE. Driven in Debian's chromium against
+// people and its history is CREATE, REMOVE, APPEND (people who left go
+// first, issue 17). Then the list loses a
+// quarter of its people: the plan shows the removal guard's numbers and
+// nothing is sent until the explicit confirmation. Driven in Debian's chromium against
 // `wails dev` under Xvfb like e2e/upload.mjs; screenshots in
 // $E2E_ARTIFACTS/screenshots (12-syncs-*.png), the Syncs view also in docs/ with E2E_DOCS=1 (make screenshots).
 import fs from 'node:fs'
@@ -121,7 +124,7 @@ try {
   check('the plan sent nothing', changed.before.audiences[0].History.length === histBefore && changed.before.audiences[0].Users === 2000, JSON.stringify(changed.before.audiences[0].History))
   got = await inspect()
   const a = got.audiences.find((x) => x.ID === audienceId)
-  check('after the run the audience holds the current list: 2,050 people, by APPEND and REMOVE only (history CREATE, APPEND, REMOVE)', got.audiences.length === 1 && a?.Users === 2050 && a.History.join() === 'CREATE,APPEND,REMOVE', JSON.stringify(got.audiences.map((x) => [x.Name, x.Users, x.History])))
+  check('after the run the audience holds the current list: 2,050 people, by REMOVE and APPEND only (history CREATE, REMOVE, APPEND)', got.audiences.length === 1 && a?.Users === 2050 && a.History.join() === 'CREATE,REMOVE,APPEND', JSON.stringify(got.audiences.map((x) => [x.Name, x.Users, x.History])))
   await page.getByTestId(`last-run-${name}`).waitFor({ timeout: 15_000 })
   table = await page.getByTestId('syncs-table').innerText()
   check('the Syncs view shows the last run as +100 / −50', table.includes('+100') && table.includes('−50'), table.replace(/\s+/g, ' '))
@@ -129,6 +132,26 @@ try {
   await page.getByTestId('syncs-refresh').click()
   await shot(page, '12-syncs.png', { docs: true })
   await audit(page, 'Syncs')
+
+  // A list that lost a quarter of its people (a part missing, a failed
+  // export): the plan shows the removal guard's numbers and sends nothing
+  // until the explicit yes; then the audience holds the shorter list.
+  writeList(range(600, 2100))
+  await page.getByTestId(`run-${name}`).click()
+  await page.getByTestId('plan-removals').waitFor({ timeout: 120_000 })
+  const warn = (await page.getByTestId('plan-removals').innerText()).replace(/\s+/g, ' ')
+  check('a run removing 550 of 2,050 people shows the numbers and the likely causes', warn.includes('remove 550 of the 2,050 people') && warn.includes('26.8%') && warn.includes('more than the 10%') && warn.includes('part of the list may be missing'), warn)
+  check('Upload these changes stays disabled until the removals are confirmed', await page.getByTestId('sync-apply').isDisabled())
+  await shot(page, '12-syncs-removals.png')
+  await audit(page, 'Syncs: large removal confirmation')
+  got = await inspect()
+  check('the guarded plan sent nothing', got.audiences[0].Users === 2050, String(got.audiences[0].Users))
+  await page.getByTestId('confirm-removals').click()
+  await page.getByTestId('sync-apply').click()
+  await page.getByTestId('sync-done').waitFor({ timeout: 180_000 })
+  await page.getByTestId('sync-close').click()
+  got = await inspect()
+  check('after the confirmation the audience holds the 1,500 people of the list', got.audiences.length === 1 && got.audiences[0].Users === 1500, JSON.stringify(got.audiences.map((x) => [x.Name, x.Users, x.History])))
 
   // The Audiences view says which sync feeds the audience.
   await page.getByText('Audiences', { exact: true }).first().click()

@@ -174,26 +174,67 @@ func (s *Service) Delete(name string) error {
 	return nil
 }
 
-// Plan is the dry run: what Run would send and why; nothing is uploaded.
+// Plan is what "Run now" shows: computed in full and kept (nothing is
+// uploaded), so Run sends exactly it. A plan that stops, and an audience
+// deleted at TikTok (Action ActionGone: the view offers Start over), are
+// returned as plans saying why.
 func (s *Service) Plan(name string) (*syncs.Plan, error) {
-	p, err := s.cfg.Syncs.Plan(s.ctx, name, s.progress(name))
+	p, err := s.cfg.Syncs.Prepare(s.ctx, name, syncs.RunOptions{}, s.progress(name))
 	var stop *syncs.StopError
-	if errors.As(err, &stop) {
+	var gone *syncs.AudienceGoneError
+	switch {
+	case errors.As(err, &stop):
 		return stop.Plan, nil // the view shows why it stops
-	}
-	if err != nil {
+	case errors.As(err, &gone):
+		return &syncs.Plan{Sync: name, AudienceID: gone.AudienceID, Action: ActionGone,
+			Reason: fmt.Sprintf("Audience %s no longer exists at TikTok (it was deleted, or it expired), so this sync cannot change it. Press Start over to create a new audience with the whole list; the sync's record of the old one is discarded.", gone.AudienceID)}, nil
+	case err != nil:
 		return nil, explain(name, "could not be planned", err)
 	}
 	return p, nil
 }
 
-// Run applies the sync: the difference goes to TikTok, then the state moves on.
-func (s *Service) Run(name string) (*syncs.Result, error) {
-	r, err := s.cfg.Syncs.Run(s.ctx, name, s.progress(name))
+// ActionGone is the plan of a sync whose audience TikTok no longer has.
+const ActionGone = "gone"
+
+// Outcome is what "Upload these changes" did: the run, or, when the list,
+// the sync or the audience changed since the plan was shown, nothing sent
+// and the new plan to show and confirm.
+type Outcome struct {
+	Result *syncs.Result `json:"result,omitempty"`
+	// NewPlan replaces the plan shown; Changed says in a sentence why.
+	NewPlan *syncs.Plan `json:"new_plan,omitempty"`
+	Changed string      `json:"changed,omitempty"`
+}
+
+// Run sends the plan planID that Plan showed, exactly. confirmRemovals is
+// the person's explicit yes to the removals that plan showed over the
+// sync's limit (its numbers were on screen; the plan's identity pins them).
+func (s *Service) Run(name, planID string, confirmRemovals bool) (*Outcome, error) {
+	var opts syncs.RunOptions
+	if confirmRemovals {
+		all := 100.0
+		opts.AllowRemovals = &all
+	}
+	r, err := s.cfg.Syncs.RunPlan(s.ctx, name, planID, opts, s.progress(name))
+	var changed *syncs.PlanChangedError
+	if errors.As(err, &changed) {
+		return &Outcome{NewPlan: changed.Plan, Changed: fmt.Sprintf("Nothing was sent: %s since the plan was shown. Here is the new plan; check it and press Upload these changes again.", changed.Why)}, nil
+	}
 	if err != nil {
 		return nil, explain(name, "did not run", err)
 	}
-	return r, nil
+	return &Outcome{Result: r}, nil
+}
+
+// Recreate starts a sync over into a new audience after its audience was
+// deleted at TikTok; its next run creates the audience with the whole list.
+func (s *Service) Recreate(name string) (*syncs.Definition, error) {
+	d, err := s.cfg.Syncs.Recreate(s.ctx, name, "")
+	if err != nil {
+		return nil, explain(name, "was not started over", err)
+	}
+	return d, nil
 }
 
 // progress forwards the engine's stages to the window: every change of
@@ -232,6 +273,10 @@ func explain(name, what string, err error) error {
 		return fmt.Errorf("Sync %q %s: it is running already (here or from a scheduled command). Wait for that run to finish, then try again.", name, what)
 	case errors.As(err, &stop):
 		return fmt.Errorf("Sync %q %s: %s", name, what, stop.Plan.Reason)
+	case syncs.IsRemovalStop(err):
+		return fmt.Errorf("Sync %q %s: %v. If the list is right, press Run now again and confirm the removals.", name, what, err)
+	case syncs.IsAudienceGone(err):
+		return fmt.Errorf("Sync %q %s: its audience no longer exists at TikTok (it was deleted, or it expired). Press Run now, then Start over to create a new audience with the whole list.", name, what)
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("Sync %q %s: the app is closing. Run it again after restarting; an interrupted run is finished first.", name, what)
 	}

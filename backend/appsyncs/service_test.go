@@ -130,12 +130,14 @@ func TestSaveRunNowAndList(t *testing.T) {
 	if got := e.events.take(); got != "transform,diff" {
 		t.Fatalf("plan's progress stages = %q, want transform,diff", got)
 	}
-	r, err := e.svc.Run("crm-weekly")
-	if err != nil || r.AudienceID == "" {
-		t.Fatalf("run = %+v, %v", r, err)
+	out, err := e.svc.Run("crm-weekly", p.ID, false)
+	if err != nil || out.Result == nil || out.Result.AudienceID == "" {
+		t.Fatalf("run = %+v, %v", out, err)
 	}
-	if got := e.events.take(); !strings.HasPrefix(got, "transform,diff,upload") || !strings.Contains(got, "commit") {
-		t.Fatalf("run's progress stages = %q", got)
+	r := out.Result
+	// The plan shown is sent as it is: the list is not read again.
+	if got := e.events.take(); !strings.HasPrefix(got, "upload") || !strings.Contains(got, "commit") {
+		t.Fatalf("run's progress stages = %q, want upload…commit only", got)
 	}
 	// The list shows the last run and the audience's status and matched users.
 	l, err := e.svc.List()
@@ -152,14 +154,22 @@ func TestSaveRunNowAndList(t *testing.T) {
 		t.Fatalf("targets = %+v", targets)
 	}
 
-	// The list changes: the plan says +100 −200, then the run applies it.
+	// The list changes: the plan says +100 −200, more than the 10% a run
+	// may remove unasked: it shows the numbers, and only the explicit
+	// confirmation sends it.
 	e.write(t, 200, 1600)
 	p, err = e.svc.Plan("crm-weekly")
-	if err != nil || p.Added != 100 || p.Removed != 200 || p.Action != syncs.ActionUpdate {
-		t.Fatalf("second plan = %+v, %v", p, err)
+	if err != nil || p.Added != 100 || p.Removed != 200 || p.Action != syncs.ActionUpdate || p.Removals == nil || !p.Removals.Over || p.Removals.Removing != 200 || p.Removals.Of != 1500 {
+		t.Fatalf("second plan = %+v (removals %+v), %v", p, p.Removals, err)
 	}
-	if _, err := e.svc.Run("crm-weekly"); err != nil {
+	if _, err := e.svc.Run("crm-weekly", p.ID, false); err == nil || !strings.Contains(err.Error(), "remove 200 of the 1500 people") || !strings.Contains(err.Error(), "confirm the removals") {
+		t.Fatalf("unconfirmed large removal: %v", err)
+	}
+	if p, err = e.svc.Plan("crm-weekly"); err != nil {
 		t.Fatal(err)
+	}
+	if out, err := e.svc.Run("crm-weekly", p.ID, true); err != nil || out.Result == nil {
+		t.Fatalf("confirmed: %+v %v", out, err)
 	}
 	l, _ = e.svc.List()
 	if lr := l.Syncs[0].LastRun; lr == nil || lr.Added != 100 || lr.Removed != 200 {
@@ -244,5 +254,64 @@ func TestSaveAsSyncAdoptsTheUpload(t *testing.T) {
 	}
 	if p, err := e.svc.Plan("other"); err != nil || p.Action != syncs.ActionReplace {
 		t.Fatalf("plan of the sync that adopted nothing = %+v, %v", p, err)
+	}
+}
+
+// The list changes after the plan was shown: nothing is sent, the new plan
+// comes back with a sentence, and confirming it sends it.
+func TestRunSendsOnlyThePlanShown(t *testing.T) {
+	e := setup(t)
+	e.write(t, 0, 1500)
+	def := syncs.Definition{Name: "crm", Input: e.list, Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}}, AudienceName: "CRM"}
+	if _, err := e.svc.Save(def, ""); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.svc.Plan("crm")
+	if _, err := e.svc.Run("crm", p.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.write(t, 10, 1510)
+	p, _ = e.svc.Plan("crm")
+	e.write(t, 20, 1520)
+	before := e.sv.Stats().Uploads
+	out, err := e.svc.Run("crm", p.ID, false)
+	if err != nil || out.Result != nil || out.NewPlan == nil || out.NewPlan.Added != 20 || !strings.Contains(out.Changed, "the list changed since the plan was shown") {
+		t.Fatalf("changed list: %+v, %v", out, err)
+	}
+	if e.sv.Stats().Uploads != before {
+		t.Fatal("something was sent")
+	}
+	if out, err := e.svc.Run("crm", out.NewPlan.ID, false); err != nil || out.Result == nil || out.Result.Added != 20 {
+		t.Fatalf("new plan confirmed: %+v, %v", out, err)
+	}
+}
+
+// An audience deleted at TikTok: the plan says so and Start over recreates.
+func TestDeletedAudienceOffersStartOver(t *testing.T) {
+	e := setup(t)
+	e.write(t, 0, 1500)
+	def := syncs.Definition{Name: "crm", Input: e.list, Mappings: []transform.Mapping{{Column: "email", TypeName: "email"}}, AudienceName: "CRM"}
+	if _, err := e.svc.Save(def, ""); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.svc.Plan("crm")
+	out, err := e.svc.Run("crm", p.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := e.connect(context.Background(), "")
+	if err := conn.Client.DeleteAudiences(context.Background(), e.sv.Advertiser(), []string{out.Result.AudienceID}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = e.svc.Plan("crm")
+	if err != nil || p.Action != appsyncs.ActionGone || !strings.Contains(p.Reason, "Press Start over") {
+		t.Fatalf("plan of a deleted audience: %+v, %v", p, err)
+	}
+	if _, err := e.svc.Recreate("crm"); err != nil {
+		t.Fatal(err)
+	}
+	p, err = e.svc.Plan("crm")
+	if err != nil || p.Action != syncs.ActionCreate || p.RowsNow != 1500 {
+		t.Fatalf("plan after Start over: %+v, %v", p, err)
 	}
 }

@@ -8,6 +8,8 @@ package cleanrooms
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -163,6 +165,23 @@ type Query struct {
 	Location       string `json:"location,omitempty"` // s3://bucket/prefix/ of the result
 	ErrorCode      string `json:"error_code,omitempty"`
 	ErrorMessage   string `json:"error_message,omitempty"`
+	// Analysis names what the query ran: "template ARN" for an analysis
+	// template, else "sql " and a digest of its SQL text (spaces folded).
+	Analysis string `json:"analysis,omitempty"`
+}
+
+// analysisOf names a query's analysis from its SQL parameters.
+func analysisOf(p *types.ProtectedQuerySQLParameters) string {
+	switch {
+	case p == nil:
+		return ""
+	case aws.ToString(p.AnalysisTemplateArn) != "":
+		return "template " + aws.ToString(p.AnalysisTemplateArn)
+	case aws.ToString(p.QueryString) != "":
+		sum := sha256.Sum256([]byte(strings.Join(strings.Fields(aws.ToString(p.QueryString)), " ")))
+		return "sql " + hex.EncodeToString(sum[:8])
+	}
+	return ""
 }
 
 // Running reports whether the query has not finished yet.
@@ -223,6 +242,7 @@ func (c *Client) Query(ctx context.Context, membershipID, queryID string) (*Quer
 	if q.MembershipID == "" {
 		q.MembershipID = membershipID
 	}
+	q.Analysis = analysisOf(p.SqlParameters)
 	if p.Statistics != nil {
 		q.DurationMillis = aws.ToInt64(p.Statistics.TotalDurationInMillis)
 	}
@@ -306,14 +326,41 @@ func (c *Client) Latest(ctx context.Context, membershipID string) (*Query, error
 			"query result to read: ask the collaboration's creator for the \"receive results\" ability (CAN_RECEIVE_RESULTS)",
 			membershipID, aws.ToString(m.Membership.CollaborationName))}
 	}
+	return c.latestOf(ctx, membershipID, "")
+}
+
+// LatestLike is the newest successful protected query of a membership that
+// ran the same analysis (template, or SQL text) as query like: a sync saved
+// from one result of a weekly analysis reads that analysis's newest one,
+// never another analysis run in the same collaboration.
+func (c *Client) LatestLike(ctx context.Context, membershipID, like string) (*Query, error) {
+	ref, err := c.Query(ctx, membershipID, like)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Analysis == "" {
+		return nil, &Error{Kind: KindNoSuccess, msg: fmt.Sprintf("AWS Clean Rooms does not say which analysis protected query %s ran, so its newest result cannot be found: save the sync with that query's id instead of latest", like)}
+	}
+	return c.latestOf(ctx, membershipID, ref.Analysis)
+}
+
+// latestOf is the newest successful query of analysis ("": any).
+func (c *Client) latestOf(ctx context.Context, membershipID, analysis string) (*Query, error) {
 	qs, err := c.QueriesWithStatus(ctx, membershipID, string(types.ProtectedQueryStatusSuccess))
 	if err != nil {
 		return nil, err
 	}
 	for _, q := range qs {
-		if q.Status == string(types.ProtectedQueryStatusSuccess) {
-			return c.Query(ctx, membershipID, q.ID)
+		if q.Status != string(types.ProtectedQueryStatusSuccess) {
+			continue
 		}
+		full, err := c.Query(ctx, membershipID, q.ID)
+		if err != nil || analysis == "" || full.Analysis == analysis {
+			return full, err
+		}
+	}
+	if analysis != "" {
+		return nil, &Error{Kind: KindNoSuccess, msg: fmt.Sprintf("membership %s has no successful protected query of the analysis the sync was saved from (%s): run it again in AWS Clean Rooms", membershipID, analysis)}
 	}
 	return nil, &Error{Kind: KindNoSuccess, msg: fmt.Sprintf("membership %s has no successful protected query yet, so \"latest\" names nothing: "+
 		"run the query in AWS Clean Rooms, or list its queries with `audience-uploader cleanrooms ls --membership %s`", membershipID, membershipID)}

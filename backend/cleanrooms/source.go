@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -22,13 +23,47 @@ const Latest = "latest"
 // IsURL reports whether s is a cleanrooms:// input.
 func IsURL(s string) bool { return strings.HasPrefix(s, Scheme) }
 
-// ParseURL splits cleanrooms://MEMBERSHIP_ID/QUERY_ID (or .../latest).
+// LikeParam, after latest, names the query whose analysis "latest" keeps
+// to: cleanrooms://M/latest?like=QUERY_ID is the newest successful query
+// of the analysis QUERY_ID ran (what Save as sync after a pick saves).
+const LikeParam = "like"
+
+// LatestLikeURL is the input that always reads the newest result of the
+// analysis query queryID ran.
+func LatestLikeURL(membershipID, queryID string) string {
+	return Scheme + membershipID + "/" + Latest + "?" + LikeParam + "=" + url.QueryEscape(queryID)
+}
+
+// latestLike is the like=QUERY_ID of a latest address ("" when none).
+func latestLike(u string) (string, error) {
+	_, q, ok := strings.Cut(u, "?")
+	if !ok {
+		return "", nil
+	}
+	v, err := url.ParseQuery(q)
+	if err != nil || len(v) != 1 || v.Get(LikeParam) == "" {
+		return "", fmt.Errorf("%q: after latest only ?%s=QUERY_ID is understood (the newest result of the analysis that query ran)", u, LikeParam)
+	}
+	return v.Get(LikeParam), nil
+}
+
+// ParseURL splits cleanrooms://MEMBERSHIP_ID/QUERY_ID (or .../latest,
+// .../latest?like=QUERY_ID: queryID is then "latest").
 func ParseURL(u string) (membershipID, queryID string, err error) {
 	rest, ok := strings.CutPrefix(u, Scheme)
 	if !ok {
 		return "", "", fmt.Errorf("%q is not a cleanrooms:// address", u)
 	}
+	rest, params, hasParams := strings.Cut(rest, "?")
 	membershipID, queryID, _ = strings.Cut(strings.TrimSuffix(rest, "/"), "/")
+	if hasParams {
+		if !strings.EqualFold(queryID, Latest) {
+			return "", "", fmt.Errorf("%q: only latest takes ?%s=QUERY_ID", u, LikeParam)
+		}
+		if _, err := latestLike("?" + params); err != nil {
+			return "", "", fmt.Errorf("%q: after latest only ?%s=QUERY_ID is understood (the newest result of the analysis that query ran)", u, LikeParam)
+		}
+	}
 	if membershipID == "" || queryID == "" || strings.Contains(queryID, "/") {
 		return "", "", fmt.Errorf("%q is not cleanrooms://MEMBERSHIP_ID/QUERY_ID or cleanrooms://MEMBERSHIP_ID/latest "+
 			"(`audience-uploader cleanrooms ls` lists both ids)", u)
@@ -51,7 +86,15 @@ func (c *Client) Resolve(ctx context.Context, url string) (*Result, error) {
 	}
 	var q *Query
 	if strings.EqualFold(queryID, Latest) {
-		q, err = c.Latest(ctx, membershipID)
+		var like string
+		if like, err = latestLike(url); err != nil {
+			return nil, err
+		}
+		if like != "" {
+			q, err = c.LatestLike(ctx, membershipID, like)
+		} else {
+			q, err = c.Latest(ctx, membershipID)
+		}
 	} else {
 		q, err = c.Query(ctx, membershipID, queryID)
 	}

@@ -145,12 +145,16 @@ func addLocal(f *Found, file, name string) error {
 		return nil
 	}
 	src, err := LocalFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // removed while listing; a broken link
-	}
 	if err != nil {
-		return err
+		return unreadablePart(file, err)
 	}
+	// Open it now: a part the list cannot read must stop the run here, not
+	// leave a shorter list that would shrink an audience.
+	fh, err := os.Open(file)
+	if err != nil {
+		return unreadablePart(file, err)
+	}
+	fh.Close()
 	if src.Size == 0 {
 		f.Empty++
 		return nil
@@ -158,4 +162,19 @@ func addLocal(f *Found, file, name string) error {
 	src.Name = name
 	f.Parts = append(f.Parts, src)
 	return nil
+}
+
+// unreadablePart says which part of a folder or glob cannot be read, and
+// why, in words: a missing part would silently make the list shorter.
+func unreadablePart(file string, err error) error {
+	if target, lerr := os.Readlink(file); lerr == nil && errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the part %s is a link to %s, which does not exist: restore that file or remove the link, then run again (a list with a part missing would remove its people)", file, target)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("the part %s disappeared while the folder was read: wait until the export has finished writing, then run again", file)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("the part %s cannot be read (permission denied): give this user read access to it, then run again", file)
+	}
+	return fmt.Errorf("the part %s cannot be read (%v): fix it or remove it from the folder, then run again", file, err)
 }

@@ -138,3 +138,41 @@ func TestListErrorsNameThePart(t *testing.T) {
 		t.Fatal("an output folder was made")
 	}
 }
+
+// TestUnreadablePartIsAnError: a part that cannot be read (a link to a
+// file that is gone, one without read permission, one removed between the
+// listing and the reading) stops the list with its name, never shrinks it.
+func TestUnreadablePartIsAnError(t *testing.T) {
+	base := t.TempDir()
+	dangling := filepath.Join(base, "dangling")
+	write(t, dangling, map[string]string{"part-0.csv": emails(0, 10)})
+	if err := os.Symlink(filepath.Join(base, "gone.csv"), filepath.Join(dangling, "part-1.csv")); err != nil {
+		t.Fatal(err)
+	}
+	for _, input := range []string{dangling, filepath.Join(dangling, "part-*.csv")} {
+		_, err := inputs.Local(input)
+		if err == nil || !strings.Contains(err.Error(), "part-1.csv") || !strings.Contains(err.Error(), "gone.csv") {
+			t.Fatalf("%s with a dangling link: %v, want an error naming part-1.csv and its target", input, err)
+		}
+	}
+
+	vanished := filepath.Join(base, "vanished")
+	write(t, vanished, map[string]string{"part-0.csv": emails(0, 10), "part-1.csv": emails(10, 20)})
+	src, err := inputs.Local(vanished)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(vanished, "part-1.csv"))
+	if _, err := run(t, src); err == nil || !strings.Contains(err.Error(), "part-1.csv") {
+		t.Fatalf("a part removed after listing: %v, want an error naming it", err)
+	}
+
+	if os.Geteuid() != 0 { // root reads any file
+		denied := filepath.Join(base, "denied")
+		write(t, denied, map[string]string{"part-0.csv": emails(0, 10), "part-1.csv": emails(10, 20)})
+		os.Chmod(filepath.Join(denied, "part-1.csv"), 0)
+		if _, err := inputs.Local(denied); err == nil || !strings.Contains(err.Error(), "part-1.csv") {
+			t.Fatalf("an unreadable part: %v, want an error naming it", err)
+		}
+	}
+}

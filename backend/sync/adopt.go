@@ -120,12 +120,16 @@ func (s *Service) Adopt(ctx context.Context, name, outDir string, uploads *uploa
 	if batches > 1 {
 		last = tiktok.ActionAppend
 	}
-	if e, ok := newestEntry(det.History); !ok || !strings.EqualFold(e.Action, last) {
+	e, ok := newestEntry(det.History)
+	if !ok || !strings.EqualFold(e.Action, last) {
 		seen := "no entry"
 		if ok {
 			seen = fmt.Sprintf("a %s at %s", e.Action, e.OptTime)
 		}
 		return nil, refuse("TikTok's history of audience %s shows %s as its newest change, not the upload's %s: it changed since the upload (or TikTok has not listed the upload yet), so the first run replaces the audience's contents", d.AudienceID, seen, last)
+	}
+	if why := madeBy(e, job); why != "" {
+		return nil, refuse("TikTok's history of audience %s shows a %s %s as its newest change, not the one the upload made: it changed since the upload, so the first run replaces the audience's contents", d.AudienceID, e.Action, why)
 	}
 
 	// The rows, sorted, as the sync's own run would have written them.
@@ -284,6 +288,39 @@ func sameFiles(md5s map[int]string, m *upload.Manifest) bool {
 		}
 	}
 	return true
+}
+
+// apiEditor is the editor TikTok's history names for changes made through
+// the Marketing API (as this app makes them); Ads Manager's are "web".
+const apiEditor = "api"
+
+// clockSlack is how far a history entry's time may lie outside the upload's
+// own span (clocks differ; TikTok stamps a change when it applies it).
+const clockSlack = 2 * time.Minute
+
+// madeBy says why history entry e is not the one upload job made ("" when
+// it is): it must be an API change, stamped while the job ran. TikTok does
+// not say which zone opt_time is in (the advertiser's), so any whole
+// quarter-hour offset up to 14 hours is allowed.
+func madeBy(e tiktok.History, job *upload.Job) string {
+	if !strings.EqualFold(e.Editor, apiEditor) {
+		who := e.Editor
+		if who == "" {
+			who = "someone unnamed"
+		}
+		return fmt.Sprintf("made by %s at %s", who, e.OptTime)
+	}
+	at, err := time.ParseInLocation(tiktok.TimeLayout, e.OptTime, time.UTC)
+	if err != nil {
+		return fmt.Sprintf("at %q, a time that cannot be read", e.OptTime)
+	}
+	from, to := job.CreatedAt.Add(-clockSlack), job.UpdatedAt.Add(clockSlack)
+	for off := -14 * time.Hour; off <= 14*time.Hour; off += 15 * time.Minute {
+		if t := at.Add(-off); !t.Before(from) && !t.After(to) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("at %s, while the upload ran from %s to %s (UTC)", e.OptTime, job.CreatedAt.UTC().Format(tiktok.TimeLayout), job.UpdatedAt.UTC().Format(tiktok.TimeLayout))
 }
 
 // newestEntry is the history entry with the latest time; among entries of

@@ -176,6 +176,15 @@ func TestAdoptRefusals(t *testing.T) {
 			e.s.ChangeElsewhere(id, "REMOVE")
 			return out, id
 		}, nil, "changed since the upload"},
+		{"same action made elsewhere", func(e *env) (string, string) {
+			out, up, err := e.wizard(wizardRun{}, upload.Request{AudienceName: "CRM"})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			id := up.Targets[0].AudienceID
+			e.s.ChangeElsewhere(id, "CREATE") // Ads Manager's entry with the upload's action
+			return out, id
+		}, nil, "made by web"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -41,9 +41,15 @@ type Definition struct {
 	AdvertiserID string              `json:"advertiser_id,omitempty"` // "" = the one in Settings
 	AudienceID   string              `json:"audience_id,omitempty"`
 	AudienceName string              `json:"audience_name,omitempty"` // created on the first run; audience_id is then filled in
-	Mode         string              `json:"mode"`
-	CreatedAt    time.Time           `json:"created_at"`
-	UpdatedAt    time.Time           `json:"updated_at"`
+	// AudienceGone is an audience id TikTok said no longer exists: saving
+	// again never takes it back (see Recreate).
+	AudienceGone string `json:"audience_gone,omitempty"`
+	Mode         string `json:"mode"`
+	// MaxRemovals is the share (percent) of the audience's people a run
+	// may remove without --allow-removals; nil means DefaultMaxRemovals.
+	MaxRemovals *float64  `json:"max_removals,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -113,6 +119,9 @@ func (d *Definition) normalize() error {
 	}
 	if n := len([]rune(d.AudienceName)); n > 120 {
 		return usagef("audience name is %d characters; TikTok allows 128 and a suffix may be added: use at most 120", n)
+	}
+	if m := d.MaxRemovals; m != nil && (*m < 0 || *m > 100 || *m != *m) {
+		return usagef("--max-removals %v: give a percent from 0 to 100", *m)
 	}
 	switch d.Mode {
 	case "":

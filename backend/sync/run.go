@@ -59,8 +59,9 @@ type Config struct {
 // Service runs syncs. Every method is safe to call from several processes:
 // a run (and a plan) holds the sync's OS lock.
 type Service struct {
-	cfg Config
-	dir string
+	cfg      Config
+	dir      string
+	prepared preparedPlans // plans shown and not yet sent (Prepare, RunPlan)
 }
 
 // New returns a Service.
@@ -101,6 +102,8 @@ const (
 
 // Plan is what a run does (or would do) and why.
 type Plan struct {
+	// ID names a prepared plan (Prepare): RunPlan sends exactly it.
+	ID         string `json:"id,omitempty"`
 	Sync       string `json:"sync"`
 	Mode       string `json:"mode"`
 	AudienceID string `json:"audience_id,omitempty"`
@@ -128,8 +131,12 @@ type Plan struct {
 	RemoveRows   int64               `json:"remove_rows"` // rows sent with REMOVE
 	Action       string              `json:"action"`
 	Reason       string              `json:"reason"`
-	Resumed      bool                `json:"resumed"` // an interrupted run was finished first (Run) / will be (dry run)
+	Resumed      bool                `json:"resumed"`            // an interrupted run was finished first (Run) / will be (dry run)
+	Removals     *Removals           `json:"removals,omitempty"` // the removal guard (nil: nothing removed from a known audience)
 	Transform    *transform.Counters `json:"transform,omitempty"`
+	// recordPeople is the people the sync's record (trusted or not) says
+	// it put into this audience: the removal guard's basis without a trust.
+	recordPeople int64
 }
 
 // Result is a finished run.
@@ -198,6 +205,11 @@ func (s *Service) openRun(ctx context.Context, name string) (*opened, error) {
 // Plan computes what Run would do, without uploading: the dry run. It reads
 // the audience (get, with its history) but changes nothing.
 func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)) (*Plan, error) {
+	return s.PlanWith(ctx, name, RunOptions{}, progress)
+}
+
+// PlanWith is Plan with the run's options (its removal allowance).
+func (s *Service) PlanWith(ctx context.Context, name string, opts RunOptions, progress func(Progress)) (*Plan, error) {
 	o, err := s.openRun(ctx, name)
 	if err != nil {
 		return nil, err
@@ -217,6 +229,7 @@ func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)
 		return nil, err
 	}
 	w.plan.Resumed = p != nil
+	w.plan.guardRemovals(removalLimit(o.def, opts.AllowRemovals))
 	return &w.plan, nil
 }
 
@@ -224,6 +237,12 @@ func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)
 // interrupted run, then transforms, compares, uploads and commits the new
 // state. A plan that stops is returned as a *StopError.
 func (s *Service) Run(ctx context.Context, name string, progress func(Progress)) (*Result, error) {
+	return s.RunWith(ctx, name, RunOptions{}, progress)
+}
+
+// RunWith is Run with options. A run that would remove more of the
+// audience than allowed sends nothing and returns a *RemovalError.
+func (s *Service) RunWith(ctx context.Context, name string, opts RunOptions, progress func(Progress)) (*Result, error) {
 	if progress == nil {
 		progress = func(Progress) {}
 	}
@@ -236,6 +255,9 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 	res := &Result{}
 	if p != nil {
 		if st, err = s.finish(ctx, d, conn, p, res, progress); err != nil {
+			if id := p.NewState.AudienceID; notFound(err) && id != "" {
+				return nil, s.gone(name, id, err)
+			}
 			return nil, fmt.Errorf("finishing the interrupted run of sync %s: %w", name, err)
 		}
 		if d, err = s.loadDef(name); err != nil {
@@ -250,10 +272,21 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 		}
 		return nil, err
 	}
+	return s.apply(ctx, name, d, st, p, conn, w, res, opts, progress)
+}
+
+// apply sends a computed plan w and commits its state (or stops it: the
+// removal guard, TikTok's floor); p is the interrupted run finished first.
+func (s *Service) apply(ctx context.Context, name string, d *Definition, st *stateMeta, p *pendingRun, conn *Conn, w *work, res *Result, opts RunOptions, progress func(Progress)) (*Result, error) {
 	resumed := res.Resumed
 	res.Plan = w.plan
 	res.Resumed = resumed
 	res.FullBytes = w.fullBytes
+	res.guardRemovals(removalLimit(d, opts.AllowRemovals))
+	if res.Removals != nil && res.Removals.Over {
+		os.RemoveAll(w.dir)
+		return res, &RemovalError{Plan: &res.Plan}
+	}
 	switch w.plan.Action {
 	case ActionStop:
 		os.RemoveAll(w.dir)
@@ -408,6 +441,8 @@ type work struct {
 	overflow  bool  // more changed rows than the people analysis holds in memory
 	// baseHistory is the audience's history as the plan read it.
 	baseHistory []string
+	seen        []string // the audience's history as the plan read it (nil: no audience yet)
+	listPrint   string   // the list's parts as the plan read them (listPrint)
 }
 
 func (w *work) record() *RunRecord {
@@ -433,7 +468,7 @@ func (s *Service) source(d *Definition) (inputs.Source, error) {
 	var best *inputs.Source
 	for i := range src.Parts {
 		p := &src.Parts[i]
-		if ok, _ := path.Match(d.Newest, path.Base(filepath.ToSlash(p.Name))); ok && (best == nil || p.Name > best.Name) {
+		if ok, _ := path.Match(d.Newest, path.Base(filepath.ToSlash(p.Name))); ok && (best == nil || naturalLess(best.Name, p.Name)) {
 			best = p
 		}
 	}
@@ -466,6 +501,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	if err != nil {
 		return w, err
 	}
+	w.listPrint = listPrint(src)
 	format, _ := records.ParseFormat(d.Format)
 	header, _ := records.ParseHeaderMode(d.Header)
 	pf, _ := identifiers.ParsePhoneFormat(d.PhoneFormat)
@@ -521,6 +557,13 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		audID = st.AudienceID
 	}
 	w.plan.AudienceID = audID
+	if st != nil && st.AudienceID == audID {
+		w.plan.StateRows = st.Rows // what the audience holds from this sync, trusted or not
+		w.plan.recordPeople = st.People
+		if st.People == 0 {
+			w.plan.recordPeople = st.Rows // a state from before people were counted
+		}
+	}
 	trusted, why, err := s.trust(ctx, d, st, &meta, conn, audID, w, afterPending)
 	if err != nil {
 		return w, err
@@ -535,7 +578,6 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		stateRows := prefetch(src)
 		defer stateRows.close()
 		old = stateRows
-		w.plan.StateRows = st.Rows
 	}
 
 	// One merge writes the new state and the APPEND file, and keeps the
@@ -817,12 +859,12 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	}
 	det, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, audID, 100)
 	if err != nil {
-		var api *tiktok.APIError
-		if errors.As(err, &api) && api.Code == 40007 {
-			return false, "", fmt.Errorf("audience %s no longer exists on TikTok (deleted?): save the sync with --audience NAME to create a new one", audID)
+		if notFound(err) {
+			return false, "", s.gone(d.Name, audID, err)
 		}
 		return false, "", fmt.Errorf("read audience %s: %w", audID, err)
 	}
+	w.seen = historyMarks(det.History)
 	if det.Audience.IsValid {
 		w.matched = det.Audience.CoverNum
 		w.plan.AudienceMatched = w.matched

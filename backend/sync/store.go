@@ -181,6 +181,14 @@ func (s *Service) Save(d Definition) (*Definition, error) {
 	if err := d.normalize(); err != nil {
 		return nil, err
 	}
+	// A scheduler starts in another folder: keep the path it names now.
+	if !strings.Contains(d.Input, "://") && !filepath.IsAbs(d.Input) {
+		abs, err := filepath.Abs(d.Input)
+		if err != nil {
+			return nil, fmt.Errorf("save sync %s: the input %s cannot be made an absolute path: %w", d.Name, d.Input, err)
+		}
+		d.Input = abs
+	}
 	dir := s.syncDir(d.Name)
 	if err := privatefs.MkdirAll(s.dir); err != nil {
 		return nil, err
@@ -196,8 +204,15 @@ func (s *Service) Save(d Definition) (*Definition, error) {
 		d.CreatedAt = old.CreatedAt
 		// Saving again with the same audience name keeps the audience the
 		// first run created, rather than creating another.
-		if d.AudienceID == "" && d.AudienceName == old.AudienceName && d.AdvertiserID == old.AdvertiserID {
+		// Never an audience TikTok said is gone: the next run creates a new one.
+		if d.AudienceID == "" && d.AudienceName == old.AudienceName && d.AdvertiserID == old.AdvertiserID && old.AudienceID != old.AudienceGone {
 			d.AudienceID = old.AudienceID
+		}
+		if d.AudienceGone == "" {
+			d.AudienceGone = old.AudienceGone
+		}
+		if d.AudienceID != "" && d.AudienceID == d.AudienceGone {
+			return nil, usagef("audience %s no longer exists on TikTok (it was deleted), so sync %s cannot feed it: give --audience NAME for a new audience, or the id of another one", d.AudienceID, d.Name)
 		}
 		if !sameTarget(old, &d) {
 			if err := s.dropState(d.Name); err != nil {
@@ -233,6 +248,9 @@ func (s *Service) sweep(name string, st *stateMeta, p *pendingRun) error {
 	if p != nil {
 		keep[p.NewState.RowsFile], keep[p.NewState.LinksFile] = true, true
 		keep["run-"+p.RunID] = true
+	}
+	if d := s.prepared.dir(name); d != "" {
+		keep[d] = true // a plan shown in this process, not yet sent
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -317,13 +335,33 @@ func (s *Service) Delete(name string) error {
 	if err != nil {
 		return err
 	}
-	defer fl.Unlock()
 	dir := s.syncDir(name)
-	// The definition goes first, so a crash halfway leaves no half sync.
-	if err := os.Remove(filepath.Join(dir, defFile)); err != nil {
+	// The definition goes first, so a crash halfway leaves no half sync;
+	// then everything but the lock, while it is held.
+	err = os.Remove(filepath.Join(dir, defFile))
+	if err == nil {
+		var entries []os.DirEntry
+		entries, err = os.ReadDir(dir)
+		for _, e := range entries {
+			if e.Name() != lockFile && err == nil {
+				err = os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	// Windows removes no file that is open: close the lock first. A sync
+	// saved again meanwhile keeps its folder (Remove fails on it).
+	fl.Close()
+	if err != nil {
 		return err
 	}
-	return os.RemoveAll(dir)
+	if _, err := os.Stat(filepath.Join(dir, defFile)); err == nil {
+		return nil // saved again by another process just now: its lock stays
+	}
+	os.Remove(filepath.Join(dir, lockFile))
+	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // openState returns the state's rows (its rows file merged with its links

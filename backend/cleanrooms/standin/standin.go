@@ -56,6 +56,10 @@ type Query struct {
 	MemberAccount string `json:"member_account,omitempty"`
 	ErrorCode     string `json:"error_code,omitempty"`
 	ErrorMessage  string `json:"error_message,omitempty"`
+	// The analysis run: an analysis template's ARN, else the SQL text
+	// (default "SELECT hashed_email FROM audience"), as sqlParameters.
+	AnalysisTemplateArn string `json:"analysis_template_arn,omitempty"`
+	QueryString         string `json:"query_string,omitempty"`
 }
 
 // Options configure the stand-in.
@@ -335,7 +339,7 @@ func (s *Server) getQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"id": q.ID, "membershipId": q.MembershipID, "membershipArn": s.membershipArn(q.MembershipID),
 		"createTime": epoch(q.Created), "status": q.Status,
-		"sqlParameters": map[string]any{"queryString": "SELECT hashed_email FROM audience"}}
+		"sqlParameters": sqlParameters(q)}
 	switch {
 	case q.S3 != nil:
 		s3 := map[string]any{"bucket": q.S3.Bucket, "resultFormat": q.S3.Format}
@@ -402,4 +406,15 @@ func writeError(w http.ResponseWriter, status int, code, msg string, extra map[s
 // and a channel that yields the server's end.
 func (s *Server) Listen(ctx context.Context, addr string) (string, <-chan error, error) {
 	return standinserve.Serve(ctx, addr, s)
+}
+
+// sqlParameters is a query's analysis as GetProtectedQuery reports it.
+func sqlParameters(q *Query) map[string]any {
+	if q.AnalysisTemplateArn != "" {
+		return map[string]any{"analysisTemplateArn": q.AnalysisTemplateArn}
+	}
+	if q.QueryString != "" {
+		return map[string]any{"queryString": q.QueryString}
+	}
+	return map[string]any{"queryString": "SELECT hashed_email FROM audience"}
 }

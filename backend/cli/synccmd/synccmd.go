@@ -146,6 +146,7 @@ func usage(err error) error {
 func newSaveCmd() *cobra.Command {
 	var d syncs.Definition
 	var maps []string
+	var maxRemovals float64
 	c := &cobra.Command{
 		Use:   "save NAME --input PATH|s3://… --map COLUMN=TYPE [--map …] (--audience NAME | --audience-id ID)",
 		Short: "Save (or change) a sync",
@@ -164,6 +165,9 @@ func newSaveCmd() *cobra.Command {
 					return cli.UsageError(err)
 				}
 				d.Mappings = append(d.Mappings, m)
+			}
+			if c.Flags().Changed("max-removals") {
+				d.MaxRemovals = &maxRemovals
 			}
 			svc, err := syncs.New(syncs.Config{})
 			if err != nil {
@@ -188,10 +192,11 @@ func newSaveCmd() *cobra.Command {
 	f.StringVar(&d.Region, "region", "US", "default phone region for numbers without a country code")
 	f.StringVar(&d.PhoneFormat, "phone-format", "digits", "phone string hashed: digits or e164")
 	f.StringVar(&d.Layout, "layout", "auto", "auto, combined (one row per person) or separate (only with one identifier type)")
-	f.StringVar(&d.Newest, "newest", "", "with a folder or prefix: read only the newest part matching this pattern (last by name, e.g. 'crm-*.csv')")
+	f.StringVar(&d.Newest, "newest", "", "with a folder or prefix: read only the newest part matching this pattern (last by name, numbers as numbers: crm-1-10 after crm-1-9)")
 	f.StringVar(&d.Format, "format", "auto", "input format: auto, jsonl, json, csv, parquet or xlsx")
 	f.StringVar(&d.Header, "header", "auto", "CSV/TXT/Excel: does the first row name the columns? auto, yes or no")
 	f.StringVar(&d.Sheet, "sheet", "", "Excel: the worksheet to read (default: the first)")
+	f.Float64Var(&maxRemovals, "max-removals", syncs.DefaultMaxRemovals, "the most a run may remove, as a percent of the people this sync put into the audience; a run that would remove more stops before sending anything")
 	return c
 }
 
@@ -318,8 +323,9 @@ type runOutput struct {
 }
 
 func newRunCmd(sources *inputs.Resolver) *cobra.Command {
-	var dry, wait, asJSON, all bool
+	var dry, wait, asJSON, all, recreate bool
 	var waitFor time.Duration
+	var allow float64
 	c := &cobra.Command{
 		Use:   "run NAME [--dry-run] [--wait] [--json]   (or --all)",
 		Short: "Bring the audience up to date with the list (or, with --dry-run, print the plan)",
@@ -349,10 +355,28 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 					names = append(names, l.Name)
 				}
 			}
+			var opts syncs.RunOptions
+			if c.Flags().Changed("allow-removals") {
+				if allow < 0 || allow > 100 {
+					return cli.UsageError(fmt.Errorf("--allow-removals %v: give a percent from 0 to 100", allow))
+				}
+				opts.AllowRemovals = &allow
+			}
+			if recreate {
+				if all || dry {
+					return cli.UsageError(errors.New("--recreate starts one sync over into a new audience: give its NAME, without --all or --dry-run"))
+				}
+				d, err := s.svc.Recreate(c.Context(), names[0], "")
+				if err != nil {
+					return usage(err)
+				}
+				fmt.Fprintf(c.ErrOrStderr(), "Sync %s starts over: its record of the deleted audience was discarded; this run creates audience %q with the whole list.\n", d.Name, d.AudienceName)
+			}
 			outs := []*runOutput{}
 			var firstErr error
 			for _, name := range names {
-				out, err := runOne(c, s, name, dry, wait, waitFor)
+				out, err := runOne(c, s, name, opts, dry, wait, waitFor)
+				err = removalHint(name, err)
 				if err != nil {
 					if firstErr == nil {
 						firstErr = err
@@ -391,18 +415,29 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 	f.DurationVar(&waitFor, "wait-timeout", 48*time.Hour, "longest --wait")
 	f.BoolVar(&asJSON, "json", false, "print one JSON document with the plan, the audience id and the upload's counters")
 	f.BoolVar(&all, "all", false, "run every saved sync, one after the other")
+	f.BoolVar(&recreate, "recreate", false, "after the sync's audience was deleted at TikTok: discard the sync's record of it and create a new audience with the whole list")
+	f.Float64Var(&allow, "allow-removals", 0, "let this run remove up to PCT percent of the audience's people (a run that would remove more than the sync's --max-removals, 10% unless saved otherwise, stops before sending anything)")
 	return c
 }
 
-func runOne(c *cobra.Command, s *session, name string, dry, wait bool, waitFor time.Duration) (*runOutput, error) {
+// removalHint adds to a removal stop the command that lets it through.
+func removalHint(name string, err error) error {
+	var r *syncs.RemovalError
+	if !errors.As(err, &r) {
+		return err
+	}
+	return fmt.Errorf("%w. If the list is right, run again with: audience-uploader sync run %s --allow-removals %g", err, name, r.Plan.Removals.AllowPercent())
+}
+
+func runOne(c *cobra.Command, s *session, name string, opts syncs.RunOptions, dry, wait bool, waitFor time.Duration) (*runOutput, error) {
 	if dry {
-		p, err := s.svc.Plan(c.Context(), name, s.sink.stage)
+		p, err := s.svc.PlanWith(c.Context(), name, opts, s.sink.stage)
 		if err != nil {
 			return nil, err
 		}
 		return &runOutput{Result: &syncs.Result{Plan: *p}, DryRun: true}, nil
 	}
-	res, err := s.svc.Run(c.Context(), name, s.sink.stage)
+	res, err := s.svc.RunWith(c.Context(), name, opts, s.sink.stage)
 	out := &runOutput{Result: res}
 	if err != nil {
 		if res == nil {
@@ -449,6 +484,9 @@ func printRun(w io.Writer, out *runOutput) {
 	}
 	fmt.Fprintf(w, "  action: %s: %s\n", r.Action, r.Reason)
 	if out.DryRun {
+		if g := r.Removals; g != nil && g.Over {
+			fmt.Fprintf(w, "  warning: %s; a run stops here unless run with --allow-removals %g\n", strings.Replace(g.Warning, ", so nothing was sent", "", 1), g.AllowPercent())
+		}
 		return
 	}
 	if r.AudienceID != "" {

@@ -12,6 +12,7 @@ vi.mock('../api', () => {
       remove: vi.fn(async () => undefined),
       plan: vi.fn(),
       run: vi.fn(),
+      recreate: vi.fn(async () => ({})),
       onProgress: vi.fn(() => () => {}),
     },
   }
@@ -46,6 +47,7 @@ const sync = (over: Partial<SyncRow> = {}): SyncRow => ({
 })
 const list = (rows: SyncRow[]): SyncList => ({ syncs: rows })
 const plan = (over: Partial<SyncPlan> = {}): SyncPlan => ({
+  id: 'plan-1',
   sync: 'crm-weekly',
   mode: 'mirror',
   audience_id: AUD,
@@ -100,7 +102,7 @@ describe('SyncsView', () => {
   it('Run now shows the dry run and uploads only after the person agrees', async () => {
     s.list.mockResolvedValue(list([sync()]))
     s.plan.mockResolvedValue(plan())
-    s.run.mockResolvedValue({ ...plan(), files_uploaded: 2, bytes_uploaded: 7000, full_bytes: 93000 })
+    s.run.mockResolvedValue({ result: { ...plan(), files_uploaded: 2, bytes_uploaded: 7000, full_bytes: 93000 } })
     mountWith(SyncsView)
     await settle()
     byId('run-crm-weekly')!.click()
@@ -112,8 +114,68 @@ describe('SyncsView', () => {
     expect(byId('plan-action')!.textContent).toContain('80 rows are added and 30 removed')
     byId('sync-apply')!.click()
     await settle()
-    expect(s.run).toHaveBeenCalledWith('crm-weekly')
+    expect(s.run).toHaveBeenCalledWith('crm-weekly', 'plan-1', false)
     expect(byId('sync-done')!.textContent).toContain('Added 80, removed 30')
+  })
+
+  it('a large removal shows the numbers and is sent only after the explicit yes', async () => {
+    s.list.mockResolvedValue(list([sync()]))
+    const removals = { removing: 700, of: 1400, percent: 50, limit: 10, over: true }
+    s.plan.mockResolvedValue(plan({ removed: 700, added: 0, removals }))
+    s.run.mockResolvedValue({ result: { ...plan({ removed: 700, added: 0 }), files_uploaded: 1, bytes_uploaded: 7000, full_bytes: 93000 } })
+    mountWith(SyncsView)
+    await settle()
+    byId('run-crm-weekly')!.click()
+    await settle()
+    const warn = byId('plan-removals')!.textContent!
+    expect(warn).toContain('remove 700 of the 1,400 people')
+    expect(warn).toContain('50.0%')
+    expect(warn).toContain('more than the 10%')
+    expect((byId('sync-apply') as HTMLButtonElement).disabled).toBe(true)
+    byId('confirm-removals')!.click()
+    await settle()
+    expect((byId('sync-apply') as HTMLButtonElement).disabled).toBe(false)
+    byId('sync-apply')!.click()
+    await settle()
+    expect(s.run).toHaveBeenCalledWith('crm-weekly', 'plan-1', true)
+  })
+
+  it('when the list changed after the plan was shown, the new plan is shown and asked again', async () => {
+    s.list.mockResolvedValue(list([sync()]))
+    s.plan.mockResolvedValue(plan())
+    s.run.mockResolvedValueOnce({ new_plan: plan({ id: 'plan-2', added: 95 }), changed: 'Nothing was sent: the list changed since the plan was shown. Here is the new plan; check it and press Upload these changes again.' })
+    mountWith(SyncsView)
+    await settle()
+    byId('run-crm-weekly')!.click()
+    await settle()
+    byId('sync-apply')!.click()
+    await settle()
+    expect(byId('plan-changed')!.textContent).toContain('the list changed since the plan was shown')
+    expect(byId('plan-added')!.textContent).toContain('+95')
+    expect(byId('sync-done')).toBeNull()
+    s.run.mockResolvedValueOnce({ result: { ...plan({ added: 95 }), files_uploaded: 1, bytes_uploaded: 1, full_bytes: 2 } })
+    byId('sync-apply')!.click()
+    await settle()
+    expect(s.run).toHaveBeenLastCalledWith('crm-weekly', 'plan-2', false)
+    expect(byId('sync-done')).not.toBeNull()
+  })
+
+  it('a deleted audience offers Start over, which plans the new audience', async () => {
+    s.list.mockResolvedValue(list([sync()]))
+    s.plan
+      .mockResolvedValueOnce(plan({ action: 'gone', reason: 'Audience 7300000000000000101 no longer exists at TikTok (it was deleted, or it expired), so this sync cannot change it. Press Start over to create a new audience with the whole list; the sync’s record of the old one is discarded.' }))
+      .mockResolvedValueOnce(plan({ id: 'plan-3', action: 'create', audience_id: '', added: 1450 }))
+    mountWith(SyncsView)
+    await settle()
+    byId('run-crm-weekly')!.click()
+    await settle()
+    expect(byId('plan-action')!.textContent).toContain('no longer exists at TikTok')
+    expect(byId('sync-apply')).toBeNull()
+    byId('sync-start-over')!.click()
+    await settle()
+    expect(s.recreate).toHaveBeenCalledWith('crm-weekly')
+    expect(byId('plan-added')!.textContent).toContain('+1,450')
+    expect(byId('sync-apply')).not.toBeNull()
   })
 
   it('shows the stage the plan is in while it goes', async () => {
@@ -304,5 +366,32 @@ describe('Save as sync on the result screen', () => {
     byId('sync-save')!.click()
     await settle()
     expect(document.body.textContent).toContain('its first run sends the whole list with REPLACE')
+  })
+})
+
+describe('Save as sync after a Clean Rooms pick', () => {
+  beforeEach(() => {
+    document.body.innerHTML = ''
+    vi.clearAllMocks()
+  })
+
+  it('offers always the newest result of this analysis, and can pin the one query instead', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const wiz = useWizardStore()
+    wiz.file = { path: 'cleanrooms://m-retail/q-2026-11-30', name: 'q-2026-11-30', size: 100, modified: '', estimated_rows: 3 } as never
+    wiz.columns = [{ name: 'email', pii: true, type: 'email' }]
+    wiz.audience = 'Clean room buyers'
+    const up = useUploadStore()
+    up.run.audienceIds = [AUD]
+    mountWith(SaveAsSyncButton, pinia)
+    await settle()
+    byId('save-as-sync')!.click()
+    await settle()
+    expect(byId('sync-cleanrooms-source')!.textContent).toContain('Always the newest result of this analysis')
+    expect((byId('sync-input')!.querySelector('input') as HTMLInputElement).value).toBe('cleanrooms://m-retail/latest?like=q-2026-11-30')
+    byId('sync-save')!.click()
+    await settle()
+    expect((s.save.mock.calls[0][0] as SyncDefinition).input).toBe('cleanrooms://m-retail/latest?like=q-2026-11-30')
   })
 })

@@ -55,3 +55,10 @@ export const cleanRoomsApi = {
 // The input a picked result is opened as: the history and report then name
 // the collaboration and query, not only the S3 prefix.
 export const cleanRoomsInput = (membershipId: string, queryId: string) => `cleanrooms://${membershipId}/${queryId}`
+// The newest successful result of the analysis queryId ran (a sync's input).
+export const cleanRoomsLatestLike = (membershipId: string, queryId: string) => `cleanrooms://${membershipId}/latest?like=${encodeURIComponent(queryId)}`
+// The membership and query of a picked result (cleanrooms://M/Q), or null.
+export function parseCleanRoomsPick(input: string): { membershipId: string; queryId: string } | null {
+  const m = /^cleanrooms:\/\/([^/?]+)\/([^/?]+)\/?$/.exec(input)
+  return m && m[2].toLowerCase() !== 'latest' ? { membershipId: m[1], queryId: m[2] } : null
+}

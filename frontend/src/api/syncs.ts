@@ -4,7 +4,7 @@ import * as App from '../../wailsjs/go/main/App'
 import { EventsOn } from '../../wailsjs/runtime/runtime'
 
 export type SyncMode = 'mirror' | 'add-only' | 'replace'
-export type SyncAction = 'create' | 'update' | 'replace' | 'none' | 'stop'
+export type SyncAction = 'create' | 'update' | 'replace' | 'none' | 'stop' | 'gone'
 
 export interface SyncMapping {
   column: string
@@ -26,6 +26,7 @@ export interface SyncDefinition {
   audience_id?: string
   audience_name?: string
   mode: SyncMode | ''
+  max_removals?: number // percent a run may remove without asking (default 10)
   created_at?: string
   updated_at?: string
 }
@@ -70,7 +71,19 @@ export interface SyncSaved {
   not_adopted?: string // why not: the first run then replaces the audience's contents
 }
 
+// The removal guard: a run that removes more of the audience's people than
+// the sync allows is sent only after an explicit confirmation.
+export interface SyncRemovals {
+  removing: number
+  of: number
+  percent: number
+  limit: number
+  over: boolean
+  warning?: string
+}
+
 export interface SyncPlan {
+  id?: string // the prepared plan: run sends exactly it
   sync: string
   mode: string
   audience_id?: string
@@ -82,6 +95,7 @@ export interface SyncPlan {
   action: SyncAction
   reason: string
   resumed: boolean
+  removals?: SyncRemovals
 }
 
 // A plan's or run's stage, sent as it goes.
@@ -95,6 +109,14 @@ export interface SyncResult extends SyncPlan {
   files_uploaded: number
   bytes_uploaded: number
   full_bytes: number
+}
+
+// What Upload these changes did: the run, or (the list, the sync or the
+// audience changed since the plan was shown) nothing sent and the new plan.
+export interface SyncOutcome {
+  result?: SyncResult
+  new_plan?: SyncPlan
+  changed?: string
 }
 
 async function call<T>(p: Promise<unknown>): Promise<T> {
@@ -112,8 +134,12 @@ export const syncsApi = {
   // (Save as sync), taken as what the sync has put there; '' to adopt nothing.
   save: (d: SyncDefinition, adoptFrom = '') => call<SyncSaved>(App.SaveSync(d as never, adoptFrom)),
   remove: (name: string) => call<void>(App.DeleteSync(name)),
-  // The dry run: what Run would send and why; nothing is uploaded.
+  // The plan Run now shows: what would be sent and why; nothing is uploaded.
   plan: (name: string) => call<SyncPlan>(App.PlanSync(name)),
-  run: (name: string) => call<SyncResult>(App.RunSync(name)),
+  // Sends exactly the plan shown (its id); confirmRemovals is the person's
+  // yes to the removals over the limit that plan showed.
+  run: (name: string, planId: string, confirmRemovals = false) => call<SyncOutcome>(App.RunSync(name, planId, confirmRemovals)),
+  // After the audience was deleted at TikTok: start over into a new one.
+  recreate: (name: string) => call<SyncDefinition>(App.RecreateSync(name)),
   onProgress: (cb: (e: SyncProgress) => void) => EventsOn('sync:progress', cb),
 }
