@@ -18,6 +18,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
+	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
@@ -182,7 +183,7 @@ func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)
 	}
 	w, err := s.compute(ctx, o.def, base, o.conn, progress, p != nil, true)
 	if w != nil {
-		defer os.RemoveAll(w.dir)
+		defer osfile.RemoveDir(w.dir)
 	}
 	if err != nil {
 		return nil, err
@@ -217,7 +218,7 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 	w, err := s.compute(ctx, d, st, conn, progress, false, false)
 	if err != nil {
 		if w != nil {
-			os.RemoveAll(w.dir)
+			osfile.RemoveDir(w.dir)
 		}
 		return nil, err
 	}
@@ -227,10 +228,10 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 	res.FullBytes = w.fullBytes
 	switch w.plan.Action {
 	case ActionStop:
-		os.RemoveAll(w.dir)
+		osfile.RemoveDir(w.dir)
 		return res, &StopError{Plan: &res.Plan}
 	case ActionNone:
-		os.RemoveAll(w.dir)
+		osfile.RemoveDir(w.dir)
 		if resumed {
 			// The interrupted run brought the audience up to date: it is
 			// the run to report and to keep as the last one.
@@ -253,10 +254,10 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 	newRows := "rows-" + w.runID + ".bin"
 	// Flushed to disk here rather than while planning: a dry run never
 	// needs it on disk for good.
-	if err := syncPath(filepath.Join(w.dir, "rows.bin")); err != nil {
+	if err := osfile.Flush(filepath.Join(w.dir, "rows.bin")); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(filepath.Join(w.dir, "rows.bin"), filepath.Join(s.syncDir(name), newRows)); err != nil {
+	if err := osfile.Replace(filepath.Join(w.dir, "rows.bin"), filepath.Join(s.syncDir(name), newRows)); err != nil {
 		return nil, err
 	}
 	w.newState.RowsFile = newRows

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
@@ -227,7 +228,7 @@ func (s *Service) sweep(name string, st *stateMeta, p *pendingRun) error {
 		if keep[n] || !(strings.HasPrefix(n, "rows-") || strings.HasPrefix(n, "run-") || strings.HasPrefix(n, ".tmp-")) {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(dir, n)); err != nil {
+		if err := osfile.RemoveDir(filepath.Join(dir, n)); err != nil {
 			return err
 		}
 	}
@@ -301,11 +302,14 @@ func (s *Service) Delete(name string) error {
 	if err != nil {
 		return err
 	}
-	defer fl.Unlock()
 	dir := s.syncDir(name)
 	// The definition goes first, so a crash halfway leaves no half sync.
 	if err := os.Remove(filepath.Join(dir, defFile)); err != nil {
+		fl.Unlock()
 		return err
 	}
-	return os.RemoveAll(dir)
+	// The lock file is in the folder: Windows removes it only once closed.
+	// A run starting now finds no definition and stops.
+	fl.Unlock()
+	return osfile.RemoveDir(dir)
 }
