@@ -218,7 +218,7 @@ check "two transforms into one folder at once: one publishes, the other says the
 
 # Two processes on one job (the transform is done; a slow link keeps the
 # first uploading): the second is refused, naming the holder (LockFileEx).
-slow=$(start_tiktok "$work/tiktok-slow.url" --upload-read-rate 4000)
+slow=$(start_tiktok "$work/tiktok-slow.url" --upload-read-rate 2000)
 u transform --input "$data\\list.jsonl" --map email=email --out 'C:\out\twice'
 TIKTOK_API_BASE_URL=$slow wine "$exe" run --input "$data\\list.jsonl" --map email=email --out 'C:\out\twice' --audience "Twice" >"$work/twice1.out" 2>&1 &
 first=$!
