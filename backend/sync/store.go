@@ -143,6 +143,20 @@ func (s *Service) loadPending(name string) (*pendingRun, error) {
 	return &p, nil
 }
 
+// sameButCase names a saved sync whose name differs from name only in letter
+// case, or "": its folder would be name's on Windows and macOS.
+func (s *Service) sameButCase(name string) string {
+	entries, _ := os.ReadDir(s.dir)
+	for _, e := range entries {
+		if n := e.Name(); n != name && strings.EqualFold(n, name) && e.IsDir() {
+			if _, err := os.Stat(filepath.Join(s.dir, n, defFile)); err == nil {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
 // lock takes the sync's run lock without waiting.
 func (s *Service) lock(name string) (*flock.Flock, error) {
 	dir := s.syncDir(name)
@@ -169,6 +183,9 @@ func (s *Service) Save(d Definition) (*Definition, error) {
 	dir := s.syncDir(d.Name)
 	if err := privatefs.MkdirAll(s.dir); err != nil {
 		return nil, err
+	}
+	if other := s.sameButCase(d.Name); other != "" {
+		return nil, &UsageError{fmt.Errorf("a sync named %s exists; Windows and macOS treat %s as the same name, so choose one that differs in more than letter case (or save %s)", other, d.Name, other)}
 	}
 	fl, err := s.lock(d.Name)
 	if err != nil {

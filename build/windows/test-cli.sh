@@ -255,6 +255,10 @@ check "sync list shows the sync" '[ $? = 0 ] && out_has weekly'
 syncdir="$profile/AppData/Local/audience-uploader/syncs/weekly"
 check "the sync's state is in %LOCALAPPDATA%, with no run folder or temporary file left" \
 	'[ -d "$syncdir" ] && [ -z "$(ls -A "$syncdir" | grep -E "^(run-|\.tmp-)")" ]'
+u sync save Weekly --input "$data\\members.csv" --map email=email --audience "Other"
+check "sync save of a name differing only in letter case is refused (one folder on Windows)" '[ $? != 0 ] && out_has "letter case"'
+u sync save con --input "$data\\members.csv" --map email=email --audience "Other"
+check "sync save of a Windows device name (con) is refused" '[ $? != 0 ] && out_has "device name"'
 u sync delete weekly
 check "sync delete removes the sync and its folder" '[ $? = 0 ] && [ ! -e "$syncdir" ]'
 
