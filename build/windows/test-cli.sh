@@ -230,7 +230,7 @@ wait $first
 first=$?
 cat "$work/twice1.out" "$work/twice2.out" >"$work/last.out"
 check "two processes on one job: the first uploads, the second is refused naming the holder" \
-	'[ $first = 0 ] && [ $second != 0 ] && grep -q "held by another upload: audience-uploader.exe (pid [0-9]*)" "$work/twice2.out"'
+	'[ $first = 0 ] && [ $second != 0 ] && grep -q "held by another upload: [^ ]*audience-uploader.exe (pid [0-9]*)" "$work/twice2.out"'
 TIKTOK_API_BASE_URL=$slow u audiences
 check "two processes on one job made one audience" '[ "$(grep -c "Twice" "$work/last.out")" = 1 ]'
 unset TIKTOK_ACCESS_TOKEN
