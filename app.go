@@ -12,12 +12,12 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/appupload"
 	"github.com/audience-uploader/audience-uploader/backend/cloud"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
-	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
 // App is the surface the frontend calls (through frontend/src/api). Each
@@ -28,9 +28,11 @@ type App struct {
 	svc      *appsvc.Service
 	cloud    *cloud.Service     // sign-in and S3 (app_auth.go)
 	uploader *appupload.Service // TikTok uploads (app_upload.go)
-	// views12 are the Audiences and Syncs views' services, made on first
+	// sources opens every input, for the wizard and the syncs alike.
+	sources *inputs.Resolver
+	// views are the Audiences and Syncs views' services, made on first
 	// use (app_audiences.go, app_syncs.go).
-	views12 lazyViews
+	views   lazyViews
 	version string
 	started time.Time
 	log     *log.Logger
@@ -49,16 +51,6 @@ func NewApp(version string, started time.Time, logger *log.Logger) *App {
 type wailsEvents struct{ ctx context.Context }
 
 func (w wailsEvents) Emit(name string, data any) { runtime.EventsEmit(w.ctx, name, data) }
-
-func (a *App) startup(ctx context.Context) {
-	a.ctx = ctx
-	a.startCloud()
-	a.svc = appsvc.New(ctx, wailsEvents{ctx}, appsvc.Options{
-		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud,
-	})
-	a.uploader = appupload.New(ctx, wailsEvents{ctx}, upload.ServiceConfig{Secrets: a.secretStore})
-	a.views12.events = wailsEvents{ctx} // sync progress (app_syncs.go)
-}
 
 // beforeClose asks before quitting while a transform or an upload runs.
 func (a *App) beforeClose(ctx context.Context) bool {
@@ -146,7 +138,7 @@ func (a *App) ChooseInputFolder() (string, error) {
 }
 
 // InspectFile checks a chosen file and adds it to the recent files.
-func (a *App) InspectFile(path string) (appsvc.FileInfo, error) { return a.svc.InspectFile(path) }
+func (a *App) InspectFile(path string) (inputs.FileInfo, error) { return a.svc.InspectFile(path) }
 
 // RecentFiles lists recently used files.
 func (a *App) RecentFiles() []appsvc.RecentFile { return a.svc.RecentFiles() }

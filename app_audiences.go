@@ -1,38 +1,29 @@
 package main
 
 import (
-	"sync"
+	"fmt"
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
-	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
 )
 
 // Audiences view (issue 12): thin hand-offs to backend/appaudiences, which
 // reads the settings and token at every call.
 
-// lazyViews holds the Audiences and Syncs views' services, made on first
-// use with the window's context (or a test's).
-type lazyViews struct {
-	audiencesOnce sync.Once
-	audiences     *appaudiences.Service
-	syncsOnce     sync.Once
-	syncs         *appsyncs.Service
-	syncsErr      error
-	// events is the window (set at startup; nil in tests: no events).
-	events appsyncs.Events
-}
-
-func (a *App) audienceService() *appaudiences.Service {
-	v := &a.views12
-	v.audiencesOnce.Do(func() {
-		v.audiences = appaudiences.New(a.ctx, appaudiences.Config{Secrets: a.secretStore, Syncs: a.syncTargets})
-	})
-	return v.audiences
-}
-
 // Audiences lists every page of the advertiser's audiences with their
-// status and the syncs that feed them.
-func (a *App) Audiences() (*appaudiences.List, error) { return a.audienceService().List() }
+// status and the syncs that feed them. The two services are joined here,
+// so neither calls the other back (the Syncs view reads this List).
+func (a *App) Audiences() (*appaudiences.List, error) {
+	l, err := a.audienceService().List()
+	if err != nil {
+		return nil, err
+	}
+	targets, err := a.syncTargets()
+	if err != nil {
+		return nil, fmt.Errorf("The saved syncs could not be read (%v). Check that the app's data folder is readable, then press Refresh.", err)
+	}
+	l.MarkSyncs(targets)
+	return l, nil
+}
 
 // RenameAudience gives an audience a new name at TikTok.
 func (a *App) RenameAudience(id, name string) error { return a.audienceService().Rename(id, name) }

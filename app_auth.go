@@ -15,21 +15,6 @@ import (
 
 // Sign-in (Cognito) and the S3 data bucket: thin hand-offs to backend/cloud.
 
-// startCloud makes the sign-in service; nothing talks to AWS until the
-// frontend asks (RestoreSession), so start-up never waits on the network.
-func (a *App) startCloud() {
-	var svc *auth.Service
-	if a.secretStore != nil {
-		svc = auth.NewServiceWith(a.secretStore, true, settings.Load)
-	} else {
-		svc = auth.NewService() // the OS keychain, when there is one
-		if err := svc.KeychainError(); err != nil {
-			a.log.Printf("no OS keychain, sign-ins are memory-only: %v", err) // the screen gets plain words
-		}
-	}
-	a.cloud = cloud.New(svc, settings.Load, storage.Options{})
-}
-
 // RestoreSession resumes a remembered sign-in (the frontend's first call
 // after Hello). A failed resume is a sentence; the person signs in again.
 func (a *App) RestoreSession() (_ cloud.Status, err error) {

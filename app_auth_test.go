@@ -10,6 +10,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/auth"
 	"github.com/audience-uploader/audience-uploader/backend/auth/cognitostandin"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
 )
@@ -44,7 +45,7 @@ func TestAuthBindings(t *testing.T) {
 	a.startCloud()
 	// The settings file is what the bindings read; Remote as startup wires it.
 	a.svc.Shutdown()
-	a.svc = appsvc.New(a.ctx, recorder{}, appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: a.cloud})
+	a.svc = appsvc.New(a.ctx, recorder{}, appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: a.cloud, Sources: inputs.NewResolver(a.cloud.Openers(a.ctx))})
 	set := a.GetSettings()
 	set.AWS = settings.AWSSettings{CredentialSource: "cognito", Region: "us-east-1", UserPoolID: "us-east-1_App", AppClientID: "app",
 		IdentityPoolID: "us-east-1:app", Bucket: "demo"}

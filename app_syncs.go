@@ -1,69 +1,13 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"strings"
-
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
-	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
-	"github.com/audience-uploader/audience-uploader/backend/tiktok"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
-	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
 // Syncs view (issue 12): thin hand-offs to backend/appsyncs over the sync
 // engine (backend/sync), whose uploads share the upload state database.
-
-func (a *App) syncService() (*appsyncs.Service, error) {
-	v := &a.views12
-	v.syncsOnce.Do(func() {
-		engine, err := syncs.New(syncs.Config{OpenSource: a.openSyncSource, Connect: a.connectSync})
-		if err != nil {
-			v.syncsErr = fmt.Errorf("The saved syncs could not be opened (%v). Check that the app's data folder is writable, then restart the app.", err)
-			return
-		}
-		cfg := appsyncs.Config{Syncs: engine, Audiences: a.audienceService().List, Events: v.events}
-		if a.uploader != nil {
-			cfg.Uploads = a.uploader.Store() // Save as sync adopts the wizard's upload from it
-		}
-		v.syncs = appsyncs.New(a.ctx, cfg)
-	})
-	return v.syncs, v.syncsErr
-}
-
-// openSyncSource opens a sync's input: a local file, folder or glob, or an
-// s3:// key or prefix through the signed-in session.
-func (a *App) openSyncSource(input string) (transform.Source, error) {
-	if strings.HasPrefix(input, "s3://") {
-		if a.cloud == nil {
-			return transform.Source{}, errors.New("This sync reads from S3, but S3 is not set up in this app: sign in or set up AWS in Settings, then run it again.")
-		}
-		return a.cloud.Source(a.ctx, input)
-	}
-	return inputs.Local(input)
-}
-
-// connectSync builds the engine's TikTok client and uploader with the
-// settings and token of the moment.
-func (a *App) connectSync(ctx context.Context, advertiserID string) (*syncs.Conn, error) {
-	if a.uploader == nil || a.uploader.Store() == nil {
-		return nil, errors.New("The upload history could not be opened. Check that the app's data folder is writable, then restart the app.")
-	}
-	var up *upload.Uploader
-	adv, client, err := a.audienceService().Client(advertiserID, func(e tiktok.LogEntry) { up.ClientLog(e) })
-	if err != nil {
-		return nil, err
-	}
-	up, err = upload.New(upload.Config{Client: client, Store: a.uploader.Store()})
-	if err != nil {
-		return nil, err
-	}
-	return &syncs.Conn{AdvertiserID: adv, Client: client, Uploader: up}, nil
-}
 
 // syncTargets tells the Audiences view which syncs feed which audience.
 func (a *App) syncTargets() ([]appaudiences.SyncTarget, error) {

@@ -15,7 +15,6 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appupload"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
-	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
 // recorder stands in for the window: app.go's methods run without Wails.
@@ -38,7 +37,7 @@ func testApp(t *testing.T) (*App, recorder) {
 	a.ctx = context.Background()
 	a.secretStore = secrets.Memory() // never the developer's own keychain
 	a.svc = appsvc.New(a.ctx, rec, appsvc.Options{Version: "test", ProcessStart: a.started, OpenFolder: func(string) error { return nil }})
-	a.uploader = appupload.New(a.ctx, rec, upload.ServiceConfig{Secrets: a.secretStore})
+	a.uploader = appupload.New(a.ctx, rec, appupload.Config{Secrets: a.secretStore})
 	t.Cleanup(func() { a.shutdown(context.Background()) })
 	return a, rec
 }

@@ -11,7 +11,7 @@
 // collaboration and query, then restarts the stand-in to check a denied
 // action and "no membership can receive results". Screenshots go to
 // $E2E_ARTIFACTS/screenshots (13-cleanrooms-*.png), and 13-cleanrooms.png
-// also to docs/screenshots.
+// also to docs/screenshots with E2E_DOCS=1 (make screenshots).
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -136,12 +136,13 @@ async function startCleanRooms(port, cat, name, extra = []) {
 }
 
 // shot waits for spinners of loading lists to settle (the running query's
-// own spinner stays), then saves the page; docs also copies it to docs/screenshots.
+// own spinner stays), then saves the page; docs also copies it to
+// docs/screenshots when E2E_DOCS=1 (make screenshots), never in make test.
 async function shot(page, name, docs = false) {
   await page.waitForFunction(() => !document.querySelector('.n-spin-container .n-spin-body'), null, { timeout: 15_000 }).catch(() => {})
   await sleep(400)
   await page.screenshot({ path: path.join(shots, name) })
-  if (docs) fs.copyFileSync(path.join(shots, name), path.join(root, 'docs/screenshots', name))
+  if (docs && process.env.E2E_DOCS === '1') fs.copyFileSync(path.join(shots, name), path.join(root, 'docs/screenshots', name))
 }
 
 let browser

@@ -7,7 +7,7 @@
 // applies it by APPEND and REMOVE: the stand-in's audience holds 2,050
 // people and its history is CREATE, APPEND, REMOVE. Driven in Debian's chromium against
 // `wails dev` under Xvfb like e2e/upload.mjs; screenshots in
-// $E2E_ARTIFACTS/screenshots (12-syncs-*.png), the Syncs view also in docs/.
+// $E2E_ARTIFACTS/screenshots (12-syncs-*.png), the Syncs view also in docs/ with E2E_DOCS=1 (make screenshots).
 import fs from 'node:fs'
 import path from 'node:path'
 import { audit, createChecks, setup, shot, sleep, startWithTikTok } from './lib.mjs'

@@ -4,7 +4,8 @@
 #   the Clean Rooms stand-in and versitygw with the AWS chain's credentials:
 #   collaborations, queries, a finished query's Parquet parts through the run
 #   to the output hashes, the running/failed/empty/denied/no-receiver
-#   sentences, the history's collaboration and query, docs/screenshots/13-cleanrooms.png.
+#   sentences, the history's collaboration and query; its screenshots go to
+#   build/ (make screenshots refreshes docs/screenshots/13-cleanrooms.png).
 #   Runs `wails dev` on port 34115: wrap in `flock /tmp/wails-dev.lock` when
 #   other e2e runs may be going.
 

@@ -75,8 +75,6 @@ type Config struct {
 	Secrets      secrets.Store                     // default the OS keychain
 	LoadSettings func() (settings.Settings, error) // default settings.Load
 	QPS          float64                           // default 5
-	// Syncs lists the saved syncs; nil until the sync engine is wired in.
-	Syncs func() ([]SyncTarget, error)
 }
 
 // Service answers the view's calls with the settings of the moment.
@@ -100,36 +98,35 @@ func New(ctx context.Context, cfg Config) *Service {
 }
 
 // connect builds a client for the advertiser in the settings.
-func (s *Service) connect() (string, *tiktok.Client, error) { return s.Client("", nil) }
+func (s *Service) connect() (string, *tiktok.Client, error) { return s.Client("") }
 
 // Client builds a TikTok client for advertiserID ("" means the one in the
-// settings) with the settings and token of the moment; log, if set,
-// receives the client's retries. The sync engine connects through it too.
-func (s *Service) Client(advertiserID string, log func(tiktok.LogEntry)) (string, *tiktok.Client, error) {
+// settings) with the settings and token of the moment (tiktok.Connect),
+// each failure worded for the window. The sync engine connects through it too.
+func (s *Service) Client(advertiserID string) (string, *tiktok.Client, error) {
 	st, err := s.cfg.LoadSettings()
 	if err != nil {
 		return "", nil, fmt.Errorf("The settings could not be read (%v). Open Settings and save them again.", err)
 	}
-	adv := strings.TrimSpace(advertiserID)
-	if adv == "" {
-		adv = strings.TrimSpace(st.TikTok.AdvertiserID)
-	}
-	if adv == "" {
+	conn, err := tiktok.Connect(s.ctx, tiktok.ConnectOptions{Settings: st.TikTok, AdvertiserID: advertiserID, Secrets: s.cfg.Secrets, QPS: s.cfg.QPS})
+	switch tiktok.StepOf(err) {
+	case "":
+		if err != nil {
+			return "", nil, err
+		}
+		return conn.AdvertiserID, conn.Client, nil
+	case tiktok.StepAdvertiser:
 		return "", nil, errors.New("No TikTok advertiser is set. Open Settings > TikTok, enter the advertiser id and save a token.")
+	case tiktok.StepBaseURL:
+		return "", nil, fmt.Errorf("The TikTok address in Settings is not usable (%v). Open Settings > TikTok and correct it.", errors.Unwrap(err))
+	case tiktok.StepToken:
+		adv := strings.TrimSpace(advertiserID)
+		if adv == "" {
+			adv = strings.TrimSpace(st.TikTok.AdvertiserID)
+		}
+		return "", nil, fmt.Errorf("No TikTok token could be read for advertiser %s (%v). Open Settings > TikTok and save the token again.", adv, errors.Unwrap(err))
 	}
-	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("The TikTok address in Settings is not usable (%v). Open Settings > TikTok and correct it.", err)
-	}
-	token, err := tiktok.LoadToken(s.cfg.Secrets, base, adv)
-	if err != nil {
-		return "", nil, fmt.Errorf("No TikTok token could be read for advertiser %s (%v). Open Settings > TikTok and save the token again.", adv, err)
-	}
-	c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: s.cfg.QPS, Log: log})
-	if err != nil {
-		return "", nil, err
-	}
-	return adv, c, nil
+	return "", nil, errors.Unwrap(err)
 }
 
 // List reads every page of the advertiser's audiences.
@@ -142,42 +139,34 @@ func (s *Service) List() (*List, error) {
 	if err != nil {
 		return nil, fmt.Errorf("The audiences could not be listed: %v. Check the connection in Settings > TikTok, then press Refresh.", err)
 	}
-	feeds, err := s.feeds()
-	if err != nil {
-		return nil, err
-	}
 	out := &List{AdvertiserID: adv, Audiences: make([]Audience, 0, len(list))}
 	for _, a := range list {
-		out.Audiences = append(out.Audiences, row(a, adv, feeds[a.AudienceID]))
+		out.Audiences = append(out.Audiences, row(a, adv))
 	}
 	return out, nil
 }
 
-// feeds maps audience id → the names of the syncs that feed it.
-func (s *Service) feeds() (map[string][]string, error) {
-	out := map[string][]string{}
-	if s.cfg.Syncs == nil {
-		return out, nil
-	}
-	syncs, err := s.cfg.Syncs()
-	if err != nil {
-		return nil, fmt.Errorf("The saved syncs could not be read (%v). Check that the app's data folder is readable, then press Refresh.", err)
-	}
-	for _, t := range syncs {
+// MarkSyncs names, on each row, the saved syncs that feed its audience.
+// The root calls it with the Syncs view's targets, so this service never
+// calls the syncs' (which call this one's List).
+func (l *List) MarkSyncs(targets []SyncTarget) {
+	feeds := map[string][]string{}
+	for _, t := range targets {
 		if t.AudienceID != "" {
-			out[t.AudienceID] = append(out[t.AudienceID], t.Name)
+			feeds[t.AudienceID] = append(feeds[t.AudienceID], t.Name)
 		}
 	}
-	return out, nil
+	for i := range l.Audiences {
+		if f := feeds[l.Audiences[i].ID]; f != nil {
+			l.Audiences[i].Syncs = f
+		}
+	}
 }
 
-func row(a tiktok.Audience, adv string, syncs []string) Audience {
+func row(a tiktok.Audience, adv string) Audience {
 	r := Audience{ID: a.AudienceID, Name: a.Name, Type: a.AudienceType, CalculateType: a.CalculateType,
 		MatchedUsers: a.CoverNum, Shared: a.IsCreator != nil && !*a.IsCreator,
-		Lookalike: strings.EqualFold(a.AudienceType, "Lookalike"), Syncs: syncs}
-	if r.Syncs == nil {
-		r.Syncs = []string{}
-	}
+		Lookalike: strings.EqualFold(a.AudienceType, "Lookalike"), Syncs: []string{}}
 	switch {
 	case a.ErrorMsg != "":
 		r.Status, r.StatusDetail = StatusFailed, a.ErrorMsg

@@ -47,8 +47,7 @@ func setup(t *testing.T, opts standin.Options) *env {
 	}
 	e := &env{sv: sv, client: c}
 	e.svc = appaudiences.New(context.Background(), appaudiences.Config{Secrets: store, QPS: 1000,
-		LoadSettings: func() (settings.Settings, error) { return st, nil },
-		Syncs:        func() ([]appaudiences.SyncTarget, error) { return e.syncs, nil }})
+		LoadSettings: func() (settings.Settings, error) { return st, nil }})
 	return e
 }
 
@@ -103,6 +102,7 @@ func TestListEveryPageWithStatusAndSyncs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.MarkSyncs(e.syncs)
 	if len(l.Audiences) != 121 || l.AdvertiserID != e.sv.Advertiser() {
 		t.Fatalf("listed %d audiences of %s, want 121", len(l.Audiences), l.AdvertiserID)
 	}

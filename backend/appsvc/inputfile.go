@@ -14,39 +14,24 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 )
 
-// FileInfo describes a chosen input file (never its contents).
-type FileInfo struct {
-	Path     string    `json:"path"`
-	Name     string    `json:"name"`
-	Size     int64     `json:"size"`
-	Modified time.Time `json:"modified"`
-	// EstimatedRows is extrapolated from the first 256 KiB; -1 when it
-	// cannot be (compressed input, a JSON array on one line).
-	EstimatedRows int64 `json:"estimated_rows"`
-	// A folder, glob or s3:// prefix read as one list: how many part files
-	// (Size is then their total) and the first few names.
-	Parts     int      `json:"parts,omitempty"`
-	PartNames []string `json:"part_names,omitempty"`
-}
-
 // InspectFile checks that path is a readable file, folder of part files or
 // glob (or s3:// object or prefix) and remembers a local one as recent.
-func (s *Service) InspectFile(path string) (FileInfo, error) {
+func (s *Service) InspectFile(path string) (inputs.FileInfo, error) {
 	path = strings.TrimSpace(path)
 	if path == "" {
-		return FileInfo{}, errors.New("No file was chosen. Choose a CSV, JSON or JSON Lines file.")
+		return inputs.FileInfo{}, errors.New("No file was chosen. Choose a CSV, JSON or JSON Lines file.")
 	}
-	if isRemote(path) {
+	if inputs.IsRemote(path) {
 		return s.inspectRemote(path)
 	}
 	if !filepath.IsAbs(path) {
-		return FileInfo{}, fmt.Errorf("%q is not a full path. Choose the file with Browse or drop it on the window.", path)
+		return inputs.FileInfo{}, fmt.Errorf("%q is not a full path. Choose the file with Browse or drop it on the window.", path)
 	}
 	st, err := os.Stat(path)
 	if (err == nil && st.IsDir()) || (errors.Is(err, fs.ErrNotExist) && inputs.IsGlob(path)) {
 		src, err := inputs.Local(path)
 		if err != nil {
-			return FileInfo{}, sentence(err, "Choose a folder that holds the part files of one list.")
+			return inputs.FileInfo{}, sentence(err, "Choose a folder that holds the part files of one list.")
 		}
 		s.updateRecent(func(set *settings.Settings) { set.AddRecent(path) })
 		fi := listInfo(path, src)
@@ -57,22 +42,22 @@ func (s *Service) InspectFile(path string) (FileInfo, error) {
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		s.forgetRecent(path)
-		return FileInfo{}, fmt.Errorf("The file %s does not exist any more. Choose another file.", filepath.Base(path))
+		return inputs.FileInfo{}, fmt.Errorf("The file %s does not exist any more. Choose another file.", filepath.Base(path))
 	}
 	if err != nil {
-		return FileInfo{}, fmt.Errorf("The file %s cannot be read (%v). Check its permissions and try again.", filepath.Base(path), err)
+		return inputs.FileInfo{}, fmt.Errorf("The file %s cannot be read (%v). Check its permissions and try again.", filepath.Base(path), err)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return FileInfo{}, fmt.Errorf("The file %s cannot be opened (%v). Check its permissions and try again.", filepath.Base(path), err)
+		return inputs.FileInfo{}, fmt.Errorf("The file %s cannot be opened (%v). Check its permissions and try again.", filepath.Base(path), err)
 	}
 	f.Close()
 	if st.Size() == 0 {
-		return FileInfo{}, fmt.Errorf("The file %s is empty. Choose a file with a header and rows.", filepath.Base(path))
+		return inputs.FileInfo{}, fmt.Errorf("The file %s is empty. Choose a file with a header and rows.", filepath.Base(path))
 	}
 	s.updateRecent(func(set *settings.Settings) { set.AddRecent(path) })
-	return FileInfo{Path: path, Name: filepath.Base(path), Size: st.Size(), Modified: st.ModTime(),
-		EstimatedRows: estimateRows(path, st.Size())}, nil
+	return inputs.FileInfo{Path: path, Name: filepath.Base(path), Size: st.Size(), Modified: st.ModTime(),
+		EstimatedRows: inputs.EstimateFileRows(path, st.Size())}, nil
 }
 
 // forgetRecent drops a file that no longer exists from the recent files.

@@ -5,22 +5,19 @@ package appsvc
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
+	"github.com/audience-uploader/audience-uploader/backend/window"
 )
 
-// Events sends named events to the frontend. app.go implements it with
-// runtime.EventsEmit; tests record them.
-type Events interface {
-	Emit(name string, data any)
-}
+// Events sends named events to the window (backend/window).
+type Events = window.Events
 
 // Options configure a Service.
 type Options struct {
@@ -28,13 +25,16 @@ type Options struct {
 	ProcessStart time.Time          // for the start-up measurement
 	OpenFolder   func(string) error // shows a folder in the OS file manager; nil uses the OS default
 	HistoryPath  string             // "" = jobs.OpenDefault
-	Remote       Remote             // s3:// inputs; nil refuses them (remote.go)
-	Log          func(format string, args ...any)
+	// Sources opens every input (local paths and the URLs of inputs.Schemes),
+	// built once at start-up and shared with the syncs; nil reads local paths only.
+	Sources *inputs.Resolver
+	Remote  Remote // describes s3:// objects and names a URL's origin; nil: none (remote.go)
+	Log     func(format string, args ...any)
 }
 
 // Service is the app's state: settings, the run history and at most one
 // running transform. Its methods are spread over files by job: settings.go,
-// inputfile.go (the input file and recent files), estimate.go (row counts),
+// inputfile.go (the input file and recent files),
 // preview.go (Discover, Preview), run.go (StartRun and its events),
 // history.go (past runs and reports), remote.go (s3:// inputs) and
 // openfolder.go.
@@ -141,14 +141,4 @@ func orDefault(v, d string) string {
 }
 
 // sentence makes err read as a sentence that ends with what to do.
-func sentence(err error, todo string) error {
-	msg := strings.TrimSpace(err.Error())
-	if msg == "" {
-		return errors.New(todo)
-	}
-	msg = strings.ToUpper(msg[:1]) + msg[1:]
-	if !strings.HasSuffix(msg, ".") {
-		msg += "."
-	}
-	return fmt.Errorf("%s %s", msg, todo)
-}
+func sentence(err error, todo string) error { return window.Sentence(err, todo) }

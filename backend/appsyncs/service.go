@@ -14,6 +14,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
+	"github.com/audience-uploader/audience-uploader/backend/window"
 )
 
 // Row is one sync in the view.
@@ -44,10 +45,8 @@ type ProgressEvent struct {
 	Rows  int64  `json:"rows"`  // rows read so far (transform)
 }
 
-// Events sends named events to the window (runtime.EventsEmit in the app).
-type Events interface {
-	Emit(name string, data any)
-}
+// Events sends named events to the window (backend/window).
+type Events = window.Events
 
 // Config wires the service.
 type Config struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
@@ -80,12 +81,11 @@ func setup(t *testing.T) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	connect := func(ctx context.Context, adv string) (*syncs.Conn, error) {
-		var up *upload.Uploader
-		c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: sv.Token(), QPS: 1000, Log: func(le tiktok.LogEntry) { up.ClientLog(le) }})
+		c, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: sv.Token(), QPS: 1000})
 		if err != nil {
 			return nil, err
 		}
-		up, err = upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond, PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond})
+		up, err := upload.New(upload.Config{Client: c, Store: store, RetryWait: 10 * time.Millisecond, PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond})
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +191,7 @@ func TestErrorsSaySentences(t *testing.T) {
 // into a new audience through the shared upload history.
 func (e *env) upload(t *testing.T, name string) (string, string) {
 	t.Helper()
-	src, err := transform.LocalFile(e.list)
+	src, err := inputs.LocalFile(e.list)
 	if err != nil {
 		t.Fatal(err)
 	}

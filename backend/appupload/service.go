@@ -1,6 +1,8 @@
-// Package appupload is the desktop app's TikTok side: it wraps
-// upload.Service for the window (app_upload.go), runs uploads and
-// follow-ups in goroutines and forwards their progress as named events.
+// Package appupload is the desktop app's TikTok side, all of it: the token,
+// the connection test and the uploads over the upload engine (TikTok,
+// tiktok.go), and the Service the window calls (app_upload.go), which runs
+// uploads and follow-ups in goroutines and forwards their progress as
+// named events.
 // Nothing here imports Wails, so go test drives it against the stand-in.
 package appupload
 
@@ -16,6 +18,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
+	"github.com/audience-uploader/audience-uploader/backend/window"
 )
 
 // Event names sent to the window.
@@ -24,10 +27,8 @@ const (
 	EventDone     = "upload:done"  // a Done: the upload (or resume) ended
 )
 
-// Events sends named events to the frontend (runtime.EventsEmit in the app).
-type Events interface {
-	Emit(name string, data any)
-}
+// Events sends named events to the window (backend/window).
+type Events = window.Events
 
 // Done ends an upload: Result on success, Error (a sentence) otherwise.
 type Done struct {
@@ -42,7 +43,7 @@ type State struct {
 	TikTok    settings.TikTokSettings `json:"tiktok"`
 	BaseURL   string                  `json:"base_url"`
 	BaseError string                  `json:"base_error,omitempty"`
-	Token     upload.TokenStatus      `json:"token"`
+	Token     TokenStatus             `json:"token"`
 	// Ready means an advertiser id and a token are available: Upload can run.
 	Ready bool `json:"ready"`
 	// Error says why the upload service could not start (state database).
@@ -70,7 +71,7 @@ type ConnectionTest struct {
 type Service struct {
 	ctx     context.Context
 	events  Events
-	svc     *upload.Service
+	svc     *TikTok
 	initErr error
 	load    func() (settings.Settings, error)
 
@@ -84,7 +85,7 @@ type Service struct {
 
 // New opens the upload service; ctx bounds every goroutine it starts. An
 // error opening the state database is kept and returned by every call.
-func New(ctx context.Context, events Events, cfg upload.ServiceConfig) *Service {
+func New(ctx context.Context, events Events, cfg Config) *Service {
 	s := &Service{ctx: ctx, events: events, following: map[string]context.CancelFunc{}}
 	cfg.Sink = upload.SinkFunc(func(e upload.Event) {
 		if e.JobID != "" {
@@ -100,7 +101,7 @@ func New(ctx context.Context, events Events, cfg upload.ServiceConfig) *Service 
 		cfg.LoadSettings = settings.Load
 	}
 	s.load = cfg.LoadSettings
-	s.svc, s.initErr = upload.NewService(cfg)
+	s.svc, s.initErr = OpenTikTok(cfg)
 	if s.initErr != nil {
 		s.initErr = fmt.Errorf("The upload history could not be opened (%v). Check that the app's data folder is writable, then restart the app.", s.initErr)
 	}

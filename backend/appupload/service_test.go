@@ -133,7 +133,7 @@ func setup(t *testing.T, opts standin.Options) *env {
 }
 
 func (e *env) open(store secrets.Store) *appupload.Service {
-	return appupload.New(context.Background(), e.rec, upload.ServiceConfig{Secrets: store, StatePath: e.state,
+	return appupload.New(context.Background(), e.rec, appupload.Config{Secrets: store, StatePath: e.state,
 		LoadSettings: func() (settings.Settings, error) { return *e.st, nil }})
 }
 

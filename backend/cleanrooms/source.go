@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // Scheme starts an input naming a Clean Rooms result.
@@ -152,18 +152,18 @@ func (c *Client) dataPrefix(ctx context.Context, q *Query) (string, error) {
 // Source opens the result a cleanrooms:// input names as one list of parts.
 // Before any work it reads the first part's metadata, so a role without
 // s3:GetObject on the result is named now rather than mid-run.
-func (c *Client) Source(ctx context.Context, url string) (transform.Source, *Result, error) {
+func (c *Client) Source(ctx context.Context, url string) (inputs.Source, *Result, error) {
 	res, err := c.Resolve(ctx, url)
 	if err != nil {
-		return transform.Source{}, nil, err
+		return inputs.Source{}, nil, err
 	}
 	src, err := c.s3.Source(ctx, res.URL)
 	if err != nil {
 		if strings.Contains(err.Error(), "holds no data files") {
-			return transform.Source{}, nil, &Error{Kind: KindEmpty, err: err, msg: fmt.Sprintf("the result of protected query %s is empty "+
+			return inputs.Source{}, nil, &Error{Kind: KindEmpty, err: err, msg: fmt.Sprintf("the result of protected query %s is empty "+
 				"(the query returned no rows): %v", res.Query.ID, err)}
 		}
-		return transform.Source{}, nil, c.s3Denied(res.Query, "s3:ListBucket", res.URL, err)
+		return inputs.Source{}, nil, c.s3Denied(res.Query, "s3:ListBucket", res.URL, err)
 	}
 	first := src.Name
 	if len(src.Parts) > 0 {
@@ -171,7 +171,7 @@ func (c *Client) Source(ctx context.Context, url string) (transform.Source, *Res
 	}
 	if bucket, key, perr := storage.ParseURL(first); perr == nil && key != "" && !strings.HasSuffix(key, "/") {
 		if _, err := c.s3.Stat(ctx, bucket, key); err != nil {
-			return transform.Source{}, nil, c.s3Denied(res.Query, "s3:GetObject", first, err)
+			return inputs.Source{}, nil, c.s3Denied(res.Query, "s3:GetObject", first, err)
 		}
 	}
 	if len(src.Parts) > 0 {

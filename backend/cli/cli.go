@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audience-uploader/audience-uploader/backend/guilog"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
@@ -42,15 +43,12 @@ func IsUsage(err error) bool {
 	return errors.As(err, &u) || transform.IsUsageError(err)
 }
 
-// Extra commands from other packages (upload, sign-in) are added here by
-// main, so this package does not depend on them.
-var extraCommands []func() []*cobra.Command
-
-// Register adds the commands that f returns to the root command.
-func Register(f func() []*cobra.Command) { extraCommands = append(extraCommands, f) }
-
-// NewRoot builds the root command writing to stdout and stderr.
-func NewRoot(stdout, stderr io.Writer) *cobra.Command {
+// NewRoot builds the root command writing to stdout and stderr, with the
+// transform commands (schema, preview, transform) reading --input through
+// sources (nil: local paths only) and the commands of other packages in
+// more. The whole program's tree is built in one place, backend/cli/commands,
+// which main and cmd/gendocs both call; this package depends on none of them.
+func NewRoot(stdout, stderr io.Writer, sources *inputs.Resolver, more ...*cobra.Command) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "audience-uploader",
 		Short: "Normalize and hash customer lists locally, and upload them to TikTok as custom audiences",
@@ -85,27 +83,29 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return UsageError(fmt.Errorf("%w (see '%s --help')", err, c.CommandPath()))
 	})
-	root.AddCommand(newSchemaCmd(), newPreviewCmd(), newTransformCmd())
+	root.AddCommand(newSchemaCmd(sources), newPreviewCmd(sources), newTransformCmd(sources))
 	setVersion(root)
-	for _, f := range extraCommands {
-		root.AddCommand(f()...)
-	}
+	root.AddCommand(more...)
 	return root
 }
 
+// RootFunc builds the program's root command writing to stdout and stderr
+// (backend/cli/commands.Root).
+type RootFunc func(stdout, stderr io.Writer) *cobra.Command
+
 // Main runs the CLI with args (without the program name) and returns the
 // process exit code.
-func Main(args []string) int {
+func Main(args []string, root RootFunc) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	CleanUpInterruptedTransforms(os.Stderr)
-	return Execute(ctx, args, os.Stdout, os.Stderr)
+	return Execute(ctx, root, args, os.Stdout, os.Stderr)
 }
 
 // Execute runs the CLI and maps the outcome to an exit code. A panic in a
 // command ends in a generic message and the stack, never the panic's own
 // words or the flags: those may hold a token or a secret that was typed.
-func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+func Execute(ctx context.Context, newRoot RootFunc, args []string, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
 			fmt.Fprintf(stderr, "error: audience-uploader stopped on an internal error (%s), a bug: please report it with the lines below (they hold no arguments or typed values)\n%s",
@@ -113,7 +113,7 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) (code
 			code = ExitFailure
 		}
 	}()
-	root := NewRoot(stdout, stderr)
+	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -7,10 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 
 	"github.com/audience-uploader/audience-uploader/backend/sampledata"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -19,9 +22,12 @@ import (
 func execute(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = Execute(context.Background(), args, &out, &errb)
+	code = Execute(context.Background(), localRoot, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
+
+// localRoot is the CLI's own commands reading local inputs only.
+func localRoot(stdout, stderr io.Writer) *cobra.Command { return NewRoot(stdout, stderr, nil) }
 
 func writeInput(t *testing.T, name, content string) string {
 	t.Helper()

@@ -3,15 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/spf13/cobra"
 )
-
-var registerPanicking sync.Once
 
 // TestPanicKeepsFlagsAndInput runs a subcommand that panics with the value
 // of its secret flag and of its standard input in the panic: the CLI exits
@@ -19,18 +17,16 @@ var registerPanicking sync.Once
 // neither secret appears on stdout or stderr.
 func TestPanicKeepsFlagsAndInput(t *testing.T) {
 	const flagSecret, inputSecret = "Flag-Secret-T0ken", "Typed-Secret-Pa55"
-	registerPanicking.Do(func() {
-		Register(func() []*cobra.Command {
-			var token string
-			c := &cobra.Command{Use: "test-panic", Hidden: true, RunE: func(c *cobra.Command, _ []string) error {
-				buf := new(bytes.Buffer)
-				buf.ReadFrom(c.InOrStdin())
-				panic("cannot use " + token + " with " + strings.TrimSpace(buf.String()))
-			}}
-			c.Flags().StringVar(&token, "token", "", "a secret")
-			return []*cobra.Command{c}
-		})
-	})
+	panicking := func() *cobra.Command {
+		var token string
+		c := &cobra.Command{Use: "test-panic", Hidden: true, RunE: func(c *cobra.Command, _ []string) error {
+			buf := new(bytes.Buffer)
+			buf.ReadFrom(c.InOrStdin())
+			panic("cannot use " + token + " with " + strings.TrimSpace(buf.String()))
+		}}
+		c.Flags().StringVar(&token, "token", "", "a secret")
+		return c
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +38,8 @@ func TestPanicKeepsFlagsAndInput(t *testing.T) {
 	defer func() { os.Stdin = oldStdin; r.Close() }()
 
 	var stdout, stderr bytes.Buffer
-	code := Execute(context.Background(), []string{"test-panic", "--token", flagSecret}, &stdout, &stderr)
+	code := Execute(context.Background(), func(o, e io.Writer) *cobra.Command { return NewRoot(o, e, nil, panicking()) },
+		[]string{"test-panic", "--token", flagSecret}, &stdout, &stderr)
 	if code != ExitFailure {
 		t.Fatalf("exit code %d, want %d", code, ExitFailure)
 	}

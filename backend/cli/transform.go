@@ -14,40 +14,29 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
-	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
-// SourceOpener turns an --input value into a transform.Source. Packages that
-// add other kinds of input (s3:// URLs) replace it through RegisterSource.
-var sourceOpeners = map[string]func(string) (transform.Source, error){}
-
-// RegisterSource makes --input accept values starting with scheme (e.g. "s3://").
-func RegisterSource(scheme string, open func(string) (transform.Source, error)) {
-	sourceOpeners[scheme] = open
-}
-
-// OpenSource resolves an --input value: a file, a folder or a glob of part
-// files read as one list (backend/inputs), or a registered scheme such as
-// s3:// (an object, or a prefix ending in "/").
-func OpenSource(input string) (transform.Source, error) {
+// OpenInput resolves an --input value through sources: a file, a folder or
+// a glob of part files read as one list (backend/inputs), or an s3:// or
+// cleanrooms:// URL when sources has their openers.
+func OpenInput(sources *inputs.Resolver, input string) (inputs.Source, error) {
 	if input == "" {
-		return transform.Source{}, UsageError(fmt.Errorf("--input is required"))
+		return inputs.Source{}, UsageError(fmt.Errorf("--input is required"))
 	}
-	for scheme, open := range sourceOpeners {
-		if strings.HasPrefix(input, scheme) {
-			return open(input)
-		}
-	}
-	return inputs.Local(input)
+	return sources.Open(input)
 }
 
 // TransformFlags are the flags shared by preview, transform and commands
 // that transform before uploading.
 type TransformFlags struct {
+	// Sources opens --input (nil: local paths only); the command tree sets it.
+	Sources *inputs.Resolver
+
 	Input       string
 	Format      string
 	Header      string
@@ -88,8 +77,8 @@ func (f *TransformFlags) addHeader(c *cobra.Command) {
 }
 
 // source opens --input, with the --sheet to read.
-func (f *TransformFlags) source() (transform.Source, error) {
-	src, err := OpenSource(f.Input)
+func (f *TransformFlags) source() (inputs.Source, error) {
+	src, err := OpenInput(f.Sources, f.Input)
 	src.Sheet = f.Sheet
 	return src, err
 }
@@ -172,8 +161,8 @@ func (f *TransformFlags) Options(progress func(transform.Progress)) (transform.O
 	return o, nil
 }
 
-func newSchemaCmd() *cobra.Command {
-	var f TransformFlags
+func newSchemaCmd(sources *inputs.Resolver) *cobra.Command {
+	f := TransformFlags{Sources: sources}
 	var sample int
 	var asJSON bool
 	c := &cobra.Command{
@@ -258,8 +247,8 @@ func printSchema(w io.Writer, s *records.Schema) {
 	}
 }
 
-func newPreviewCmd() *cobra.Command {
-	var f TransformFlags
+func newPreviewCmd(sources *inputs.Resolver) *cobra.Command {
+	f := TransformFlags{Sources: sources}
 	var rows int
 	var asJSON bool
 	c := &cobra.Command{
@@ -324,8 +313,8 @@ func printPreview(w io.Writer, res *transform.PreviewResult) {
 	tw.Flush()
 }
 
-func newTransformCmd() *cobra.Command {
-	var f TransformFlags
+func newTransformCmd(sources *inputs.Resolver) *cobra.Command {
+	f := TransformFlags{Sources: sources}
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "transform --input PATH --map COLUMN=TYPE [--map ...] --out DIR",
@@ -455,7 +444,7 @@ func (p *ProgressBar) Finish() {
 // hashes) and lets this process's transforms note theirs in the data folder,
 // so the next start finds them wherever they are. It only reports on w.
 func CleanUpInterruptedTransforms(w io.Writer) {
-	dir, err := jobs.DataDir()
+	dir, err := datadir.Path()
 	if err != nil {
 		return // no data folder: transforms still sweep beside their output
 	}

@@ -29,7 +29,7 @@ func TestCLIChild(t *testing.T) {
 	if args == "" {
 		t.Skip("runs only as a child process of another test")
 	}
-	os.Exit(Main(strings.Split(args, "\x1f")))
+	os.Exit(Main(strings.Split(args, "\x1f"), localRoot))
 }
 
 func cliChild(dataDir string, args ...string) *exec.Cmd {

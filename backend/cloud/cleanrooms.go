@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // The AWS Clean Rooms side of Step 1: collaborations, their protected
@@ -103,14 +103,14 @@ func (s *Service) CleanRoomsResult(ctx context.Context, membershipID, queryID st
 // cleanRoomsSource opens a cleanrooms://MEMBERSHIP/QUERY result for
 // discovery, preview or a run (appsvc.Remote.Source). The source's name is
 // the query read ("latest" resolved to its id).
-func (s *Service) cleanRoomsSource(ctx context.Context, url string) (transform.Source, error) {
+func (s *Service) cleanRoomsSource(ctx context.Context, url string) (inputs.Source, error) {
 	c, err := s.cleanRooms(ctx)
 	if err != nil {
-		return transform.Source{}, err
+		return inputs.Source{}, err
 	}
 	src, _, err := c.Source(ctx, url)
 	if err != nil {
-		return transform.Source{}, capitalized(err)
+		return inputs.Source{}, capitalized(err)
 	}
 	return src, nil
 }

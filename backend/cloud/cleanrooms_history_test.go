@@ -13,6 +13,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/auth"
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms/standin"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
@@ -52,7 +53,7 @@ func TestCleanRoomsRunNamesCollaborationAndQuery(t *testing.T) {
 	ctx := context.Background()
 	svc := New(auth.NewServiceWith(secrets.Memory(), true, settings.Load), settings.Load, storage.Options{})
 	done := make(doneEvents, 1)
-	app := appsvc.New(ctx, done, appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: svc})
+	app := appsvc.New(ctx, done, appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: svc, Sources: inputs.NewResolver(svc.Openers(ctx))})
 	defer app.Shutdown()
 
 	const input = "cleanrooms://m-recv/q-done"

@@ -12,6 +12,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/auth"
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms/standin"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
@@ -75,7 +76,7 @@ func TestCleanRoomsTabToDiscovery(t *testing.T) {
 		t.Fatalf("latest: %+v, %v", res, err)
 	}
 
-	app := appsvc.New(ctx, doneEvents(make(chan appsvc.DoneEvent, 1)), appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: svc})
+	app := appsvc.New(ctx, doneEvents(make(chan appsvc.DoneEvent, 1)), appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: svc, Sources: inputs.NewResolver(svc.Openers(ctx))})
 	info, err := app.InspectFile(res.URL)
 	if err != nil || info.Parts != 2 {
 		t.Fatalf("Step 1 on the result: %+v, %v", info, err)

@@ -11,12 +11,12 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/auth"
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
+	"github.com/audience-uploader/audience-uploader/backend/window"
 )
 
 // Service reads the settings afresh for each call, so edits in Settings
@@ -178,40 +178,47 @@ func folder(p string) string {
 }
 
 // Stat describes an s3:// object for Step 1 (appsvc.Remote).
-func (s *Service) Stat(ctx context.Context, url string) (appsvc.FileInfo, error) {
+func (s *Service) Stat(ctx context.Context, url string) (inputs.FileInfo, error) {
 	bucket, key, err := storage.ParseURL(url)
 	if err != nil {
-		return appsvc.FileInfo{}, sentence(err, "Pick the file again from the S3 tab.")
+		return inputs.FileInfo{}, sentence(err, "Pick the file again from the S3 tab.")
 	}
 	c, _, err := s.storage(ctx)
 	if err != nil {
-		return appsvc.FileInfo{}, err
+		return inputs.FileInfo{}, err
 	}
 	obj, err := c.Stat(ctx, bucket, key)
 	if err != nil {
-		return appsvc.FileInfo{}, sentence(err, "Press Refresh in the S3 tab and pick the file again.")
+		return inputs.FileInfo{}, sentence(err, "Press Refresh in the S3 tab and pick the file again.")
 	}
 	// The row estimate costs one small ranged GET; without it (a read
 	// error that discovery will then explain) the row count shows as unknown.
 	estimate := int64(-1)
-	if head, err := c.ReadHead(ctx, *obj, appsvc.EstimateHeadBytes); err == nil {
-		estimate = appsvc.EstimateRows(head, obj.Size)
+	if head, err := c.ReadHead(ctx, *obj, inputs.EstimateHeadBytes); err == nil {
+		estimate = inputs.EstimateRows(head, obj.Size)
 	}
-	return appsvc.FileInfo{Path: obj.URL(), Name: path.Base(obj.Key), Size: obj.Size, Modified: obj.LastModified, EstimatedRows: estimate}, nil
+	return inputs.FileInfo{Path: obj.URL(), Name: path.Base(obj.Key), Size: obj.Size, Modified: obj.LastModified, EstimatedRows: estimate}, nil
 }
 
-// Source streams an s3:// object (or a cleanrooms:// result) into discovery, preview or a run (appsvc.Remote).
-func (s *Service) Source(ctx context.Context, url string) (transform.Source, error) {
+// Openers are the input schemes this service reads (s3:// and cleanrooms://),
+// for the one inputs.Resolver the app builds at start-up; ctx bounds them.
+func (s *Service) Openers(ctx context.Context) map[string]inputs.Opener {
+	open := func(url string) (inputs.Source, error) { return s.Source(ctx, url) }
+	return map[string]inputs.Opener{inputs.SchemeS3: open, inputs.SchemeCleanRooms: open}
+}
+
+// Source streams an s3:// object (or a cleanrooms:// result) into discovery, preview or a run.
+func (s *Service) Source(ctx context.Context, url string) (inputs.Source, error) {
 	if cleanrooms.IsURL(url) {
 		return s.cleanRoomsSource(ctx, url)
 	}
 	c, _, err := s.storage(ctx)
 	if err != nil {
-		return transform.Source{}, err
+		return inputs.Source{}, err
 	}
 	src, err := c.Source(ctx, url)
 	if err != nil {
-		return transform.Source{}, sentence(err, "Press Refresh in the S3 tab and pick the file again.")
+		return inputs.Source{}, sentence(err, "Press Refresh in the S3 tab and pick the file again.")
 	}
 	return src, nil
 }
@@ -230,13 +237,5 @@ func sentence(err error, todo string) error {
 	if auth.CodeOf(err) != "" {
 		return err // sign-in errors are already sentences that say what to do
 	}
-	msg := strings.TrimSpace(err.Error())
-	if msg == "" {
-		return errors.New(todo)
-	}
-	msg = strings.ToUpper(msg[:1]) + msg[1:]
-	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "!") {
-		msg += "."
-	}
-	return fmt.Errorf("%s %s", msg, todo)
+	return window.Sentence(err, todo)
 }

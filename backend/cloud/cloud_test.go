@@ -11,6 +11,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
 	"github.com/audience-uploader/audience-uploader/backend/auth"
 	"github.com/audience-uploader/audience-uploader/backend/auth/cognitostandin"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
@@ -148,7 +149,7 @@ func TestSignInBrowseAndTransformFromS3(t *testing.T) {
 
 	// The pick goes through appsvc like a local file.
 	done := make(doneEvents, 1)
-	app := appsvc.New(ctx, done, appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: svc})
+	app := appsvc.New(ctx, done, appsvc.Options{HistoryPath: filepath.Join(t.TempDir(), "h.db"), Remote: svc, Sources: inputs.NewResolver(svc.Openers(ctx))})
 	defer app.Shutdown()
 	url := "s3://data/lists/customers.csv"
 	info, err := app.InspectFile(url)

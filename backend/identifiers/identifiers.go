@@ -147,6 +147,9 @@ func (r Reason) Description() string {
 	case ReasonInvalidType:
 		return "not a text or number value"
 	}
+	if d, ok := metaDescription(r); ok {
+		return d
+	}
 	return "rejected (" + string(r) + ")"
 }
 

@@ -262,11 +262,17 @@ var emailClass = func() (t [256]uint8) {
 // whose only '@' is at index at.
 func (n *Normalizer) emailChecked(out []byte, at int) Result {
 	n.out = out[:0]
-	domain := out[at+1:]
-	if at < 1 || at > 64 || len(domain) < 1 || len(domain) > 253 || len(out) > 254 || !domainOK(domain) {
+	if !emailShapeOK(out, at) {
 		return reject(ReasonInvalidEmail)
 	}
 	return n.valid(out)
+}
+
+// emailShapeOK: the local part is 1-64 bytes, the domain 1-253 and valid,
+// the address at most 254.
+func emailShapeOK(out []byte, at int) bool {
+	domain := out[at+1:]
+	return at >= 1 && at <= 64 && len(domain) >= 1 && len(domain) <= 253 && len(out) <= 254 && domainOK(domain)
 }
 
 // emailUnicode is the path for addresses with non-ASCII characters:

@@ -1,6 +1,6 @@
 // Package inputs resolves what a person gives as the input — a file, a
 // folder, a glob such as exports/2026-11/*.csv.gz, or (through
-// backend/storage) an S3 prefix — into one transform.Source whose parts are
+// backend/storage) an S3 prefix — into one Source whose parts are
 // read as one list. It decides which files of a folder are data: the
 // bookkeeping files that Spark, Glue, Athena and AWS Clean Rooms write beside
 // their part files (_SUCCESS, _committed_*, .crc, …) and empty parts are not.
@@ -15,8 +15,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // MaxParts bounds how many part files one input may have.
@@ -41,28 +39,28 @@ func Skip(name string) bool {
 
 // Found is what a folder, glob or prefix listing found.
 type Found struct {
-	Parts       []transform.Source // data files, in any order
-	Bookkeeping int                // files skipped by Skip
-	Empty       int                // zero-byte files skipped
+	Parts       []Source // data files, in any order
+	Bookkeeping int      // files skipped by Skip
+	Empty       int      // zero-byte files skipped
 }
 
 // Combine makes the one Source for the parts found under name (a folder, a
 // glob or an s3:// prefix): parts in name order (part-00000, part-00001, …),
 // so runs over the same files give the same output.
-func Combine(name string, f Found) (transform.Source, error) {
+func Combine(name string, f Found) (Source, error) {
 	if len(f.Parts) == 0 {
-		return transform.Source{}, fmt.Errorf("%s holds no data files to read (%s): choose the folder or prefix that holds the part files", name, describeSkipped(f))
+		return Source{}, fmt.Errorf("%s holds no data files to read (%s): choose the folder or prefix that holds the part files", name, describeSkipped(f))
 	}
 	if len(f.Parts) > MaxParts {
-		return transform.Source{}, fmt.Errorf("%s holds %d files, more than the %d this app reads as one list: choose a narrower folder or prefix", name, len(f.Parts), MaxParts)
+		return Source{}, fmt.Errorf("%s holds %d files, more than the %d this app reads as one list: choose a narrower folder or prefix", name, len(f.Parts), MaxParts)
 	}
-	parts := append([]transform.Source(nil), f.Parts...)
+	parts := append([]Source(nil), f.Parts...)
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Name < parts[j].Name })
 	var total int64
 	for _, p := range parts {
 		total += p.Size
 	}
-	return transform.Source{Name: name, Size: total, Parts: parts}, nil
+	return Source{Name: name, Size: total, Parts: parts}, nil
 }
 
 func describeSkipped(f Found) string {
@@ -83,23 +81,23 @@ func IsGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
 // Local resolves a local input: a file (one part), a folder (its files, not
 // its sub-folders) or a glob pattern such as exports/2026-11/*.csv.gz. A
 // path that exists is taken as it is, even with glob characters in its name.
-func Local(input string) (transform.Source, error) {
+func Local(input string) (Source, error) {
 	st, err := os.Stat(input)
 	switch {
 	case err == nil && st.IsDir():
 		return localFolder(input)
 	case err == nil:
-		return transform.LocalFile(input)
+		return LocalFile(input)
 	case IsGlob(input):
 		return localGlob(input)
 	}
-	return transform.LocalFile(input) // says the file cannot be read
+	return LocalFile(input) // says the file cannot be read
 }
 
-func localFolder(dir string) (transform.Source, error) {
+func localFolder(dir string) (Source, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return transform.Source{}, fmt.Errorf("cannot read the input folder %s: %w", dir, err)
+		return Source{}, fmt.Errorf("cannot read the input folder %s: %w", dir, err)
 	}
 	name := filepath.Base(filepath.Clean(dir))
 	var f Found
@@ -110,22 +108,22 @@ func localFolder(dir string) (transform.Source, error) {
 			continue
 		}
 		if err := addLocal(&f, filepath.Join(dir, e.Name()), name+"/"+e.Name()); err != nil {
-			return transform.Source{}, err
+			return Source{}, err
 		}
 	}
 	if len(f.Parts) == 0 && folders > 0 {
-		return transform.Source{}, fmt.Errorf("the folder %s holds %d folder(s) but no data files (sub-folders are not read): choose the folder that holds the part files", dir, folders)
+		return Source{}, fmt.Errorf("the folder %s holds %d folder(s) but no data files (sub-folders are not read): choose the folder that holds the part files", dir, folders)
 	}
 	return Combine(name, f)
 }
 
-func localGlob(pattern string) (transform.Source, error) {
+func localGlob(pattern string) (Source, error) {
 	matches, err := filepath.Glob(pattern)
 	if err != nil {
-		return transform.Source{}, fmt.Errorf("the input pattern %s is not a valid glob (%v): use * and ? in file names, e.g. exports/*.csv.gz", pattern, err)
+		return Source{}, fmt.Errorf("the input pattern %s is not a valid glob (%v): use * and ? in file names, e.g. exports/*.csv.gz", pattern, err)
 	}
 	if len(matches) == 0 {
-		return transform.Source{}, fmt.Errorf("no file matches %s: check the folder and the pattern", pattern)
+		return Source{}, fmt.Errorf("no file matches %s: check the folder and the pattern", pattern)
 	}
 	var f Found
 	for _, m := range matches {
@@ -134,7 +132,7 @@ func localGlob(pattern string) (transform.Source, error) {
 			continue
 		}
 		if err := addLocal(&f, m, filepath.ToSlash(m)); err != nil {
-			return transform.Source{}, err
+			return Source{}, err
 		}
 	}
 	return Combine(pattern, f)
@@ -146,7 +144,7 @@ func addLocal(f *Found, file, name string) error {
 		f.Bookkeeping++
 		return nil
 	}
-	src, err := transform.LocalFile(file)
+	src, err := LocalFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // removed while listing; a broken link
 	}

@@ -1,4 +1,4 @@
-package inputs
+package inputs_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
@@ -42,7 +43,7 @@ func emails(from, to int) string {
 	return b.String()
 }
 
-func run(t *testing.T, src transform.Source) (*transform.Manifest, error) {
+func run(t *testing.T, src inputs.Source) (*transform.Manifest, error) {
 	m, _ := transform.ParseMapping("email=email")
 	return transform.Run(context.Background(), transform.Options{Source: src, Mappings: []transform.Mapping{m},
 		OutDir: filepath.Join(t.TempDir(), "out"), Workers: 1})
@@ -54,8 +55,8 @@ func TestSkip(t *testing.T) {
 		"part-00000.csv.crc": true, "x.metadata": true, "logs_$folder$": true, ".hidden": true,
 		"part-00000-2b1f.c000.snappy.parquet": false, "list.csv": false, "data_2026.csv.gz": false,
 	} {
-		if got := Skip(name); got != want {
-			t.Errorf("Skip(%q) = %v, want %v", name, got, want)
+		if got := inputs.Skip(name); got != want {
+			t.Errorf("inputs.Skip(%q) = %v, want %v", name, got, want)
 		}
 	}
 }
@@ -73,7 +74,7 @@ func TestFolderAndGlobAreOneList(t *testing.T) {
 		"notes.txt.crc":     "x",
 	})
 	for _, input := range []string{dir, filepath.Join(dir, "*.csv.gz")} {
-		src, err := Local(input)
+		src, err := inputs.Local(input)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +122,7 @@ func TestListErrorsNameThePart(t *testing.T) {
 		{onlyEmpty, "every file in emptyparts is empty", false},
 		{filepath.Join(base, "nothing-*.csv"), "no file matches", false},
 	} {
-		src, err := Local(tc.input)
+		src, err := inputs.Local(tc.input)
 		if err == nil {
 			_, err = run(t, src)
 		}

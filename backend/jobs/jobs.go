@@ -9,11 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/sqlitefile"
 )
@@ -79,42 +78,9 @@ type Store struct {
 	path string
 }
 
-// DataDir is the folder for the app's data: $AUDIENCE_UPLOADER_DATA_DIR if
-// set, else the OS convention (XDG data home on Linux, Application Support
-// on macOS, %LocalAppData% on Windows) plus "audience-uploader".
-func DataDir() (string, error) {
-	return dataDirFor(runtime.GOOS, os.Getenv, os.UserHomeDir)
-}
-
-// dataDirFor is DataDir for goos, with the environment and home folder
-// passed in so that every OS's rule is tested on any OS.
-func dataDirFor(goos string, getenv func(string) string, home func() (string, error)) (string, error) {
-	if d := getenv("AUDIENCE_UPLOADER_DATA_DIR"); d != "" {
-		return d, nil
-	}
-	switch goos {
-	case "windows":
-		if d := getenv("LOCALAPPDATA"); d != "" {
-			return filepath.Join(d, "audience-uploader"), nil
-		}
-	case "darwin":
-		if h, err := home(); err == nil {
-			return filepath.Join(h, "Library", "Application Support", "audience-uploader"), nil
-		}
-	default:
-		if d := getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
-			return filepath.Join(d, "audience-uploader"), nil
-		}
-		if h, err := home(); err == nil {
-			return filepath.Join(h, ".local", "share", "audience-uploader"), nil
-		}
-	}
-	return "", errors.New("cannot find the user's data directory: set AUDIENCE_UPLOADER_DATA_DIR")
-}
-
-// OpenDefault opens history.db in DataDir.
+// OpenDefault opens history.db in the app's data folder (backend/datadir).
 func OpenDefault(ctx context.Context) (*Store, error) {
-	dir, err := DataDir()
+	dir, err := datadir.Path()
 	if err != nil {
 		return nil, err
 	}

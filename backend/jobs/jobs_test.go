@@ -133,15 +133,3 @@ func TestReopenMarksRunningInterrupted(t *testing.T) {
 		t.Fatalf("after reopen job = %+v, want interrupted with a reason", j)
 	}
 }
-
-func TestDataDirOverride(t *testing.T) {
-	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", "/x/y")
-	if d, err := DataDir(); err != nil || d != "/x/y" {
-		t.Fatalf("DataDir = %q, %v", d, err)
-	}
-	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", "")
-	t.Setenv("XDG_DATA_HOME", "/xdg")
-	if d, err := DataDir(); err != nil || (filepath.Base(d) != "audience-uploader") {
-		t.Fatalf("DataDir = %q, %v", d, err)
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -97,7 +98,7 @@ func TestDiscoverOpensOnlySampledParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	one, err := transform.Discover(ctx, transform.Source{Name: src.Parts[0].Name, Size: src.Parts[0].Size, Open: src.Parts[0].Open},
+	one, err := transform.Discover(ctx, inputs.Source{Name: src.Parts[0].Name, Size: src.Parts[0].Size, Open: src.Parts[0].Open},
 		records.FormatAuto, records.HeaderAuto, 1000, "US")
 	if err != nil || one.Rows == nil {
 		t.Fatalf("one part: rows %v, err %v", one.Rows, err)

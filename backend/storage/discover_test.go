@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -31,7 +32,7 @@ func bigSparseObject(t testing.TB, srv *s3test.Server, bucket, key string, rows 
 }
 
 // countingSource wraps a Source to report the bytes its readers fetched.
-func countingSource(src transform.Source, fetched *atomic.Int64) transform.Source {
+func countingSource(src inputs.Source, fetched *atomic.Int64) inputs.Source {
 	open := src.Open
 	src.Open = func(ctx context.Context) (io.ReadCloser, error) {
 		rc, err := open(ctx)
@@ -119,9 +120,9 @@ func BenchmarkTransform(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := newClient(srv, Options{})
-	sources := map[string]func() (transform.Source, error){
-		"local": func() (transform.Source, error) { return transform.LocalFile(local) },
-		"s3":    func() (transform.Source, error) { return c.Source(context.Background(), "s3://data/list.csv") },
+	sources := map[string]func() (inputs.Source, error){
+		"local": func() (inputs.Source, error) { return inputs.LocalFile(local) },
+		"s3":    func() (inputs.Source, error) { return c.Source(context.Background(), "s3://data/list.csv") },
 	}
 	for _, name := range []string{"local", "s3"} {
 		b.Run(name, func(b *testing.B) {

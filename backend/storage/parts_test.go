@@ -136,7 +136,7 @@ func countData(files map[string][]byte) int {
 	return n
 }
 
-func partNames(s transform.Source) []string {
+func partNames(s inputs.Source) []string {
 	var out []string
 	for _, p := range s.Parts {
 		out = append(out, p.Name)

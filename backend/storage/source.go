@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // Source is a transform input for an s3:// URL. An object is stat'ed now
@@ -20,23 +19,23 @@ import (
 // e.g. AWS Clean Rooms' s3://bucket/results/q-123/) is every data object
 // directly under it, read as one list: _SUCCESS, .crc and other bookkeeping
 // files and empty objects are left out (backend/inputs).
-func (c *Client) Source(ctx context.Context, url string) (transform.Source, error) {
+func (c *Client) Source(ctx context.Context, url string) (inputs.Source, error) {
 	bucket, key, err := ParseURL(url)
 	if err != nil {
-		return transform.Source{}, err
+		return inputs.Source{}, err
 	}
 	if key == "" || strings.HasSuffix(key, "/") {
 		return c.prefixSource(ctx, bucket, key)
 	}
 	obj, err := c.Stat(ctx, bucket, key)
 	if err != nil {
-		return transform.Source{}, err
+		return inputs.Source{}, err
 	}
 	return c.objectSource(*obj), nil
 }
 
-func (c *Client) objectSource(obj Object) transform.Source {
-	return transform.Source{
+func (c *Client) objectSource(obj Object) inputs.Source {
+	return inputs.Source{
 		Name: obj.URL(),
 		Size: obj.Size,
 		Open: func(ctx context.Context) (io.ReadCloser, error) { return c.OpenAt(ctx, obj, 0), nil },
@@ -45,7 +44,7 @@ func (c *Client) objectSource(obj Object) transform.Source {
 
 // prefixSource lists the objects directly under prefix (not in its
 // sub-folders), all pages, with their size and ETag, so no part needs a HEAD.
-func (c *Client) prefixSource(ctx context.Context, bucket, prefix string) (transform.Source, error) {
+func (c *Client) prefixSource(ctx context.Context, bucket, prefix string) (inputs.Source, error) {
 	name := "s3://" + bucket + "/" + prefix
 	var found inputs.Found
 	folders := 0
@@ -54,7 +53,7 @@ func (c *Client) prefixSource(ctx context.Context, bucket, prefix string) (trans
 		out, err := c.s3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix),
 			Delimiter: aws.String("/"), ContinuationToken: token})
 		if err != nil {
-			return transform.Source{}, explain("listing "+name, err)
+			return inputs.Source{}, explain("listing "+name, err)
 		}
 		folders += len(out.CommonPrefixes)
 		for _, o := range out.Contents {
@@ -80,7 +79,7 @@ func (c *Client) prefixSource(ctx context.Context, bucket, prefix string) (trans
 		token = out.NextContinuationToken
 	}
 	if len(found.Parts) == 0 && folders > 0 {
-		return transform.Source{}, fmt.Errorf("%s holds %d folder(s) but no data files (sub-folders are not read): choose the folder that holds the part files", name, folders)
+		return inputs.Source{}, fmt.Errorf("%s holds %d folder(s) but no data files (sub-folders are not read): choose the folder that holds the part files", name, folders)
 	}
 	return inputs.Combine(name, found)
 }

@@ -242,7 +242,7 @@ func finishedUpload(ctx context.Context, uploads *upload.Store, mpath string, m 
 			}
 			continue
 		}
-		if j.Action != "CREATE" && j.Action != tiktok.ActionReplace {
+		if j.Action != tiktok.ActionCreate && j.Action != tiktok.ActionReplace {
 			return nil, refuse("the upload %s its rows to audience %s, which held other people before, so the audience's members are not known: the first run replaces its contents", strings.ToLower(j.Action)+"ed", audID)
 		}
 		return j, nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -27,7 +28,7 @@ func (e *env) wizard(w wizardRun, req upload.Request) (string, *upload.Result, e
 	if w.mappings == nil {
 		w.mappings = []transform.Mapping{mustMap("email=email"), mustMap("phone=phone")}
 	}
-	src, err := transform.LocalFile(e.list)
+	src, err := inputs.LocalFile(e.list)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -90,20 +91,21 @@ func TestAdoptUploadThenRunSendsOnlyTheDifference(t *testing.T) {
 	}
 
 	// 1% of the list changes: 5 people leave, 10 arrive, 5 change phone
-	// (each one removal and one addition).
+	// (people who stay: only their new rows are appended).
 	ids := append(span(5, 2000), span(2000, 2010)...)
 	e.writeList(ids, map[int]int{100: 1, 200: 1, 300: 1, 400: 1, 500: 1})
 	p, err := e.svc.Plan(context.Background(), "crm", nil)
-	if err != nil || p.Action != syncs.ActionUpdate || p.Added != 15 || p.Removed != 10 || p.Unchanged != 1990 {
-		t.Fatalf("plan after adopt = %+v, %v; want update +15 −10 (1990 unchanged)", p, err)
+	if err != nil || p.Action != syncs.ActionUpdate || p.Added != 10 || p.Removed != 5 || p.Changed != 5 || p.Unchanged != 1990 ||
+		p.AppendRows != 15 || p.RemoveRows != 5 {
+		t.Fatalf("plan after adopt = %+v, %v; want update +10 −5 people, 5 changed, 1990 unchanged (15 rows appended, 5 removed)", p, err)
 	}
 	before := len(e.s.Audiences()[0].History)
 	r := e.run("crm")
-	if r.Action != syncs.ActionUpdate || r.Added != 15 || r.Removed != 10 {
-		t.Fatalf("run = %+v, want update +15 −10", r.Plan)
+	if r.Action != syncs.ActionUpdate || r.Added != 10 || r.Removed != 5 {
+		t.Fatalf("run = %+v, want update +10 −5", r.Plan)
 	}
-	if h := e.s.Audiences()[0].History[before:]; strings.Join(h, ",") != "APPEND,REMOVE" {
-		t.Fatalf("the run sent %v, want APPEND then REMOVE only", h)
+	if h := e.s.Audiences()[0].History[before:]; strings.Join(h, ",") != "REMOVE,APPEND" {
+		t.Fatalf("the run sent %v, want REMOVE then APPEND only", h)
 	}
 	if r.BytesUploaded*50 > r.FullBytes {
 		t.Fatalf("the run sent %d bytes, more than 2%% of the whole list's %d", r.BytesUploaded, r.FullBytes)

@@ -282,11 +282,21 @@ func finishAll(sorters []*sorter) (rowSource, func(), error) {
 		}
 		srcs = append(srcs, ss...)
 	}
+	m, err := mergeOf(srcs)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return m, closeAll, nil
+}
+
+// mergeOf merges sorted sources into one, dropping duplicates.
+func mergeOf(srcs []rowSource) (rowSource, error) {
 	switch len(srcs) {
 	case 0:
-		return emptyRows{}, closeAll, nil
+		return emptyRows{}, nil
 	case 1:
-		return srcs[0], closeAll, nil
+		return srcs[0], nil
 	}
 	m := &mergeSource{}
 	for _, src := range srcs {
@@ -295,15 +305,14 @@ func finishAll(sorters []*sorter) (rowSource, func(), error) {
 			continue
 		}
 		if err != nil {
-			closeAll()
-			return nil, nil, err
+			return nil, err
 		}
-		m.h = append(m.h, &mergeItem{src: src, row: row, prefix: binary.BigEndian.Uint64(row)})
+		m.h = append(m.h, &mergeItem{src: src, row: append([]byte(nil), row...), prefix: binary.BigEndian.Uint64(row)})
 	}
 	for i := len(m.h)/2 - 1; i >= 0; i-- {
 		m.down(i)
 	}
-	return m, closeAll, nil
+	return m, nil
 }
 
 // finish is finishAll for one sorter.

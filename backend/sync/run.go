@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
-	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
@@ -39,7 +39,7 @@ type Config struct {
 	Dir string
 	// OpenSource opens a sync's input (default: local files, folders and
 	// globs; the CLI and the app pass one that also opens s3://).
-	OpenSource func(input string) (transform.Source, error)
+	OpenSource func(input string) (inputs.Source, error)
 	// Connect builds a client and an uploader for an advertiser ("" means
 	// the one in the settings).
 	Connect func(ctx context.Context, advertiserID string) (*Conn, error)
@@ -51,6 +51,10 @@ type Config struct {
 	MaxFileBytes int64
 	// Workers is the transform's worker count (default: all cores).
 	Workers int
+	// PollInterval is the first wait between reads of the audience while
+	// the APPEND waits for TikTok to list the REMOVE (default 2s, doubling
+	// up to 30s); ListedWait bounds that wait (default 15 min).
+	PollInterval, ListedWait time.Duration
 }
 
 // Service runs syncs. Every method is safe to call from several processes:
@@ -63,7 +67,7 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) (*Service, error) {
 	if cfg.Dir == "" {
-		d, err := jobs.DataDir()
+		d, err := datadir.Path()
 		if err != nil {
 			return nil, err
 		}
@@ -78,13 +82,19 @@ func New(cfg Config) (*Service, error) {
 	if cfg.MaxFileBytes <= 0 {
 		cfg.MaxFileBytes = transform.DefaultMaxFileBytes
 	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 2 * time.Second
+	}
+	if cfg.ListedWait <= 0 {
+		cfg.ListedWait = 15 * time.Minute
+	}
 	return &Service{cfg: cfg, dir: cfg.Dir}, nil
 }
 
 // Actions a plan can take.
 const (
 	ActionCreate  = "create"  // first run of a new audience name
-	ActionUpdate  = "update"  // APPEND the added rows, then REMOVE the removed ones
+	ActionUpdate  = "update"  // REMOVE the rows of people who left, then APPEND the new rows
 	ActionReplace = "replace" // REPLACE with the whole list
 	ActionNone    = "none"    // nothing changed
 	ActionStop    = "stop"    // TikTok would refuse any change: nothing is sent
@@ -92,18 +102,35 @@ const (
 
 // Plan is what a run does (or would do) and why.
 type Plan struct {
-	Sync       string              `json:"sync"`
-	Mode       string              `json:"mode"`
-	AudienceID string              `json:"audience_id,omitempty"`
-	RowsNow    int64               `json:"rows_now"`
-	StateRows  int64               `json:"state_rows"`
-	Added      int64               `json:"added"`
-	Removed    int64               `json:"removed"`
-	Unchanged  int64               `json:"unchanged"`
-	Action     string              `json:"action"`
-	Reason     string              `json:"reason"`
-	Resumed    bool                `json:"resumed"` // an interrupted run was finished first (Run) / will be (dry run)
-	Transform  *transform.Counters `json:"transform,omitempty"`
+	Sync       string `json:"sync"`
+	Mode       string `json:"mode"`
+	AudienceID string `json:"audience_id,omitempty"`
+	RowsNow    int64  `json:"rows_now"`
+	StateRows  int64  `json:"state_rows"`
+	// People, not rows (people.go): identifiers that share a row, in the
+	// state or in the list, are one person.
+	PeopleNow int64 `json:"people_now"` // the people the audience holds after the run (exact for lists that fit the memory budget; otherwise at most)
+	// AudiencePeople is how many people the sync's record says the
+	// audience holds before the run (0 without a trusted record).
+	AudiencePeople int64 `json:"audience_people"`
+	// AudienceMatched is TikTok's matched users (cover_num) of the audience
+	// as the plan read it (0: unknown, or still calculating).
+	AudienceMatched int64 `json:"audience_matched"`
+	Added           int64 `json:"added"`     // new people
+	Removed         int64 `json:"removed"`   // people none of whose identifiers is in the list any more
+	Changed         int64 `json:"changed"`   // people still in the list whose rows changed (a new phone, a row gone)
+	Unchanged       int64 `json:"unchanged"` // people whose rows did not change
+	// RemovePeople is the people this run takes out of the audience (the
+	// same as Removed; 0 when a REPLACE is made without a trusted record,
+	// whose removals are not known): what a removal guard weighs against
+	// AudiencePeople.
+	RemovePeople int64               `json:"remove_people"`
+	AppendRows   int64               `json:"append_rows"` // rows sent with APPEND
+	RemoveRows   int64               `json:"remove_rows"` // rows sent with REMOVE
+	Action       string              `json:"action"`
+	Reason       string              `json:"reason"`
+	Resumed      bool                `json:"resumed"` // an interrupted run was finished first (Run) / will be (dry run)
+	Transform    *transform.Counters `json:"transform,omitempty"`
 }
 
 // Result is a finished run.
@@ -121,8 +148,10 @@ type Progress struct {
 	Transform *transform.Progress `json:"transform,omitempty"`
 }
 
-// minAudience is TikTok's floor: a change that leaves fewer users is refused.
-const minAudience = 1000
+// exactPeopleRows is the largest list whose people are counted exactly,
+// in a graph of all its rows (~0.5 s and 20 MB at this size); a larger
+// list's count is the state's, less the people who left, plus the new.
+const exactPeopleRows = 100_000
 
 // StopError is a plan that stops: its reason says why and what to do.
 type StopError struct{ Plan *Plan }
@@ -261,7 +290,17 @@ func (s *Service) Run(ctx context.Context, name string, progress func(Progress))
 		return nil, err
 	}
 	w.newState.RowsFile = newRows
-	pr := &pendingRun{RunID: w.runID, Steps: w.steps, NewState: w.newState, Plan: w.plan, Started: time.Now().UTC(), Record: w.record()}
+	if w.newState.LinksFile != "" {
+		links := filepath.Join(w.dir, "links.bin")
+		if err := osfile.Flush(links); err != nil {
+			return nil, err
+		}
+		if err := osfile.Replace(links, filepath.Join(s.syncDir(name), w.newState.LinksFile)); err != nil {
+			return nil, err
+		}
+	}
+	pr := &pendingRun{RunID: w.runID, Steps: w.steps, NewState: w.newState, Plan: w.plan, Started: time.Now().UTC(), Record: w.record(),
+		BaseHistory: w.baseHistory}
 	if err := writeJSONFile(filepath.Join(s.syncDir(name), pendingFile), pr); err != nil {
 		return nil, err
 	}
@@ -287,10 +326,17 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 	dir := s.syncDir(d.Name)
 	audID := p.NewState.AudienceID
 	progress(Progress{Stage: "upload"})
-	for _, stp := range p.Steps {
+	for i, stp := range p.Steps {
 		mpath := filepath.Join(dir, stp.Manifest)
+		if i > 0 && p.Steps[i-1].Action == tiktok.ActionRemove && p.BaseHistory != nil {
+			// The APPEND only once TikTok lists the REMOVE as applied: sent
+			// earlier, it could be processed first and its rows taken out.
+			if err := s.waitListed(ctx, conn, dir, audID, p.BaseHistory, p.Steps[:i]); err != nil {
+				return nil, err
+			}
+		}
 		req := upload.Request{ManifestPath: mpath, AdvertiserID: conn.AdvertiserID, Action: stp.Action}
-		if stp.Action == "CREATE" {
+		if stp.Action == tiktok.ActionCreate {
 			req.AudienceName, req.Action = d.AudienceName, ""
 		} else {
 			req.AudienceID = audID
@@ -299,7 +345,7 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 		if err != nil {
 			return nil, err
 		}
-		if stp.Action == "CREATE" && len(r.Targets) > 0 {
+		if stp.Action == tiktok.ActionCreate && len(r.Targets) > 0 {
 			audID = r.Targets[0].AudienceID
 		}
 		res.Uploads = append(res.Uploads, r)
@@ -318,6 +364,7 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 	// time was made elsewhere.
 	if det, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, audID, 100); err == nil {
 		ns.History = historyMarks(det.History)
+		ns.Unlisted, ns.Editor = unlisted(dir, p, det.History)
 	} else {
 		return nil, fmt.Errorf("the changes were sent, but reading audience %s afterwards failed (%w); run the sync again to finish", audID, err)
 	}
@@ -347,13 +394,9 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 func historyMarks(h []tiktok.History) []string {
 	out := make([]string, 0, len(h))
 	for _, e := range h {
-		out = append(out, historyKey(e))
+		out = append(out, e.Key())
 	}
 	return out
-}
-
-func historyKey(e tiktok.History) string {
-	return strings.Join([]string{e.Action, e.ActionDetail, e.Editor, e.OptTime, e.Msg}, "|")
 }
 
 // work is one computed plan and the files it needs.
@@ -367,6 +410,9 @@ type work struct {
 	files     []transform.File
 	fullBytes int64
 	matched   int64 // the audience's matched users when TikTok last reported them (0: unknown)
+	overflow  bool  // more changed rows than the people analysis holds in memory
+	// baseHistory is the audience's history as the plan read it.
+	baseHistory []string
 }
 
 func (w *work) record() *RunRecord {
@@ -377,7 +423,7 @@ func (w *work) record() *RunRecord {
 }
 
 // source opens the input, narrowed to the newest matching part if asked.
-func (s *Service) source(d *Definition) (transform.Source, error) {
+func (s *Service) source(d *Definition) (inputs.Source, error) {
 	src, err := s.cfg.OpenSource(d.Input)
 	if err != nil {
 		return src, err
@@ -389,7 +435,7 @@ func (s *Service) source(d *Definition) (transform.Source, error) {
 	if len(src.Parts) == 0 {
 		return src, usagef("--newest needs a folder, glob or s3:// prefix as --input; %s is one file", d.Input)
 	}
-	var best *transform.Source
+	var best *inputs.Source
 	for i := range src.Parts {
 		p := &src.Parts[i]
 		if ok, _ := path.Match(d.Newest, path.Base(filepath.ToSlash(p.Name))); ok && (best == nil || p.Name > best.Name) {
@@ -486,18 +532,19 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	}
 	var old rowSource = emptyRows{}
 	if trusted {
-		f, err := os.Open(filepath.Join(sdir, st.RowsFile))
+		src, closeState, err := s.openState(d.Name, st)
 		if err != nil {
-			return w, fmt.Errorf("the sync's state is damaged (%v): delete and save the sync again", err)
+			return w, err
 		}
-		defer f.Close()
-		stateRows := prefetch(&fileRows{rr: newRowReader(f)})
+		defer closeState()
+		stateRows := prefetch(src)
 		defer stateRows.close()
 		old = stateRows
 		w.plan.StateRows = st.Rows
 	}
 
-	// One merge writes the new state and the APPEND and REMOVE files.
+	// One merge writes the new state and the APPEND file, and keeps the
+	// changed rows for the people analysis that decides the REMOVE file.
 	base := *tm
 	base.Files, base.Notes = nil, nil
 	appendSet := newFileSet(filepath.Join(w.dir, "append"), "append", &meta, base, s.cfg.MaxFileBytes)
@@ -513,8 +560,24 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		}
 		defer out.abandon() // closed below; a second Close is harmless
 	}
+	// The changed rows, up to what the memory budget holds (about 160
+	// bytes each with their graph); a small list is also kept whole, to
+	// count its people exactly (a larger one's count adds the changes to
+	// the state's).
+	limit := int(max(s.cfg.MemoryBytes/160, 10000))
+	changes := &changeSet{limit: limit}
+	var whole *changeSet
+	if sink.rows.Load() <= exactPeopleRows {
+		whole = &changeSet{limit: exactPeopleRows}
+	}
 	var listBytes int64 // the list's lines as a full upload writes them, headers aside
-	listRow := func(r []byte) { listBytes += int64(hashLen*2*((len(r)-2)/hashLen) + meta.Columns) }
+	listRow := func(r []byte) {
+		listBytes += int64(hashLen*2*((len(r)-2)/hashLen) + meta.Columns)
+		if whole != nil {
+			whole.add(r, true)
+		}
+	}
+	var appendRows, stateOnlyRows, unchangedRows int64
 	// In add-only mode without a state, nothing can be removed: the
 	// audience keeps whatever it had, and everything is appended.
 	a, aerr := cur.next()
@@ -539,45 +602,122 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 			c = bytes.Compare(a, b)
 		}
 		switch {
-		case c < 0: // only in the list: added
-			w.plan.Added++
+		case c < 0: // only in the list: sent with APPEND (it adds a person or teaches TikTok a new identifier)
+			appendRows++
 			out.add(a)
 			listRow(a)
+			if trusted {
+				changes.add(a, true)
+			}
 			if writeDiff || d.Mode == ModeAddOnly {
 				if err := appendSet.add(a); err != nil {
 					return w, err
 				}
 			}
 			a, aerr = cur.next()
-		case c > 0: // only in the state: removed
+		case c > 0: // only in the state: its person may still be in the list
 			if keepRemoved {
 				out.add(b)
 			} else {
-				w.plan.Removed++
-				if writeDiff {
-					if err := removeSet.add(b); err != nil {
-						return w, err
-					}
-				}
+				stateOnlyRows++
 			}
+			changes.add(b, false)
 			b, berr = old.next()
 		default:
-			w.plan.Unchanged++
+			unchangedRows++
 			out.add(a)
 			listRow(a)
 			a, aerr = cur.next()
 			b, berr = old.next()
 		}
 	}
-	w.plan.RowsNow = w.plan.Added + w.plan.Unchanged
-	if err := out.close(false); err != nil {
-		return w, err
-	}
+	w.plan.RowsNow = appendRows + unchangedRows
 	if err := appendSet.finish(); err != nil {
 		return w, err
 	}
+	p := &w.plan
+	if trusted {
+		p.AudiencePeople = st.People
+		if p.AudiencePeople == 0 {
+			p.AudiencePeople = st.Rows // a state from before people were counted
+		}
+	}
+	// Who left, who is new, whose rows changed.
+	var kept [][]byte // state-only rows of people still in the list: kept as links
+	switch {
+	case !trusted:
+	case changes.over:
+		// Too many changes to follow person by person: the plan becomes a
+		// REPLACE, and its counts are rows.
+		w.overflow = true
+		p.Added, p.Removed = appendRows, stateOnlyRows
+	case len(changes.offs) > 0:
+		files := []string{filepath.Join(sdir, st.RowsFile)}
+		if st.LinksFile != "" {
+			files = append(files, filepath.Join(sdir, st.LinksFile))
+		}
+		diff, err := analyse(changes, files)
+		if err != nil {
+			return w, fmt.Errorf("the sync's state (%s) is damaged (%v): nothing was sent; delete the sync and save it again (its next run then replaces the audience's contents)", st.RowsFile, err)
+		}
+		p.Added, p.Changed = diff.addedPeople, diff.changedPeople
+		if !keepRemoved {
+			p.Removed = diff.removedPeople
+		}
+		for i := range changes.offs {
+			if changes.inList[i] || keepRemoved {
+				continue
+			}
+			r := changes.row(i)
+			if !diff.removed[i] {
+				kept = append(kept, r)
+			} else if writeDiff {
+				if err := removeSet.add(r); err != nil {
+					return w, err
+				}
+			}
+		}
+	}
 	if err := removeSet.finish(); err != nil {
 		return w, err
+	}
+	if err := out.close(false); err != nil {
+		return w, err
+	}
+	p.AppendRows, p.RemoveRows = appendSet.rows, removeSet.rows
+	switch {
+	case whole != nil && !whole.over:
+		var list [][]byte
+		for i := range whole.offs {
+			list = append(list, whole.row(i))
+		}
+		p.PeopleNow = countPeople(list, kept)
+	case trusted && !w.overflow:
+		p.PeopleNow = max(0, p.AudiencePeople-p.Removed+p.Added)
+	default:
+		p.PeopleNow = p.RowsNow // at most one person per row
+	}
+	if !trusted {
+		p.Added = p.PeopleNow
+	}
+	p.Unchanged = max(0, p.PeopleNow-p.Added-p.Changed)
+	if keepRemoved && trusted {
+		p.PeopleNow = p.AudiencePeople + p.Added
+	}
+	p.RemovePeople = p.Removed
+	meta.People = p.PeopleNow
+	if len(kept) > 0 && !dryRun {
+		lw, err := createRows(filepath.Join(w.dir, "links.bin"))
+		if err != nil {
+			return w, err
+		}
+		for _, r := range kept {
+			lw.add(r)
+		}
+		if err := lw.close(true); err != nil {
+			return w, err
+		}
+		meta.LinksFile, meta.Links = "rows-"+w.runID+"-links.bin", lw.rows
 	}
 	meta.Rows, meta.Identifiers = out.rows, out.ids
 	meta.AudienceID = audID
@@ -596,12 +736,12 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	}
 	w.fullBytes = listBytes + int64(len(meta.Header))*((listBytes+partBytes-int64(len(meta.Header))-1)/(partBytes-int64(len(meta.Header))))
 
-	s.decide(d, w, trusted, why, out.rows)
+	s.decide(d, w, trusted, why)
 	switch w.plan.Action {
 	case ActionCreate, ActionReplace:
-		act := "REPLACE"
+		act := tiktok.ActionReplace
 		if w.plan.Action == ActionCreate {
-			act = "CREATE"
+			act = tiktok.ActionCreate
 		}
 		w.steps = []step{{Action: act, Manifest: filepath.Join("run-"+w.runID, "full", transform.ManifestName)}}
 		if dryRun {
@@ -616,13 +756,15 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		}
 		w.files, w.fullBytes = full.files, uploadBytes(full.files)
 	case ActionUpdate:
-		if appendSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: "APPEND", Manifest: filepath.Join("run-"+w.runID, "append", transform.ManifestName)})
-			w.files = append(w.files, appendSet.files...)
-		}
+		// REMOVE first: an APPEND sent before it could teach TikTok a link
+		// that makes the REMOVE take out someone still in the list.
 		if removeSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: "REMOVE", Manifest: filepath.Join("run-"+w.runID, "remove", transform.ManifestName)})
+			w.steps = append(w.steps, step{Action: tiktok.ActionRemove, Manifest: filepath.Join("run-"+w.runID, "remove", transform.ManifestName)})
 			w.files = append(w.files, removeSet.files...)
+		}
+		if appendSet.rows > 0 {
+			w.steps = append(w.steps, step{Action: tiktok.ActionAppend, Manifest: filepath.Join("run-"+w.runID, "append", transform.ManifestName)})
+			w.files = append(w.files, appendSet.files...)
 		}
 	}
 	return w, nil
@@ -688,7 +830,9 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	}
 	if det.Audience.IsValid {
 		w.matched = det.Audience.CoverNum
+		w.plan.AudienceMatched = w.matched
 	}
+	w.baseHistory = historyMarks(det.History)
 	if det.Audience.IsCreator != nil && !*det.Audience.IsCreator {
 		return false, "", fmt.Errorf("audience %s was shared with this advertiser by another one, so it cannot be changed from here: choose an audience of your own", audID)
 	}
@@ -703,15 +847,28 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	if skipHistory {
 		return true, "", nil
 	}
-	known := map[string]bool{}
+	known := map[string]int{} // a multiset, as in newEntries
 	for _, k := range st.History {
-		known[k] = true
+		known[k]++
+	}
+	// The last run's batches that TikTok listed only after it committed
+	// are its own, oldest first.
+	late := map[string]int{}
+	for _, a := range st.Unlisted {
+		late[a]++
 	}
 	var foreign []tiktok.History
-	for _, e := range det.History {
-		if !known[historyKey(e)] {
-			foreign = append(foreign, e)
+	for i := len(det.History) - 1; i >= 0; i-- { // TikTok lists the newest first
+		e := det.History[i]
+		if k := e.Key(); known[k] > 0 {
+			known[k]--
+			continue
 		}
+		if late[e.Action] > 0 && (st.Editor == "" || e.Editor == st.Editor) {
+			late[e.Action]--
+			continue
+		}
+		foreign = append(foreign, e)
 	}
 	if len(foreign) > 0 {
 		sort.Slice(foreign, func(i, j int) bool { return foreign[i].OptTime < foreign[j].OptTime })
@@ -726,54 +883,59 @@ func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta 
 	return true, "", nil
 }
 
-// decide chooses the action; never one TikTok would refuse.
-func (s *Service) decide(d *Definition, w *work, trusted bool, why string, after int64) {
+// decide chooses the action; never one TikTok would refuse. The counts it
+// weighs are people.
+func (s *Service) decide(d *Definition, w *work, trusted bool, why string) {
 	p := &w.plan
-	now := p.RowsNow
+	now := p.PeopleNow
 	switch {
 	case p.AudienceID == "":
 		p.Action = ActionCreate
-		p.Reason = fmt.Sprintf("the first run creates audience %q with the %d rows of the list", d.AudienceName, now)
+		p.Reason = fmt.Sprintf("the first run creates audience %q with the %d people of the list (%d rows)", d.AudienceName, now, p.RowsNow)
 		return
 	case d.Mode == ModeReplace:
 		p.Action = ActionReplace
 		p.Reason = "the sync's mode is replace: the whole list replaces the audience's contents"
 	case d.Mode == ModeAddOnly:
 		p.Action = ActionUpdate
-		p.Reason = fmt.Sprintf("add-only: %d new row(s) are appended; rows gone from the list stay in the audience", p.Added)
+		p.Reason = fmt.Sprintf("add-only: %d new people are appended (%d rows); people gone from the list stay in the audience", p.Added, p.AppendRows)
 		if !trusted {
 			p.Reason = "add-only without a record of earlier runs: every row of the list is appended (TikTok ignores rows it already has); nothing is removed"
 			if why != "" {
 				p.Reason = "add-only: " + why[:strings.Index(why+",", ",")] + "; every row of the list is appended and nothing is removed"
 			}
 		}
-		if p.Added == 0 {
+		if p.AppendRows == 0 {
 			p.Action, p.Reason = ActionNone, "add-only: no new rows since the last run"
 		}
 	case !trusted:
 		p.Action, p.Reason = ActionReplace, why
-		p.Removed = 0
-	case p.Added == 0 && p.Removed == 0:
-		p.Action, p.Reason = ActionNone, "the list has the same rows as the audience: nothing to send"
+		p.Removed, p.RemovePeople = 0, 0
+	case w.overflow:
+		p.Action = ActionReplace
+		p.Reason = fmt.Sprintf("more than %d rows changed, more than this sync follows person by person in its memory: one REPLACE with the whole list", max(s.cfg.MemoryBytes/160, 10000))
+	case p.AppendRows == 0 && p.RemoveRows == 0:
+		p.Action, p.Reason = ActionNone, "the list has the same people as the audience: nothing to send"
 	case 2*(p.Added+p.Removed) > now:
 		p.Action = ActionReplace
-		p.Reason = fmt.Sprintf("%d added and %d removed rows are most of the list's %d: one REPLACE with the whole list is fewer rows to send and to match than APPEND plus REMOVE", p.Added, p.Removed, now)
+		p.Reason = fmt.Sprintf("%d added and %d removed people are most of the list's %d: one REPLACE with the whole list is fewer rows to send and to match than REMOVE plus APPEND", p.Added, p.Removed, now)
 	default:
 		p.Action = ActionUpdate
-		p.Reason = fmt.Sprintf("%d row(s) appended and %d removed; %d unchanged rows are not sent again", p.Added, p.Removed, p.Unchanged)
+		p.Reason = fmt.Sprintf("%d people who left are removed (%d rows), %d new people and %d people's changed identifiers are appended (%d rows); %d unchanged people are not sent again",
+			p.Removed, p.RemoveRows, p.Added, p.Changed, p.AppendRows, p.Unchanged)
 	}
 	// TikTok refuses a change that leaves an audience under 1,000 users;
 	// the uploader also refuses a REMOVE while fewer are matched.
-	if p.Action == ActionUpdate && p.Removed > 0 && w.matched > 0 && w.matched < minAudience {
+	if p.Action == ActionUpdate && p.RemoveRows > 0 && w.matched > 0 && w.matched < tiktok.MinAudienceUsers {
 		p.Action = ActionStop
 		p.Reason = fmt.Sprintf("audience %s has %d matched users, and TikTok refuses a REMOVE from an audience under %d, so nothing was sent; add rows to the list, or run again once more of it is matched",
-			p.AudienceID, w.matched, minAudience)
+			p.AudienceID, w.matched, tiktok.MinAudienceUsers)
 		return
 	}
-	if (p.Action == ActionReplace || p.Action == ActionUpdate) && after < minAudience {
+	if (p.Action == ActionReplace || p.Action == ActionUpdate) && now < tiktok.MinAudienceUsers {
 		p.Action = ActionStop
 		p.Reason = fmt.Sprintf("audience %s would have %d users after this run, and TikTok refuses any change that leaves an audience with fewer than %d, so nothing was sent; add rows to the list (or use a new audience with --audience NAME) and run again",
-			p.AudienceID, after, minAudience)
+			p.AudienceID, now, tiktok.MinAudienceUsers)
 	}
 }
 
@@ -815,4 +977,99 @@ func firstLine(path string) (string, error) {
 		return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}
 	return line, nil
+}
+
+// batchActions lists the history entries the steps make: one per batch of
+// upload.BatchSize files; a CREATE's or REPLACE's later batches are APPENDs.
+func batchActions(dir string, steps []step) []string {
+	var out []string
+	for _, stp := range steps {
+		files := 1
+		if m, err := upload.ReadManifest(filepath.Join(dir, stp.Manifest)); err == nil && len(m.Files) > 0 {
+			files = len(m.Files)
+		}
+		for b := 0; b*upload.BatchSize < files; b++ {
+			a := stp.Action
+			if b > 0 && (a == tiktok.ActionCreate || a == tiktok.ActionReplace) {
+				a = tiktok.ActionAppend
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// newEntries counts the history entries not in base, by action, and
+// returns the editor of the newest one.
+func newEntries(base []string, h []tiktok.History) (map[string]int, string) {
+	known := map[string]int{} // a multiset: two batches alike in one second make equal entries
+	for _, k := range base {
+		known[k]++
+	}
+	n, editor := map[string]int{}, ""
+	for i := len(h) - 1; i >= 0; i-- { // oldest first: the known entries are the older ones
+		e := h[i]
+		if k := e.Key(); known[k] > 0 {
+			known[k]--
+			continue
+		}
+		n[e.Action]++
+		editor = e.Editor
+	}
+	return n, editor
+}
+
+// unlisted is the actions of the run's batches that h does not list yet.
+func unlisted(dir string, p *pendingRun, h []tiktok.History) ([]string, string) {
+	if p.BaseHistory == nil && p.NewState.AudienceID != "" && len(p.Steps) > 0 && p.Steps[0].Action != tiktok.ActionCreate {
+		return nil, "" // a pending run from before base histories were kept
+	}
+	seen, editor := newEntries(p.BaseHistory, h)
+	var out []string
+	for _, a := range batchActions(dir, p.Steps) {
+		if seen[a] > 0 {
+			seen[a]--
+		} else {
+			out = append(out, a)
+		}
+	}
+	return out, editor
+}
+
+// waitListed waits until the audience's history lists every batch of
+// steps (entries not in base), polling with backoff; after
+// Config.ListedWait it stops with an error that a rerun resolves (the
+// interrupted run then goes on from here).
+func (s *Service) waitListed(ctx context.Context, conn *Conn, dir, audID string, base []string, steps []step) error {
+	deadline := time.Now().Add(s.cfg.ListedWait)
+	wait := s.cfg.PollInterval
+	for {
+		det, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, audID, 100)
+		if err != nil {
+			return fmt.Errorf("the REMOVE was sent, but reading audience %s afterwards failed (%w); run the sync again to finish", audID, err)
+		}
+		seen, _ := newEntries(base, det.History)
+		done := true
+		for _, a := range batchActions(dir, steps) {
+			if seen[a] == 0 {
+				done = false
+				break
+			}
+			seen[a]--
+		}
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the REMOVE was sent to audience %s, but TikTok has not listed it in the audience's history within %s, and the APPEND waits for it; run the sync again later to finish", audID, s.cfg.ListedWait)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
 }

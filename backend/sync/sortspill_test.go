@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -44,7 +45,7 @@ func TestSpilledSortKeepsMembershipExact(t *testing.T) {
 	}
 	e.writeList(span(100, 1620), changed)
 	r2 := e.run("crm")
-	if r2.Action != syncs.ActionUpdate || r2.Added != 160 || r2.Removed != 140 {
+	if r2.Action != syncs.ActionUpdate || r2.Added != 120 || r2.Removed != 100 || r2.Changed != 40 || r2.AppendRows != 160 || r2.RemoveRows != 100 {
 		t.Fatalf("generation 2: %+v", r2.Plan)
 	}
 	e.checkMembers(r1.AudienceID)
@@ -52,7 +53,7 @@ func TestSpilledSortKeepsMembershipExact(t *testing.T) {
 	// Generation 3: the phones change back, more leave.
 	e.writeList(span(200, 1620), nil)
 	r3 := e.run("crm")
-	if r3.Action != syncs.ActionUpdate || r3.Added != 40 || r3.Removed != 140 {
+	if r3.Action != syncs.ActionUpdate || r3.Added != 0 || r3.Removed != 100 || r3.Changed != 40 || r3.AppendRows != 0 {
 		t.Fatalf("generation 3: %+v", r3.Plan)
 	}
 	e.checkMembers(r1.AudienceID)
@@ -61,7 +62,7 @@ func TestSpilledSortKeepsMembershipExact(t *testing.T) {
 // plainCounters are the counters of a plain transform of the list.
 func (e *env) plainCounters() transform.Counters {
 	e.t.Helper()
-	src, err := transform.LocalFile(e.list)
+	src, err := inputs.LocalFile(e.list)
 	if err != nil {
 		e.t.Fatal(err)
 	}

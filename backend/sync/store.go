@@ -55,18 +55,31 @@ type RunRecord struct {
 
 // stateMeta is state.json.
 type stateMeta struct {
-	Version       int        `json:"version"`
-	AdvertiserID  string     `json:"advertiser_id"`
-	AudienceID    string     `json:"audience_id"`
-	Fingerprint   string     `json:"fingerprint"`
-	CalculateType string     `json:"calculate_type"`
-	Header        string     `json:"header"` // the files' first line ("" for one-type files)
-	Columns       int        `json:"columns"`
-	RowsFile      string     `json:"rows_file"`
-	Rows          int64      `json:"rows"`
-	Identifiers   int64      `json:"identifiers"`
-	History       []string   `json:"history"` // the audience's history entries seen right after our last change
-	LastRun       *RunRecord `json:"last_run,omitempty"`
+	Version       int    `json:"version"`
+	AdvertiserID  string `json:"advertiser_id"`
+	AudienceID    string `json:"audience_id"`
+	Fingerprint   string `json:"fingerprint"`
+	CalculateType string `json:"calculate_type"`
+	Header        string `json:"header"` // the files' first line ("" for one-type files)
+	Columns       int    `json:"columns"`
+	RowsFile      string `json:"rows_file"`
+	Rows          int64  `json:"rows"`
+	Identifiers   int64  `json:"identifiers"`
+	// LinksFile holds rows sent earlier whose people are still in the list
+	// (an old phone of a person with a new one): they are not in the list,
+	// but TikTok linked their identifiers, and removing the person later
+	// must remove them too. Sorted binary rows like RowsFile.
+	LinksFile string   `json:"links_file,omitempty"`
+	Links     int64    `json:"links,omitempty"`
+	People    int64    `json:"people,omitempty"` // the people of rows and links (see Plan.PeopleNow)
+	History   []string `json:"history"`          // the audience's history entries seen right after our last change
+	// Unlisted are the actions of the last run's batches that TikTok's
+	// history did not list yet when the run committed (a late entry): the
+	// next run takes the first such entries (by Editor, the editor of the
+	// run's listed entries) as its own, not as a change made elsewhere.
+	Unlisted []string   `json:"unlisted,omitempty"`
+	Editor   string     `json:"editor,omitempty"`
+	LastRun  *RunRecord `json:"last_run,omitempty"`
 }
 
 // step is one upload request of a pending run.
@@ -86,6 +99,9 @@ type pendingRun struct {
 	Started  time.Time  `json:"started"`
 	Sent     int64      `json:"bytes"`
 	Record   *RunRecord `json:"record"`
+	// BaseHistory is the audience's history as the plan read it: an entry
+	// not in it is this run's (or made elsewhere meanwhile).
+	BaseHistory []string `json:"base_history,omitempty"`
 }
 
 func (s *Service) syncDir(name string) string { return filepath.Join(s.dir, name) }
@@ -230,10 +246,10 @@ func (s *Service) sweep(name string, st *stateMeta, p *pendingRun) error {
 	dir := s.syncDir(name)
 	keep := map[string]bool{}
 	if st != nil {
-		keep[st.RowsFile] = true
+		keep[st.RowsFile], keep[st.LinksFile] = true, true
 	}
 	if p != nil {
-		keep[p.NewState.RowsFile] = true
+		keep[p.NewState.RowsFile], keep[p.NewState.LinksFile] = true, true
 		keep["run-"+p.RunID] = true
 	}
 	entries, err := os.ReadDir(dir)
@@ -329,4 +345,34 @@ func (s *Service) Delete(name string) error {
 	// A run starting now finds no definition and stops.
 	fl.Unlock()
 	return osfile.RemoveDir(dir)
+}
+
+// openState returns the state's rows (its rows file merged with its links
+// file, if any), sorted, and a function that closes them.
+func (s *Service) openState(name string, st *stateMeta) (rowSource, func(), error) {
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	var srcs []rowSource
+	for _, n := range []string{st.RowsFile, st.LinksFile} {
+		if n == "" {
+			continue
+		}
+		f, err := os.Open(filepath.Join(s.syncDir(name), n))
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("the sync's state is damaged (%v): delete and save the sync again", err)
+		}
+		files = append(files, f)
+		srcs = append(srcs, &fileRows{rr: newRowReader(f)})
+	}
+	m, err := mergeOf(srcs)
+	if err != nil {
+		closeAll()
+		return nil, nil, fmt.Errorf("the sync's state (%s) is damaged (%v): nothing was sent; delete the sync and save it again (its next run then replaces the audience's contents)", st.RowsFile, err)
+	}
+	return m, closeAll, nil
 }

@@ -30,8 +30,15 @@ const (
 	MaxUploadBytes = 250 << 20
 )
 
-// Actions of an update.
+// MinAudienceUsers is TikTok's floor: an audience needs about this many
+// matched users to be targeted, and an update (REMOVE, REPLACE) that would
+// leave fewer is refused (40002).
+const MinAudienceUsers = 1000
+
+// Actions: CREATE makes a new audience (an upload job's action and the
+// first entry of an audience's history); the others are an update's.
 const (
+	ActionCreate  = "CREATE"
 	ActionAppend  = "APPEND"
 	ActionRemove  = "REMOVE"
 	ActionReplace = "REPLACE"
@@ -368,6 +375,12 @@ type History struct {
 	Editor       string `json:"editor"`
 	Msg          string `json:"msg"`
 	OptTime      string `json:"opt_time"`
+}
+
+// Key identifies a history entry when two reads of the history are
+// compared (what a create or update added since the first read).
+func (e History) Key() string {
+	return strings.Join([]string{e.Action, e.ActionDetail, e.Editor, e.OptTime, e.Msg}, "|")
 }
 
 // AudienceDetail is one entry of get.

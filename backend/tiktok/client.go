@@ -288,7 +288,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			return fmt.Errorf("%s: %w after %d attempts in %s: %w", r.op, ErrRetriesExhausted, attempt, time.Since(start).Round(time.Millisecond), last)
 		}
 		waited += wait
-		c.log(LogEntry{Time: time.Now(), Op: r.op, Attempt: attempt, RetryIn: wait, RateLimited: class == ClassRateLimited})
+		c.log(ctx, LogEntry{Time: time.Now(), Op: r.op, Attempt: attempt, RetryIn: wait, RateLimited: class == ClassRateLimited})
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -368,7 +368,7 @@ func (c *Client) once(ctx context.Context, r request, attempt int) (*envelope, i
 		err = stalled(err)
 		entry.Duration = time.Since(t0)
 		entry.Err = redact(err.Error(), c.token)
-		c.log(entry)
+		c.log(ctx, entry)
 		return nil, 0, err
 	}
 	defer resp.Body.Close()
@@ -378,12 +378,12 @@ func (c *Client) once(ctx context.Context, r request, attempt int) (*envelope, i
 	if err != nil {
 		err = stalled(err)
 		entry.Err = redact(err.Error(), c.token)
-		c.log(entry)
+		c.log(ctx, entry)
 		return nil, resp.StatusCode, fmt.Errorf("read response: %w", err)
 	}
 	var env envelope
 	if json.Unmarshal(raw, &env) != nil || (env.RequestID == "" && env.Code == 0 && env.Data == nil) {
-		c.log(entry)
+		c.log(ctx, entry)
 		if resp.StatusCode == http.StatusOK {
 			// A 200 that is no envelope (a proxy page): a system failure.
 			return nil, http.StatusBadGateway, nil
@@ -391,13 +391,18 @@ func (c *Client) once(ctx context.Context, r request, attempt int) (*envelope, i
 		return nil, resp.StatusCode, nil
 	}
 	entry.Code, entry.Message, entry.RequestID = env.Code, env.Message, env.RequestID
-	c.log(entry)
+	c.log(ctx, entry)
 	return &env, resp.StatusCode, nil
 }
 
-func (c *Client) log(e LogEntry) {
+// log reports an exchange to the client's Config.Log and to the call's
+// context (WithLog).
+func (c *Client) log(ctx context.Context, e LogEntry) {
 	if c.cfg.Log != nil {
 		c.cfg.Log(e)
+	}
+	if log := logFrom(ctx); log != nil {
+		log(e)
 	}
 }
 

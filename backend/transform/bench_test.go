@@ -4,6 +4,8 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 )
 
 // BenchmarkRun measures the whole pipeline on a generated JSONL file with
@@ -12,7 +14,7 @@ func BenchmarkRun(b *testing.B) {
 	for _, layout := range []Layout{LayoutCombined, LayoutSeparate} {
 		b.Run(string(layout), func(b *testing.B) {
 			input := generate(b, 200000)
-			src, _ := LocalFile(input)
+			src, _ := inputs.LocalFile(input)
 			b.SetBytes(src.Size)
 			b.ResetTimer()
 			for i := range b.N {

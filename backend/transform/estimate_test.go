@@ -14,12 +14,13 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/sampledata"
 )
 
 // firstChunkEstimate is the row count the run sizes its dedup set from:
 // the input is checked and read as Run does, up to its first chunk.
-func firstChunkEstimate(t *testing.T, src Source) int64 {
+func firstChunkEstimate(t *testing.T, src inputs.Source) int64 {
 	t.Helper()
 	p, err := newPlan(Options{Source: src, Mappings: allMappings(t), OutDir: t.TempDir(), Workers: 1})
 	if err != nil {
@@ -118,7 +119,7 @@ func TestExpectRowsParquetFooter(t *testing.T) {
 	dir := t.TempDir()
 	one := filepath.Join(dir, "one.parquet")
 	writeParquetPart(t, one, rows)
-	src, err := LocalFile(one)
+	src, err := inputs.LocalFile(one)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,15 +130,15 @@ func TestExpectRowsParquetFooter(t *testing.T) {
 	a, b := filepath.Join(dir, "part-0.parquet"), filepath.Join(dir, "part-1.parquet")
 	writeParquetPart(t, a, rows[:12000])
 	writeParquetPart(t, b, rows[12000:17000])
-	pa, err := LocalFile(a)
+	pa, err := inputs.LocalFile(a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pb, err := LocalFile(b)
+	pb, err := inputs.LocalFile(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := Source{Name: dir, Size: pa.Size + pb.Size, Parts: []Source{pa, pb}}
+	list := inputs.Source{Name: dir, Size: pa.Size + pb.Size, Parts: []inputs.Source{pa, pb}}
 	if got := firstChunkEstimate(t, list); got != 17000 {
 		t.Errorf("two Parquet parts of 12000 and 5000 rows: estimate %d, want 17000", got)
 	}
@@ -163,7 +164,7 @@ func TestExpectRowsGzipWithinFactor(t *testing.T) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	src, err := LocalFile(path)
+	src, err := inputs.LocalFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

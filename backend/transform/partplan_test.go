@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 )
 
 // countRepacks records the sets repacked until the test ends.
@@ -54,7 +56,7 @@ func TestPartSizePlannedFromTheExpectedRows(t *testing.T) {
 	writeParquetPart(t, pq, sampleRows(t, 30000))
 
 	for _, path := range []string{gz, pq} {
-		src, err := LocalFile(path)
+		src, err := inputs.LocalFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}

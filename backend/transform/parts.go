@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 )
 
@@ -22,7 +23,7 @@ const partsInFlight = 3
 
 // partsPlan is what the parts were found to share, decided by the first.
 type partsPlan struct {
-	parts  []Source // the parts with data, in order (a part empty once decompressed is left out)
+	parts  []inputs.Source // the parts with data, in order (a part empty once decompressed is left out)
 	format records.Format
 	header records.HeaderMode // CSV: the first part's answer, given to every other part
 	rows   int64              // the exact row count the parts state (Parquet), -1 if any does not
@@ -48,8 +49,8 @@ func isEmptyPart(err error, name string) bool {
 // that they share the first's format and columns, naming the part that does
 // not; mapped (may be nil) must be among the columns of each. A single file
 // is checked as today's one-part list.
-func checkInput(ctx context.Context, src Source, format records.Format, header records.HeaderMode, mapped []string) (*partsPlan, error) {
-	parts := src.partList()
+func checkInput(ctx context.Context, src inputs.Source, format records.Format, header records.HeaderMode, mapped []string) (*partsPlan, error) {
+	parts := src.PartList()
 	pp := &partsPlan{format: format, header: header, rows: 0}
 	var first *partShape
 	i := 0
@@ -282,7 +283,7 @@ func feedParts(ctx context.Context, p *plan, pp *partsPlan, read *atomic.Int64, 
 }
 
 // readPart reads one part's chunks into out.
-func readPart(ctx context.Context, p *plan, pp *partsPlan, part Source, read *atomic.Int64, out chan<- *batch) error {
+func readPart(ctx context.Context, p *plan, pp *partsPlan, part inputs.Source, read *atomic.Int64, out chan<- *batch) error {
 	rd, closer, err := openRecords(ctx, part, pp.format, pp.header, read)
 	if err != nil {
 		if len(pp.parts) > 1 && isEmptyPart(err, part.Name) {
@@ -345,8 +346,8 @@ const discoverPartsMost = 8
 // when the parts state theirs (Parquet): then the footers of the parts not
 // sampled are read too, and their columns checked. Run checks every part
 // before any work, so a part that differs is named then if not here.
-func discoverParts(ctx context.Context, src Source, format records.Format, header records.HeaderMode, sample int, norm *identifiers.Normalizer) (*records.Schema, error) {
-	parts := src.partList()
+func discoverParts(ctx context.Context, src inputs.Source, format records.Format, header records.HeaderMode, sample int, norm *identifiers.Normalizer) (*records.Schema, error) {
+	parts := src.PartList()
 	n := min(len(parts), discoverPartsMost)
 	per := max(sample/n, 1)
 	var first *partShape
@@ -413,7 +414,7 @@ func discoverParts(ctx context.Context, src Source, format records.Format, heade
 // and for the others their footers, read a few at a time (each is checked
 // against the first part's format and columns on the way). -1 when a part
 // states none.
-func footerRows(ctx context.Context, parts []Source, sampled []bool, shapes []*partShape, first *partShape, format records.Format, header records.HeaderMode) (int64, error) {
+func footerRows(ctx context.Context, parts []inputs.Source, sampled []bool, shapes []*partShape, first *partShape, format records.Format, header records.HeaderMode) (int64, error) {
 	counts := make([]int64, len(parts))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(partsInFlight)

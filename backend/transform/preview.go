@@ -6,12 +6,13 @@ import (
 	"io"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 )
 
 // PreviewOptions configure Preview.
 type PreviewOptions struct {
-	Source      Source
+	Source      inputs.Source
 	Format      records.Format
 	Header      records.HeaderMode // CSV/TXT: does the first row name the columns? "" detects it
 	Mappings    []Mapping
@@ -78,7 +79,7 @@ func Preview(ctx context.Context, opts PreviewOptions) (*PreviewResult, error) {
 	good := make([]int, len(cols))
 	// Parts are read in order until the rows are shown; the first decides
 	// whether CSV parts have a header row.
-	parts := opts.Source.partList()
+	parts := opts.Source.PartList()
 	header := opts.Header
 	for k := 0; k < len(parts) && len(res.Rows) < opts.Rows; k++ {
 		rd, closer, err := openRecords(ctx, parts[k], opts.Format, header, nil)
@@ -190,7 +191,7 @@ func originalText(v records.Value) string {
 // Discover reads a sample of records and reports the fields found, with a
 // suggested identifier type for each, and whether a CSV/TXT file's first row
 // names its columns (header decides, or says; "" detects it).
-func Discover(ctx context.Context, src Source, format records.Format, header records.HeaderMode, sample int, region string) (*records.Schema, error) {
+func Discover(ctx context.Context, src inputs.Source, format records.Format, header records.HeaderMode, sample int, region string) (*records.Schema, error) {
 	if sample <= 0 {
 		sample = DefaultSample
 	}

@@ -11,8 +11,10 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
+	"github.com/audience-uploader/audience-uploader/backend/records"
 )
 
 // bigWorkbook writes, with excelize's own stream writer (quicker than openpyxl for 24 MiB of XML), an
@@ -53,7 +55,7 @@ func init() {
 		fmt.Println("ERROR", err)
 		os.Exit(1)
 	}
-	src, err := LocalFile(os.Getenv("READER_TEMP_FILE"))
+	src, err := inputs.LocalFile(os.Getenv("READER_TEMP_FILE"))
 	if err != nil {
 		fmt.Println("ERROR", err)
 		os.Exit(1)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 )
 
 // sinkRows collects what a RowSink receives, as the lines a transform
@@ -57,7 +59,7 @@ func (s *sinkRows) distinct() []string {
 func TestRowSinkHandsOverEveryRowInBinary(t *testing.T) {
 	input := generate(t, 20000)
 	perColumn, rows := expected(t, input)
-	src, _ := LocalFile(input)
+	src, _ := inputs.LocalFile(input)
 
 	sink := &sinkRows{cols: 4, workers: map[int]bool{}}
 	out := filepath.Join(t.TempDir(), "out")
@@ -95,7 +97,7 @@ func TestRowSinkHandsOverEveryRowInBinary(t *testing.T) {
 // A separate layout of several identifier types cannot be handed over as
 // binary rows (a row does not say its type): refused before any work.
 func TestRowSinkRefusesSeveralSeparateTypes(t *testing.T) {
-	src, _ := LocalFile(generate(t, 100))
+	src, _ := inputs.LocalFile(generate(t, 100))
 	called := false
 	_, err := Run(t.Context(), Options{Source: src, Mappings: allMappings(t)[:2], Layout: LayoutSeparate,
 		OutDir: filepath.Join(t.TempDir(), "out"), RowSink: func(int, []byte) error { called = true; return nil }})

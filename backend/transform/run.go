@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 )
 
@@ -190,7 +191,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // openRecords opens the source (one file) and the records reader over it;
 // the bytes read are added to read (which may be nil).
-func openRecords(ctx context.Context, src Source, format records.Format, header records.HeaderMode, read *atomic.Int64) (*records.Reader, io.Closer, error) {
+func openRecords(ctx context.Context, src inputs.Source, format records.Format, header records.HeaderMode, read *atomic.Int64) (*records.Reader, io.Closer, error) {
 	if len(src.Parts) > 0 {
 		return nil, nil, fmt.Errorf("internal error: %s is a list of files, opened as one", src.Name)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/sampledata"
 )
 
@@ -240,7 +241,7 @@ func sameSet(t *testing.T, what string, got []string, want map[string]bool) {
 func TestRunSeparateMatchesIndependentHashes(t *testing.T) {
 	input := generate(t, 20000)
 	perColumn, _ := expected(t, input)
-	src, err := LocalFile(input)
+	src, err := inputs.LocalFile(input)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +277,7 @@ func TestRunSeparateMatchesIndependentHashes(t *testing.T) {
 func TestRunCombinedMatchesIndependentRows(t *testing.T) {
 	input := generate(t, 20000)
 	_, rows := expected(t, input)
-	src, _ := LocalFile(input)
+	src, _ := inputs.LocalFile(input)
 	out := filepath.Join(t.TempDir(), "out")
 	m := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: out})
 	if m.Layout != LayoutCombined || len(m.Files) != 1 || m.Files[0].CalculateType != "MULTIPLE_TYPES" {
@@ -299,7 +300,7 @@ func TestRunCombinedMatchesIndependentRows(t *testing.T) {
 
 func TestRunSpillsPastMemoryBudgetWithSameResult(t *testing.T) {
 	input := generate(t, 60000)
-	src, _ := LocalFile(input)
+	src, _ := inputs.LocalFile(input)
 	// A partition's smallest set is 1,024 shards of 4 buckets (256 KiB,
 	// ~21,000 keys): with a 300 KiB budget, 1 or 2 partitions must spill
 	// most of the ~57,000 distinct rows (and 4 the ~228,000 hashes of the
@@ -342,7 +343,7 @@ func TestRunSpillsPastMemoryBudgetWithSameResult(t *testing.T) {
 
 func TestRunSplitsFilesAtTheSizeCap(t *testing.T) {
 	input := generate(t, 30000)
-	src, _ := LocalFile(input)
+	src, _ := inputs.LocalFile(input)
 	out := filepath.Join(t.TempDir(), "out")
 	m := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: out, MaxFileBytes: 1 << 20})
 	if len(m.Files) < 3 {
@@ -360,13 +361,13 @@ func TestRunSplitsFilesAtTheSizeCap(t *testing.T) {
 	readOutput(t, out, m)
 }
 
-func writeFile(t *testing.T, name, content string) Source {
+func writeFile(t *testing.T, name, content string) inputs.Source {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	src, err := LocalFile(path)
+	src, err := inputs.LocalFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,7 +456,7 @@ func TestRunRefusesNonEmptyOutputFolder(t *testing.T) {
 
 func TestCancelRemovesPartialOutput(t *testing.T) {
 	input := generate(t, 200000)
-	src, _ := LocalFile(input)
+	src, _ := inputs.LocalFile(input)
 	out := filepath.Join(t.TempDir(), "out")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -525,7 +526,7 @@ func (e *endless) Close() error { return nil }
 // Preview of a huge input touches only its start: here the input never ends.
 func TestPreviewReadsOnlyWhatItNeeds(t *testing.T) {
 	var e *endless
-	src := Source{Name: "huge.jsonl", Size: 10 << 30, Open: func(context.Context) (io.ReadCloser, error) {
+	src := inputs.Source{Name: "huge.jsonl", Size: 10 << 30, Open: func(context.Context) (io.ReadCloser, error) {
 		e = &endless{}
 		return e, nil
 	}}
@@ -566,7 +567,7 @@ func TestRunCountsEveryKindOfJSONValue(t *testing.T) {
 
 func TestProgressIsThrottledAndEndsAtTheTotal(t *testing.T) {
 	input := generate(t, 100000)
-	src, _ := LocalFile(input)
+	src, _ := inputs.LocalFile(input)
 	var calls []Progress
 	m := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: filepath.Join(t.TempDir(), "out"), Workers: 1,
 		Progress: func(p Progress) { calls = append(calls, p) }})

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/gofrs/flock"
+
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 )
 
 // entries lists a folder's names, sorted.
@@ -83,7 +85,7 @@ func (p *panicking) Close() error { return p.r.Close() }
 
 func TestRunTurnsAPanicIntoAFailureThatCleansUp(t *testing.T) {
 	input := generate(t, 50000)
-	src, _ := LocalFile(input)
+	src, _ := inputs.LocalFile(input)
 	open, opens := src.Open, 0
 	src.Open = func(ctx context.Context) (io.ReadCloser, error) {
 		rc, err := open(ctx)
@@ -201,7 +203,7 @@ func withPartLimits(t *testing.T, parts int, largest int64) {
 
 // checkParts checks the part limit and that the lines are those of a run
 // without any limit.
-func checkParts(t *testing.T, src Source, out string, m *Manifest, layout Layout) {
+func checkParts(t *testing.T, src inputs.Source, out string, m *Manifest, layout Layout) {
 	t.Helper()
 	lines := readOutput(t, out, m)
 	perType := map[string]int{}
@@ -235,7 +237,7 @@ func checkParts(t *testing.T, src Source, out string, m *Manifest, layout Layout
 var partLimits = map[Layout]int{LayoutCombined: 3, LayoutSeparate: 1}
 
 func TestRunRaisesThePartSizeToKeepTikTokFileLimit(t *testing.T) {
-	src, _ := LocalFile(generate(t, 30000))
+	src, _ := inputs.LocalFile(generate(t, 30000))
 	for _, layout := range []Layout{LayoutCombined, LayoutSeparate} {
 		withPartLimits(t, partLimits[layout], 250<<20)
 		out := filepath.Join(t.TempDir(), "out")
@@ -256,10 +258,10 @@ func TestRunRepacksPartsWhenTheInputSizeSaysLittle(t *testing.T) {
 	zw.Write(in)
 	zw.Close()
 	f.Close()
-	src, _ := LocalFile(gz)
+	src, _ := inputs.LocalFile(gz)
 	unknown := src
 	unknown.Size = -1
-	for _, s := range []Source{src, unknown} {
+	for _, s := range []inputs.Source{src, unknown} {
 		for _, layout := range []Layout{LayoutCombined, LayoutSeparate} {
 			withPartLimits(t, partLimits[layout], 250<<20)
 			out := filepath.Join(t.TempDir(), "out")
@@ -275,7 +277,7 @@ func TestRunRepacksPartsWhenTheInputSizeSaysLittle(t *testing.T) {
 
 func TestRunStopsWhenEvenTheLargestPartsCannotHoldTheList(t *testing.T) {
 	withPartLimits(t, 3, 1<<20)
-	src, _ := LocalFile(generate(t, 30000))
+	src, _ := inputs.LocalFile(generate(t, 30000))
 	parent := t.TempDir()
 	_, err := Run(context.Background(), Options{Source: src, Mappings: allMappings(t), OutDir: filepath.Join(parent, "out"), Layout: LayoutCombined, MaxFileBytes: 1 << 20})
 	if !IsUsageError(err) || !strings.Contains(err.Error(), "more than 3 files of 1 MiB") || !strings.Contains(err.Error(), "split the list") {
@@ -292,7 +294,7 @@ func TestRunStopsWhenEvenTheLargestPartsCannotHoldTheList(t *testing.T) {
 // A folder that something else fills while the run works is not touched:
 // the run's files are not put there, and are removed.
 func TestRunDoesNotPublishIntoAFolderFilledMeanwhile(t *testing.T) {
-	src, _ := LocalFile(generate(t, 20000))
+	src, _ := inputs.LocalFile(generate(t, 20000))
 	parent := t.TempDir()
 	out := filepath.Join(parent, "out")
 	intruder := filepath.Join(out, "theirs.csv")

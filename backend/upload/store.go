@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/audience-uploader/audience-uploader/backend/jobs"
+	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/sqlitefile"
 )
 
@@ -29,9 +29,9 @@ const (
 )
 
 // DefaultStatePath is upload-state.db in the app's data folder
-// (jobs.DataDir: $AUDIENCE_UPLOADER_DATA_DIR, else the OS convention).
+// (datadir.Path: $AUDIENCE_UPLOADER_DATA_DIR, else the OS convention).
 func DefaultStatePath() (string, error) {
-	d, err := jobs.DataDir()
+	d, err := datadir.Path()
 	if err != nil {
 		return "", err
 	}

@@ -64,7 +64,9 @@ func writeManifest(t testing.TB, dir, prefix, layout string, types []string, fil
 			b.WriteString("Email_SHA256,Phone_SHA256\n")
 			for r := 0; r < rows; r++ {
 				email := fmt.Sprintf("%s.%d.%d@example.com", prefix, f, r)
-				phone := fmt.Sprintf("1613%07d", f*rows+r)
+				// Each prefix's people have their own phones: a phone shared
+				// across fixtures would make two rows one user at TikTok.
+				phone := fmt.Sprintf("1613%07d", int(prefix[0])*1000000+f*rows+r)
 				fx.raw = append(fx.raw, email, phone)
 				fx.hashes = append(fx.hashes, sha(email), sha(phone))
 				fmt.Fprintf(&b, "%s,%s\n", sha(email), sha(phone))
@@ -141,10 +143,8 @@ func newEnv(t testing.TB, opts standin.Options, mod ...func(*tiktok.Config, *upl
 	}
 	t.Cleanup(func() { store.Close() })
 	e := &env{base: base, s: s, store: store, ev: &events{}, adv: s.Advertiser()}
-	var u *upload.Uploader
 	ccfg := tiktok.Config{BaseURL: base, AccessToken: s.Token(), QPS: 1000, InitialBackoff: 5 * time.Millisecond,
-		MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second,
-		Log: func(le tiktok.LogEntry) { u.ClientLog(le) }}
+		MaxBackoff: 50 * time.Millisecond, MaxRetryTime: time.Minute, RequestTimeout: 10 * time.Second}
 	ucfg := upload.Config{Store: store, Sink: e.ev, RetryWait: 10 * time.Millisecond, PollInitial: 20 * time.Millisecond, PollMax: 100 * time.Millisecond}
 	for _, m := range mod {
 		m(&ccfg, &ucfg)
@@ -154,7 +154,8 @@ func newEnv(t testing.TB, opts standin.Options, mod ...func(*tiktok.Config, *upl
 		t.Fatal(err)
 	}
 	ucfg.Client = c
-	if u, err = upload.New(ucfg); err != nil {
+	u, err := upload.New(ucfg)
+	if err != nil {
 		t.Fatal(err)
 	}
 	e.u = u

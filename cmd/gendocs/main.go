@@ -1,7 +1,7 @@
 // Command gendocs writes the man pages (cobra/doc, one per command) and the
 // bash, zsh and fish completions of the audience-uploader CLI into a folder,
-// for the Linux packages (mk/package.mk). It registers the same commands as
-// main.go, so the pages describe exactly what the binary runs.
+// for the Linux packages (mk/package.mk). It documents the tree main.go runs
+// (backend/cli/commands.Root), so the pages describe exactly what the binary runs.
 package main
 
 import (
@@ -15,9 +15,7 @@ import (
 	"github.com/spf13/cobra/doc"
 
 	"github.com/audience-uploader/audience-uploader/backend/buildinfo"
-	"github.com/audience-uploader/audience-uploader/backend/cli"
-	"github.com/audience-uploader/audience-uploader/backend/cli/authcmd"
-	"github.com/audience-uploader/audience-uploader/backend/cli/tiktokcmd"
+	"github.com/audience-uploader/audience-uploader/backend/cli/commands"
 )
 
 func main() {
@@ -32,9 +30,7 @@ func main() {
 }
 
 func generate(out string) error {
-	cli.Register(tiktokcmd.Commands)
-	cli.Register(authcmd.Commands)
-	root := cli.NewRoot(os.Stdout, os.Stderr)
+	root := commands.Root(os.Stdout, os.Stderr)
 	root.DisableAutoGenTag = true // no generation date: the same pages every build
 	root.InitDefaultHelpFlag()
 	root.InitDefaultVersionFlag()

@@ -19,12 +19,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/auth"
-	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // Environment variables that override the settings file (flags override both).
@@ -70,13 +69,16 @@ func defaultDeps() deps {
 	}
 }
 
-// Commands are login, logout, whoami, s3 and aws. Calling it also registers
-// the s3:// input scheme with the CLI, so `--input s3://bucket/key` works.
-func Commands() []*cobra.Command {
-	d := defaultDeps()
-	cli.RegisterSource("s3://", func(url string) (transform.Source, error) { return d.openS3Source(url) })
-	cli.RegisterSource(cleanrooms.Scheme, d.openCleanRoomsSource)
-	return d.commands()
+// Commands are login, logout, whoami, s3, cleanrooms and aws.
+func Commands() []*cobra.Command { return defaultDeps().commands() }
+
+// Openers read --input s3://bucket/key (or a prefix ending in "/") and
+// cleanrooms://MEMBERSHIP_ID/QUERY_ID|latest with the signed-in session or
+// the AWS chain, for the CLI's one inputs.Resolver (backend/cli/commands).
+func Openers() map[string]inputs.Opener { return defaultDeps().openers() }
+
+func (d deps) openers() map[string]inputs.Opener {
+	return map[string]inputs.Opener{inputs.SchemeS3: d.openS3Source, inputs.SchemeCleanRooms: d.openCleanRoomsSource}
 }
 
 func (d deps) commands() []*cobra.Command {
@@ -370,12 +372,12 @@ func (d deps) awsConfig(ctx context.Context, f poolFlags) (aws.Config, error) {
 	return auth.AWSConfig(ctx, auth.SourceCognito, s.AWS.Region, "", sess)
 }
 
-func (d deps) openS3Source(url string) (transform.Source, error) {
+func (d deps) openS3Source(url string) (inputs.Source, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cfg, err := d.awsConfig(ctx, poolFlags{})
 	if err != nil {
-		return transform.Source{}, err
+		return inputs.Source{}, err
 	}
 	// The source outlives this call: its reads use the transform's context.
 	return storage.New(cfg, storage.Options{}).Source(ctx, url)

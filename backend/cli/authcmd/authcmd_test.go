@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/audience-uploader/audience-uploader/backend/auth/cognitostandin"
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
@@ -28,11 +30,8 @@ const (
 	identity = "us-east-1:11111111-2222-3333-4444-555555555555"
 )
 
-// The CLI's registry is global, so the test deps are registered once.
-var (
-	registerOnce sync.Once
-	testStore    = secrets.Memory()
-)
+// testStore keeps the tests' sessions in memory, across one test's commands.
+var testStore = secrets.Memory()
 
 func testDeps() deps {
 	return deps{
@@ -43,13 +42,28 @@ func testDeps() deps {
 	}
 }
 
+// testRoot is the command tree with the test deps: these commands, the CLI's
+// own and more (the upload commands), all reading --input through the test
+// deps' s3:// and cleanrooms:// openers.
+func testRoot(more func(*inputs.Resolver) []*cobra.Command) cli.RootFunc {
+	return func(stdout, stderr io.Writer) *cobra.Command {
+		d := testDeps()
+		sources := inputs.NewResolver(d.openers())
+		cmds := d.commands()
+		if more != nil {
+			cmds = append(cmds, more(sources)...)
+		}
+		return cli.NewRoot(stdout, stderr, sources, cmds...)
+	}
+}
+
 func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	registerOnce.Do(func() {
-		d := testDeps()
-		cli.Register(d.commands)
-		cli.RegisterSource("s3://", d.openS3Source)
-	})
+	return runWith(t, nil, stdin, args...)
+}
+
+func runWith(t *testing.T, more func(*inputs.Resolver) []*cobra.Command, stdin string, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	// Standard input reaches the commands through cobra's root.
 	oldStdin := os.Stdin
@@ -60,7 +74,7 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	go func() { io.WriteString(w, stdin); w.Close() }()
 	os.Stdin = r
 	defer func() { os.Stdin = oldStdin; r.Close() }()
-	code := cli.Execute(context.Background(), args, &out, &errb)
+	code := cli.Execute(context.Background(), testRoot(more), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

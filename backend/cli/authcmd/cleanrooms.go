@@ -14,7 +14,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	"github.com/audience-uploader/audience-uploader/backend/cli"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 )
 
 // queryStatuses are the protected-query statuses --status accepts.
@@ -27,15 +27,15 @@ const queryDetails = 25
 // openCleanRoomsSource resolves --input cleanrooms://MEMBERSHIP_ID/QUERY_ID
 // (or .../latest) to its result's parts on S3, with the same credentials as
 // s3:// inputs.
-func (d deps) openCleanRoomsSource(url string) (transform.Source, error) {
+func (d deps) openCleanRoomsSource(url string) (inputs.Source, error) {
 	if _, _, err := cleanrooms.ParseURL(url); err != nil {
-		return transform.Source{}, cli.UsageError(err)
+		return inputs.Source{}, cli.UsageError(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cfg, err := d.awsConfig(ctx, poolFlags{})
 	if err != nil {
-		return transform.Source{}, err
+		return inputs.Source{}, err
 	}
 	// The source outlives this call: its reads use the transform's context.
 	src, _, err := cleanrooms.New(cfg, cleanrooms.Options{}).Source(ctx, url)

@@ -7,22 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms/standin"
-	"github.com/audience-uploader/audience-uploader/backend/cli"
 	"github.com/audience-uploader/audience-uploader/backend/cli/tiktokcmd"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
 	tiktokstandin "github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
 )
-
-// tiktokOnce adds the upload commands (run) to the test CLI once.
-var tiktokOnce sync.Once
 
 // TestCleanRoomsCLI lists memberships and queries (two to a page) with the
 // AWS chain's credentials, reads a result with --input cleanrooms://… in
@@ -80,12 +75,10 @@ func TestCleanRoomsCLI(t *testing.T) {
 	if err := settings.Save(s); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "", "version") // registers the commands once
-	cli.RegisterSource(cleanrooms.Scheme, testDeps().openCleanRoomsSource)
 
 	expect := func(wantCode int, want string, args ...string) (string, string) {
 		t.Helper()
-		code, out, errs := run(t, "", args...)
+		code, out, errs := runWith(t, tiktokcmd.Commands, "", args...)
 		if code != wantCode || !strings.Contains(out+errs, want) {
 			t.Fatalf("%v: exit %d, out %q, err %q; want exit %d with %q", args, code, out, errs, wantCode, want)
 		}
@@ -142,7 +135,6 @@ func TestCleanRoomsCLI(t *testing.T) {
 	}
 
 	// run: the same result, hashed and uploaded to the TikTok stand-in.
-	tiktokOnce.Do(func() { cli.Register(tiktokcmd.Commands) })
 	tk := tiktokstandin.New(tiktokstandin.Options{})
 	t.Setenv("TIKTOK_API_BASE_URL", standintest.Start(t, tk))
 	t.Setenv("TIKTOK_ACCESS_TOKEN", tk.Token())

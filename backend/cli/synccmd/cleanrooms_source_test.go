@@ -12,7 +12,6 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms"
 	crstandin "github.com/audience-uploader/audience-uploader/backend/cleanrooms/standin"
-	"github.com/audience-uploader/audience-uploader/backend/cli/authcmd"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
@@ -64,7 +63,6 @@ func TestSyncFromCleanRoomsLatest(t *testing.T) {
 	if err := settings.Save(set); err != nil {
 		t.Fatal(err)
 	}
-	authcmd.Commands() // registers the s3:// and cleanrooms:// inputs, as main does
 
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	out := &crstandin.S3Output{Bucket: "cr-results", KeyPrefix: "weekly", Format: "CSV"}

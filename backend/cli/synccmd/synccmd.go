@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
@@ -26,7 +27,8 @@ import (
 )
 
 // Commands returns the sync command for the root command.
-func Commands() []*cobra.Command {
+// Runs read the sync's input through sources.
+func Commands(sources *inputs.Resolver) []*cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync",
 		Short: "Saved syncs: keep a TikTok audience equal to a changing list by uploading only the difference",
@@ -35,7 +37,7 @@ func Commands() []*cobra.Command {
 			"put into the audience, and sends only the added rows (APPEND) and the removed ones (REMOVE).\n" +
 			"Exit codes: 0 done, 1 failed or stopped (another run holds the sync, TikTok would refuse), 2 usage.",
 	}
-	c.AddCommand(newSaveCmd(), newListCmd(), newShowCmd(), newRunCmd(), newDeleteCmd())
+	c.AddCommand(newSaveCmd(), newListCmd(), newShowCmd(), newRunCmd(sources), newDeleteCmd())
 	return []*cobra.Command{c}
 }
 
@@ -53,9 +55,9 @@ func (s *session) Close() {
 	}
 }
 
-func newSession(stderr io.Writer, quiet bool) (*session, error) {
+func newSession(stderr io.Writer, quiet bool, sources *inputs.Resolver) (*session, error) {
 	s := &session{sink: &printer{w: stderr, quiet: quiet}}
-	svc, err := syncs.New(syncs.Config{OpenSource: cli.OpenSource, Connect: s.connect})
+	svc, err := syncs.New(syncs.Config{OpenSource: sources.Open, Connect: s.connect})
 	if err != nil {
 		return nil, err
 	}
@@ -63,22 +65,15 @@ func newSession(stderr io.Writer, quiet bool) (*session, error) {
 	return s, nil
 }
 
-func (s *session) connect(_ context.Context, adv string) (*syncs.Conn, error) {
+func (s *session) connect(ctx context.Context, adv string) (*syncs.Conn, error) {
 	st, err := settings.Load()
 	if err != nil {
 		return nil, fmt.Errorf("load settings: %w", err)
 	}
-	if adv == "" {
-		adv = st.TikTok.AdvertiserID
-	}
-	if adv == "" {
+	conn, err := tiktok.Connect(ctx, tiktok.ConnectOptions{Settings: st.TikTok, AdvertiserID: adv, Secrets: secrets.Keychain()})
+	if errors.Is(err, tiktok.ErrNoAdvertiser) {
 		return nil, cli.UsageError(errors.New("no TikTok advertiser id: save the sync with --advertiser-id or set it in Settings > TikTok"))
 	}
-	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
-	if err != nil {
-		return nil, err
-	}
-	token, err := tiktok.LoadToken(secrets.Keychain(), base, adv)
 	if err != nil {
 		return nil, err
 	}
@@ -91,16 +86,11 @@ func (s *session) connect(_ context.Context, adv string) (*syncs.Conn, error) {
 		return nil, err
 	}
 	s.stores = append(s.stores, store)
-	var up *upload.Uploader
-	client, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, Log: func(e tiktok.LogEntry) { up.ClientLog(e) }})
+	up, err := upload.New(upload.Config{Client: conn.Client, Store: store, Sink: s.sink})
 	if err != nil {
 		return nil, err
 	}
-	up, err = upload.New(upload.Config{Client: client, Store: store, Sink: s.sink})
-	if err != nil {
-		return nil, err
-	}
-	return &syncs.Conn{AdvertiserID: adv, Client: client, Uploader: up}, nil
+	return &syncs.Conn{AdvertiserID: conn.AdvertiserID, Client: conn.Client, Uploader: up}, nil
 }
 
 // printer shows upload progress on stderr, one line per file and step.
@@ -327,7 +317,7 @@ type runOutput struct {
 	Error  string                 `json:"error,omitempty"`  // --all: this sync's error
 }
 
-func newRunCmd() *cobra.Command {
+func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 	var dry, wait, asJSON, all bool
 	var waitFor time.Duration
 	c := &cobra.Command{
@@ -343,7 +333,7 @@ func newRunCmd() *cobra.Command {
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
-			s, err := newSession(c.ErrOrStderr(), asJSON)
+			s, err := newSession(c.ErrOrStderr(), asJSON, sources)
 			if err != nil {
 				return err
 			}
@@ -453,7 +443,10 @@ func printRun(w io.Writer, out *runOutput) {
 			fmt.Fprintln(w, "  finished the interrupted run first")
 		}
 	}
-	fmt.Fprintf(w, "  rows now %d, added %d, removed %d, unchanged %d\n", r.RowsNow, r.Added, r.Removed, r.Unchanged)
+	fmt.Fprintf(w, "  rows now %d; people: added %d, removed %d, unchanged %d, changed %d (people now %d)\n", r.RowsNow, r.Added, r.Removed, r.Unchanged, r.Changed, r.PeopleNow)
+	if r.AppendRows+r.RemoveRows > 0 && r.Action == syncs.ActionUpdate {
+		fmt.Fprintf(w, "  sends %d row(s) with REMOVE, then %d with APPEND\n", r.RemoveRows, r.AppendRows)
+	}
 	fmt.Fprintf(w, "  action: %s: %s\n", r.Action, r.Reason)
 	if out.DryRun {
 		return

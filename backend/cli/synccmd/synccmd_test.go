@@ -14,16 +14,19 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/cli/authcmd"
 	"github.com/audience-uploader/audience-uploader/backend/cli/synccmd"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
 )
 
-// execute mirrors cli.Execute with a root holding only the sync command.
+// execute mirrors cli.Execute with a root holding only the sync command,
+// reading inputs as backend/cli/commands does (local, s3://, cleanrooms://).
 func execute(args ...string) (int, string, string) {
 	root := &cobra.Command{Use: "audience-uploader", SilenceUsage: true, SilenceErrors: true}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return cli.UsageError(err) })
-	root.AddCommand(synccmd.Commands()...)
+	root.AddCommand(synccmd.Commands(inputs.NewResolver(authcmd.Openers()))...)
 	root.SetArgs(args)
 	var out, errb bytes.Buffer
 	root.SetOut(&out)

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
@@ -27,11 +28,12 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
-// Commands returns the TikTok commands for the root command.
-func Commands() []*cobra.Command {
+// Commands returns the TikTok commands for the root command; run reads
+// --input through sources.
+func Commands(sources *inputs.Resolver) []*cobra.Command {
 	tk := &cobra.Command{Use: "tiktok", Short: "TikTok account commands"}
 	tk.AddCommand(newSetTokenCmd())
-	return []*cobra.Command{newUploadCmd(), newRunCmd(), newAudiencesCmd(), newStatusCmd(), tk}
+	return []*cobra.Command{newUploadCmd(), newRunCmd(sources), newAudiencesCmd(), newStatusCmd(), tk}
 }
 
 // connFlags are the flags every command that talks to TikTok has.
@@ -70,23 +72,15 @@ func open(f *connFlags, stderr io.Writer, quiet bool) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load settings: %w", err)
 	}
-	adv := f.AdvertiserID
-	if adv == "" {
-		adv = st.TikTok.AdvertiserID
-	}
-	if adv == "" {
-		return nil, cli.UsageError(errors.New("no TikTok advertiser id: pass --advertiser-id or set it in Settings > TikTok"))
-	}
-	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
-	if err != nil {
-		return nil, err
-	}
-	token, err := tiktok.LoadToken(secrets.Keychain(), base, adv)
-	if err != nil {
-		return nil, err
-	}
 	if f.QPS <= 0 {
 		return nil, cli.UsageError(errors.New("--qps must be positive"))
+	}
+	conn, err := tiktok.Connect(context.Background(), tiktok.ConnectOptions{Settings: st.TikTok, AdvertiserID: f.AdvertiserID, Secrets: secrets.Keychain(), QPS: f.QPS})
+	if errors.Is(err, tiktok.ErrNoAdvertiser) {
+		return nil, cli.UsageError(errors.New("no TikTok advertiser id: pass --advertiser-id or set it in Settings > TikTok"))
+	}
+	if err != nil {
+		return nil, err
 	}
 	if f.Concurrency < 1 || f.Concurrency > 16 {
 		return nil, cli.UsageError(errors.New("--concurrency must be between 1 and 16"))
@@ -101,15 +95,8 @@ func open(f *connFlags, stderr io.Writer, quiet bool) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{adv: adv, store: store, sink: newPrinter(stderr, quiet)}
-	var up *upload.Uploader
-	s.client, err = tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: f.QPS,
-		Log: func(e tiktok.LogEntry) { up.ClientLog(e) }})
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
-	up, err = upload.New(upload.Config{Client: s.client, Store: store, Sink: s.sink, Concurrency: f.Concurrency})
+	s := &session{adv: conn.AdvertiserID, store: store, sink: newPrinter(stderr, quiet), client: conn.Client}
+	up, err := upload.New(upload.Config{Client: s.client, Store: store, Sink: s.sink, Concurrency: f.Concurrency})
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -269,8 +256,8 @@ func newUploadCmd() *cobra.Command {
 	return c
 }
 
-func newRunCmd() *cobra.Command {
-	var tf cli.TransformFlags
+func newRunCmd(sources *inputs.Resolver) *cobra.Command {
+	tf := cli.TransformFlags{Sources: sources}
 	var f uploadFlags
 	c := &cobra.Command{
 		Use:   "run --input PATH --map COLUMN=TYPE --out DIR (--audience NAME | --audience-id ID)",

@@ -46,7 +46,7 @@ func TestMain(m *testing.M) {
 func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := &cobra.Command{Use: "audience-uploader", SilenceUsage: true, SilenceErrors: true}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return cli.UsageError(err) })
-	root.AddCommand(tiktokcmd.Commands()...)
+	root.AddCommand(tiktokcmd.Commands(nil)...) // local inputs
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)

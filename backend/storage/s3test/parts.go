@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
@@ -72,7 +73,7 @@ func WriteFolder(t testing.TB, dir string, files map[string][]byte) {
 // RunParts transforms src with the mappings ("email=email", …) into a
 // temporary folder with one worker, so parts are read in name order and the
 // output is the same on every run.
-func RunParts(t testing.TB, src transform.Source, maps ...string) *transform.Manifest {
+func RunParts(t testing.TB, src inputs.Source, maps ...string) *transform.Manifest {
 	t.Helper()
 	var ms []transform.Mapping
 	for _, s := range maps {

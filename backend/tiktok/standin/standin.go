@@ -5,13 +5,18 @@
 // paging, the update rules, a QPS limit answering 40100, and fault injection.
 // It records every hash it receives, so tests can prove exactly-once delivery.
 //
-// Membership: each audience keeps its set of users (a hash, or a whole row
-// for MULTIPLE_TYPES): create and APPEND add the files' users, REMOVE takes
-// them out, REPLACE makes the set exactly the files' users. APPEND, REMOVE
-// and REPLACE are refused (40002) when the set would hold fewer than 1,000
-// users afterwards. Members(id) reads the set; ChangeElsewhere adds a history
-// entry by editor "web" (and optionally changes members), as a change made in
-// Ads Manager would.
+// Membership is a set of users, not of rows (users.go): identifiers that
+// appear together in any row ever uploaded (by any advertiser), or that a
+// test links (Link), belong to one user. create and APPEND add every user
+// any identifier of any row matches, REMOVE takes out every user any
+// identifier of any row matches (so a REMOVE row (email, old phone) takes
+// out the person whose email is still wanted), REPLACE makes the set
+// exactly the files' users. APPEND, REMOVE and REPLACE are refused (40002)
+// when the set would hold fewer than 1,000 users afterwards; get and list
+// report the users (times MatchRate) as cover_num. Members(id) names the
+// member users; UserOf names the user of an identifier; ChangeElsewhere
+// adds a history entry by editor "web" (and optionally changes members), as
+// a change made in Ads Manager would.
 //
 // Managing audiences: update with custom_audience_name and no file_paths
 // only renames (1–128 characters; no history entry, no membership change).
@@ -124,6 +129,7 @@ type Server struct {
 	stats      Stats
 	received   map[string]int // every hash in every accepted upload
 	historyLag int            // LagNextHistory
+	users      *userGraph     // every identifier ever uploaded or linked
 	tapMu      sync.Mutex
 }
 
@@ -147,8 +153,8 @@ type file struct {
 	advertiser    string
 	calculateType string
 	rows          int64
-	users         []string // user keys (hash, or whole row for MULTIPLE_TYPES)
-	hashes        []string // every hash in the file
+	userRows      [][]int32 // each row's identifiers, as nodes of the user graph
+	hashes        []string  // every hash in the file
 	expiresAt     time.Time
 }
 
@@ -157,8 +163,8 @@ type audience struct {
 	created                             time.Time
 	calcUntil                           time.Time
 	lastAction                          string
-	users                               map[string]struct{}
-	userCount                           int64 // when NoRecord
+	users                               map[int32]struct{} // member users (roots in the user graph)
+	userCount                           int64              // when NoRecord
 	delivered                           map[string]int
 	history                             []history
 	sharedWith                          string // an advertiser it is shared with: is_creator false there
@@ -195,7 +201,8 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, files: map[string]*file{}, audiences: map[string]*audience{},
 		rnd: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)), nextID: 7300000000000000000,
-		received: map[string]int{}}
+		received: map[string]int{}, users: newUserGraph()}
+	s.users.onMerge = s.mergeMembers
 	if opts.QPS > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(opts.QPS), max(1, int(math.Ceil(opts.QPS))))
 	}
@@ -254,7 +261,7 @@ func (s *Server) ShareAudience(owner, name, calculateType, with string) string {
 func (s *Server) addAudience(advertiser, name, calc, sharedWith string) string {
 	s.nextID += uint64(1 + s.rnd.IntN(1000))
 	a := &audience{id: strconv.FormatUint(s.nextID, 10), name: name, advertiser: advertiser, calculateType: calc,
-		created: time.Now().UTC(), delivered: map[string]int{}, users: map[string]struct{}{}, sharedWith: sharedWith}
+		created: time.Now().UTC(), delivered: map[string]int{}, users: map[int32]struct{}{}, sharedWith: sharedWith}
 	a.history = append(a.history, history{Action: "CREATE", ActionDetail: "CREATE 0 file(s), 0 rows", Editor: "web", OptTime: s.optTime(time.Now())})
 	s.audiences[a.id] = a
 	s.order = append(s.order, a.id)
@@ -269,9 +276,8 @@ func (s *Server) LagNextHistory(gets int) {
 	s.historyLag = gets
 }
 
-// Members returns an audience's members, sorted: the user keys that
-// create, APPEND, REMOVE and REPLACE left in it (the hash, or the whole
-// row for MULTIPLE_TYPES). Nil for an unknown audience.
+// Members returns an audience's member users, sorted, each named as
+// UserOf names it (its smallest identifier). Nil for an unknown audience.
 func (s *Server) Members(id string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -281,7 +287,7 @@ func (s *Server) Members(id string) []string {
 	}
 	out := make([]string, 0, len(a.users))
 	for u := range a.users {
-		out = append(out, u)
+		out = append(out, s.users.min[s.users.root(u)])
 	}
 	sort.Strings(out)
 	return out
@@ -302,11 +308,14 @@ func (s *Server) ChangeElsewhere(id, action string, rows ...string) {
 		if a.users == nil {
 			break // NoRecord: members are not kept
 		}
-		switch action {
-		case "APPEND":
-			a.users[r] = struct{}{}
-		case "REMOVE":
-			delete(a.users, r)
+		nodes := s.users.rowNodes(r)
+		for _, n := range nodes {
+			switch action {
+			case "APPEND":
+				a.users[s.users.root(n)] = struct{}{}
+			case "REMOVE":
+				delete(a.users, s.users.root(n))
+			}
 		}
 	}
 	a.history = append(a.history, history{Action: action, ActionDetail: fmt.Sprintf("%s %d rows", action, len(rows)),
@@ -798,6 +807,7 @@ func (s *Server) readFile(rd io.Reader, calc string) (*file, string, error) {
 	f := &file{calculateType: calc}
 	line := int64(0)
 	var cols int
+	var lines []string // the rows, for the user graph
 	for {
 		raw, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -847,7 +857,7 @@ func (s *Server) readFile(rd io.Reader, calc string) (*file, string, error) {
 				}
 				f.rows++
 				if !s.opts.NoRecord {
-					f.users = append(f.users, string(b))
+					lines = append(lines, string(b))
 				}
 			} else {
 				if !isHash(b) {
@@ -859,7 +869,7 @@ func (s *Server) readFile(rd io.Reader, calc string) (*file, string, error) {
 				f.rows++
 				if !s.opts.NoRecord {
 					f.hashes = append(f.hashes, string(b))
-					f.users = append(f.users, string(b))
+					lines = append(lines, string(b))
 				}
 			}
 		}
@@ -869,6 +879,12 @@ func (s *Server) readFile(rd io.Reader, calc string) (*file, string, error) {
 	}
 	s.mu.Lock()
 	s.stats.UploadBytes += counted.n
+	if f.rows > 0 {
+		// Uploading a row teaches TikTok that its identifiers are one user.
+		for _, l := range lines {
+			f.userRows = append(f.userRows, s.users.rowNodes(l))
+		}
+	}
 	s.mu.Unlock()
 	if f.rows == 0 {
 		return nil, "", fail(40906, "File is empty")
@@ -923,7 +939,7 @@ func (s *Server) deliver(a *audience, files []*file) {
 		if a.users == nil {
 			a.userCount += f.rows
 		} else {
-			for _, u := range f.users {
+			for u := range s.matched([]*file{f}) {
 				a.users[u] = struct{}{}
 			}
 		}
@@ -991,7 +1007,7 @@ func (s *Server) create(r *http.Request) (any, error) {
 	a := &audience{id: strconv.FormatUint(s.nextID, 10), name: req.Name, advertiser: req.AdvertiserID,
 		calculateType: req.CalculateType, created: time.Now().UTC(), delivered: map[string]int{}}
 	if !s.opts.NoRecord {
-		a.users = map[string]struct{}{}
+		a.users = map[int32]struct{}{}
 	}
 	s.deliver(a, files)
 	s.addHistory(a, "CREATE", files)
@@ -1049,19 +1065,19 @@ func (s *Server) update(r *http.Request) (any, error) {
 		if a.users == nil {
 			after = a.userCount + sumRows(files)
 		} else {
-			after = int64(len(union(a.users, files)))
+			after = int64(len(s.union(a.users, files)))
 		}
 	case "REMOVE":
 		if a.users == nil {
 			after = a.userCount - sumRows(files)
 		} else {
-			after = int64(len(a.users) - len(intersect(a.users, files)))
+			after = int64(len(a.users) - len(s.intersect(a.users, files)))
 		}
 	case "REPLACE":
 		if a.users == nil {
 			after = sumRows(files)
 		} else {
-			after = int64(len(union(nil, files)))
+			after = int64(len(s.union(nil, files)))
 		}
 	}
 	if after < 1000 {
@@ -1074,13 +1090,13 @@ func (s *Server) update(r *http.Request) (any, error) {
 		if a.users == nil {
 			a.userCount = after
 		} else {
-			for k := range intersect(a.users, files) {
+			for k := range s.intersect(a.users, files) {
 				delete(a.users, k)
 			}
 		}
 	case "REPLACE":
 		if a.users != nil {
-			a.users = map[string]struct{}{}
+			a.users = map[int32]struct{}{}
 		} else {
 			a.userCount = 0
 		}
@@ -1101,26 +1117,21 @@ func sumRows(files []*file) int64 {
 	return n
 }
 
-func union(base map[string]struct{}, files []*file) map[string]struct{} {
-	out := make(map[string]struct{}, len(base))
+// union is base and every user the files match.
+func (s *Server) union(base map[int32]struct{}, files []*file) map[int32]struct{} {
+	out := s.matched(files)
 	for k := range base {
 		out[k] = struct{}{}
-	}
-	for _, f := range files {
-		for _, u := range f.users {
-			out[u] = struct{}{}
-		}
 	}
 	return out
 }
 
-func intersect(base map[string]struct{}, files []*file) map[string]struct{} {
-	out := map[string]struct{}{}
-	for _, f := range files {
-		for _, u := range f.users {
-			if _, ok := base[u]; ok {
-				out[u] = struct{}{}
-			}
+// intersect is the users of base that the files match.
+func (s *Server) intersect(base map[int32]struct{}, files []*file) map[int32]struct{} {
+	out := map[int32]struct{}{}
+	for u := range s.matched(files) {
+		if _, ok := base[u]; ok {
+			out[u] = struct{}{}
 		}
 	}
 	return out

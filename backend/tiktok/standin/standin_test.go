@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -172,5 +173,76 @@ func TestListenServesAndStops(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The audience is a set of users: a row matches a user through any of its
+// identifiers, identifiers that shared a row once are one user, and a test
+// may link more.
+func TestMembersAreUsersNotRows(t *testing.T) {
+	s := standin.New(standin.Options{MatchRate: 1})
+	tok, adv := s.Token(), s.Advertiser()
+	const header = "Email_SHA256,Phone_SHA256\n"
+	fileOf := func(rows []string) string {
+		content := header + strings.Join(rows, "\n") + "\n"
+		body, ct := multipartBody(t, [][2]string{{"advertiser_id", adv}, {"calculate_type", "MULTIPLE_TYPES"}, {"file_signature", md5hex(content)}}, "a.csv", content)
+		e := call(t, s, http.MethodPost, "dmp/custom_audience/file/upload/", tok, ct, body)
+		var d struct {
+			FilePath string `json:"file_path"`
+		}
+		if json.Unmarshal(e.Data, &d); e.Code != 0 || d.FilePath == "" {
+			t.Fatalf("upload: %d %s", e.Code, e.Message)
+		}
+		return d.FilePath
+	}
+	email := func(i int) string { return sha("e" + strconv.Itoa(i)) }
+	phone := func(i, v int) string { return sha("p" + strconv.Itoa(i) + "/" + strconv.Itoa(v)) }
+	var rows []string
+	for i := range 1200 {
+		rows = append(rows, email(i)+","+phone(i, 0))
+	}
+	b, _ := json.Marshal(map[string]any{"advertiser_id": adv, "custom_audience_name": "n", "file_paths": []string{fileOf(rows)}, "calculate_type": "MULTIPLE_TYPES"})
+	e := call(t, s, http.MethodPost, "dmp/custom_audience/create/", tok, "application/json", b)
+	var c struct {
+		ID string `json:"custom_audience_id"`
+	}
+	json.Unmarshal(e.Data, &c)
+	update := func(action string, rows ...string) envelope {
+		b, _ := json.Marshal(map[string]any{"advertiser_id": adv, "custom_audience_id": c.ID, "action": action, "file_paths": []string{fileOf(rows)}})
+		return call(t, s, http.MethodPost, "dmp/custom_audience/update/", tok, "application/json", b)
+	}
+	if n := len(s.Members(c.ID)); n != 1200 {
+		t.Fatalf("%d users after create, want 1200", n)
+	}
+	// Person 0's phone changed: appending (email, new phone) adds nobody,
+	// and removing (email, old phone) removes the person.
+	if e := update("APPEND", email(0)+","+phone(0, 1)); e.Code != 0 || len(s.Members(c.ID)) != 1200 {
+		t.Fatalf("append of a known person's new phone: %d %s, %d users", e.Code, e.Message, len(s.Members(c.ID)))
+	}
+	if got := s.UserIdentifiers(phone(0, 1)); len(got) != 3 {
+		t.Fatalf("person 0 has identifiers %v, want email and both phones", got)
+	}
+	if e := update("REMOVE", ","+phone(0, 0)); e.Code != 0 || len(s.Members(c.ID)) != 1199 {
+		t.Fatalf("remove by the old phone alone: %d %s, %d users", e.Code, e.Message, len(s.Members(c.ID)))
+	}
+	for _, u := range s.Members(c.ID) {
+		if u == s.UserOf(email(0)) {
+			t.Fatal("person 0 is still a member")
+		}
+	}
+	// A seeded link: removing person 2's email removes person 1 too.
+	s.Link(email(1), email(2))
+	if e := update("REMOVE", email(2)+","); e.Code != 0 || len(s.Members(c.ID)) != 1197 {
+		t.Fatalf("remove through a linked identifier: %d %s, %d users", e.Code, e.Message, len(s.Members(c.ID)))
+	}
+	// audience/get counts users, not rows.
+	q := url.Values{"advertiser_id": {adv}, "custom_audience_ids": {`["` + c.ID + `"]`}}
+	g := call(t, s, http.MethodGet, "dmp/custom_audience/get/?"+q.Encode(), tok, "", nil)
+	if !strings.Contains(string(g.Data), `"cover_num":1197`) {
+		t.Fatalf("get: %s", g.Data)
+	}
+	// REPLACE sets the users: two rows of one person are one user.
+	if e := update("REPLACE", append(rows[10:1100], email(10)+","+phone(10, 7))...); e.Code != 0 || len(s.Members(c.ID)) != 1090 {
+		t.Fatalf("replace: %d %s, %d users", e.Code, e.Message, len(s.Members(c.ID)))
 	}
 }

@@ -1,4 +1,4 @@
-package jobs
+package datadir
 
 import (
 	"errors"
@@ -6,9 +6,9 @@ import (
 	"testing"
 )
 
-// TestDataDirPerOS: each OS's convention, checked on whichever OS runs the
+// TestPathPerOS: each OS's convention, checked on whichever OS runs the
 // test (macOS's ~/Library path has never been run on a Mac from here).
-func TestDataDirPerOS(t *testing.T) {
+func TestPathPerOS(t *testing.T) {
 	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
 	home := func() (string, error) { return "/Users/jo ann", nil }
 	noHome := func() (string, error) { return "", errors.New("no home") }
@@ -24,13 +24,13 @@ func TestDataDirPerOS(t *testing.T) {
 		{"linux", map[string]string{"XDG_DATA_HOME": "relative"}, home, filepath.Join("/Users/jo ann", ".local", "share", "audience-uploader")},
 		{"darwin", map[string]string{"AUDIENCE_UPLOADER_DATA_DIR": "/override"}, home, "/override"},
 	} {
-		got, err := dataDirFor(c.goos, env(c.vars), c.home)
+		got, err := pathFor(c.goos, env(c.vars), c.home)
 		if err != nil || got != c.want {
 			t.Errorf("%s %v: %q, %v; want %q", c.goos, c.vars, got, err, c.want)
 		}
 	}
 	for _, goos := range []string{"darwin", "windows", "linux"} {
-		if _, err := dataDirFor(goos, env(nil), noHome); err == nil {
+		if _, err := pathFor(goos, env(nil), noHome); err == nil {
 			t.Errorf("%s without a home or LOCALAPPDATA: no error", goos)
 		}
 	}

@@ -1,4 +1,4 @@
-package appsvc
+package inputs
 
 import (
 	"bytes"
@@ -39,8 +39,8 @@ func TestEstimateRows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		st, _ := os.Stat(tt.path)
-		if got := estimateRows(tt.path, st.Size()); got < tt.min || got > tt.max {
-			t.Errorf("estimateRows(%s) = %d, want %d..%d", filepath.Base(tt.path), got, tt.min, tt.max)
+		if got := EstimateFileRows(tt.path, st.Size()); got < tt.min || got > tt.max {
+			t.Errorf("EstimateFileRows(%s) = %d, want %d..%d", filepath.Base(tt.path), got, tt.min, tt.max)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package upload_test
+package appupload_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/appupload"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
@@ -16,6 +17,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
+// unavailable is a keychain that is not there (no Secret Service).
 type unavailable struct{}
 
 func (unavailable) Get(string) (string, error) {
@@ -24,16 +26,18 @@ func (unavailable) Get(string) (string, error) {
 func (unavailable) Set(string, string) error { return secrets.ErrUnavailable }
 func (unavailable) Delete(string) error      { return secrets.ErrUnavailable }
 
-func TestService(t *testing.T) {
+// TestTikTok: the app's TikTok side with the settings of the moment: token
+// status, connection test, an upload, the follow-up, jobs and their log,
+// and no keychain.
+func TestTikTok(t *testing.T) {
 	t.Setenv(tiktok.EnvBaseURL, "")
 	t.Setenv(tiktok.EnvAccessToken, "")
 	s := standin.New(standin.Options{ProcessingDelay: 100 * time.Millisecond})
 	base := standintest.Start(t, s)
 	st := settings.Default()
 	st.TikTok = settings.TikTokSettings{Environment: "custom", BaseURL: base, AdvertiserID: s.Advertiser()}
-	ev := &events{}
 	store := secrets.Memory()
-	svc, err := upload.NewService(upload.ServiceConfig{Secrets: store, StatePath: filepath.Join(t.TempDir(), "s.db"), Sink: ev,
+	svc, err := appupload.OpenTikTok(appupload.Config{Secrets: store, StatePath: filepath.Join(t.TempDir(), "s.db"), Sink: upload.SinkFunc(func(upload.Event) {}),
 		LoadSettings: func() (settings.Settings, error) { return st, nil }})
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +68,8 @@ func TestService(t *testing.T) {
 		t.Fatalf("test connection = %+v, %v", cr, err)
 	}
 
-	fx := writeManifest(t, t.TempDir(), "svc", "separate", []string{tiktok.PhoneSHA256}, 3, 500)
-	res, err := svc.Upload(ctx, upload.Request{ManifestPath: fx.manifest, AudienceName: "from app"})
+	out, _ := writeOutput(t, "svc", 1500)
+	res, err := svc.Upload(ctx, upload.Request{ManifestPath: filepath.Join(out, "manifest.json"), AudienceName: "from app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +103,7 @@ func TestService(t *testing.T) {
 	}
 
 	// Without a keychain the status says so and names the variable.
-	svc2, err := upload.NewService(upload.ServiceConfig{Secrets: unavailable{}, StatePath: filepath.Join(t.TempDir(), "s2.db"),
+	svc2, err := appupload.OpenTikTok(appupload.Config{Secrets: unavailable{}, StatePath: filepath.Join(t.TempDir(), "s2.db"),
 		LoadSettings: func() (settings.Settings, error) { return st, nil }})
 	if err != nil {
 		t.Fatal(err)

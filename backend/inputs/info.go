@@ -1,16 +1,32 @@
-package appsvc
+package inputs
 
 import (
 	"bytes"
 	"io"
 	"os"
+	"time"
 )
+
+// FileInfo describes a chosen input file (never its contents).
+type FileInfo struct {
+	Path     string    `json:"path"`
+	Name     string    `json:"name"`
+	Size     int64     `json:"size"`
+	Modified time.Time `json:"modified"`
+	// EstimatedRows is extrapolated from the first 256 KiB; -1 when it
+	// cannot be (compressed input, a JSON array on one line).
+	EstimatedRows int64 `json:"estimated_rows"`
+	// A folder, glob or s3:// prefix read as one list: how many part files
+	// (Size is then their total) and the first few names.
+	Parts     int      `json:"parts,omitempty"`
+	PartNames []string `json:"part_names,omitempty"`
+}
 
 // EstimateHeadBytes is how much of a file's start EstimateRows looks at.
 const EstimateHeadBytes = 256 << 10
 
-// estimateRows reads the start of a local file for EstimateRows.
-func estimateRows(path string, size int64) int64 {
+// EstimateFileRows reads the start of a local file for EstimateRows.
+func EstimateFileRows(path string, size int64) int64 {
 	f, err := os.Open(path)
 	if err != nil {
 		return -1

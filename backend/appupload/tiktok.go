@@ -1,4 +1,4 @@
-package upload
+package appupload
 
 import (
 	"context"
@@ -11,31 +11,32 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
+	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
-// ServiceConfig configures a Service. Zero values take the defaults.
-type ServiceConfig struct {
+// Config configures the app's TikTok side (New, OpenTikTok). Zero values take the defaults.
+type Config struct {
 	Secrets      secrets.Store                     // default secrets.Keychain()
-	StatePath    string                            // default DefaultStatePath()
-	Sink         Sink                              // upload and follow-up events; may be nil
+	StatePath    string                            // default upload.DefaultStatePath()
+	Sink         upload.Sink                       // upload and follow-up events; may be nil
 	LoadSettings func() (settings.Settings, error) // default settings.Load
 	QPS          float64                           // request ceiling; default 5
 }
 
-// Service is the TikTok side of the desktop app: token, connection test,
+// TikTok is the TikTok side of the desktop app: token, connection test,
 // audience list, uploads with events, resume and follow-up. It reads the
 // settings at every call, so a change in Settings > TikTok applies at once.
 // Methods are safe for concurrent use; one upload runs at a time.
-type Service struct {
-	cfg   ServiceConfig
-	store *Store
+type TikTok struct {
+	cfg   Config
+	store *upload.Store
 
 	mu      sync.Mutex
 	running bool
 }
 
-// NewService opens the upload state database.
-func NewService(cfg ServiceConfig) (*Service, error) {
+// OpenTikTok opens the upload state database.
+func OpenTikTok(cfg Config) (*TikTok, error) {
 	if cfg.Secrets == nil {
 		cfg.Secrets = secrets.Keychain()
 	}
@@ -43,24 +44,24 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 		cfg.LoadSettings = settings.Load
 	}
 	if cfg.StatePath == "" {
-		p, err := DefaultStatePath()
+		p, err := upload.DefaultStatePath()
 		if err != nil {
 			return nil, err
 		}
 		cfg.StatePath = p
 	}
-	store, err := OpenStore(cfg.StatePath)
+	store, err := upload.OpenStore(cfg.StatePath)
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, store: store}, nil
+	return &TikTok{cfg: cfg, store: store}, nil
 }
 
 // Close closes the state database.
-func (s *Service) Close() error { return s.store.Close() }
+func (s *TikTok) Close() error { return s.store.Close() }
 
 // Store is the service's state database (job history for the app).
-func (s *Service) Store() *Store { return s.store }
+func (s *TikTok) Store() *upload.Store { return s.store }
 
 // TokenStatus tells the settings screen where the token comes from. It
 // never carries the token.
@@ -73,7 +74,7 @@ type TokenStatus struct {
 }
 
 // TokenStatus reports whether a token is available for advertiserID.
-func (s *Service) TokenStatus(advertiserID string) TokenStatus {
+func (s *TikTok) TokenStatus(advertiserID string) TokenStatus {
 	st := TokenStatus{AdvertiserID: advertiserID, FromEnv: strings.TrimSpace(os.Getenv(tiktok.EnvAccessToken)) != "", KeychainAvailable: true}
 	if advertiserID == "" {
 		return st
@@ -91,13 +92,13 @@ func (s *Service) TokenStatus(advertiserID string) TokenStatus {
 
 // SaveToken stores the advertiser's token in the keychain, for the
 // environment (base URL) in the settings.
-func (s *Service) SaveToken(advertiserID, token string) error {
+func (s *TikTok) SaveToken(advertiserID, token string) error {
 	return tiktok.SaveToken(s.cfg.Secrets, s.baseURL(), advertiserID, token)
 }
 
 // baseURL is the TikTok base URL in the settings; "" when unset or invalid
 // (no token is then found or saved).
-func (s *Service) baseURL() string {
+func (s *TikTok) baseURL() string {
 	st, err := s.cfg.LoadSettings()
 	if err != nil {
 		return ""
@@ -107,47 +108,34 @@ func (s *Service) baseURL() string {
 }
 
 // DeleteToken removes the advertiser's token from the keychain.
-func (s *Service) DeleteToken(advertiserID string) error {
+func (s *TikTok) DeleteToken(advertiserID string) error {
 	return tiktok.DeleteToken(s.cfg.Secrets, s.baseURL(), advertiserID)
 }
 
 // connect builds a client and an uploader from the current settings.
-func (s *Service) connect(advertiserID string) (string, *Uploader, *tiktok.Client, error) {
+func (s *TikTok) connect(advertiserID string) (string, *upload.Uploader, *tiktok.Client, error) {
 	st, err := s.cfg.LoadSettings()
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("load settings: %w", err)
 	}
-	if advertiserID == "" {
-		advertiserID = st.TikTok.AdvertiserID
-	}
-	if advertiserID == "" {
+	conn, err := tiktok.Connect(context.Background(), tiktok.ConnectOptions{Settings: st.TikTok, AdvertiserID: advertiserID, Secrets: s.cfg.Secrets, QPS: s.cfg.QPS})
+	if errors.Is(err, tiktok.ErrNoAdvertiser) {
 		return "", nil, nil, errors.New("no TikTok advertiser id: set it in Settings > TikTok")
 	}
-	base, err := tiktok.ResolveBaseURL(st.TikTok.Environment, st.TikTok.BaseURL)
 	if err != nil {
 		return "", nil, nil, err
 	}
-	token, err := tiktok.LoadToken(s.cfg.Secrets, base, advertiserID)
+	up, err := upload.New(upload.Config{Client: conn.Client, Store: s.store, Sink: s.cfg.Sink})
 	if err != nil {
 		return "", nil, nil, err
 	}
-	var up *Uploader
-	client, err := tiktok.New(tiktok.Config{BaseURL: base, AccessToken: token, QPS: s.cfg.QPS,
-		Log: func(e tiktok.LogEntry) { up.ClientLog(e) }})
-	if err != nil {
-		return "", nil, nil, err
-	}
-	up, err = New(Config{Client: client, Store: s.store, Sink: s.cfg.Sink})
-	if err != nil {
-		return "", nil, nil, err
-	}
-	return advertiserID, up, client, nil
+	return conn.AdvertiserID, up, conn.Client, nil
 }
 
 // Connect builds a client and an uploader (with this service's state
 // database and Sink) from the current settings, for callers that drive
 // uploads themselves (backend/sync). advertiserID "" means the settings'.
-func (s *Service) Connect(advertiserID string) (adv string, up *Uploader, client *tiktok.Client, err error) {
+func (s *TikTok) Connect(advertiserID string) (adv string, up *upload.Uploader, client *tiktok.Client, err error) {
 	return s.connect(advertiserID)
 }
 
@@ -160,7 +148,7 @@ type ConnectionResult struct {
 
 // TestConnection lists the advertiser's audiences; its error names the fix
 // (new token, Audience Management scope, advertiser id).
-func (s *Service) TestConnection(ctx context.Context, advertiserID string) (*ConnectionResult, error) {
+func (s *TikTok) TestConnection(ctx context.Context, advertiserID string) (*ConnectionResult, error) {
 	adv, _, client, err := s.connect(advertiserID)
 	if err != nil {
 		return nil, err
@@ -175,7 +163,7 @@ func (s *Service) TestConnection(ctx context.Context, advertiserID string) (*Con
 }
 
 // ListAudiences returns every audience of the advertiser (all pages).
-func (s *Service) ListAudiences(ctx context.Context, advertiserID string) ([]tiktok.Audience, error) {
+func (s *TikTok) ListAudiences(ctx context.Context, advertiserID string) ([]tiktok.Audience, error) {
 	adv, _, client, err := s.connect(advertiserID)
 	if err != nil {
 		return nil, err
@@ -190,7 +178,7 @@ func (s *Service) ListAudiences(ctx context.Context, advertiserID string) ([]tik
 // ErrBusy means an upload is already running in this service.
 var ErrBusy = errors.New("an upload is already running")
 
-func (s *Service) begin() error {
+func (s *TikTok) begin() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running {
@@ -200,7 +188,7 @@ func (s *Service) begin() error {
 	return nil
 }
 
-func (s *Service) end() {
+func (s *TikTok) end() {
 	s.mu.Lock()
 	s.running = false
 	s.mu.Unlock()
@@ -209,7 +197,7 @@ func (s *Service) end() {
 // Upload runs (or resumes) the upload of a manifest; it blocks until done,
 // so the app calls it from a goroutine and cancels ctx to stop. Progress
 // goes to the Sink.
-func (s *Service) Upload(ctx context.Context, req Request) (*Result, error) {
+func (s *TikTok) Upload(ctx context.Context, req upload.Request) (*upload.Result, error) {
 	if err := s.begin(); err != nil {
 		return nil, err
 	}
@@ -223,7 +211,7 @@ func (s *Service) Upload(ctx context.Context, req Request) (*Result, error) {
 }
 
 // Resume continues an interrupted or failed job.
-func (s *Service) Resume(ctx context.Context, jobID string) (*Result, error) {
+func (s *TikTok) Resume(ctx context.Context, jobID string) (*upload.Result, error) {
 	if err := s.begin(); err != nil {
 		return nil, err
 	}
@@ -243,17 +231,17 @@ func (s *Service) Resume(ctx context.Context, jobID string) (*Result, error) {
 }
 
 // Jobs lists upload jobs, newest first.
-func (s *Service) Jobs(ctx context.Context) ([]Job, error) { return s.store.Jobs(ctx) }
+func (s *TikTok) Jobs(ctx context.Context) ([]upload.Job, error) { return s.store.Jobs(ctx) }
 
 // Unfinished lists jobs that did not reach done (to offer Resume at start).
-func (s *Service) Unfinished(ctx context.Context) ([]Job, error) {
+func (s *TikTok) Unfinished(ctx context.Context) ([]upload.Job, error) {
 	all, err := s.store.Jobs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Job
+	var out []upload.Job
 	for _, j := range all {
-		if j.Step != StepDone {
+		if j.Step != upload.StepDone {
 			out = append(out, j)
 		}
 	}
@@ -262,15 +250,17 @@ func (s *Service) Unfinished(ctx context.Context) ([]Job, error) {
 
 // NotReady lists audiences of finished jobs that were not ready when last
 // checked: the app follows them again at start.
-func (s *Service) NotReady(ctx context.Context) ([]Pending, error) { return s.store.NotReady(ctx) }
+func (s *TikTok) NotReady(ctx context.Context) ([]upload.Pending, error) {
+	return s.store.NotReady(ctx)
+}
 
 // JobLog returns a job's log, request_ids included.
-func (s *Service) JobLog(ctx context.Context, jobID string) ([]LogEntry, error) {
+func (s *TikTok) JobLog(ctx context.Context, jobID string) ([]upload.LogEntry, error) {
 	return s.store.Log(ctx, jobID)
 }
 
 // Status reads an audience once.
-func (s *Service) Status(ctx context.Context, advertiserID, audienceID string) (*AudienceStatus, error) {
+func (s *TikTok) Status(ctx context.Context, advertiserID, audienceID string) (*upload.AudienceStatus, error) {
 	adv, up, _, err := s.connect(advertiserID)
 	if err != nil {
 		return nil, err
@@ -281,7 +271,7 @@ func (s *Service) Status(ctx context.Context, advertiserID, audienceID string) (
 // Follow polls an audience until it is ready or ctx ends, with status
 // events to the Sink (the app runs it while open, and again at next start
 // for audiences not yet ready).
-func (s *Service) Follow(ctx context.Context, advertiserID, audienceID string) (*AudienceStatus, error) {
+func (s *TikTok) Follow(ctx context.Context, advertiserID, audienceID string) (*upload.AudienceStatus, error) {
 	adv, up, _, err := s.connect(advertiserID)
 	if err != nil {
 		return nil, err
