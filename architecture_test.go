@@ -15,7 +15,7 @@ var layers = []struct {
 	name     string
 	packages []string // below backend/
 }{
-	{"leaf", []string{"bigmem", "buildinfo", "datadir", "destination", "directio", "guilog", "identifiers", "inputs", "privatefs", "records",
+	{"leaf", []string{"bigmem", "buildinfo", "datadir", "destination", "directio", "guilog", "identifiers", "inputs", "osfile", "privatefs", "records",
 		"sampledata", "secrets", "secureurl", "settings", "sqlitefile", "standinserve", "window", "winconsole", "auth/srp"}},
 	{"adapter", []string{"auth", "cleanrooms", "jobs", "meta", "storage", "tiktok"}},
 	{"engine", []string{"transform", "upload", "metaupload", "sync"}},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
+	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
@@ -76,7 +77,7 @@ func (s *Service) WriteReport(jobID int64, path string) error {
 	if err != nil {
 		return fmt.Errorf("The report could not be encoded (%v).", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+	if err := osfile.WriteFile(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("The report could not be written to %s (%v). Choose another place.", path, err)
 	}
 	return nil

@@ -21,19 +21,24 @@ func (s *Service) OpenFolder(path string) error {
 
 // openFolderOS asks the OS file manager to show dir.
 func openFolderOS(dir string) error {
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "windows":
-		cmd = exec.Command("explorer", dir)
-	case "darwin":
-		cmd = exec.Command("open", dir)
-	default:
-		cmd = exec.Command("xdg-open", dir)
-	}
+	cmd := openFolderCommand(runtime.GOOS, dir)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	// Reap the launcher without blocking the caller; explorer exits non-zero even on success.
 	go cmd.Wait()
 	return nil
+}
+
+// openFolderCommand is the command that shows dir in goos's file manager:
+// Explorer, the Finder (open) or the desktop's default (xdg-open).
+func openFolderCommand(goos, dir string) *exec.Cmd {
+	switch goos {
+	case "windows":
+		return exec.Command("explorer", dir)
+	case "darwin":
+		return exec.Command("open", dir)
+	default:
+		return exec.Command("xdg-open", dir)
+	}
 }

@@ -17,24 +17,30 @@ const Env = "AUDIENCE_UPLOADER_DATA_DIR"
 // set, else the OS convention (XDG data home on Linux, Application Support
 // on macOS, %LocalAppData% on Windows) plus "audience-uploader".
 func Path() (string, error) {
-	if d := os.Getenv(Env); d != "" {
+	return pathFor(runtime.GOOS, os.Getenv, os.UserHomeDir)
+}
+
+// pathFor is Path for goos, with the environment and home folder passed in
+// so that every OS's rule is tested on any OS.
+func pathFor(goos string, getenv func(string) string, home func() (string, error)) (string, error) {
+	if d := getenv(Env); d != "" {
 		return d, nil
 	}
-	switch runtime.GOOS {
+	switch goos {
 	case "windows":
-		if d := os.Getenv("LOCALAPPDATA"); d != "" {
+		if d := getenv("LOCALAPPDATA"); d != "" {
 			return filepath.Join(d, "audience-uploader"), nil
 		}
 	case "darwin":
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, "Library", "Application Support", "audience-uploader"), nil
+		if h, err := home(); err == nil {
+			return filepath.Join(h, "Library", "Application Support", "audience-uploader"), nil
 		}
 	default:
-		if d := os.Getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
+		if d := getenv("XDG_DATA_HOME"); d != "" && filepath.IsAbs(d) {
 			return filepath.Join(d, "audience-uploader"), nil
 		}
-		if home, err := os.UserHomeDir(); err == nil {
-			return filepath.Join(home, ".local", "share", "audience-uploader"), nil
+		if h, err := home(); err == nil {
+			return filepath.Join(h, ".local", "share", "audience-uploader"), nil
 		}
 	}
 	return "", errors.New("cannot find the user's data directory: set AUDIENCE_UPLOADER_DATA_DIR")

@@ -3,12 +3,14 @@
 // with wider modes (an older version, a folder made by hand or by another
 // program). The modes are set explicitly, so they do not depend on the umask.
 // On Windows, where the user's profile folders are already private by their
-// ACLs, os.Chmod only toggles the read-only bit and these calls are harmless.
+// ACLs, os.Chmod only toggles the read-only bit: folders get the harmless
+// call, files are left alone (Restrict says why).
 package privatefs
 
 import (
 	"fmt"
 	"os"
+	"runtime"
 )
 
 const (
@@ -45,7 +47,14 @@ func TouchFile(path string) error {
 }
 
 // Restrict makes an existing file 0600; a missing file is not an error.
+// On Windows it does nothing: there are no modes (the profile's ACLs keep
+// the file private), and the chmod, which only clears the read-only bit,
+// failed with a sharing violation under Wine while another process had the
+// file open (a second upload opening the state database's -shm file).
 func Restrict(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	err := os.Chmod(path, FileMode)
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("making %s private to its owner: %w", path, err)

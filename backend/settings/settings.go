@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 )
 
@@ -212,28 +213,7 @@ func Save(s Settings) error {
 	if err != nil {
 		return fmt.Errorf("encoding settings: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".settings-*.json")
-	if err != nil {
-		return fmt.Errorf("saving settings in %s: %w", dir, err)
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName) // no-op after a successful rename
-	if err := tmp.Chmod(privatefs.FileMode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving settings in %s: %w", dir, err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving settings in %s: %w", dir, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("saving settings in %s: %w", dir, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving settings in %s: %w", dir, err)
-	}
-	if err := os.Rename(tmpName, filepath.Join(dir, fileName)); err != nil {
+	if err := osfile.WriteFile(filepath.Join(dir, fileName), append(b, '\n'), privatefs.FileMode); err != nil {
 		return fmt.Errorf("saving settings in %s: %w", dir, err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
+	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -147,7 +148,7 @@ func (s *Service) Adopt(ctx context.Context, name, outDir string, uploads *uploa
 	if err := privatefs.MkdirAll(work); err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(work)
+	defer osfile.RemoveDir(work)
 	meta.RowsFile = "rows-" + id + ".bin"
 	if meta.Rows, meta.Identifiers, err = s.writeAdoptedRows(ctx, work, filepath.Join(s.syncDir(name), meta.RowsFile), m, &meta); err != nil {
 		return nil, err

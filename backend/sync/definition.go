@@ -54,10 +54,18 @@ type Definition struct {
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// checkName refuses names that are not a plain file name.
+// windowsDevices are names Windows keeps for devices, with any extension
+// and in any letter case: a folder named so cannot be made there.
+var windowsDevices = regexp.MustCompile(`(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$`)
+
+// checkName refuses names that are not a plain file name on every system:
+// Windows also refuses device names and drops a trailing '.'.
 func checkName(name string) error {
 	if !nameRE.MatchString(name) {
 		return &UsageError{fmt.Errorf("sync name %q: use 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit", name)}
+	}
+	if windowsDevices.MatchString(name) || strings.HasSuffix(name, ".") {
+		return &UsageError{fmt.Errorf("sync name %q cannot be a folder name on Windows (a device name, or a '.' at the end): choose another", name)}
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
+	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
@@ -223,7 +224,7 @@ func (s *Service) PlanWith(ctx context.Context, name string, opts RunOptions, pr
 	}
 	w, err := s.compute(ctx, o.def, base, o.conn, progress, p != nil, true)
 	if w != nil {
-		defer os.RemoveAll(w.dir)
+		defer osfile.RemoveDir(w.dir)
 	}
 	if err != nil {
 		return nil, err
@@ -268,7 +269,7 @@ func (s *Service) RunWith(ctx context.Context, name string, opts RunOptions, pro
 	w, err := s.compute(ctx, d, st, conn, progress, false, false)
 	if err != nil {
 		if w != nil {
-			os.RemoveAll(w.dir)
+			osfile.RemoveDir(w.dir)
 		}
 		return nil, err
 	}
@@ -289,10 +290,10 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 	}
 	switch w.plan.Action {
 	case ActionStop:
-		os.RemoveAll(w.dir)
+		osfile.RemoveDir(w.dir)
 		return res, &StopError{Plan: &res.Plan}
 	case ActionNone:
-		os.RemoveAll(w.dir)
+		osfile.RemoveDir(w.dir)
 		if resumed {
 			// The interrupted run brought the audience up to date: it is
 			// the run to report and to keep as the last one.
@@ -315,15 +316,19 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 	newRows := "rows-" + w.runID + ".bin"
 	// Flushed to disk here rather than while planning: a dry run never
 	// needs it on disk for good.
-	if err := syncPath(filepath.Join(w.dir, "rows.bin")); err != nil {
+	if err := osfile.Flush(filepath.Join(w.dir, "rows.bin")); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(filepath.Join(w.dir, "rows.bin"), filepath.Join(s.syncDir(name), newRows)); err != nil {
+	if err := osfile.Replace(filepath.Join(w.dir, "rows.bin"), filepath.Join(s.syncDir(name), newRows)); err != nil {
 		return nil, err
 	}
 	w.newState.RowsFile = newRows
 	if w.newState.LinksFile != "" {
-		if err := os.Rename(filepath.Join(w.dir, "links.bin"), filepath.Join(s.syncDir(name), w.newState.LinksFile)); err != nil {
+		links := filepath.Join(w.dir, "links.bin")
+		if err := osfile.Flush(links); err != nil {
+			return nil, err
+		}
+		if err := osfile.Replace(links, filepath.Join(s.syncDir(name), w.newState.LinksFile)); err != nil {
 			return nil, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
@@ -158,6 +159,20 @@ func (s *Service) loadPending(name string) (*pendingRun, error) {
 	return &p, nil
 }
 
+// sameButCase names a saved sync whose name differs from name only in letter
+// case, or "": its folder would be name's on Windows and macOS.
+func (s *Service) sameButCase(name string) string {
+	entries, _ := os.ReadDir(s.dir)
+	for _, e := range entries {
+		if n := e.Name(); n != name && strings.EqualFold(n, name) && e.IsDir() {
+			if _, err := os.Stat(filepath.Join(s.dir, n, defFile)); err == nil {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
 // lock takes the sync's run lock without waiting.
 func (s *Service) lock(name string) (*flock.Flock, error) {
 	dir := s.syncDir(name)
@@ -192,6 +207,9 @@ func (s *Service) Save(d Definition) (*Definition, error) {
 	dir := s.syncDir(d.Name)
 	if err := privatefs.MkdirAll(s.dir); err != nil {
 		return nil, err
+	}
+	if other := s.sameButCase(d.Name); other != "" {
+		return nil, &UsageError{fmt.Errorf("a sync named %s exists; Windows and macOS treat %s as the same name, so choose one that differs in more than letter case (or save %s)", other, d.Name, other)}
 	}
 	fl, err := s.lock(d.Name)
 	if err != nil {
@@ -261,7 +279,7 @@ func (s *Service) sweep(name string, st *stateMeta, p *pendingRun) error {
 		if keep[n] || !(strings.HasPrefix(n, "rows-") || strings.HasPrefix(n, "run-") || strings.HasPrefix(n, ".tmp-")) {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(dir, n)); err != nil {
+		if err := osfile.RemoveDir(filepath.Join(dir, n)); err != nil {
 			return err
 		}
 	}
@@ -344,7 +362,7 @@ func (s *Service) Delete(name string) error {
 		entries, err = os.ReadDir(dir)
 		for _, e := range entries {
 			if e.Name() != lockFile && err == nil {
-				err = os.RemoveAll(filepath.Join(dir, e.Name()))
+				err = osfile.RemoveDir(filepath.Join(dir, e.Name()))
 			}
 		}
 	}
@@ -357,11 +375,7 @@ func (s *Service) Delete(name string) error {
 	if _, err := os.Stat(filepath.Join(dir, defFile)); err == nil {
 		return nil // saved again by another process just now: its lock stays
 	}
-	os.Remove(filepath.Join(dir, lockFile))
-	if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
+	return osfile.RemoveDir(dir) // the lock file and the folder
 }
 
 // openState returns the state's rows (its rows file merged with its links

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/audience-uploader/audience-uploader/backend/directio"
+	"github.com/audience-uploader/audience-uploader/backend/osfile"
 )
 
 // spill takes over deduplication where the in-memory key set has reached its
@@ -136,7 +137,7 @@ func (s *spill) Remove() error {
 			p.file.Close()
 		}
 	}
-	if err := os.RemoveAll(s.dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := osfile.RemoveDir(s.dir); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/audience-uploader/audience-uploader/backend/osfile"
 )
 
 // A run writes everything (parts, dedup spill, manifest.json) into a hidden
@@ -119,7 +121,7 @@ func orNotLocked(err error) error {
 // publish makes the staging folder the output folder with one rename. An
 // empty output folder is replaced; anything in it stops the publishing.
 func (s *staging) publish(out string) error {
-	if err := syncPath(s.dir); err != nil {
+	if err := osfile.Flush(s.dir); err != nil {
 		return fmt.Errorf("saving the output files: %w", err)
 	}
 	err := os.Rename(s.dir, out)
@@ -131,36 +133,19 @@ func (s *staging) publish(out string) error {
 	if err != nil {
 		return fmt.Errorf("the output folder %s was filled by something else during the transform, so the new files were not put there and were removed: choose a new or empty folder and run again (%v)", out, err)
 	}
-	syncPath(filepath.Dir(out)) // best effort: the rename survives a power cut
+	osfile.Flush(filepath.Dir(out)) // best effort: the rename survives a power cut
 	return nil
 }
 
 // close removes what is left of the staging folder (nothing once published),
 // then releases the lock and removes the lock file and the note.
 func (s *staging) close() {
-	os.RemoveAll(s.dir)
+	osfile.RemoveDir(s.dir)
 	s.lock.Unlock()
 	os.Remove(s.lock.Path())
 	if s.note != "" {
 		os.Remove(s.note)
 	}
-}
-
-// syncPath flushes a file's or folder's metadata to disk; folders cannot be
-// synced on every system, which is not an error.
-func syncPath(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		if st, serr := f.Stat(); serr == nil && st.IsDir() {
-			return nil
-		}
-		return err
-	}
-	return nil
 }
 
 // removeIfDead removes the staging folder of run runID in parent and its lock
@@ -184,7 +169,7 @@ func removeIfDead(parent, runID string) (gone bool, err error) {
 	if !ok {
 		return false, nil // its run is alive
 	}
-	err = os.RemoveAll(dir)
+	err = osfile.RemoveDir(dir)
 	lock.Unlock()
 	// Windows keeps an open file; the lock is released first. Nobody takes
 	// it again: run ids are never reused.

@@ -4,9 +4,10 @@
 # without the PATH option, then with it against several PATHs, and each
 # uninstall, reading the registry and files after every step.
 #
-# Wine runs the NSIS installer and uninstaller, not the app: Debian 12's Wine
-# 8.0 cannot start Go 1.24+ binaries, so the installed exe is only compared
-# byte for byte with the one that went in. The WebView2 runtime is registered
+# Wine runs the NSIS installer and uninstaller here, not the app: the
+# installed exe is only compared byte for byte with the one that went in
+# (build/windows/test-cli.sh runs that exe, with the ProcessPrng shim Debian
+# 12's Wine 8.0 needs for Go 1.24+ programs). The WebView2 runtime is registered
 # in the prefix first, so the bootstrapper step (which needs the network) is
 # skipped; that step and the pages of the interactive install are not run.
 set -euo pipefail
