@@ -3,11 +3,11 @@ package main
 import (
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
-	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/syncs"
 )
 
 // Syncs view (issue 12): thin hand-offs to backend/appsyncs over the sync
-// engine (backend/sync), whose uploads share the upload state database.
+// engine (backend/syncs), whose uploads share the upload state database.
 
 // syncTargets tells the Audiences view which syncs feed which audience.
 func (a *App) syncTargets() ([]appaudiences.SyncTarget, error) {

@@ -14,7 +14,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage/s3test"
-	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/transform"

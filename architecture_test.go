@@ -18,7 +18,7 @@ var layers = []struct {
 	{"leaf", []string{"bigmem", "buildinfo", "datadir", "destination", "directio", "guilog", "identifiers", "inputs", "osfile", "privatefs", "records",
 		"sampledata", "secrets", "secureurl", "settings", "sqlitefile", "standinserve", "window", "winconsole", "auth/srp"}},
 	{"adapter", []string{"auth", "cleanrooms", "jobs", "meta", "storage", "tiktok"}},
-	{"engine", []string{"transform", "upload", "metaupload", "sync"}},
+	{"engine", []string{"transform", "upload", "metaupload", "syncs"}},
 	{"app service", []string{"appsvc", "appupload", "appaudiences", "appsyncs", "cloud"}},
 	{"command line", []string{"cli", "cli/authcmd", "cli/synccmd", "cli/tiktokcmd", "cli/commands"}},
 }

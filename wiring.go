@@ -15,7 +15,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/storage"
-	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 

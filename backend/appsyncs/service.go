@@ -1,5 +1,5 @@
 // Package appsyncs is the app's Syncs view (issue 12): the saved syncs of
-// backend/sync with their audience's status and matched users, save (from
+// backend/syncs with their audience's status and matched users, save (from
 // the result screen or the edit form), delete, the dry run ("Run now"
 // shows it first) and the run. Nothing here imports Wails.
 package appsyncs
@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
-	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 	"github.com/audience-uploader/audience-uploader/backend/window"
 )

@@ -134,7 +134,7 @@ func (s *TikTok) connect(advertiserID string) (string, *upload.Uploader, *tiktok
 
 // Connect builds a client and an uploader (with this service's state
 // database and Sink) from the current settings, for callers that drive
-// uploads themselves (backend/sync). advertiserID "" means the settings'.
+// uploads themselves (backend/syncs). advertiserID "" means the settings'.
 func (s *TikTok) Connect(advertiserID string) (adv string, up *upload.Uploader, client *tiktok.Client, err error) {
 	return s.connect(advertiserID)
 }

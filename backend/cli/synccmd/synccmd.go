@@ -1,6 +1,6 @@
 // Package synccmd holds the "sync" subcommands of the CLI: save, list,
 // show, run and delete a saved sync that keeps a TikTok audience equal to
-// a changing list (backend/sync).
+// a changing list (backend/syncs).
 package synccmd
 
 import (
@@ -20,7 +20,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
-	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 	"github.com/audience-uploader/audience-uploader/backend/upload"

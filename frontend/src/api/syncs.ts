@@ -1,5 +1,5 @@
 // Syncs view (issue 12): the bindings of app_syncs.go over the sync engine
-// (backend/sync), re-exported by api/index.ts.
+// (backend/syncs), re-exported by api/index.ts.
 import * as App from '../../wailsjs/go/main/App'
 import { EventsOn } from '../../wailsjs/runtime/runtime'
 

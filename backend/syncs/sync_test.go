@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
-	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 )
 

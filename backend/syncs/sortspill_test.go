@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
-	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )

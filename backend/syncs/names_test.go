@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	syncs "github.com/audience-uploader/audience-uploader/backend/sync"
+	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
