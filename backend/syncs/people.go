@@ -3,11 +3,7 @@ package syncs
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"hash/maphash"
-	"io"
-	"os"
-	"path/filepath"
 )
 
 // People, not rows: TikTok matches each row to its users through any
@@ -161,9 +157,10 @@ type peopleDiff struct {
 }
 
 // analyse links the changed rows through each other and through the
-// unchanged rows of the state files (read in any order: a row that is a
-// changed row itself is recognised by its bytes), and decides who left.
-func analyse(c *changeSet, stateFiles []string) (*peopleDiff, error) {
+// unchanged rows of the state, which scan calls its function with (in any
+// order: a row that is a changed row itself is recognised by its bytes),
+// and decides who left.
+func analyse(c *changeSet, scan func(fn func(row []byte)) error) (*peopleDiff, error) {
 	n := len(c.offs)
 	g := newPeopleGraph(n)
 	self := make(map[uint64]int32) // the state-only rows, by a hash of their bytes
@@ -178,21 +175,19 @@ func analyse(c *changeSet, stateFiles []string) (*peopleDiff, error) {
 	// One more pass over the state: its unchanged rows that share an
 	// identifier with a changed row keep that row's person in the list.
 	touched := make([]bool, n)
-	for _, path := range stateFiles {
-		err := scanRows(path, func(row []byte) {
-			if !g.mayTouch(row) {
-				return
-			}
-			if j, ok := self[maphash.Bytes(seed, row)]; ok && bytes.Equal(c.row(int(j)), row) {
-				return // a changed row itself
-			}
-			if j := g.touch(row); j >= 0 {
-				touched[j] = true
-			}
-		})
-		if err != nil {
-			return nil, err
+	err := scan(func(row []byte) {
+		if !g.mayTouch(row) {
+			return
 		}
+		if j, ok := self[maphash.Bytes(seed, row)]; ok && bytes.Equal(c.row(int(j)), row) {
+			return // a changed row itself
+		}
+		if j := g.touch(row); j >= 0 {
+			touched[j] = true
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	const hasList, hasState, hasUnchanged = 1, 2, 4
 	kind := make([]uint8, n)
@@ -226,42 +221,6 @@ func analyse(c *changeSet, stateFiles []string) (*peopleDiff, error) {
 		}
 	}
 	return d, nil
-}
-
-// scanRows calls fn with each row of a binary rows file (valid during the
-// call), reading it in large blocks: this pass is over every row of the
-// state, so it skips the per-row reads of rowReader.
-func scanRows(path string, fn func(row []byte)) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	buf := make([]byte, 4<<20)
-	have := 0
-	for {
-		m, err := io.ReadFull(f, buf[have:])
-		have += m
-		pos := 0
-		for pos+2 <= have {
-			l := rowLen(binary.BigEndian.Uint16(buf[pos:]))
-			if pos+l > have {
-				break
-			}
-			fn(buf[pos : pos+l])
-			pos += l
-		}
-		have = copy(buf, buf[pos:have])
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			if have > 0 {
-				return fmt.Errorf("%s ends in the middle of a row", filepath.Base(path))
-			}
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
 }
 
 // countPeople is the number of people among the rows of sets.

@@ -180,7 +180,7 @@ func (s *Service) RunPlan(ctx context.Context, name, id string, opts RunOptions,
 	case s.statePrint(name) != pr.statePrint:
 		why = "the sync was saved or run elsewhere"
 	default:
-		if _, err := os.Stat(filepath.Join(pr.w.dir, "rows.bin")); err != nil {
+		if _, err := os.Stat(pr.w.dir); err != nil {
 			why = "the plan's files were cleared by another run"
 		} else if src, err := s.source(o.def); err != nil {
 			os.RemoveAll(pr.w.dir)

@@ -489,11 +489,6 @@ func (p *prefetched) close() {
 	<-p.done
 }
 
-// fileRows reads a sorted state file.
-type fileRows struct{ rr *rowReader }
-
-func (f *fileRows) next() ([]byte, error) { return f.rr.next() }
-
 // emptyRows is a state with nothing in it.
 type emptyRows struct{}
 

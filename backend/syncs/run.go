@@ -311,26 +311,12 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 		}
 		return res, nil
 	}
-	// Keep the new rows beside the state, then write pending.json: from
-	// here a killed run is finished by the next one.
-	newRows := "rows-" + w.runID + ".bin"
-	// Flushed to disk here rather than while planning: a dry run never
-	// needs it on disk for good.
-	if err := osfile.Flush(filepath.Join(w.dir, "rows.bin")); err != nil {
+	// Keep the new state's files beside the state (flushed here rather
+	// than while planning: a dry run never needs them on disk for good),
+	// then write pending.json: from here a killed run is finished by the
+	// next one.
+	if err := s.keepNewState(name, w); err != nil {
 		return nil, err
-	}
-	if err := osfile.Replace(filepath.Join(w.dir, "rows.bin"), filepath.Join(s.syncDir(name), newRows)); err != nil {
-		return nil, err
-	}
-	w.newState.RowsFile = newRows
-	if w.newState.LinksFile != "" {
-		links := filepath.Join(w.dir, "links.bin")
-		if err := osfile.Flush(links); err != nil {
-			return nil, err
-		}
-		if err := osfile.Replace(links, filepath.Join(s.syncDir(name), w.newState.LinksFile)); err != nil {
-			return nil, err
-		}
 	}
 	pr := &pendingRun{RunID: w.runID, Steps: w.steps, NewState: w.newState, Plan: w.plan, Started: time.Now().UTC(), Record: w.record(),
 		BaseHistory: w.baseHistory}
@@ -421,7 +407,13 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 		return nil, err
 	}
 	res.AudienceID = audID
-	return &ns, s.sweep(d.Name, &ns, nil)
+	if err := s.sweep(d.Name, &ns, nil); err != nil {
+		return nil, err
+	}
+	// The committed state is whole either way: a compaction that fails
+	// is tried again after the next commit.
+	s.compact(d.Name, &ns)
+	return &ns, nil
 }
 
 func historyMarks(h []tiktok.History) []string {
@@ -448,6 +440,10 @@ type work struct {
 	baseHistory []string
 	seen        []string // the audience's history as the plan read it (nil: no audience yet)
 	listPrint   string   // the list's parts as the plan read them (listPrint)
+	// delta is the run's change to a trusted state (nil: the new state is
+	// a base of the list's rows); stateMoves its files to keep (keepNewState).
+	delta      *deltaWriter
+	stateMoves map[string]string
 }
 
 func (w *work) record() *RunRecord {
@@ -593,14 +589,20 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	removeSet := newFileSet(filepath.Join(w.dir, "remove"), "remove", &meta, base, s.cfg.MaxFileBytes)
 	writeDiff := trusted && d.Mode != ModeReplace
 	keepRemoved := d.Mode == ModeAddOnly
-	// The new rows file becomes the state after the upload; a dry run
-	// only counts its rows.
+	// The new state after the upload: the trusted state and a delta of
+	// what changed, or else a new base of the list's rows. A dry run only
+	// counts the rows.
 	out := countRows()
-	if !dryRun {
-		if out, err = createRows(filepath.Join(w.dir, "rows.bin")); err != nil {
+	if !dryRun && trusted {
+		if w.delta, err = newDeltaWriter(w.dir, keepRemoved); err != nil {
 			return w, err
 		}
-		defer out.abandon() // closed below; a second Close is harmless
+		defer w.delta.abandon() // closed below; a second Close is harmless
+	} else if !dryRun {
+		if out, err = createRows(filepath.Join(w.dir, runRowsFile)); err != nil {
+			return w, err
+		}
+		defer out.abandon()
 	}
 	// The changed rows, up to what the memory budget holds (about 160
 	// bytes each with their graph); a small list is also kept whole, to
@@ -647,6 +649,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		case c < 0: // only in the list: sent with APPEND (it adds a person or teaches TikTok a new identifier)
 			appendRows++
 			out.add(a)
+			w.delta.added(a)
 			listRow(a)
 			if trusted {
 				changes.add(a, true)
@@ -662,6 +665,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 				out.add(b)
 			} else {
 				stateOnlyRows++
+				w.delta.stateOnly(b)
 			}
 			changes.add(b, false)
 			b, berr = old.next()
@@ -693,12 +697,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		// REPLACE, and its counts are rows.
 		w.overflow = true
 		p.Added, p.Removed = appendRows, stateOnlyRows
+		w.delta.removeAllGone()
 	case len(changes.offs) > 0:
-		files := []string{filepath.Join(sdir, st.RowsFile)}
-		if st.LinksFile != "" {
-			files = append(files, filepath.Join(sdir, st.LinksFile))
-		}
-		diff, err := analyse(changes, files)
+		diff, err := analyse(changes, s.scanState(d.Name, st))
 		if err != nil {
 			return w, fmt.Errorf("the sync's state (%s) is damaged (%v): nothing was sent; delete the sync and save it again (its next run then replaces the audience's contents)", st.RowsFile, err)
 		}
@@ -713,7 +714,10 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 			r := changes.row(i)
 			if !diff.removed[i] {
 				kept = append(kept, r)
-			} else if writeDiff {
+				continue
+			}
+			w.delta.removed(r)
+			if writeDiff {
 				if err := removeSet.add(r); err != nil {
 					return w, err
 				}
@@ -748,20 +752,17 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	}
 	p.RemovePeople = p.Removed
 	meta.People = p.PeopleNow
-	if len(kept) > 0 && !dryRun {
-		lw, err := createRows(filepath.Join(w.dir, "links.bin"))
-		if err != nil {
-			return w, err
-		}
-		for _, r := range kept {
-			lw.add(r)
-		}
-		if err := lw.close(true); err != nil {
-			return w, err
-		}
-		meta.LinksFile, meta.Links = "rows-"+w.runID+"-links.bin", lw.rows
-	}
+	meta.Links = int64(len(kept))
 	meta.Rows, meta.Identifiers = out.rows, out.ids
+	switch {
+	case w.delta != nil:
+		if w.stateMoves, err = w.delta.finish(&meta, st, w.runID); err != nil {
+			return w, err
+		}
+	case !dryRun:
+		meta.RowsFile = "rows-" + w.runID + ".bin"
+		w.stateMoves = map[string]string{runRowsFile: meta.RowsFile}
+	}
 	meta.AudienceID = audID
 	w.newState = meta
 	// The transform left deduplication to the sort: its counters get the
@@ -793,7 +794,13 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		// state the list replaces): they are the files to send.
 		full := newFileSet(filepath.Join(w.dir, "full"), "full", &meta, base, partBytes)
 		full.counters = &w.counters
-		if err := writeSetFromRows(ctx, full, filepath.Join(w.dir, "rows.bin")); err != nil {
+		list, closeList, err := w.listRows(sdir, st)
+		if err != nil {
+			return w, err
+		}
+		err = writeSetFromRows(ctx, full, list)
+		closeList()
+		if err != nil {
 			return w, err
 		}
 		w.files, w.fullBytes = full.files, uploadBytes(full.files)
@@ -830,16 +837,10 @@ func fullPartBytes(listBytes, headerBytes, maxBytes int64) (int64, error) {
 	return need, nil
 }
 
-// writeSetFromRows writes every row of a rows file into a file set.
-func writeSetFromRows(ctx context.Context, set *fileSet, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	rr := newRowReader(f)
+// writeSetFromRows writes every row of src into a file set.
+func writeSetFromRows(ctx context.Context, set *fileSet, src rowSource) error {
 	for n := 0; ; n++ {
-		row, err := rr.next()
+		row, err := src.next()
 		if err == io.EOF {
 			break
 		}

@@ -1,7 +1,6 @@
 package syncs_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,10 +11,12 @@ import (
 
 // stateGenerations runs one sync through generations of its list (people
 // leaving, joining, changing phone and changing back, add-only, most of
-// the list changed) and returns the state's digest after each run.
-func stateGenerations(t *testing.T) []string {
+// the list changed) and returns the state's digest after each run, and
+// the number of files over the last state's base.
+func stateGenerations(t *testing.T) ([]string, int) {
 	e := newEnv(t, standin.Options{})
 	var out []string
+	var layers []string
 	step := func(ids []int, variant map[int]int, mut func(*syncs.Definition)) {
 		t.Helper()
 		e.writeList(ids, variant)
@@ -25,11 +26,16 @@ func stateGenerations(t *testing.T) []string {
 				mut(d)
 			}
 		})
-		e.run("crm")
+		r := e.run("crm")
+		if mut == nil {
+			e.checkMembers(r.AudienceID)
+		}
 		dg, err := syncs.StateDigest(e.svc, "crm")
 		if err != nil {
 			t.Fatal(err)
 		}
+		_, layers, _ = syncs.StateLayout(e.svc, "crm")
+		t.Logf("generation %d: %s, state %s over its base %v", len(out)+1, r.Action, dg, layers)
 		out = append(out, dg)
 	}
 	phones := func(from, to, v int) map[int]int {
@@ -46,26 +52,91 @@ func stateGenerations(t *testing.T) []string {
 	step(span(80, 1240), phones(200, 260, 3), func(d *syncs.Definition) { d.Mode = syncs.ModeAddOnly })
 	step(span(80, 1240), phones(200, 230, 3), nil)  // back to mirror: add-only's extra rows go
 	step(span(600, 1900), phones(700, 720, 1), nil) // most of the list changed: REPLACE
-	return out
+	return out, len(layers)
 }
 
 // The state holds the same rows, generation after generation, as the
 // store before sorted runs kept (testdata/state-generations.txt was
 // written by that code, the rows file rewritten whole on every run).
+// Each way: deltas only (never merged), a new base after every run, and
+// the default bounds.
 func TestStateHoldsTheSameRowsAsTheRewrittenStore(t *testing.T) {
-	got := stateGenerations(t)
-	golden := filepath.Join("testdata", "state-generations.txt")
-	if os.Getenv("SYNC_WRITE_GOLDEN") != "" {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(golden, []byte(strings.Join(got, "\n")+"\n"), 0o644)
+	want := strings.Split(strings.TrimSpace(readFile(t, filepath.Join("testdata", "state-generations.txt"))), "\n")
+	for _, c := range []struct {
+		name        string
+		runs, share int
+	}{{"deltas only", 1 << 20, 0}, {"compact every run", 0, 0}, {"default bounds", 8, 12}} {
+		t.Run(c.name, func(t *testing.T) {
+			defer syncs.SetCompaction(c.runs, c.share)()
+			got, layers := stateGenerations(t)
+			if c.name == "deltas only" && layers < 8 || c.name == "compact every run" && layers != 0 {
+				t.Errorf("%s: the last state has %d files over its base", c.name, layers)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d generations, golden has %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("generation %d: %s\nwant          %s", i+1, got[i], want[i])
+				}
+			}
+		})
 	}
-	want := strings.Split(strings.TrimSpace(readFile(t, golden)), "\n")
-	if len(got) != len(want) {
-		t.Fatalf("%d generations, golden has %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("generation %d: %s\nwant          %s", i+1, got[i], want[i])
+}
+
+// A state an earlier version wrote (a rows file and a links file) is read
+// as it was meant, and the next commit keeps it as a base and deltas: the
+// same plan, people and rows as a sync that never had the old layout.
+func TestStateOfTheEarlierLayoutIsReadAndMigrated(t *testing.T) {
+	defer syncs.SetCompaction(1<<20, 0)() // deltas only, so the migrated layout shows
+	var digests [2][]string
+	var plans [2]*syncs.Result
+	for k, legacy := range []bool{false, true} {
+		e := newEnv(t, standin.Options{})
+		killScenario(e) // generation 2 has 40 people with a new phone: their old rows are links
+		restore := syncs.SetCompaction(0, 0)
+		e.run("crm")
+		restore()
+		before, _ := syncs.StateDigest(e.svc, "crm")
+		if legacy {
+			if err := syncs.WriteLegacyState(e.svc, "crm", e.expected()); err != nil {
+				t.Fatal(err)
+			}
+			if st := readFile(t, filepath.Join(e.dir, "crm", "state.json")); !strings.Contains(st, `"links_file": "rows-`) || !strings.Contains(st, `"links": 40`) || strings.Contains(st, `"deltas"`) {
+				t.Fatalf("the legacy state is not what earlier versions wrote:\n%s", st)
+			}
+		}
+		if dg, _ := syncs.StateDigest(e.svc, "crm"); dg != before {
+			t.Fatalf("the legacy layout holds other rows: %s, want %s", dg, before)
+		}
+		changed := map[int]int{}
+		for i := 100; i < 140; i++ {
+			changed[i] = 1
+		}
+		for i := 300; i < 330; i++ {
+			changed[i] = 2
+		}
+		e.writeList(span(100, 1260), changed) // the people with links among those who stay; 30 more new phones
+		plans[k] = e.run("crm")
+		e.checkMembers(plans[k].AudienceID)
+		dg, _ := syncs.StateDigest(e.svc, "crm")
+		digests[k] = append(digests[k], before, dg)
+		st := readFile(t, filepath.Join(e.dir, "crm", "state.json"))
+		if strings.Contains(st, "links_file") || !strings.Contains(st, `"deltas"`) {
+			t.Fatalf("the state after the first run was not migrated:\n%s", st)
+		}
+		if legacy {
+			if _, layers, _ := syncs.StateLayout(e.svc, "crm"); len(layers) < 2 || !strings.HasSuffix(layers[0], "-links.bin") {
+				t.Fatalf("the old links file is not the state's oldest delta: %v", layers)
+			}
 		}
 	}
+	if digests[0][0] != digests[1][0] || digests[0][1] != digests[1][1] {
+		t.Fatalf("states: %v, from the earlier layout %v", digests[0], digests[1])
+	}
+	a, b := plans[0].Plan, plans[1].Plan
+	if a.Action != b.Action || a.Added != b.Added || a.Removed != b.Removed || a.Changed != b.Changed || a.AppendRows != b.AppendRows || a.RemoveRows != b.RemoveRows || a.PeopleNow != b.PeopleNow {
+		t.Fatalf("plans differ:\n%+v\n%+v", a, b)
+	}
+	t.Logf("after the earlier layout: %s (%s)", b.Action, b.Reason)
 }

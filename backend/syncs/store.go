@@ -22,7 +22,8 @@ import (
 //
 //	sync.json      the Definition
 //	state.json     stateMeta: which rows file is current, the audience, history marks, the last run
-//	rows-<id>.bin  sorted binary rows (see rows.go): what this app has put into the audience
+//	rows-<id>*.bin sorted binary rows (see rows.go): what this app has put into the audience,
+//	               as a base and the deltas of the runs since (state_runs.go)
 //	pending.json   a run whose uploads started but whose state is not committed yet
 //	run-<id>/      that run's work: the transform output, the APPEND and REMOVE folders
 //	run.lock       held by the process running (or planning) the sync
@@ -62,17 +63,23 @@ type stateMeta struct {
 	CalculateType string `json:"calculate_type"`
 	Header        string `json:"header"` // the files' first line ("" for one-type files)
 	Columns       int    `json:"columns"`
-	RowsFile      string `json:"rows_file"`
+	RowsFile      string `json:"rows_file"` // the base: sorted binary rows (rows.go)
 	Rows          int64  `json:"rows"`
 	Identifiers   int64  `json:"identifiers"`
-	// LinksFile holds rows sent earlier whose people are still in the list
-	// (an old phone of a person with a new one): they are not in the list,
-	// but TikTok linked their identifiers, and removing the person later
-	// must remove them too. Sorted binary rows like RowsFile.
-	LinksFile string   `json:"links_file,omitempty"`
-	Links     int64    `json:"links,omitempty"`
-	People    int64    `json:"people,omitempty"` // the people of rows and links (see Plan.PeopleNow)
-	History   []string `json:"history"`          // the audience's history entries seen right after our last change
+	// LinksFile is a state of an earlier version's links (the rows now
+	// counted by Links), which kept them in a file of their own: read as
+	// the oldest delta, and made one by the next commit.
+	LinksFile string `json:"links_file,omitempty"`
+	// Deltas are the runs' changes since RowsFile was written, oldest
+	// first (state_runs.go): the rows they added and removed.
+	Deltas []deltaRun `json:"deltas,omitempty"`
+	// Links counts the state's rows that are not in the list (rows sent
+	// earlier whose people are still in it: an old phone of a person with
+	// a new one). TikTok linked their identifiers, so removing the person
+	// later must remove them too.
+	Links   int64    `json:"links,omitempty"`
+	People  int64    `json:"people,omitempty"` // the people of rows and links (see Plan.PeopleNow)
+	History []string `json:"history"`          // the audience's history entries seen right after our last change
 	// Unlisted are the actions of the last run's batches that TikTok's
 	// history did not list yet when the run committed (a late entry): the
 	// next run takes the first such entries (by Editor, the editor of the
@@ -261,10 +268,14 @@ func (s *Service) sweep(name string, st *stateMeta, p *pendingRun) error {
 	dir := s.syncDir(name)
 	keep := map[string]bool{}
 	if st != nil {
-		keep[st.RowsFile], keep[st.LinksFile] = true, true
+		for _, f := range st.files() {
+			keep[f] = true
+		}
 	}
 	if p != nil {
-		keep[p.NewState.RowsFile], keep[p.NewState.LinksFile] = true, true
+		for _, f := range p.NewState.files() {
+			keep[f] = true
+		}
 		keep["run-"+p.RunID] = true
 	}
 	if d := s.prepared.dir(name); d != "" {
@@ -376,34 +387,4 @@ func (s *Service) Delete(name string) error {
 		return nil // saved again by another process just now: its lock stays
 	}
 	return osfile.RemoveDir(dir) // the lock file and the folder
-}
-
-// openState returns the state's rows (its rows file merged with its links
-// file, if any), sorted, and a function that closes them.
-func (s *Service) openState(name string, st *stateMeta) (rowSource, func(), error) {
-	var files []*os.File
-	closeAll := func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}
-	var srcs []rowSource
-	for _, n := range []string{st.RowsFile, st.LinksFile} {
-		if n == "" {
-			continue
-		}
-		f, err := os.Open(filepath.Join(s.syncDir(name), n))
-		if err != nil {
-			closeAll()
-			return nil, nil, fmt.Errorf("the sync's state is damaged (%v): delete and save the sync again", err)
-		}
-		files = append(files, f)
-		srcs = append(srcs, &fileRows{rr: newRowReader(f)})
-	}
-	m, err := mergeOf(srcs)
-	if err != nil {
-		closeAll()
-		return nil, nil, fmt.Errorf("the sync's state (%s) is damaged (%v): nothing was sent; delete the sync and save it again (its next run then replaces the audience's contents)", st.RowsFile, err)
-	}
-	return m, closeAll, nil
 }
