@@ -3,6 +3,7 @@ package syncs_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/bits"
@@ -23,8 +24,10 @@ import (
 )
 
 // benchChild runs one measured step in its own process, so its peak RSS
-// is its own: "transform" (the plain transform of the list) or "plan" (the
-// sync's dry run against the state of the previous generation).
+// and its disk writes are its own: "transform" (the plain transform of the
+// list), "plan" (the sync's dry run against the state of the previous
+// generation) or "run" (a real run: it also prints the time until its
+// upload starts and the bytes it wrote to disk).
 func benchChild(mode string) int {
 	ctx := context.Background()
 	if p := os.Getenv("SYNC_TEST_CPUPROFILE"); p != "" {
@@ -59,6 +62,21 @@ func benchChild(mode string) int {
 			return 1
 		}
 		fmt.Fprintf(os.Stderr, "plan: %+v\n", *p)
+	case "run":
+		svc := benchService(os.Getenv("SYNC_TEST_DIR"), os.Getenv("SYNC_TEST_BASE"), os.Getenv("SYNC_TEST_TOKEN"), os.Getenv("SYNC_TEST_STATE"))
+		var planned time.Duration
+		res, err := svc.Run(ctx, "bench", func(p syncs.Progress) {
+			if p.Stage == "upload" && planned == 0 {
+				planned = time.Since(start)
+			}
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Fprintf(os.Stderr, "run: %s, %d of %d bytes sent; %s\n", res.Action, res.BytesUploaded, res.FullBytes, res.Reason)
+		fmt.Printf("%d %d %d %d %d\n", time.Since(start).Nanoseconds(), vmHWM(), planned.Nanoseconds(), diskWrites(), 1000*res.BytesUploaded/max(res.FullBytes, 1))
+		return 0
 	}
 	fmt.Printf("%d %d\n", time.Since(start).Nanoseconds(), vmHWM())
 	return 0
@@ -77,6 +95,26 @@ func vmHWM() int64 {
 	return 0
 }
 
+// diskWrites is the bytes this process made the system write to storage
+// (Linux /proc/self/io: written, less the pages deleted before they reached
+// the disk, such as the sort's spilled runs).
+func diskWrites() int64 {
+	b, _ := os.ReadFile("/proc/self/io")
+	var w, cancelled int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			switch f[0] {
+			case "write_bytes:":
+				w = v
+			case "cancelled_write_bytes:":
+				cancelled = v
+			}
+		}
+	}
+	return w - cancelled
+}
+
 // benchService uses the engine's defaults (all cores, 50 MiB files).
 func benchService(dir, base, token, state string) *syncs.Service {
 	svc, err := syncs.New(syncs.Config{Dir: dir, Connect: connectFunc(base, token, state)})
@@ -88,8 +126,8 @@ func benchService(dir, base, token, state string) *syncs.Service {
 
 // runChild runs the test binary in mode and returns its elapsed time, its
 // CPU time (user and system: less swayed than the elapsed time by other
-// work on a shared machine) and its peak RSS.
-func runChild(b *testing.B, mode string, env ...string) (time.Duration, time.Duration, int64) {
+// work on a shared machine), its peak RSS and any further figures it printed.
+func runChild(b *testing.B, mode string, env ...string) (time.Duration, time.Duration, int64, []int64) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(append(os.Environ(), "SYNC_TEST_CHILD="+mode), env...)
 	var errb strings.Builder
@@ -99,13 +137,27 @@ func runChild(b *testing.B, mode string, env ...string) (time.Duration, time.Dur
 		b.Fatalf("%s: %v %s", mode, err, errb.String())
 	}
 	var ns, hwm int64
-	fmt.Sscan(string(out), &ns, &hwm)
-	b.Logf("%s: %s", mode, strings.TrimSpace(errb.String()))
-	return time.Duration(ns), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), hwm
+	var more []int64
+	for i, f := range strings.Fields(string(out)) {
+		v, _ := strconv.ParseInt(f, 10, 64)
+		switch i {
+		case 0:
+			ns = v
+		case 1:
+			hwm = v
+		default:
+			more = append(more, v)
+		}
+	}
+	if mode != "run" {
+		b.Logf("%s: %s", mode, strings.TrimSpace(errb.String()))
+	}
+	return time.Duration(ns), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), hwm, more
 }
 
-// writeBenchList writes n people (email, phone); people whose number is a
-// multiple of 100 get another phone in generation 2, so 1% of rows change.
+// writeBenchList writes n people (email, phone); from generation 2 on,
+// people whose number ends in 00 get another phone, from generation 3 those
+// ending in 01 too, and so on: 1% of the rows change from one to the next.
 func writeBenchList(b *testing.B, path string, n, gen int) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -115,7 +167,7 @@ func writeBenchList(b *testing.B, path string, n, gen int) {
 	w.WriteString("email,phone\n")
 	for i := 0; i < n; i++ {
 		v := 200
-		if gen == 2 && i%100 == 0 {
+		if i%100 < gen-1 {
 			v = 300
 		}
 		fmt.Fprintf(w, "person%08d@example.com,+1 415 %03d %04d\n", i, v+i/10000%100, i%10000)
@@ -164,9 +216,9 @@ func BenchmarkSyncPlan(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N*perN; i++ {
 		out := filepath.Join(tmp, fmt.Sprintf("t%d", i))
-		tt, tcpu, trss := runChild(b, "transform", "SYNC_TEST_LIST="+list, "SYNC_TEST_OUT="+out)
+		tt, tcpu, trss, _ := runChild(b, "transform", "SYNC_TEST_LIST="+list, "SYNC_TEST_OUT="+out)
 		os.RemoveAll(out)
-		pt, pcpu, prss := runChild(b, "plan", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
+		pt, pcpu, prss, _ := runChild(b, "plan", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
 		b.Logf("round %d: transform %.1f s (%.1f s CPU), plan %.1f s (%.1f s CPU): %.2f× (%.2f× CPU)",
 			i+1, tt.Seconds(), tcpu.Seconds(), pt.Seconds(), pcpu.Seconds(), pt.Seconds()/tt.Seconds(), pcpu.Seconds()/tcpu.Seconds())
 		transformTime, planTime, transformCPU, planCPU = transformTime+tt, planTime+pt, transformCPU+tcpu, planCPU+pcpu
@@ -182,32 +234,93 @@ func BenchmarkSyncPlan(b *testing.B) {
 	b.ReportMetric(float64(transformPeak)/(1<<20), "transform_peak_MiB")
 	b.ReportMetric(float64(planPeak)/(1<<20), "plan_peak_MiB")
 	b.StopTimer()
-	// The real run plans as the dry run does and also keeps its new rows
-	// file: the time until its upload starts is its plan.
-	start, planned := time.Now(), time.Duration(0)
-	res, err := svc.Run(context.Background(), "bench", func(p syncs.Progress) {
-		if p.Stage == "upload" && planned == 0 {
-			planned = time.Since(start)
+	// The real runs plan as the dry run does, and write their delta of the
+	// state before the upload starts: the time until then is their plan.
+	// SYNC_BENCH_RUNS runs (default 3), each 1% more changed than the last;
+	// past its bounds a run merges the deltas into a new base after its
+	// commit, which the bytes written include.
+	runs := 3
+	if v, err := strconv.Atoi(os.Getenv("SYNC_BENCH_RUNS")); err == nil && v > 0 {
+		runs = v
+	}
+	var plannedSum time.Duration
+	var runPeak, writtenSum, writtenMax, stateWrittenSum int64
+	for r := 0; r < runs; r++ {
+		if r > 0 {
+			writeBenchList(b, list, n, r+2)
 		}
-	})
+		before := stateFiles(b, filepath.Join(dir, "bench"))
+		_, _, rss, more := runChild(b, "run", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
+		var newState int64
+		for f, size := range stateFiles(b, filepath.Join(dir, "bench")) {
+			if _, ok := before[f]; !ok {
+				newState += size
+			}
+		}
+		planned, written := time.Duration(more[0]), more[1]
+		fmt.Fprintf(os.Stderr, "run %d: %.1f s until the upload, %.2f× the transform; %.1f MB written to disk (%.1f MB of it the state's new files); peak RSS %.0f MiB; %.1f%% of a full upload sent\n",
+			r+1, planned.Seconds(), planned.Seconds()/(transformTime.Seconds()/rounds), float64(written)/1e6, float64(newState)/1e6, float64(rss)/(1<<20), float64(more[2])/10)
+		plannedSum, runPeak = plannedSum+planned, max(runPeak, rss)
+		writtenSum, writtenMax, stateWrittenSum = writtenSum+written, max(writtenMax, written), stateWrittenSum+newState
+		if r == 0 {
+			b.ReportMetric(float64(more[2])/10, "upload_%_of_full")
+		}
+	}
+	b.ReportMetric(plannedSum.Seconds()/float64(runs), "run_plan_s")
+	b.ReportMetric(plannedSum.Seconds()/float64(runs)/(transformTime.Seconds()/rounds), "run_plan/transform")
+	b.ReportMetric(float64(runPeak)/(1<<20), "run_peak_MiB")
+	b.ReportMetric(float64(writtenSum)/float64(runs)/1e6, "run_written_MB")
+	b.ReportMetric(float64(writtenMax)/1e6, "run_written_max_MB")
+	b.ReportMetric(float64(stateWrittenSum)/float64(runs)/1e6, "run_state_written_MB")
+	// The state per identifier: its files' bytes over the identifiers of
+	// its rows (a delta's removed rows are bytes but no identifiers).
+	stateBytes, stateIDs := stateSize(b, filepath.Join(dir, "bench"))
+	b.ReportMetric(float64(stateBytes)/float64(stateIDs), "state_B/identifier")
+}
+
+// stateFiles are the sizes of a sync folder's rows files, by name.
+func stateFiles(b *testing.B, dir string) map[string]int64 {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(planned.Seconds(), "run_plan_s")
-	b.ReportMetric(planned.Seconds()/(transformTime.Seconds()/rounds), "run_plan/transform")
-	b.ReportMetric(100*float64(res.BytesUploaded)/float64(res.FullBytes), "upload_%_of_full")
-	// The state is its rows file and its links file (rows of people still
-	// in the list that are not in it any more, like a changed phone's old row).
-	entries, _ := os.ReadDir(filepath.Join(dir, "bench"))
-	var stateBytes, stateIDs int64
+	out := map[string]int64{}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "rows-") {
-			n, ids := countStateFile(b, filepath.Join(dir, "bench", e.Name()))
-			stateBytes, stateIDs = stateBytes+n, stateIDs+ids
+		if info, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), "rows-") {
+			out[e.Name()] = info.Size()
 		}
 	}
-	b.ReportMetric(float64(stateBytes)/float64(stateIDs), "state_B/identifier")
-	b.Logf("run: %+v", res.Plan)
+	return out
+}
+
+// stateSize reads a sync's state.json: its files' bytes, and the
+// identifiers of its rows (the base's and added rows', less the removed).
+func stateSize(b *testing.B, dir string) (size, ids int64) {
+	var st struct {
+		RowsFile  string `json:"rows_file"`
+		LinksFile string `json:"links_file"`
+		Deltas    []struct{ Add, Del string }
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err == nil {
+		err = json.Unmarshal(raw, &st)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	add := func(f string, sign int64) {
+		if f != "" {
+			n, k := countStateFile(b, filepath.Join(dir, f))
+			size, ids = size+n, ids+sign*k
+		}
+	}
+	add(st.RowsFile, 1)
+	add(st.LinksFile, 1)
+	for _, d := range st.Deltas {
+		add(d.Add, 1)
+		add(d.Del, -1)
+	}
+	return size, ids
 }
 
 // countStateFile returns a binary rows file's size and identifiers (each

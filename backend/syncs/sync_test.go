@@ -26,7 +26,7 @@ import (
 // The test binary doubles as a second process running one sync (for the
 // kill test): SYNC_TEST_CHILD=1 with the stand-in's address in the env.
 func TestMain(m *testing.M) {
-	if mode := os.Getenv("SYNC_TEST_CHILD"); mode == "plan" || mode == "transform" {
+	if mode := os.Getenv("SYNC_TEST_CHILD"); mode == "plan" || mode == "transform" || mode == "run" {
 		os.Exit(benchChild(mode))
 	}
 	if os.Getenv("SYNC_TEST_CHILD") == "1" {
