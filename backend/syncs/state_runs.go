@@ -3,7 +3,6 @@ package syncs
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -125,43 +124,6 @@ func openLayers(dir, base string, ls []layer) (rowSource, func(), error) {
 	}
 	ops.heapify()
 	return &layered{base: b, ops: ops, needB: true, needO: true}, closeAll, nil
-}
-
-// blockRows reads a rows file in large blocks and slices rows out of them:
-// the state is read whole on every run, so it skips rowReader's per-row reads.
-type blockRows struct {
-	r        io.Reader
-	buf      []byte
-	pos, end int
-	err      error // the reader's, once it has none left
-}
-
-func newBlockRows(r io.Reader) *blockRows { return &blockRows{r: r, buf: make([]byte, 1<<20)} }
-
-func (b *blockRows) next() ([]byte, error) {
-	for {
-		if b.end-b.pos >= 2 {
-			n := rowLen(binary.BigEndian.Uint16(b.buf[b.pos:]))
-			if b.end-b.pos >= n {
-				row := b.buf[b.pos : b.pos+n]
-				b.pos += n
-				return row, nil
-			}
-		}
-		if b.err != nil {
-			if b.err == io.EOF && b.pos < b.end {
-				return nil, errors.New("a row file ends in the middle of a row")
-			}
-			return nil, b.err
-		}
-		b.end = copy(b.buf, b.buf[b.pos:b.end])
-		b.pos = 0
-		m, err := io.ReadAtLeast(b.r, b.buf[b.end:], 1)
-		b.end += m
-		if err != nil {
-			b.err = err
-		}
-	}
 }
 
 // opItem is one delta file's current row in deltaOps's heap.
