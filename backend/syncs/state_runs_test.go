@@ -1,6 +1,7 @@
 package syncs_test
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -139,4 +140,40 @@ func TestStateOfTheEarlierLayoutIsReadAndMigrated(t *testing.T) {
 		t.Fatalf("plans differ:\n%+v\n%+v", a, b)
 	}
 	t.Logf("after the earlier layout: %s (%s)", b.Action, b.Reason)
+}
+
+// A run killed while it merges the deltas into a new base (after its
+// commit) leaves a base no state names, whole or cut short, and perhaps
+// the old deltas once the new state.json names the new base: the next
+// run removes them and goes on from the committed state.
+func TestKilledCompactionLeavesTheCommittedState(t *testing.T) {
+	defer syncs.SetCompaction(1<<20, 0)()
+	e := newEnv(t, standin.Options{})
+	killScenario(e)
+	e.run("crm")
+	want, _ := syncs.StateDigest(e.svc, "crm")
+	folder := filepath.Join(e.dir, "crm")
+	_, layers, _ := syncs.StateLayout(e.svc, "crm")
+	if len(layers) == 0 {
+		t.Fatal("no deltas to merge")
+	}
+	// What the kill leaves: a new base cut short (the old state stays).
+	if err := os.WriteFile(filepath.Join(folder, "rows-0123456789abcdef0123456789abcdef.bin"), []byte{0, 3, 1, 2, 3}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if dg, err := syncs.StateDigest(e.svc, "crm"); err != nil || dg != want {
+		t.Fatalf("state after the kill: %s %v, want %s", dg, err, want)
+	}
+	defer syncs.SetCompaction(0, 0)() // this run merges
+	e.writeList(span(60, 1260), nil)
+	r := e.run("crm")
+	e.checkMembers(r.AudienceID)
+	if _, err := os.Stat(filepath.Join(folder, "rows-0123456789abcdef0123456789abcdef.bin")); !os.IsNotExist(err) {
+		t.Fatalf("the cut base is still there: %v", err)
+	}
+	base, layers, _ := syncs.StateLayout(e.svc, "crm")
+	files, _ := filepath.Glob(filepath.Join(folder, "rows-*"))
+	if len(layers) != 0 || len(files) != 1 || filepath.Base(files[0]) != base {
+		t.Fatalf("after the merge: base %s, deltas %v, files %v", base, layers, files)
+	}
 }
