@@ -61,7 +61,7 @@ func benchChild(mode string) int {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		fmt.Fprintf(os.Stderr, "plan: %+v\n", *p)
+		fmt.Fprintf(os.Stderr, "plan: %s, %d rows appended, %d removed\n", p.Action, p.AppendRows, p.RemoveRows)
 	case "run":
 		svc := benchService(os.Getenv("SYNC_TEST_DIR"), os.Getenv("SYNC_TEST_BASE"), os.Getenv("SYNC_TEST_TOKEN"), os.Getenv("SYNC_TEST_STATE"))
 		var planned time.Duration
@@ -250,7 +250,7 @@ func BenchmarkSyncPlan(b *testing.B) {
 			writeBenchList(b, list, n, r+2)
 		}
 		before := stateFiles(b, filepath.Join(dir, "bench"))
-		_, _, rss, more := runChild(b, "run", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
+		total, _, rss, more := runChild(b, "run", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
 		var newState int64
 		for f, size := range stateFiles(b, filepath.Join(dir, "bench")) {
 			if _, ok := before[f]; !ok {
@@ -258,8 +258,8 @@ func BenchmarkSyncPlan(b *testing.B) {
 			}
 		}
 		planned, written := time.Duration(more[0]), more[1]
-		fmt.Fprintf(os.Stderr, "run %d: %.1f s until the upload, %.2f× the transform; %.1f MB written to disk (%.1f MB of it the state's new files); peak RSS %.0f MiB; %.1f%% of a full upload sent\n",
-			r+1, planned.Seconds(), planned.Seconds()/(transformTime.Seconds()/rounds), float64(written)/1e6, float64(newState)/1e6, float64(rss)/(1<<20), float64(more[2])/10)
+		fmt.Fprintf(os.Stderr, "run %d: %.1f s until the upload, %.2f× the transform (%.1f s in all); %.1f MB written to disk (%.1f MB of it the state's new files); peak RSS %.0f MiB; %.1f%% of a full upload sent\n",
+			r+1, planned.Seconds(), planned.Seconds()/(transformTime.Seconds()/rounds), total.Seconds(), float64(written)/1e6, float64(newState)/1e6, float64(rss)/(1<<20), float64(more[2])/10)
 		plannedSum, runPeak = plannedSum+planned, max(runPeak, rss)
 		writtenSum, writtenMax, stateWrittenSum = writtenSum+written, max(writtenMax, written), stateWrittenSum+newState
 		if r == 0 {

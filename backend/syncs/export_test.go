@@ -124,3 +124,18 @@ func WriteLegacyState(s *Service, name string, list []string) error {
 	}
 	return s.sweep(name, &old, nil)
 }
+
+// StateBytesPerIdentifier is the bytes of a sync's state files over the
+// identifiers of its rows.
+func StateBytesPerIdentifier(s *Service, name string) (float64, error) {
+	st, err := s.loadState(name)
+	if err != nil || st == nil {
+		return 0, fmt.Errorf("no state: %v", err)
+	}
+	var ids int64
+	err = s.scanState(name, st)(func(row []byte) { ids += int64((len(row) - 2) / hashLen) })
+	if err != nil || ids == 0 {
+		return 0, fmt.Errorf("state rows: %v", err)
+	}
+	return float64(s.stateBytes(name, st)) / float64(ids), nil
+}

@@ -14,7 +14,7 @@ import (
 // leaving, joining, changing phone and changing back, add-only, most of
 // the list changed) and returns the state's digest after each run, and
 // the number of files over the last state's base.
-func stateGenerations(t *testing.T) ([]string, int) {
+func stateGenerations(t *testing.T, noCompaction bool) ([]string, int) {
 	e := newEnv(t, standin.Options{})
 	var out []string
 	var layers []string
@@ -36,6 +36,9 @@ func stateGenerations(t *testing.T) ([]string, int) {
 			t.Fatal(err)
 		}
 		_, layers, _ = syncs.StateLayout(e.svc, "crm")
+		if per, err := syncs.StateBytesPerIdentifier(e.svc, "crm"); err != nil || per > 40 && !noCompaction {
+			t.Errorf("generation %d: %.1f bytes per identifier (%v), the bound is 40", len(out)+1, per, err)
+		}
 		t.Logf("generation %d: %s, state %s over its base %v", len(out)+1, r.Action, dg, layers)
 		out = append(out, dg)
 	}
@@ -69,7 +72,7 @@ func TestStateHoldsTheSameRowsAsTheRewrittenStore(t *testing.T) {
 	}{{"deltas only", 1 << 20, 0}, {"compact every run", 0, 0}, {"default bounds", 8, 12}} {
 		t.Run(c.name, func(t *testing.T) {
 			defer syncs.SetCompaction(c.runs, c.share)()
-			got, layers := stateGenerations(t)
+			got, layers := stateGenerations(t, c.name == "deltas only")
 			if c.name == "deltas only" && layers < 8 || c.name == "compact every run" && layers != 0 {
 				t.Errorf("%s: the last state has %d files over its base", c.name, layers)
 			}
