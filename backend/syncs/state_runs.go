@@ -406,7 +406,6 @@ func (dw *deltaWriter) finish(meta, st *stateMeta, runID string) (map[string]str
 	if d != (deltaRun{}) {
 		meta.Deltas = append(meta.Deltas, d)
 	}
-	meta.Version = 2
 	return moves, nil
 }
 
