@@ -150,7 +150,7 @@ func runChild(b *testing.B, mode string, env ...string) (time.Duration, time.Dur
 		}
 	}
 	if mode != "run" {
-		b.Logf("%s: %s", mode, strings.TrimSpace(errb.String()))
+		fmt.Fprintf(os.Stderr, "%s: %s\n", mode, strings.TrimSpace(errb.String()))
 	}
 	return time.Duration(ns), cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), hwm, more
 }
@@ -219,7 +219,7 @@ func BenchmarkSyncPlan(b *testing.B) {
 		tt, tcpu, trss, _ := runChild(b, "transform", "SYNC_TEST_LIST="+list, "SYNC_TEST_OUT="+out)
 		os.RemoveAll(out)
 		pt, pcpu, prss, _ := runChild(b, "plan", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
-		b.Logf("round %d: transform %.1f s (%.1f s CPU), plan %.1f s (%.1f s CPU): %.2f× (%.2f× CPU)",
+		fmt.Fprintf(os.Stderr, "round %d: transform %.1f s (%.1f s CPU), plan %.1f s (%.1f s CPU): %.2f× (%.2f× CPU)\n",
 			i+1, tt.Seconds(), tcpu.Seconds(), pt.Seconds(), pcpu.Seconds(), pt.Seconds()/tt.Seconds(), pcpu.Seconds()/tcpu.Seconds())
 		transformTime, planTime, transformCPU, planCPU = transformTime+tt, planTime+pt, transformCPU+tcpu, planCPU+pcpu
 		transformPeak, planPeak = max(transformPeak, trss), max(planPeak, prss)
@@ -235,7 +235,8 @@ func BenchmarkSyncPlan(b *testing.B) {
 	b.ReportMetric(float64(planPeak)/(1<<20), "plan_peak_MiB")
 	b.StopTimer()
 	// The real runs plan as the dry run does, and write their delta of the
-	// state before the upload starts: the time until then is their plan.
+	// state before the upload starts: the time until then is their plan,
+	// compared with a plain transform of the same list just before it.
 	// SYNC_BENCH_RUNS runs (default 3), each 1% more changed than the last;
 	// past its bounds a run merges the deltas into a new base after its
 	// commit, which the bytes written include.
@@ -243,12 +244,15 @@ func BenchmarkSyncPlan(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("SYNC_BENCH_RUNS")); err == nil && v > 0 {
 		runs = v
 	}
-	var plannedSum time.Duration
+	var plannedSum, pairedSum time.Duration
 	var runPeak, writtenSum, writtenMax, stateWrittenSum int64
 	for r := 0; r < runs; r++ {
 		if r > 0 {
 			writeBenchList(b, list, n, r+2)
 		}
+		out := filepath.Join(tmp, fmt.Sprintf("r%d", r))
+		tt, _, _, _ := runChild(b, "transform", "SYNC_TEST_LIST="+list, "SYNC_TEST_OUT="+out)
+		os.RemoveAll(out)
 		before := stateFiles(b, filepath.Join(dir, "bench"))
 		total, _, rss, more := runChild(b, "run", "SYNC_TEST_DIR="+dir, "SYNC_TEST_BASE="+base, "SYNC_TEST_TOKEN="+s.Token(), "SYNC_TEST_STATE="+state)
 		var newState int64
@@ -258,16 +262,16 @@ func BenchmarkSyncPlan(b *testing.B) {
 			}
 		}
 		planned, written := time.Duration(more[0]), more[1]
-		fmt.Fprintf(os.Stderr, "run %d: %.1f s until the upload, %.2f× the transform (%.1f s in all); %.1f MB written to disk (%.1f MB of it the state's new files); peak RSS %.0f MiB; %.1f%% of a full upload sent\n",
-			r+1, planned.Seconds(), planned.Seconds()/(transformTime.Seconds()/rounds), total.Seconds(), float64(written)/1e6, float64(newState)/1e6, float64(rss)/(1<<20), float64(more[2])/10)
-		plannedSum, runPeak = plannedSum+planned, max(runPeak, rss)
+		fmt.Fprintf(os.Stderr, "run %d: %.1f s until the upload, %.2f× the transform just before (%.1f s; the run %.1f s in all); %.1f MB written to disk (%.1f MB of it the state's new files); peak RSS %.0f MiB; %.1f%% of a full upload sent\n",
+			r+1, planned.Seconds(), planned.Seconds()/tt.Seconds(), tt.Seconds(), total.Seconds(), float64(written)/1e6, float64(newState)/1e6, float64(rss)/(1<<20), float64(more[2])/10)
+		plannedSum, pairedSum, runPeak = plannedSum+planned, pairedSum+tt, max(runPeak, rss)
 		writtenSum, writtenMax, stateWrittenSum = writtenSum+written, max(writtenMax, written), stateWrittenSum+newState
 		if r == 0 {
 			b.ReportMetric(float64(more[2])/10, "upload_%_of_full")
 		}
 	}
 	b.ReportMetric(plannedSum.Seconds()/float64(runs), "run_plan_s")
-	b.ReportMetric(plannedSum.Seconds()/float64(runs)/(transformTime.Seconds()/rounds), "run_plan/transform")
+	b.ReportMetric(plannedSum.Seconds()/pairedSum.Seconds(), "run_plan/transform")
 	b.ReportMetric(float64(runPeak)/(1<<20), "run_peak_MiB")
 	b.ReportMetric(float64(writtenSum)/float64(runs)/1e6, "run_written_MB")
 	b.ReportMetric(float64(writtenMax)/1e6, "run_written_max_MB")
