@@ -127,14 +127,17 @@ type Plan struct {
 	// same as Removed; 0 when a REPLACE is made without a trusted record,
 	// whose removals are not known): what a removal guard weighs against
 	// AudiencePeople.
-	RemovePeople int64               `json:"remove_people"`
-	AppendRows   int64               `json:"append_rows"` // rows sent with APPEND
-	RemoveRows   int64               `json:"remove_rows"` // rows sent with REMOVE
-	Action       string              `json:"action"`
-	Reason       string              `json:"reason"`
-	Resumed      bool                `json:"resumed"`            // an interrupted run was finished first (Run) / will be (dry run)
-	Removals     *Removals           `json:"removals,omitempty"` // the removal guard (nil: nothing removed from a known audience)
-	Transform    *transform.Counters `json:"transform,omitempty"`
+	RemovePeople int64     `json:"remove_people"`
+	AppendRows   int64     `json:"append_rows"` // rows sent with APPEND
+	RemoveRows   int64     `json:"remove_rows"` // rows sent with REMOVE
+	Action       string    `json:"action"`
+	Reason       string    `json:"reason"`
+	Resumed      bool      `json:"resumed"`            // an interrupted run was finished first (Run) / will be (dry run)
+	Removals     *Removals `json:"removals,omitempty"` // the removal guard (nil: nothing removed from a known audience)
+	// Source says, for an input that names whatever is newest
+	// (cleanrooms://M/latest), which result this run read (follow.go).
+	Source    string              `json:"source,omitempty"`
+	Transform *transform.Counters `json:"transform,omitempty"`
 	// recordPeople is the people the sync's record (trusted or not) says
 	// it put into this audience: the removal guard's basis without a trust.
 	recordPeople int64
@@ -300,6 +303,7 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 			res.Plan = p.Plan
 			res.Resumed = true
 			res.AudienceID = st.AudienceID
+			s.pinRead(d, w, res)
 			return res, nil
 		}
 		if st != nil {
@@ -309,6 +313,7 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 				return nil, err
 			}
 		}
+		s.pinRead(d, w, res)
 		return res, nil
 	}
 	// Keep the new rows beside the state, then write pending.json: from
@@ -343,6 +348,7 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 	if d, err := s.loadDef(name); err == nil && res.AudienceID == "" {
 		res.AudienceID = d.AudienceID
 	}
+	s.pinRead(d, w, res)
 	return res, nil
 }
 
@@ -448,6 +454,8 @@ type work struct {
 	baseHistory []string
 	seen        []string // the audience's history as the plan read it (nil: no audience yet)
 	listPrint   string   // the list's parts as the plan read them (listPrint)
+	// source and pin are the input's Resolved and Pin as the plan read it.
+	source, pin string
 }
 
 func (w *work) record() *RunRecord {
@@ -482,6 +490,7 @@ func (s *Service) source(d *Definition) (inputs.Source, error) {
 	}
 	one := *best
 	one.Sheet = d.Sheet
+	one.Resolved, one.Pin = src.Resolved, src.Pin
 	return one, nil
 }
 
@@ -530,7 +539,8 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		return w, err
 	}
 	w.counters = tm.Counters
-	w.plan = Plan{Sync: d.Name, Mode: d.Mode, Transform: &w.counters}
+	w.plan = Plan{Sync: d.Name, Mode: d.Mode, Transform: &w.counters, Source: planSource(src.Resolved, src.Pin)}
+	w.source, w.pin = src.Resolved, src.Pin
 	meta := stateMeta{Version: 1, Fingerprint: d.fingerprint(), Columns: 1}
 	if tm.Layout == transform.LayoutCombined {
 		names := make([]string, len(tm.Mappings))
