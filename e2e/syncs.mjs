@@ -70,8 +70,8 @@ function writeResult(id, ids) {
   fs.writeFileSync(path.join(dir, 'part-00000-1a2b3c4d-c000.csv'), 'email\n' + ids.map((i) => `cr${String(i).padStart(5, '0')}@example.com`).join('\n') + '\n')
   fs.writeFileSync(path.join(dir, '_SUCCESS'), '')
 }
-writeResult(qWeek1, range(0, 1200))
-writeResult(qWeek2, range(50, 1300))
+writeResult(qWeek1, range(0, 2000))
+writeResult(qWeek2, range(50, 2100))
 writeResult(qOther, range(9000, 9500))
 
 let app
@@ -220,7 +220,7 @@ try {
   await page.getByTestId('upload-success').waitFor({ timeout: 120_000 })
   const crAudienceId = (await page.getByTestId('upload-audience-id').innerText()).trim()
   got = await inspect()
-  check('the Clean Rooms result was uploaded as a new audience of 1,200 people', got.audiences.find((x) => x.ID === crAudienceId)?.Users === 1200, JSON.stringify(got.audiences.map((x) => [x.Name, x.Users])))
+  check('the Clean Rooms result was uploaded as a new audience of 2,000 people', got.audiences.find((x) => x.ID === crAudienceId)?.Users === 2000, JSON.stringify(got.audiences.map((x) => [x.Name, x.Users])))
 
   // Save as sync offers the newest result of this analysis, chosen by default.
   await page.getByTestId('save-as-sync').click()
@@ -257,7 +257,7 @@ try {
   await page.getByTestId('sync-close').click()
   got = await inspect()
   const crAud = got.audiences.find((x) => x.ID === crAudienceId)
-  check('the Clean Rooms sync\'s audience holds the new result\'s 1,250 people (history CREATE, REMOVE, APPEND)', crAud?.Users === 1250 && crAud.History.join() === 'CREATE,REMOVE,APPEND', JSON.stringify(crAud))
+  check('the Clean Rooms sync\'s audience holds the new result\'s 2,050 people (history CREATE, REMOVE, APPEND)', crAud?.Users === 2050 && crAud.History.join() === 'CREATE,REMOVE,APPEND', JSON.stringify(crAud))
   await page.waitForFunction((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent.includes('+100'), `last-run-${crName}`, { timeout: 15_000 }).catch(() => {})
   const crLast = (await page.getByTestId(`last-run-${crName}`).innerText()).replace(/\s+/g, ' ')
   check('the Syncs view shows the Clean Rooms sync\'s last run as +100 / −50', crLast.includes('+100') && crLast.includes('−50'), crLast)

@@ -112,7 +112,10 @@ type Plan struct {
 	StateRows  int64  `json:"state_rows"`
 	// People, not rows (people.go): identifiers that share a row, in the
 	// state or in the list, are one person.
-	PeopleNow int64 `json:"people_now"` // the people the audience holds after the run (exact for lists that fit the memory budget; otherwise at most)
+	PeopleNow int64 `json:"people_now"` // the people the audience holds after the run (exact up to exactPeopleRows rows; otherwise at most)
+	// PeopleNowAtMost: PeopleNow is an upper bound (a longer list: a row
+	// that joins two known people is not subtracted).
+	PeopleNowAtMost bool `json:"people_now_at_most,omitempty"`
 	// AudiencePeople is how many people the sync's record says the
 	// audience holds before the run (0 without a trusted record).
 	AudiencePeople int64 `json:"audience_people"`
@@ -746,8 +749,10 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		p.PeopleNow = countPeople(list, kept)
 	case trusted && !w.overflow:
 		p.PeopleNow = max(0, p.AudiencePeople-p.Removed+p.Added)
+		p.PeopleNowAtMost = true
 	default:
 		p.PeopleNow = p.RowsNow // at most one person per row
+		p.PeopleNowAtMost = true
 	}
 	if !trusted {
 		p.Added = p.PeopleNow

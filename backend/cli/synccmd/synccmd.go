@@ -490,7 +490,11 @@ func printRun(w io.Writer, out *runOutput) {
 	if r.Source != "" {
 		fmt.Fprintf(w, "  source: %s\n", r.Source)
 	}
-	fmt.Fprintf(w, "  rows now %d; people: added %d, removed %d, unchanged %d, changed %d (people now %d)\n", r.RowsNow, r.Added, r.Removed, r.Unchanged, r.Changed, r.PeopleNow)
+	atMost := ""
+	if r.PeopleNowAtMost {
+		atMost = "at most "
+	}
+	fmt.Fprintf(w, "  rows now %d; people: added %d, removed %d, unchanged %d, changed %d (people now %s%d)\n", r.RowsNow, r.Added, r.Removed, r.Unchanged, r.Changed, atMost, r.PeopleNow)
 	if r.AppendRows+r.RemoveRows > 0 && r.Action == syncs.ActionUpdate {
 		fmt.Fprintf(w, "  sends %d row(s) with REMOVE, then %d with APPEND\n", r.RemoveRows, r.AppendRows)
 	}
