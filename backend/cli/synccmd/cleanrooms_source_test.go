@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,16 +46,7 @@ func TestSyncFromCleanRoomsLatest(t *testing.T) {
 	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", t.TempDir())
 	t.Setenv("TIKTOK_API_BASE_URL", base)
 	t.Setenv("TIKTOK_ACCESS_TOKEN", tiktok.Token())
-	t.Setenv("AWS_ENDPOINT_URL_S3", s3.Endpoint)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
-	for _, k := range []string{"AWS_SESSION_TOKEN", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
+	s3.UseAWSChain(t)
 	set := settings.Default()
 	set.AWS = settings.AWSSettings{CredentialSource: "aws-chain", Region: "us-east-1"}
 	if err := settings.Save(set); err != nil {
