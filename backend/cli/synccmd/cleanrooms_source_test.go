@@ -26,6 +26,27 @@ func csvList(from, to int) []byte {
 	return []byte(b.String())
 }
 
+// cleanRoomsCLI points the CLI (its settings, data folder, TikTok and AWS)
+// at a TikTok stand-in and versitygw with an empty bucket cr-results, read
+// through the AWS chain.
+func cleanRoomsCLI(t *testing.T) (*standin.Server, *s3test.Server) {
+	tiktok := standin.New(standin.Options{MatchRate: 1})
+	base := standintest.Start(t, tiktok)
+	s3 := s3test.Start(t)
+	s3.Bucket(t, "cr-results")
+	s3.UseAWSChain(t)
+	t.Setenv("AUDIENCE_UPLOADER_CONFIG_DIR", t.TempDir())
+	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", t.TempDir())
+	t.Setenv("TIKTOK_API_BASE_URL", base)
+	t.Setenv("TIKTOK_ACCESS_TOKEN", tiktok.Token())
+	set := settings.Default()
+	set.AWS = settings.AWSSettings{CredentialSource: "aws-chain", Region: "us-east-1"}
+	if err := settings.Save(set); err != nil {
+		t.Fatal(err)
+	}
+	return tiktok, s3
+}
+
 // TestSyncFromCleanRoomsLatest: a sync saved with the source
 // cleanrooms://MEMBERSHIP/latest reads, on each run, the membership's newest
 // successful protected query (a newer one still running is passed over),
@@ -34,24 +55,10 @@ func csvList(from, to int) []byte {
 // removes the difference in the same audience. AWS Clean Rooms is the
 // stand-in, the results are parts on versitygw, credentials the AWS chain.
 func TestSyncFromCleanRoomsLatest(t *testing.T) {
-	tiktok := standin.New(standin.Options{MatchRate: 1})
-	base := standintest.Start(t, tiktok)
-	s3 := s3test.Start(t)
-	s3.Bucket(t, "cr-results")
+	tiktok, s3 := cleanRoomsCLI(t)
 	s3.Put(t, "cr-results", "weekly/q-week1/part-00000-a1-c000.csv", csvList(0, 600))
 	s3.Put(t, "cr-results", "weekly/q-week1/part-00001-a1-c000.csv", csvList(600, 1000))
 	s3.Put(t, "cr-results", "weekly/q-week1/_SUCCESS", nil)
-
-	t.Setenv("AUDIENCE_UPLOADER_CONFIG_DIR", t.TempDir())
-	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", t.TempDir())
-	t.Setenv("TIKTOK_API_BASE_URL", base)
-	t.Setenv("TIKTOK_ACCESS_TOKEN", tiktok.Token())
-	s3.UseAWSChain(t)
-	set := settings.Default()
-	set.AWS = settings.AWSSettings{CredentialSource: "aws-chain", Region: "us-east-1"}
-	if err := settings.Save(set); err != nil {
-		t.Fatal(err)
-	}
 
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	out := &crstandin.S3Output{Bucket: "cr-results", KeyPrefix: "weekly", Format: "CSV"}
@@ -117,23 +124,10 @@ func TestSyncFromCleanRoomsLatest(t *testing.T) {
 // weekly analysis's newest result, not the other one (which would replace
 // the audience with other people).
 func TestSyncSavedFromLatestKeepsToItsAnalysis(t *testing.T) {
-	tiktok := standin.New(standin.Options{MatchRate: 1})
-	base := standintest.Start(t, tiktok)
-	s3 := s3test.Start(t)
-	s3.Bucket(t, "cr-results")
+	tiktok, s3 := cleanRoomsCLI(t)
 	s3.Put(t, "cr-results", "weekly/q-week1/part-00000-a1-c000.csv", csvList(0, 1000))
 	s3.Put(t, "cr-results", "weekly/q-week2/part-00000-b2-c000.csv", csvList(10, 1010))
 	s3.Put(t, "cr-results", "weekly/q-churn/part-00000-c3-c000.csv", csvList(5000, 6200))
-	s3.UseAWSChain(t)
-	t.Setenv("AUDIENCE_UPLOADER_CONFIG_DIR", t.TempDir())
-	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", t.TempDir())
-	t.Setenv("TIKTOK_API_BASE_URL", base)
-	t.Setenv("TIKTOK_ACCESS_TOKEN", tiktok.Token())
-	set := settings.Default()
-	set.AWS = settings.AWSSettings{CredentialSource: "aws-chain", Region: "us-east-1"}
-	if err := settings.Save(set); err != nil {
-		t.Fatal(err)
-	}
 
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	tmpl := "arn:aws:cleanrooms:us-east-1:111122223333:membership/m-weekly/analysistemplate/weekly-lift"
