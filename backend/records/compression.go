@@ -1,6 +1,7 @@
 package records
 
 import (
+	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"errors"
@@ -34,28 +35,66 @@ func sniffCompression(h []byte) Compression {
 	return CompressionNone
 }
 
-// decompress wraps src in the decompressor for c.
-func decompress(c Compression, src io.Reader, name string) (io.Reader, error) {
+// decoder is a compressed text's decompressor as the Reader holds it.
+type decoder interface {
+	io.Reader
+	// Inflation is how many bytes of text each compressed byte has given so far (1 before any).
+	Inflation() float64
+	// Close stops the decoder's goroutines; it does not close the compressed source.
+	Close() error
+}
+
+// compressedReadSize is how much of the compressed file one read takes: the decompressors read a byte at
+// a time from a buffer, and a 4 KiB one (their default) costs a system call per 4 KiB.
+const compressedReadSize = 256 << 10
+
+// decompress wraps src in the decoder for c. gzip and zstd inflate on their own goroutine (readAhead), so
+// inflating and the framing after it run on two cores; bzip2 decodes its blocks on every core (bzip2.go).
+func decompress(c Compression, src *sourceErrors, name string) (decoder, error) {
 	switch c {
 	case CompressionGzip:
-		zr, err := gzip.NewReader(src)
+		br := bufio.NewReaderSize(src, compressedReadSize)
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("reading the gzip header of %s: %w", name, err)
 		}
-		return zr, nil
+		return newCountedReadAhead(io.NopCloser(zr), func() int64 { return src.n - int64(br.Buffered()) }), nil
 	case CompressionZstd:
-		// One decoder goroutine-free stream: concurrency 1 decodes on the caller's Read, so nothing is left
-		// running when the reader is dropped.
-		zr, err := zstd.NewReader(src, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow), zstd.WithDecoderLowmem(true))
+		// Concurrency 1 decodes on the caller's Read (the read-ahead goroutine), so nothing but that
+		// goroutine runs, and Close ends it.
+		br := bufio.NewReaderSize(src, compressedReadSize)
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow), zstd.WithDecoderLowmem(true))
 		if err != nil {
 			return nil, fmt.Errorf("reading the zstd header of %s: %w", name, err)
 		}
-		return zr, nil
+		return newCountedReadAhead(io.NopCloser(zr), func() int64 { return src.n - int64(br.Buffered()) }), nil
 	case CompressionBzip2:
-		return bzip2.NewReader(src), nil
+		return &serialBzip2{Reader: bzip2.NewReader(src), src: src}, nil
 	}
-	return src, nil
+	return nil, fmt.Errorf("reading %s: internal error: no decoder for %q", name, c)
 }
+
+// serialBzip2 is compress/bzip2's decoder, on the caller's goroutine.
+type serialBzip2 struct {
+	io.Reader
+	src  *sourceErrors
+	text int64
+}
+
+func (b *serialBzip2) Read(p []byte) (int, error) {
+	n, err := b.Reader.Read(p)
+	b.text += int64(n)
+	return n, err
+}
+
+func (b *serialBzip2) Inflation() float64 {
+	if b.src.n == 0 || b.text == 0 {
+		return 1
+	}
+	return float64(b.text) / float64(b.src.n)
+}
+
+func (b *serialBzip2) Close() error { return nil }
 
 // sourceErrors remembers the last error of the compressed source, so a decompressor's own errors (the data
 // is damaged) can be told from the source's (a disk or network failure).
