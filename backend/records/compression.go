@@ -3,10 +3,10 @@ package records
 import (
 	"bufio"
 	"bytes"
-	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/klauspost/compress/gzip" // the same stream as compress/gzip's, inflated about twice as fast
 	"github.com/klauspost/compress/zstd"
@@ -69,61 +69,52 @@ func decompress(c Compression, src *sourceErrors, name string) (decoder, error) 
 		}
 		return newCountedReadAhead(io.NopCloser(zr), func() int64 { return src.n - int64(br.Buffered()) }), nil
 	case CompressionBzip2:
-		return &serialBzip2{Reader: bzip2.NewReader(src), src: src}, nil
+		return newParallelBzip2(src), nil
 	}
 	return nil, fmt.Errorf("reading %s: internal error: no decoder for %q", name, c)
 }
 
-// serialBzip2 is compress/bzip2's decoder, on the caller's goroutine.
-type serialBzip2 struct {
-	io.Reader
-	src  *sourceErrors
-	text int64
-}
-
-func (b *serialBzip2) Read(p []byte) (int, error) {
-	n, err := b.Reader.Read(p)
-	b.text += int64(n)
-	return n, err
-}
-
-func (b *serialBzip2) Inflation() float64 {
-	if b.src.n == 0 || b.text == 0 {
-		return 1
-	}
-	return float64(b.text) / float64(b.src.n)
-}
-
-func (b *serialBzip2) Close() error { return nil }
-
 // sourceErrors remembers the last error of the compressed source, so a decompressor's own errors (the data
-// is damaged) can be told from the source's (a disk or network failure).
+// is damaged) can be told from the source's (a disk or network failure). It is read on the decoder's
+// goroutine; the error is also looked at from the Reader's.
 type sourceErrors struct {
 	r   io.Reader
+	mu  sync.Mutex
 	err error
-	n   int64 // compressed bytes read so far
+	n   int64 // compressed bytes read so far, on the decoder's goroutine only
 }
 
 func (s *sourceErrors) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	s.n += int64(n)
 	if err != nil && err != io.EOF {
+		s.mu.Lock()
 		s.err = err
+		s.mu.Unlock()
 	}
 	return n, err
+}
+
+// failed reports whether err is (or, for a decoder that words it anew, comes with) the source's error.
+func (s *sourceErrors) failed(c Compression, err error) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// pbzip2's scanner words a failed first read anew; any source error ends its stream.
+	return s.err != nil && (errors.Is(err, s.err) || c == CompressionBzip2)
 }
 
 // decompressError turns a decompressor's error into a sentence that says the data is damaged. It returns
 // nil for errors that are not about the compressed data (src's own errors among them).
 func decompressError(c Compression, name string, err error, src *sourceErrors) error {
-	var bzErr bzip2.StructuralError
 	switch {
-	case c == CompressionNone, src != nil && src.err != nil && errors.Is(err, src.err):
+	case c == CompressionNone, src.failed(c, err):
 		return nil
 	case errors.Is(err, io.ErrUnexpectedEOF),
 		c == CompressionGzip && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)),
-		c == CompressionBzip2 && errors.As(err, &bzErr),
-		c == CompressionZstd:
+		c == CompressionBzip2, c == CompressionZstd:
 		return fmt.Errorf("decompressing %s (corrupt or truncated %s data; check the file was copied completely): %w", name, c, err)
 	}
 	return nil

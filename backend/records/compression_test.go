@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsnet/compress/bzip2"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
@@ -46,6 +47,22 @@ func zstdBytes(t *testing.T, text []byte) []byte {
 	return b.Bytes()
 }
 
+// bzip2Bytes compresses text with bzip2 blocks of level × 100 kB (dsnet's writer, an encoder independent of
+// the decoders under test).
+func bzip2Bytes(t *testing.T, text []byte, level int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := bzip2.NewWriter(&b, &bzip2.WriterConfig{Level: level})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(text)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 // The decoders read ahead of the framing (gzip and zstd on their own goroutine, bzip2 a block or more),
 // yet Inflation, which sizes the deduplication table from the first chunk, still says how many text
 // bytes each compressed byte gave, and every row arrives once, in order.
@@ -54,7 +71,7 @@ func TestCompressedTextInflation(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data []byte
-	}{{"list.csv.gz", gzipBytes(t, text)}, {"list.csv.zst", zstdBytes(t, text)}} {
+	}{{"list.csv.gz", gzipBytes(t, text)}, {"list.csv.zst", zstdBytes(t, text)}, {"list.csv.bz2", bzip2Bytes(t, text, 1)}} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := Open(bytes.NewReader(tc.data), Options{Name: tc.name})
 			if err != nil {
@@ -96,7 +113,7 @@ func TestCloseStopsTheDecoder(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		data []byte
-	}{{"list.csv.gz", gzipBytes(t, text)}, {"list.csv.zst", zstdBytes(t, text)}} {
+	}{{"list.csv.gz", gzipBytes(t, text)}, {"list.csv.zst", zstdBytes(t, text)}, {"list.csv.bz2", bzip2Bytes(t, text, 1)}} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := runtime.NumGoroutine()
 			r, err := Open(bytes.NewReader(tc.data), Options{Name: tc.name})
