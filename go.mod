@@ -11,7 +11,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider v1.61.0
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
 	github.com/aws/smithy-go v1.28.9
-	github.com/cosnicolaou/pbzip2 v1.0.5
 	github.com/dsnet/compress v0.0.1
 	github.com/gofrs/flock v0.13.2
 	github.com/google/licensecheck v0.3.1

@@ -3,6 +3,7 @@ package records
 import (
 	"bufio"
 	"bytes"
+	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
@@ -49,7 +50,7 @@ type decoder interface {
 const compressedReadSize = 256 << 10
 
 // decompress wraps src in the decoder for c. gzip and zstd inflate on their own goroutine (readAhead), so
-// inflating and the framing after it run on two cores; bzip2 decodes its blocks on every core (bzip2.go).
+// inflating and the framing after it run on two cores; bzip2 too.
 func decompress(c Compression, src *sourceErrors, name string) (decoder, error) {
 	switch c {
 	case CompressionGzip:
@@ -69,7 +70,10 @@ func decompress(c Compression, src *sourceErrors, name string) (decoder, error) 
 		}
 		return newCountedReadAhead(io.NopCloser(zr), func() int64 { return src.n - int64(br.Buffered()) }), nil
 	case CompressionBzip2:
-		return newParallelBzip2(src), nil
+		// One core: decoding blocks on both (pbzip2's scanner, each block its own stream) took ~40% more
+		// CPU here and no less time, since the inverse BWT waits on memory the other core shares.
+		br := bufio.NewReaderSize(src, compressedReadSize)
+		return newCountedReadAhead(io.NopCloser(bzip2.NewReader(br)), func() int64 { return src.n - int64(br.Buffered()) }), nil
 	}
 	return nil, fmt.Errorf("reading %s: internal error: no decoder for %q", name, c)
 }
@@ -95,22 +99,21 @@ func (s *sourceErrors) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// failed reports whether err is (or, for a decoder that words it anew, comes with) the source's error.
-func (s *sourceErrors) failed(c Compression, err error) bool {
+// failed reports whether err is the source's error.
+func (s *sourceErrors) failed(err error) bool {
 	if s == nil {
 		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// pbzip2's scanner words a failed first read anew; any source error ends its stream.
-	return s.err != nil && (errors.Is(err, s.err) || c == CompressionBzip2)
+	return s.err != nil && errors.Is(err, s.err)
 }
 
 // decompressError turns a decompressor's error into a sentence that says the data is damaged. It returns
 // nil for errors that are not about the compressed data (src's own errors among them).
 func decompressError(c Compression, name string, err error, src *sourceErrors) error {
 	switch {
-	case c == CompressionNone, src.failed(c, err):
+	case c == CompressionNone, src.failed(err):
 		return nil
 	case errors.Is(err, io.ErrUnexpectedEOF),
 		c == CompressionGzip && (errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader)),
