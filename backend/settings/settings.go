@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/audience-uploader/audience-uploader/backend/osfile"
@@ -25,6 +26,7 @@ type Settings struct {
 	Workers       int            `json:"workers"`        // 0 = all cores
 	RecentFiles   []string       `json:"recent_files"`   // most recent first
 	TikTok        TikTokSettings `json:"tiktok"`
+	Meta          MetaSettings   `json:"meta"`
 	AWS           AWSSettings    `json:"aws"`
 }
 
@@ -33,6 +35,15 @@ type TikTokSettings struct {
 	Environment  string `json:"environment"` // production | sandbox | custom
 	BaseURL      string `json:"base_url"`    // custom only
 	AdvertiserID string `json:"advertiser_id"`
+}
+
+// MetaSettings say which Meta ad account the app sends to; the system-user
+// token is a secret (keychain entry meta.TokenKey). A settings file from
+// before Meta has no "meta" object: the zero value, no account, which
+// leaves every TikTok setting as it was.
+type MetaSettings struct {
+	AdAccount string `json:"ad_account"` // "act_<digits>", "" = not set up
+	BaseURL   string `json:"base_url"`   // "" = meta.DefaultBaseURL
 }
 
 // AWSSettings says where the data bucket is and how to get credentials for it.
@@ -157,10 +168,13 @@ func (s *Settings) fill() {
 	if s.TikTok.Environment == "" {
 		s.TikTok.Environment = d.TikTok.Environment
 	}
+	s.Meta.AdAccount = strings.TrimSpace(s.Meta.AdAccount)
 	if s.AWS.CredentialSource == "" {
 		s.AWS.CredentialSource = d.AWS.CredentialSource
 	}
 }
+
+var metaAdAccount = regexp.MustCompile(`^act_[0-9]+$`)
 
 // Validate reports the first setting that cannot be used, as a sentence.
 func (s Settings) Validate() error {
@@ -187,6 +201,9 @@ func (s Settings) Validate() error {
 		}
 	default:
 		return fmt.Errorf("the TikTok environment %q is unknown: choose production, sandbox or custom", s.TikTok.Environment)
+	}
+	if a := s.Meta.AdAccount; a != "" && !metaAdAccount.MatchString(a) {
+		return fmt.Errorf("the Meta ad account %q is not of the form act_ followed by digits: Business Settings > Ad accounts shows the id", a)
 	}
 	switch s.AWS.CredentialSource {
 	case "cognito", "aws-chain":

@@ -140,3 +140,18 @@ func TestAddRecent(t *testing.T) {
 		seen[p] = true
 	}
 }
+
+func TestMetaAdAccountIsCheckedAndOptional(t *testing.T) {
+	s := Default()
+	if err := s.Validate(); err != nil {
+		t.Fatalf("a fresh install without Meta: %v", err)
+	}
+	s.Meta.AdAccount = "act_1234"
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s.Meta.AdAccount = "1234"
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "act_") {
+		t.Fatalf("an account without act_: %v", err)
+	}
+}
