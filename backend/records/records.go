@@ -132,7 +132,7 @@ type Reader struct {
 	src        io.Reader
 	comp       Compression   // how src was compressed (it decompresses)
 	compressed *sourceErrors // the compressed bytes' source, when comp is set
-	inflated   int64         // bytes read from src (decompressed text), for Inflation
+	dec        decoder       // src, when comp is set
 	buf        []byte
 	pos        int   // start of unconsumed data in buf
 	end        int   // end of valid data in buf
@@ -175,10 +175,10 @@ func (r *Reader) Warnings() []string { return r.warnings }
 // (1 when the input is not compressed): a compressed file's size times it
 // estimates the size of its text. Call it between chunks, not concurrently.
 func (r *Reader) Inflation() float64 {
-	if r.compressed == nil || r.compressed.n == 0 || r.inflated == 0 {
+	if r.dec == nil {
 		return 1
 	}
-	return float64(r.inflated) / float64(r.compressed.n)
+	return r.dec.Inflation()
 }
 
 // Name returns the file name used in messages.
@@ -239,14 +239,14 @@ func Open(src io.Reader, opts Options) (*Reader, error) {
 		return nil, fmt.Errorf("%s %s", name, what)
 	}
 	r.comp = sniffCompression(head)
+	r.src = src
 	if r.comp != CompressionNone {
 		r.compressed = &sourceErrors{r: src}
-		src = r.compressed
+		if r.dec, err = decompress(r.comp, r.compressed, name); err != nil {
+			return nil, err
+		}
+		r.src = r.dec
 	}
-	if src, err = decompress(r.comp, src, name); err != nil {
-		return nil, err
-	}
-	r.src = src
 
 	// Read the prefix used for detection into the read buffer: framing starts from it, so nothing is read twice.
 	r.buf = make([]byte, readBytes)
@@ -454,7 +454,6 @@ func (r *Reader) fill() error {
 	for tries := 0; tries < 100; tries++ {
 		n, err := r.src.Read(r.buf[r.end:])
 		r.end += n
-		r.inflated += int64(n)
 		if err == io.EOF {
 			r.eof = true
 			return nil

@@ -73,9 +73,16 @@ func (r *Reader) RowCount() int64 { return r.rowCount }
 func (r *Reader) Sheet() string    { return r.sheet }
 func (r *Reader) Sheets() []string { return r.sheets }
 
-// Close releases what the reader holds besides the source (Excel's decompressed-sheet temporary files).
-// It does not close the source.
+// Close releases what the reader holds besides the source: a compressed text's decoding goroutines, an
+// Excel sheet's inflating one. It does not close the source.
 func (r *Reader) Close() error {
+	if r.dec != nil {
+		r.dec.Close()
+		r.dec = nil
+		if r.readErr == nil {
+			r.readErr = fmt.Errorf("reading %s: the reader is closed", r.name)
+		}
+	}
 	if r.tab == nil {
 		return nil
 	}

@@ -445,19 +445,33 @@ func (r *sheetReader) fastCell(prev int) (ok bool, col int, bad *xlsxRowError) {
 			if isInline && typ != cellInline {
 				text = nil // an <is> in a cell of another type: its <v> (none here) is the text
 			}
-			var derr error
-			if r.val, derr = appendXMLText(r.val[:0], text, false); derr != nil {
-				return false, prev, nil // readCell reports it where it is
-			}
-			text = r.val
-			if isInline {
-				r.isv = appendUnescapedBSTR(r.isv[:0], text)
-				text = r.isv
+			// Most cells are plain ASCII: their text is the buffer's, as placeCell copies it anyway.
+			if !plainCellText(text) {
+				var derr error
+				if r.val, derr = appendXMLText(r.val[:0], text, false); derr != nil {
+					return false, prev, nil // readCell reports it where it is
+				}
+				text = r.val
+				if isInline {
+					r.isv = appendUnescapedBSTR(r.isv[:0], text)
+					text = r.isv
+				}
 			}
 		}
 	}
 	x.pos += i
 	return true, col, r.placeCell(col, typ, text, false, false)
+}
+
+// plainCellText reports whether appendXMLText and appendUnescapedBSTR would give text back as it is:
+// printable ASCII, tab and LF, with no entity ('&') and no '_' (that may start an _xHHHH_ escape).
+func plainCellText(text []byte) bool {
+	for _, c := range text {
+		if (c < 0x20 && c != '\t' && c != '\n') || c >= 0x80 || c == '&' || c == '_' {
+			return false
+		}
+	}
+	return true
 }
 
 func overLongMessage() string {
@@ -653,8 +667,8 @@ func cellColumn(ref []byte) (int, bool) {
 	if last == len(ref)-1 {
 		return 0, false
 	}
-	n, err := strconv.Atoi(string(ref[last+1:]))
-	if err != nil || n <= 0 || n > maxXLSXRows {
+	n, ok := rowDigits(ref[last+1:])
+	if !ok || n <= 0 || n > maxXLSXRows {
 		return 0, false
 	}
 	col := 0
@@ -673,6 +687,26 @@ func cellColumn(ref []byte) (int, bool) {
 		}
 	}
 	return col, col > 0
+}
+
+// rowDigits is strconv.Atoi for a cell reference's row: digits only, with an optional sign, and too many
+// digits refused rather than wrapped.
+func rowDigits(b []byte) (int, bool) {
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		n, err := strconv.Atoi(string(b))
+		return n, err == nil
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // mayBeFloatNotation is false for text exactNumber returns as it is: it has no '.' and no exponent.

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/dsnet/compress/bzip2"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -179,6 +180,14 @@ func cases(huge int) []Case {
 				repeat(w, '\n', huge)
 				fmt.Fprint(w, "\"\nc@example.com,x\n")
 			})},
+		// bzip2's first stage turns 5 bytes into up to 259, so a 900 kB block can hold ~46 MB of one byte:
+		// the parallel decoder holds only a few blocks.
+		{Name: "field-600MB.csv.bz2", Want: "longer than", Counted: true, Mapping: "email=email", GoodRows: 2,
+			write: bzip2ed(func(w io.Writer) {
+				fmt.Fprint(w, "email,note\na@example.com,x\nb@example.com,")
+				repeat(w, 'x', huge)
+				fmt.Fprint(w, "\nc@example.com,x\n")
+			})},
 		{Name: "value-600MB.jsonl.gz", Want: "longer than", Counted: true, Mapping: "email=email", GoodRows: 2,
 			write: gzipped(func(w io.Writer) {
 				fmt.Fprint(w, `{"email":"a@example.com"}`+"\n"+`{"email":"b@example.com","note":"`)
@@ -281,6 +290,29 @@ func gzipped(write func(io.Writer)) func(string) error {
 		}
 		defer f.Close()
 		zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
+		bw := bufio.NewWriterSize(zw, 64<<10)
+		write(bw)
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		return f.Close()
+	}
+}
+
+func bzip2ed(write func(io.Writer)) func(string) error {
+	return func(path string) error {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		zw, err := bzip2.NewWriter(f, &bzip2.WriterConfig{Level: bzip2.BestCompression})
+		if err != nil {
+			return err
+		}
 		bw := bufio.NewWriterSize(zw, 64<<10)
 		write(bw)
 		if err := bw.Flush(); err != nil {
