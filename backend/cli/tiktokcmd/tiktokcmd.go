@@ -1,5 +1,6 @@
-// Package tiktokcmd holds the TikTok subcommands of the CLI: upload, run
-// (transform then upload), audiences, status and tiktok set-token.
+// Package tiktokcmd holds the upload subcommands of the CLI: upload, run
+// (transform then upload), audiences, status and tiktok set-token. They
+// talk to TikTok, or with --destination meta hand over to metacmd.
 package tiktokcmd
 
 import (
@@ -20,6 +21,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/cli/metacmd"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
@@ -36,19 +39,51 @@ func Commands(sources *inputs.Resolver) []*cobra.Command {
 	return []*cobra.Command{newUploadCmd(), newRunCmd(sources), newAudiencesCmd(), newStatusCmd(), tk}
 }
 
-// connFlags are the flags every command that talks to TikTok has.
+// connFlags are the flags every command that talks to a platform has.
 type connFlags struct {
+	Destination  string
 	AdvertiserID string
 	QPS          float64
 	StatePath    string
 	Concurrency  int
+	meta         metacmd.Flags
 }
 
 func (f *connFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.Destination, "destination", "tiktok", "platform: tiktok or meta")
 	c.Flags().StringVar(&f.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings > TikTok)")
+	f.meta.AddAdAccount(c)
+	f.meta.AddBatchRows(c)
 	c.Flags().Float64Var(&f.QPS, "qps", 5, "ceiling of requests per second to TikTok (slows down further on TikTok's rate limit)")
-	c.Flags().StringVar(&f.StatePath, "state", "", "upload state database (default: upload-state.db in the user data folder)")
-	c.Flags().IntVar(&f.Concurrency, "concurrency", 2, "files uploaded at once")
+	c.Flags().StringVar(&f.StatePath, "state", "", "upload state database (default: upload-state.db, for Meta meta-upload.db, in the user data folder)")
+	c.Flags().IntVar(&f.Concurrency, "concurrency", 2, "TikTok: files uploaded at once")
+}
+
+// platform is --destination, checked against the account flags given.
+func (f *connFlags) platform() (destination.Platform, error) {
+	p, err := cli.ParseDestination(f.Destination)
+	if err != nil {
+		return "", err
+	}
+	if p == destination.Meta && f.AdvertiserID != "" {
+		return "", cli.UsageError(errors.New("--advertiser-id is TikTok's: for Meta pass --ad-account act_ID"))
+	}
+	if p == destination.TikTok && f.meta.AdAccount != "" {
+		return "", cli.UsageError(errors.New("--ad-account is Meta's: add --destination meta, or for TikTok pass --advertiser-id"))
+	}
+	return p, nil
+}
+
+// openMeta connects to Meta's ad account; its steps are printed on stderr
+// unless quiet.
+func openMeta(f *connFlags, stderr io.Writer, quiet bool) (*metacmd.Session, error) {
+	mf := f.meta
+	mf.Journal = f.StatePath
+	var log io.Writer
+	if !quiet {
+		log = stderr
+	}
+	return metacmd.Open(mf, log)
 }
 
 // session is a client, state store and uploader built from flags, settings,
@@ -229,10 +264,11 @@ func newUploadCmd() *cobra.Command {
 	var manifest string
 	c := &cobra.Command{
 		Use:   "upload --manifest DIR/manifest.json (--audience NAME | --audience-id ID)",
-		Short: "Upload transformed files to TikTok as a new audience or into an existing one (resumable)",
+		Short: "Upload a transform's output to TikTok (or Meta) as a new audience or into an existing one (resumable)",
 		Long: "Uploads the files listed in a transform's manifest, then creates the audience or updates an\n" +
 			"existing one. Run the same command again after an interruption: finished files are not\n" +
-			"uploaded again and no second audience is created.",
+			"uploaded again and no second audience is created. With --destination meta the manifest's\n" +
+			"meta-rows.tsv goes to the --ad-account in batches, each exactly once.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if manifest == "" {
@@ -243,6 +279,13 @@ func newUploadCmd() *cobra.Command {
 			}
 			if st, err := os.Stat(manifest); err == nil && st.IsDir() {
 				manifest = filepath.Join(manifest, transform.ManifestName)
+			}
+			p, err := f.conn.platform()
+			if err != nil {
+				return err
+			}
+			if p == destination.Meta {
+				return metaUpload(c, &f, manifest, nil)
 			}
 			out, err := doUpload(c, &f, manifest)
 			if err != nil {
@@ -261,7 +304,7 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 	var f uploadFlags
 	c := &cobra.Command{
 		Use:   "run --input PATH --map COLUMN=TYPE --out DIR (--audience NAME | --audience-id ID)",
-		Short: "Transform a customer list and upload it to TikTok in one go (resumable)",
+		Short: "Transform a customer list and upload it to TikTok (or Meta) in one go (resumable)",
 		Long: "Runs transform, then upload. If DIR already holds a finished transform (manifest.json),\n" +
 			"the transform is skipped and the upload resumes, so re-running an interrupted command\n" +
 			"never uploads twice.",
@@ -273,6 +316,14 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 			if tf.OutDir == "" {
 				return cli.UsageError(errors.New("--out is required"))
 			}
+			p, err := f.conn.platform()
+			if err != nil {
+				return err
+			}
+			if p == destination.Meta && f.Wait {
+				return cli.UsageError(errMetaWait)
+			}
+			tf.Destinations = []string{string(p)}
 			manifest := filepath.Join(tf.OutDir, transform.ManifestName)
 			var tm *transform.Manifest
 			if _, err := os.Stat(manifest); err == nil {
@@ -295,6 +346,9 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 					fmt.Fprintln(c.OutOrStdout())
 				}
 			}
+			if p == destination.Meta {
+				return metaUpload(c, &f, manifest, tm)
+			}
 			out, err := doUpload(c, &f, manifest)
 			if err != nil {
 				return err
@@ -309,6 +363,35 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 	tf.AddOutput(c)
 	f.add(c)
 	return c
+}
+
+// errMetaWait: Meta has no processing state to follow, only counts that
+// catch up within about a day.
+var errMetaWait = errors.New("--wait follows TikTok's processing: Meta updates an audience's size within about 24 hours, so run `status --destination meta` later")
+
+// metaUpload sends the manifest's Meta rows and prints the result (with
+// the transform's manifest, when run made one).
+func metaUpload(c *cobra.Command, f *uploadFlags, manifest string, tm *transform.Manifest) error {
+	if f.Wait {
+		return cli.UsageError(errMetaWait)
+	}
+	s, err := openMeta(&f.conn, c.ErrOrStderr(), f.JSON)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	res, err := s.Upload(c.Context(), metacmd.UploadRequest{Manifest: manifest, AudienceName: f.Audience, AudienceID: f.AudienceID, Action: f.Action})
+	if err != nil {
+		return err
+	}
+	human := func(w io.Writer) { metacmd.PrintUpload(w, res) }
+	if tm == nil {
+		return emit(c, f.JSON, res, human)
+	}
+	return emit(c, f.JSON, struct {
+		Transform *transform.Manifest   `json:"transform,omitempty"`
+		Upload    *metacmd.UploadResult `json:"upload"`
+	}{tm, res}, human)
 }
 
 // transformStaged runs the transform into OUT. transform.Run writes into a
@@ -330,10 +413,26 @@ func newAudiencesCmd() *cobra.Command {
 	var f connFlags
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "audiences [--advertiser-id ID]",
-		Short: "List the advertiser's TikTok audiences (every page)",
+		Use:   "audiences [--advertiser-id ID | --destination meta --ad-account act_ID]",
+		Short: "List the advertiser's TikTok audiences, or the ad account's Meta audiences (every page)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			p, err := f.platform()
+			if err != nil {
+				return err
+			}
+			if p == destination.Meta {
+				s, err := openMeta(&f, c.ErrOrStderr(), true)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				list, err := s.List(c.Context())
+				if err != nil {
+					return err
+				}
+				return emit(c, asJSON, list, func(w io.Writer) { metacmd.PrintList(w, list) })
+			}
 			s, err := open(&f, c.ErrOrStderr(), true)
 			if err != nil {
 				return err
@@ -369,11 +468,30 @@ func newStatusCmd() *cobra.Command {
 	var waitFor time.Duration
 	c := &cobra.Command{
 		Use:   "status --audience-id ID [--wait]",
-		Short: "Show an audience's processing state, matched users and match rate",
+		Short: "Show an audience's processing state and size (TikTok: matched users and match rate; Meta: size range and status in words)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if id == "" {
 				return cli.UsageError(errors.New("--audience-id is required"))
+			}
+			p, err := f.platform()
+			if err != nil {
+				return err
+			}
+			if p == destination.Meta {
+				if wait {
+					return cli.UsageError(errMetaWait)
+				}
+				s, err := openMeta(&f, c.ErrOrStderr(), true)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				a, err := s.Status(c.Context(), id)
+				if err != nil {
+					return err
+				}
+				return emit(c, asJSON, a, func(w io.Writer) { metacmd.PrintStatus(w, a) })
 			}
 			s, err := open(&f, c.ErrOrStderr(), asJSON)
 			if err != nil {
