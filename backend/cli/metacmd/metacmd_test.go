@@ -61,7 +61,6 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return 0
 }
 
-
 func sha(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
