@@ -1,6 +1,7 @@
 // Package metacmd is the command line's Meta side: `meta set-token`, and
-// the delivery, status and audience list that upload, run, status and
-// audiences carry out with --destination meta (tiktokcmd hands them over).
+// the session and delivery that upload and run carry out with
+// --destination meta (tiktokcmd hands them over; status and audiences
+// read through the session's Dest like TikTok's).
 // Everything goes through the destination seam (metaupload.Destination):
 // uploads are metaupload's exactly-once jobs, journaled in the data folder.
 package metacmd

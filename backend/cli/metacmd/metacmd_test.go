@@ -221,7 +221,7 @@ func TestSameListToTikTokAndMeta(t *testing.T) {
 		t.Fatalf("status: %d %q", code, stdout)
 	}
 	code, stdout, _ = w.run(t, "", "audiences", "--destination", "meta", "--ad-account", acct, "--json")
-	var list []metacmd.Audience
+	var list []cli.Audience
 	if err := json.Unmarshal([]byte(stdout), &list); code != 0 || err != nil || len(list) != 2 {
 		t.Fatalf("audiences: %d %q %v", code, stdout, err)
 	}

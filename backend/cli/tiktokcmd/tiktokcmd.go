@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -409,6 +408,27 @@ func transformStaged(ctx context.Context, o transform.Options) (*transform.Manif
 	return transform.Run(ctx, o)
 }
 
+// openDestination connects to --destination's account behind the seam
+// (status and audiences read both platforms through it).
+func openDestination(f *connFlags, stderr io.Writer) (destination.Platform, destination.Destination, func(), error) {
+	p, err := f.platform()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if p == destination.Meta {
+		s, err := openMeta(f, stderr, true)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		return p, s.Dest, s.Close, nil
+	}
+	s, err := open(f, stderr, true)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return p, &upload.Destination{Conn: &tiktok.Connection{AdvertiserID: s.adv, Client: s.client}, Uploader: s.up}, s.Close, nil
+}
+
 func newAudiencesCmd() *cobra.Command {
 	var f connFlags
 	var asJSON bool
@@ -417,43 +437,20 @@ func newAudiencesCmd() *cobra.Command {
 		Short: "List the advertiser's TikTok audiences, or the ad account's Meta audiences (every page)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			p, err := f.platform()
+			p, d, closeDest, err := openDestination(&f, c.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			if p == destination.Meta {
-				s, err := openMeta(&f, c.ErrOrStderr(), true)
-				if err != nil {
-					return err
-				}
-				defer s.Close()
-				list, err := s.List(c.Context())
-				if err != nil {
-					return err
-				}
-				return emit(c, asJSON, list, func(w io.Writer) { metacmd.PrintList(w, list) })
-			}
-			s, err := open(&f, c.ErrOrStderr(), true)
+			defer closeDest()
+			all, err := d.List(c.Context())
 			if err != nil {
 				return err
 			}
-			defer s.Close()
-			list, err := s.client.ListAudiences(c.Context(), s.adv)
-			if err != nil {
-				return err
+			list := make([]cli.Audience, 0, len(all))
+			for _, a := range all {
+				list = append(list, cli.AudienceOf(p, a))
 			}
-			if list == nil {
-				list = []tiktok.Audience{}
-			}
-			return emit(c, asJSON, list, func(w io.Writer) {
-				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tNAME\tTYPE\tMATCHED\tREADY\tEXPIRING\tCREATED")
-				for _, a := range list {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%v\t%v\t%s\n", a.AudienceID, a.Name, a.CalculateType, a.CoverNum, a.IsValid, a.IsExpiring, a.CreateTime)
-				}
-				tw.Flush()
-				fmt.Fprintf(w, "%d audience(s)\n", len(list))
-			})
+			return emit(c, asJSON, list, func(w io.Writer) { cli.PrintAudiences(w, list) })
 		},
 	}
 	f.add(c)
@@ -468,7 +465,7 @@ func newStatusCmd() *cobra.Command {
 	var waitFor time.Duration
 	c := &cobra.Command{
 		Use:   "status --audience-id ID [--wait]",
-		Short: "Show an audience's processing state and size (TikTok: matched users and match rate; Meta: size range and status in words)",
+		Short: "Show an audience's state and size (TikTok: matched users and match rate; Meta: size range and status in words)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if id == "" {
@@ -478,43 +475,38 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if p == destination.Meta {
-				if wait {
-					return cli.UsageError(errMetaWait)
-				}
-				s, err := openMeta(&f, c.ErrOrStderr(), true)
+			if p == destination.Meta && wait {
+				return cli.UsageError(errMetaWait)
+			}
+			if wait { // TikTok's processing, followed until it ends
+				s, err := open(&f, c.ErrOrStderr(), asJSON)
 				if err != nil {
 					return err
 				}
-				defer s.Close()
-				a, err := s.Status(c.Context(), id)
-				if err != nil {
-					return err
-				}
-				return emit(c, asJSON, a, func(w io.Writer) { metacmd.PrintStatus(w, a) })
-			}
-			s, err := open(&f, c.ErrOrStderr(), asJSON)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			var st *upload.AudienceStatus
-			if wait {
 				ctx, cancel := context.WithTimeout(c.Context(), waitFor)
-				defer cancel()
-				st, err = s.up.Follow(ctx, s.adv, id, 0)
-			} else {
-				st, err = s.up.Status(c.Context(), s.adv, id, 0)
+				_, err = s.up.Follow(ctx, s.adv, id, 0)
+				cancel()
+				s.Close()
+				if err != nil {
+					return err
+				}
 			}
+			p, d, closeDest, err := openDestination(&f, c.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			return emit(c, asJSON, st, func(w io.Writer) { printStatus(w, st) })
+			defer closeDest()
+			st, err := d.Status(c.Context(), id)
+			if err != nil {
+				return err
+			}
+			a := cli.AudienceOf(p, st)
+			return emit(c, asJSON, a, func(w io.Writer) { cli.PrintAudience(w, a) })
 		},
 	}
 	f.add(c)
 	c.Flags().StringVar(&id, "audience-id", "", "audience id")
-	c.Flags().BoolVar(&wait, "wait", false, "poll until TikTok reports the audience ready")
+	c.Flags().BoolVar(&wait, "wait", false, "TikTok: poll until TikTok reports the audience ready")
 	c.Flags().DurationVar(&waitFor, "wait-timeout", 48*time.Hour, "longest --wait")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
 	return c

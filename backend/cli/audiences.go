@@ -1,7 +1,6 @@
-package metacmd
+package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -10,13 +9,14 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/destination"
 )
 
-// Audience is one audience as status and audiences print it (--json).
+// Audience is one audience of either platform as `status` and `audiences`
+// print it (and --json gives it), read through the destination seam.
 type Audience struct {
 	Platform destination.Platform `json:"platform"`
 	ID       string               `json:"audience_id"`
 	Name     string               `json:"name"`
 	// SizeLower and SizeUpper bound the matched people (Meta gives a
-	// range); -1 while the platform shows none.
+	// range, TikTok one number); -1 while the platform shows none.
 	SizeLower int       `json:"size_lower"`
 	SizeUpper int       `json:"size_upper"`
 	Ready     bool      `json:"ready"`
@@ -24,8 +24,8 @@ type Audience struct {
 	Updated   time.Time `json:"updated,omitzero"`
 }
 
-// View is a seam audience as printed.
-func View(p destination.Platform, a destination.Audience) Audience {
+// AudienceOf is a seam audience of platform p as printed.
+func AudienceOf(p destination.Platform, a destination.Audience) Audience {
 	return Audience{Platform: p, ID: a.ID, Name: a.Name, SizeLower: a.SizeLower, SizeUpper: a.SizeUpper, Ready: a.Ready, Status: a.Status, Updated: a.Updated}
 }
 
@@ -34,36 +34,16 @@ func (a Audience) Size() string {
 	switch {
 	case a.SizeLower < 0 || a.SizeUpper < 0:
 		return "size not available yet"
+	case a.Platform == destination.TikTok:
+		return fmt.Sprintf("%d matched users", a.SizeLower)
 	case a.SizeLower == a.SizeUpper:
 		return fmt.Sprintf("%d people", a.SizeLower)
 	}
 	return fmt.Sprintf("%d to %d people", a.SizeLower, a.SizeUpper)
 }
 
-// Status reads one audience through the seam.
-func (s *Session) Status(ctx context.Context, id string) (Audience, error) {
-	a, err := s.Dest.Status(ctx, id)
-	if err != nil {
-		return Audience{}, err
-	}
-	return View(destination.Meta, a), nil
-}
-
-// List reads every audience of the ad account through the seam.
-func (s *Session) List(ctx context.Context) ([]Audience, error) {
-	all, err := s.Dest.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Audience, 0, len(all))
-	for _, a := range all {
-		out = append(out, View(destination.Meta, a))
-	}
-	return out, nil
-}
-
-// PrintStatus prints one audience.
-func PrintStatus(w io.Writer, a Audience) {
+// PrintAudience prints one audience on a line.
+func PrintAudience(w io.Writer, a Audience) {
 	state := "not ready"
 	if a.Ready {
 		state = "ready"
@@ -71,8 +51,8 @@ func PrintStatus(w io.Writer, a Audience) {
 	fmt.Fprintf(w, "Audience %s (%s): %s, %s; %s\n", a.ID, a.Name, state, a.Size(), a.Status)
 }
 
-// PrintList prints the audiences as a table.
-func PrintList(w io.Writer, list []Audience) {
+// PrintAudiences prints audiences as a table.
+func PrintAudiences(w io.Writer, list []Audience) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tSIZE\tREADY\tSTATUS\tUPDATED")
 	for _, a := range list {
