@@ -405,3 +405,29 @@ func TestMetaKillAndResume(t *testing.T) {
 	}
 	t.Logf("kills %d (after request %v), requests %d, dropped answers %d for 50 batches", kills, atKills, st.Requests, st.Dropped)
 }
+
+// Until a person accepts the Custom Audience Terms for the account, an
+// upload fails saying where to accept them; afterwards the same command
+// goes through, into one audience.
+func TestMetaTermsNotAccepted(t *testing.T) {
+	w := newWorld(t)
+	s := metastandin.New(metastandin.Options{FreshAudienceMisses: -1, TermsNotAccepted: []string{"100000000000001"}})
+	t.Setenv("META_API_BASE_URL", startMeta(t, s, nil, 0))
+	in, _, _, _ := customers(t, 20)
+	out := filepath.Join(t.TempDir(), "out")
+	if code, _, stderr := w.run(t, "", "transform", "--input", in, "--map", "email=email", "--out", out, "--destination", "meta"); code != 0 {
+		t.Fatal(stderr)
+	}
+	args := []string{"upload", "--destination", "meta", "--manifest", out, "--audience", "terms", "--ad-account", s.AdAccount()}
+	code, _, stderr := w.run(t, "", args...)
+	if code != 1 || !strings.Contains(stderr, "https://business.facebook.com/ads/manage/customaudiences/tos/") {
+		t.Fatalf("terms not accepted: exit %d %q", code, stderr)
+	}
+	s.AcceptTerms(s.AdAccount())
+	if code, _, stderr := w.run(t, "", args...); code != 0 {
+		t.Fatalf("after accepting: exit %d %q", code, stderr)
+	}
+	if ids := s.AudienceIDs(s.AdAccount(), "terms"); len(ids) != 1 || s.Size(ids[0]) != 20 {
+		t.Fatalf("audiences %v", ids)
+	}
+}
