@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -295,5 +296,32 @@ func TestMetaAloneTakesMoreColumnsOfAKind(t *testing.T) {
 	m := runTransform(t, Options{Source: src, Mappings: ms, OutDir: out, Destinations: metaOnly})
 	if rows := metaRows(t, out, m); len(rows) != 4 {
 		t.Errorf("rows %v", rows)
+	}
+}
+
+// Past the memory budget Meta's rows are deduplicated on disk like
+// TikTok's: the same rows and counts as in memory.
+func TestMetaRowsSpillWithSameResult(t *testing.T) {
+	src, _ := inputs.LocalFile(generate(t, 60000))
+	outA := filepath.Join(t.TempDir(), "a")
+	a := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outA, Workers: 1, Destinations: metaOnly})
+	want := metaRows(t, outA, a)
+	if a.Meta.DuplicateRows == 0 {
+		t.Fatal("the input has no duplicate rows: the test proves nothing")
+	}
+	for _, dests := range [][]destination.Platform{metaOnly, both} {
+		for _, workers := range []int{1, 2} {
+			outB := filepath.Join(t.TempDir(), fmt.Sprint("b", workers, len(dests)))
+			b := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outB, Workers: workers, Destinations: dests, DedupMemoryBytes: 300 << 10})
+			if got := metaRows(t, outB, b); !slices.Equal(got, want) {
+				t.Errorf("%v, %d workers: %d Meta rows after a spill, %d in memory", dests, workers, len(got), len(want))
+			}
+			if b.Meta.DuplicateRows != a.Meta.DuplicateRows || b.Meta.RowsWritten != a.Meta.RowsWritten {
+				t.Errorf("%v, %d workers: counters %+v with spill, %+v in memory", dests, workers, b.Meta, a.Meta)
+			}
+			if entries, _ := filepath.Glob(filepath.Join(outB, ".spill-*")); len(entries) != 0 {
+				t.Errorf("spill files left behind: %v", entries)
+			}
+		}
 	}
 }
