@@ -180,14 +180,23 @@ func (f *TransformFlags) Options(progress func(transform.Progress)) (transform.O
 	o.Workers = f.Workers
 	o.DedupMemoryBytes = int64(f.DedupMB) << 20
 	o.Progress = progress
+	if o.Destinations, err = f.destinations(); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// destinations parses --destination.
+func (f *TransformFlags) destinations() ([]destination.Platform, error) {
+	var out []destination.Platform
 	for _, d := range f.Destinations {
 		p, err := ParseDestination(d)
 		if err != nil {
-			return o, err
+			return nil, err
 		}
-		o.Destinations = append(o.Destinations, p)
+		out = append(out, p)
 	}
-	return o, nil
+	return out, nil
 }
 
 func newSchemaCmd(sources *inputs.Resolver) *cobra.Command {
@@ -304,6 +313,9 @@ func newPreviewCmd(sources *inputs.Resolver) *cobra.Command {
 			}
 			o.Region = strings.ToUpper(f.Region)
 			o.Rows = rows
+			if o.Destinations, err = f.destinations(); err != nil {
+				return err
+			}
 			res, err := transform.Preview(c.Context(), o)
 			if err != nil {
 				return err
@@ -316,6 +328,7 @@ func newPreviewCmd(sources *inputs.Resolver) *cobra.Command {
 		},
 	}
 	f.AddInput(c)
+	f.AddDestinations(c)
 	c.Flags().IntVar(&rows, "rows", transform.DefaultPreviewRows, "rows to show")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -337,6 +350,13 @@ func printPreview(w io.Writer, res *transform.PreviewResult) {
 				result = c.Hash + " (already hashed)"
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Line, c.Column, c.Type, c.Original, c.Normalized, result)
+			if m := c.Meta; m != nil {
+				result := m.Cell
+				if m.Status == "rejected" {
+					result = "rejected: " + m.Reason
+				}
+				fmt.Fprintf(tw, "\t\tmeta %s\t\t%s\t%s\n", m.Key, m.Normalized, result)
+			}
 		}
 	}
 	tw.Flush()

@@ -431,3 +431,18 @@ func TestMetaTermsNotAccepted(t *testing.T) {
 		t.Fatalf("audiences %v", ids)
 	}
 }
+
+// preview and transform with Meta say what Meta's rules make of the list.
+func TestPreviewAndTransformForMeta(t *testing.T) {
+	w := newWorld(t)
+	in, _, _, _ := customers(t, 5)
+	code, out, stderr := w.run(t, "", "preview", "--input", in, "--map", "email=email", "--map", "idfa=idfa", "--destination", "tiktok,meta", "--rows", "2")
+	if code != 0 || !strings.Contains(out, "meta EMAIL") || !strings.Contains(out, "person.0+list@example.com") ||
+		!strings.Contains(out, "person.0@example.com") || !strings.Contains(out, "00000001-aaaa-4bbb-8ccc-000000000000") {
+		t.Fatalf("preview: %d %s %s", code, out, stderr)
+	}
+	code, out, stderr = w.run(t, "", "transform", "--input", in, "--map", "email=email", "--out", filepath.Join(t.TempDir(), "o"), "--destination", "meta")
+	if code != 0 || !strings.Contains(out, "Wrote 5 rows for Meta (schema EMAIL)") || !strings.Contains(out, "META KEY") || strings.Contains(out, "file(s)") {
+		t.Fatalf("transform: %d %s %s", code, out, stderr)
+	}
+}
