@@ -58,33 +58,6 @@ func (f *connFlags) add(c *cobra.Command) {
 	c.Flags().IntVar(&f.Concurrency, "concurrency", 2, "TikTok: files uploaded at once")
 }
 
-// platform is --destination, checked against the account flags given.
-func (f *connFlags) platform() (destination.Platform, error) {
-	p, err := cli.ParseDestination(f.Destination)
-	if err != nil {
-		return "", err
-	}
-	if p == destination.Meta && f.AdvertiserID != "" {
-		return "", cli.UsageError(errors.New("--advertiser-id is TikTok's: for Meta pass --ad-account act_ID"))
-	}
-	if p == destination.TikTok && f.meta.AdAccount != "" {
-		return "", cli.UsageError(errors.New("--ad-account is Meta's: add --destination meta, or for TikTok pass --advertiser-id"))
-	}
-	return p, nil
-}
-
-// openMeta connects to Meta's ad account; its steps are printed on stderr
-// unless quiet.
-func openMeta(f *connFlags, stderr io.Writer, quiet bool) (*metacmd.Session, error) {
-	mf := f.meta
-	mf.Journal = f.StatePath
-	var log io.Writer
-	if !quiet {
-		log = stderr
-	}
-	return metacmd.Open(mf, log)
-}
-
 // session is a client, state store and uploader built from flags, settings,
 // keychain and environment.
 type session struct {
@@ -364,35 +337,6 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 	return c
 }
 
-// errMetaWait: Meta has no processing state to follow, only counts that
-// catch up within about a day.
-var errMetaWait = errors.New("--wait follows TikTok's processing: Meta updates an audience's size within about 24 hours, so run `status --destination meta` later")
-
-// metaUpload sends the manifest's Meta rows and prints the result (with
-// the transform's manifest, when run made one).
-func metaUpload(c *cobra.Command, f *uploadFlags, manifest string, tm *transform.Manifest) error {
-	if f.Wait {
-		return cli.UsageError(errMetaWait)
-	}
-	s, err := openMeta(&f.conn, c.ErrOrStderr(), f.JSON)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	res, err := s.Upload(c.Context(), metacmd.UploadRequest{Manifest: manifest, AudienceName: f.Audience, AudienceID: f.AudienceID, Action: f.Action})
-	if err != nil {
-		return err
-	}
-	human := func(w io.Writer) { metacmd.PrintUpload(w, res) }
-	if tm == nil {
-		return emit(c, f.JSON, res, human)
-	}
-	return emit(c, f.JSON, struct {
-		Transform *transform.Manifest   `json:"transform,omitempty"`
-		Upload    *metacmd.UploadResult `json:"upload"`
-	}{tm, res}, human)
-}
-
 // transformStaged runs the transform into OUT. transform.Run writes into a
 // staging folder of its own and publishes it as OUT with one rename, so a
 // run killed mid-transform leaves no half-written OUT (the next run starts
@@ -406,110 +350,6 @@ func transformStaged(ctx context.Context, o transform.Options) (*transform.Manif
 	}
 	o.OutDir = out
 	return transform.Run(ctx, o)
-}
-
-// openDestination connects to --destination's account behind the seam
-// (status and audiences read both platforms through it).
-func openDestination(f *connFlags, stderr io.Writer) (destination.Platform, destination.Destination, func(), error) {
-	p, err := f.platform()
-	if err != nil {
-		return "", nil, nil, err
-	}
-	if p == destination.Meta {
-		s, err := openMeta(f, stderr, true)
-		if err != nil {
-			return "", nil, nil, err
-		}
-		return p, s.Dest, s.Close, nil
-	}
-	s, err := open(f, stderr, true)
-	if err != nil {
-		return "", nil, nil, err
-	}
-	return p, &upload.Destination{Conn: &tiktok.Connection{AdvertiserID: s.adv, Client: s.client}, Uploader: s.up}, s.Close, nil
-}
-
-func newAudiencesCmd() *cobra.Command {
-	var f connFlags
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "audiences [--advertiser-id ID | --destination meta --ad-account act_ID]",
-		Short: "List the advertiser's TikTok audiences, or the ad account's Meta audiences (every page)",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			p, d, closeDest, err := openDestination(&f, c.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer closeDest()
-			all, err := d.List(c.Context())
-			if err != nil {
-				return err
-			}
-			list := make([]cli.Audience, 0, len(all))
-			for _, a := range all {
-				list = append(list, cli.AudienceOf(p, a))
-			}
-			return emit(c, asJSON, list, func(w io.Writer) { cli.PrintAudiences(w, list) })
-		},
-	}
-	f.add(c)
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
-	return c
-}
-
-func newStatusCmd() *cobra.Command {
-	var f connFlags
-	var id string
-	var wait, asJSON bool
-	var waitFor time.Duration
-	c := &cobra.Command{
-		Use:   "status --audience-id ID [--wait]",
-		Short: "Show an audience's state and size (TikTok: matched users and match rate; Meta: size range and status in words)",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if id == "" {
-				return cli.UsageError(errors.New("--audience-id is required"))
-			}
-			p, err := f.platform()
-			if err != nil {
-				return err
-			}
-			if p == destination.Meta && wait {
-				return cli.UsageError(errMetaWait)
-			}
-			if wait { // TikTok's processing, followed until it ends
-				s, err := open(&f, c.ErrOrStderr(), asJSON)
-				if err != nil {
-					return err
-				}
-				ctx, cancel := context.WithTimeout(c.Context(), waitFor)
-				_, err = s.up.Follow(ctx, s.adv, id, 0)
-				cancel()
-				s.Close()
-				if err != nil {
-					return err
-				}
-			}
-			p, d, closeDest, err := openDestination(&f, c.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer closeDest()
-			st, err := d.Status(c.Context(), id)
-			if err != nil {
-				return err
-			}
-			a := cli.AudienceOf(p, st)
-			return emit(c, asJSON, a, func(w io.Writer) { cli.PrintAudience(w, a) })
-		},
-	}
-	f.add(c)
-	c.Flags().StringVar(&id, "audience-id", "", "audience id")
-	c.Flags().BoolVar(&wait, "wait", false, "TikTok: poll until TikTok reports the audience ready")
-	c.Flags().DurationVar(&waitFor, "wait-timeout", 48*time.Hour, "longest --wait")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
-	return c
 }
 
 func newSetTokenCmd() *cobra.Command {
