@@ -1,12 +1,12 @@
 package appsvc
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 
+	"github.com/audience-uploader/audience-uploader/backend/appmeta"
 	"github.com/audience-uploader/audience-uploader/backend/meta"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 )
@@ -100,60 +100,20 @@ func (s *Service) DeleteMetaToken(adAccount string) error {
 	return nil
 }
 
-// ConnectMeta connects to the ad account in the settings (adAccount ""),
-// or another, with each failure worded for the window.
-func (s *Service) ConnectMeta(ctx context.Context, adAccount string) (*meta.Client, error) {
-	c, err := meta.Connect(ctx, meta.ConnectOptions{Settings: s.Settings().Meta, AdAccount: adAccount, Secrets: s.secretStore()})
-	switch {
-	case err == nil:
-		return c, nil
-	case errors.Is(err, meta.ErrNoAdAccount):
-		return nil, errors.New("No Meta ad account is set. Open Settings > Meta, enter the ad account (act_ followed by digits) and save a system-user token.")
-	case errors.Is(err, secrets.ErrNotFound):
-		return nil, errors.New("No Meta token is saved for this ad account. Paste the system-user token in Settings > Meta and save it.")
-	case errors.Is(err, secrets.ErrUnavailable):
-		return nil, fmt.Errorf("The Meta token cannot be read: no OS keychain can be used here. Unlock or install GNOME Keyring or KWallet, or set %s in the app's environment.", meta.EnvToken)
-	}
-	return nil, sentence(err, "Correct it in Settings > Meta.")
-}
-
-// MetaProblem words an error of a Meta call for the window: what happened
-// and what to do.
-func MetaProblem(what string, err error) error {
-	var api *meta.APIError
-	if errors.As(err, &api) {
-		switch {
-		case api.TermsNotAccepted():
-			return fmt.Errorf("%s: Meta says the Custom Audience Terms are not accepted for this ad account. A person with a role on the ad account must accept them (Settings > Meta, Test connection, gives the address), then try again.", what)
-		case api.TokenProblem():
-			return fmt.Errorf("%s: Meta did not accept the token (%s). Save a new system-user token in Settings > Meta, then try again.", what, api.Message)
-		case api.PermissionProblem():
-			return fmt.Errorf("%s: the token may not do this (%s). Give the system user the ads_management permission on the ad account in Business Settings, then try again.", what, api.Message)
-		case api.RateLimited():
-			return fmt.Errorf("%s: the ad account's hourly Custom Audience calls are used up. Wait an hour and try again.", what)
-		}
-	}
-	var unknown *meta.UnknownOutcomeError
-	if errors.As(err, &unknown) {
-		return fmt.Errorf("%s: Meta did not answer, so it is not known whether the change was made (%v). Press Refresh to see the audiences as they are, then try again.", what, unknown.Err)
-	}
-	return sentence(fmt.Errorf("%s: %w", what, err), "Check the connection in Settings > Meta, then try again.")
-}
-
 // TestMetaConnection reads the Terms state and lists the ad account's
 // audiences with the saved settings and token.
 func (s *Service) TestMetaConnection() (*MetaConnectionTest, error) {
-	c, err := s.ConnectMeta(s.ctx, "")
+	c, err := appmeta.Connect(s.ctx, s.Settings().Meta, "", s.secretStore())
 	if err != nil {
 		return nil, err
 	}
 	out := &MetaConnectionTest{AdAccount: c.AdAccount(), BaseURL: s.MetaState().BaseURL, TermsURL: c.TermsURL()}
 	if out.TermsAccepted, err = c.TermsAccepted(s.ctx); err != nil {
-		return nil, MetaProblem("The connection test failed", err)
+		return nil, appmeta.Problem("The connection test failed", err)
 	}
 	list, err := c.ListAudiences(s.ctx)
 	if err != nil {
-		return nil, MetaProblem("The connection test failed", err)
+		return nil, appmeta.Problem("The connection test failed", err)
 	}
 	out.Audiences = len(list)
 	if !out.TermsAccepted {
