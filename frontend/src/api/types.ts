@@ -12,6 +12,8 @@ export interface Settings {
   workers: number
   recent_files: string[]
   tiktok: { environment: string; base_url: string; advertiser_id: string }
+  // Meta's ad account (act_ followed by digits; "" = not set up); the token is in the keychain.
+  meta?: { ad_account: string; base_url: string }
   aws: {
     credential_source: string
     profile: string
@@ -167,6 +169,8 @@ export interface RunRequest {
   layout: Layout
   header?: HeaderMode
   sheet?: string
+  // Where the output goes: TikTok's files, Meta's rows or both; absent = TikTok.
+  destinations?: ('tiktok' | 'meta')[]
 }
 
 export interface RunInfo {

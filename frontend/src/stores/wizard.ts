@@ -9,6 +9,7 @@ import {
   type Manifest,
   type Mapping,
   type PhoneFormat,
+  type Platform,
   type PreviewResult,
   type ProgressEvent,
   type RecentFile,
@@ -49,6 +50,8 @@ export const useWizardStore = defineStore('wizard', {
     region: 'US',
     phoneFormat: 'digits' as PhoneFormat,
     layout: 'combined' as Layout,
+    // Step 2's destinations: TikTok, Meta or both.
+    destinations: ['tiktok'] as Platform[],
     columns: [] as ColumnChoice[],
     preview: null as PreviewResult | null,
     previewKey: '',
@@ -72,6 +75,9 @@ export const useWizardStore = defineStore('wizard', {
       if (n > 128) return `The name has ${n} characters; shorten it to 128 or fewer.`
       return ''
     },
+    destinationError(state): string {
+      return state.destinations.length ? '' : 'Choose where the audience goes: TikTok, Meta or both.'
+    },
     columnErrors(state): string[] {
       const errs: string[] = []
       for (const c of state.columns) {
@@ -92,7 +98,7 @@ export const useWizardStore = defineStore('wizard', {
     maxStep(): number {
       if (this.running || this.finished) return 4
       if (!this.file || !this.schema) return 0
-      if (this.audienceError) return 1
+      if (this.audienceError || this.destinationError) return 1
       if (this.columnErrors.length) return 2
       return 3
     },
@@ -280,6 +286,7 @@ export const useWizardStore = defineStore('wizard', {
           layout: this.layout,
           header: this.header,
           sheet: this.sheet,
+          destinations: this.destinations,
         })
         this.run.jobId = info.job_id
         this.run.outputDir = info.output_dir
