@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/audience-uploader/audience-uploader/backend/appsvc"
+	"github.com/audience-uploader/audience-uploader/backend/appupload"
 	"github.com/audience-uploader/audience-uploader/backend/guilog"
 )
 
@@ -24,4 +25,21 @@ func (a *App) DeleteMetaToken(adAccount string) error { return a.svc.DeleteMetaT
 // TestMetaConnection reads the Terms state and lists the ad account's audiences.
 func (a *App) TestMetaConnection() (*appsvc.MetaConnectionTest, error) {
 	return a.svc.TestMetaConnection()
+}
+
+// StartMetaUpload sends a transform's Meta rows (meta-rows.tsv) exactly
+// once; progress arrives as upload:meta-event, the end as upload:meta-done.
+func (a *App) StartMetaUpload(req appupload.MetaUploadRequest) error {
+	return a.uploader.StartMetaUpload(req)
+}
+
+// CancelMetaUpload stops the running upload to Meta (uploading again resumes it).
+func (a *App) CancelMetaUpload() bool { return a.uploader.CancelMetaUpload() }
+
+// IsMetaUploading reports whether an upload to Meta runs.
+func (a *App) IsMetaUploading() bool { return a.uploader.MetaUploading() }
+
+// MetaAudienceStatus reads a Meta audience once: its status and size in words.
+func (a *App) MetaAudienceStatus(audienceID string) (*appupload.MetaResult, error) {
+	return a.uploader.MetaStatus(audienceID)
 }

@@ -236,39 +236,11 @@ func metaRow(a destination.Audience) Audience {
 	if a.Ready {
 		r.Status = StatusReady
 	}
-	r.Size = SizeWords(r.SizeLower, r.SizeUpper)
+	r.Size = appmeta.SizeWords(r.SizeLower, r.SizeUpper)
 	if r.SizeLower > 0 {
 		r.MatchedUsers = r.SizeLower
 	}
 	return r
-}
-
-// SizeWords says an audience's size range in words. Meta shows small
-// audiences as "Below 1000" rather than a count, so any upper bound
-// under 1,000 reads "fewer than 1,000".
-func SizeWords(lower, upper int64) string {
-	switch {
-	case lower < 0 && upper < 0:
-		return "not available yet"
-	case upper >= 0 && upper < 1000:
-		return "fewer than 1,000"
-	case lower < 0 || lower == 0:
-		return "up to " + thousands(upper)
-	case upper < 0:
-		return "at least " + thousands(lower)
-	case lower == upper:
-		return thousands(lower)
-	}
-	return thousands(lower) + " to " + thousands(upper)
-}
-
-// thousands writes n with comma separators: 14000 -> "14,000".
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // MarkSyncs names, on each row, the saved syncs that feed its audience.
@@ -304,7 +276,7 @@ func row(a tiktok.Audience, adv string) Audience {
 	default:
 		r.Status, r.StatusText = StatusReady, "ready for use"
 	}
-	r.Size = thousands(a.CoverNum)
+	r.Size = appmeta.Count(a.CoverNum)
 	if r.SizeLower < 0 {
 		r.Size = "not available yet"
 	}

@@ -65,3 +65,31 @@ func Problem(what string, err error) error {
 	}
 	return window.Sentence(fmt.Errorf("%s: %w", what, err), "Check the connection in Settings > Meta, then try again.")
 }
+
+// SizeWords says an audience's approximate size range in words. Meta shows
+// small audiences as "Below 1000" rather than a count, so any upper bound
+// under 1,000 reads "fewer than 1,000"; -1 is a bound Meta did not give.
+func SizeWords(lower, upper int64) string {
+	switch {
+	case lower < 0 && upper < 0:
+		return "not available yet"
+	case upper >= 0 && upper < 1000:
+		return "fewer than 1,000"
+	case lower <= 0:
+		return "up to " + Count(upper)
+	case upper < 0:
+		return "at least " + Count(lower)
+	case lower == upper:
+		return Count(lower)
+	}
+	return Count(lower) + " to " + Count(upper)
+}
+
+// Count writes n with comma separators: 14000 is "14,000".
+func Count(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
