@@ -3,6 +3,7 @@ import { mountWith, flush } from './helpers'
 import type { Settings } from '../api/types'
 import type { MetaState } from '../api/meta'
 
+const handlers = vi.hoisted(() => ({}) as { event?: (e: unknown) => void; done?: (d: unknown) => void })
 vi.mock('../api', () => ({
   api: { saveSettings: vi.fn() },
   metaApi: {
@@ -11,6 +12,17 @@ vi.mock('../api', () => ({
     deleteToken: vi.fn(async () => undefined),
     testConnection: vi.fn(),
     openInBrowser: vi.fn(),
+    startUpload: vi.fn(async () => undefined),
+    cancelUpload: vi.fn(async () => true),
+    audienceStatus: vi.fn(),
+    onEvent: vi.fn((cb: unknown) => {
+      handlers.event = cb as (e: unknown) => void
+      return () => {}
+    }),
+    onDone: vi.fn((cb: unknown) => {
+      handlers.done = cb as (d: unknown) => void
+      return () => {}
+    }),
   },
   uploadApi: { tiktokState: vi.fn(async () => ({ ready: false, token: {} })), audiences: vi.fn(async () => []) },
 }))
@@ -19,6 +31,9 @@ import { useAppStore } from '../stores/app'
 import { useWizardStore } from '../stores/wizard'
 import MetaSettingsCard from '../components/meta/MetaSettingsCard.vue'
 import DestinationChoice from '../components/steps/DestinationChoice.vue'
+import MetaUploadPanel from '../components/meta/MetaUploadPanel.vue'
+import RunStep from '../components/steps/RunStep.vue'
+import { manifest } from './helpers'
 import { createPinia, setActivePinia } from 'pinia'
 
 const m = metaApi as unknown as Record<string, ReturnType<typeof vi.fn>>
@@ -160,5 +175,85 @@ describe('Step 2 destinations', () => {
     expect(wiz.destinations).toEqual([])
     expect(byId('dest-error')!.textContent).toContain('Choose where the audience goes')
     expect(wiz.destinationError).not.toBe('')
+  })
+})
+
+describe('Step 5 upload to Meta', () => {
+  const metaManifest = {
+    ...manifest,
+    files: [{ path: 'meta-rows.tsv', calculate_type: '', platform: 'meta' as const, schema: ['EMAIL', 'PHONE'], rows: 30, bytes: 4000, md5: 'ab' }],
+    counters: { ...manifest.counters, rows_written: 0 },
+    meta: { schema: ['EMAIL', 'PHONE'], no_identifier: 2, duplicate_rows: 1, rows_written: 30, keys: null },
+  }
+  function succeeded() {
+    const wiz = useWizardStore()
+    wiz.audience = 'Spring buyers'
+    wiz.run = { state: 'succeeded', jobId: 7, outputDir: '/out/spring', progress: null, manifest: metaManifest, error: '', events: 0 }
+  }
+  beforeEach(() => {
+    document.body.innerHTML = ''
+    vi.clearAllMocks()
+    m.state.mockResolvedValue(state({ ad_account: ACT, token_saved: true, ready: true }))
+  })
+
+  it('a run for Meta alone shows Meta’s counters and its upload, not TikTok’s', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    succeeded()
+    mountWith(RunStep, pinia)
+    await settle()
+    expect(byId('run-success')!.textContent).toContain('30 rows written')
+    expect(byId('run-success')!.textContent).toContain('meta-rows.tsv')
+    expect(byId('stat-meta-written')!.textContent).toContain('30')
+    expect(byId('meta-upload-card')).not.toBeNull()
+    expect(byId('upload-card')).toBeNull()
+    expect(byId('files-table')!.textContent).toContain('Meta: EMAIL, PHONE')
+  })
+
+  it('uploads to a new audience, then shows its id, size and status in words', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    succeeded()
+    mountWith(MetaUploadPanel, pinia)
+    await settle()
+    expect(byId('meta-upload-summary')!.textContent).toContain('Create the Meta audience “Spring buyers”')
+    expect(byId('meta-upload-summary')!.textContent).toContain('30 rows (EMAIL, PHONE)')
+    byId('meta-upload-start')!.click()
+    await settle()
+    expect(m.startUpload).toHaveBeenCalledWith({ output_dir: '/out/spring', audience_name: 'Spring buyers', audience_id: '', action: '' })
+    expect(byId('meta-upload-running')).not.toBeNull()
+    handlers.done!({ job_id: 'app-1', cancelled: false, result: { ad_account: ACT, audience_id: '23850000000000777', rows: 30, status: 'too small to be used yet', size: 'fewer than 1,000', ready: false } })
+    await settle()
+    expect(byId('meta-upload-success')!.textContent).toContain('Uploaded to Meta: 30 rows')
+    expect(byId('meta-upload-audience-id')!.textContent).toBe('23850000000000777')
+    expect(byId('meta-upload-size')!.textContent).toBe('fewer than 1,000')
+    expect(byId('meta-upload-status')!.textContent).toBe('too small to be used yet')
+  })
+
+  it('says why the upload to Meta failed and offers to upload again', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    succeeded()
+    mountWith(MetaUploadPanel, pinia)
+    await settle()
+    byId('meta-upload-start')!.click()
+    await settle()
+    const msg = 'The upload to Meta did not finish: Meta says the Custom Audience Terms are not accepted for this ad account. A person with a role on the ad account must accept them (Test connection in Settings > Meta gives the address), then try again. Uploading again resumes it: batches Meta already has are not sent again.'
+    handlers.done!({ job_id: 'app-1', cancelled: false, error: msg })
+    await settle()
+    expect(byId('meta-upload-failed')!.textContent).toContain('Custom Audience Terms are not accepted')
+    byId('meta-upload-retry')!.click()
+    await settle()
+    expect(m.startUpload).toHaveBeenCalledTimes(2)
+  })
+
+  it('without a Meta account it says how to set one up', async () => {
+    m.state.mockResolvedValue(state({}))
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    succeeded()
+    mountWith(MetaUploadPanel, pinia)
+    await settle()
+    expect(byId('meta-upload-not-configured')!.textContent).toContain('Settings > Meta')
   })
 })

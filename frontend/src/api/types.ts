@@ -211,7 +211,9 @@ export interface Counters {
 
 export interface OutputFile {
   path: string
-  calculate_type: string
+  calculate_type: string // TikTok's; "" for Meta's rows file
+  platform?: 'tiktok' | 'meta' // absent: TikTok
+  schema?: string[] // Meta's keys, in the rows file's column order
   rows: number
   bytes: number
   md5: string
@@ -228,6 +230,16 @@ export interface Manifest {
   phone_format: string
   files: OutputFile[]
   counters: Counters
+  // Meta's own output (its rules differ from TikTok's); absent when Meta was not a destination.
+  meta?: PlatformCounters | null
+}
+
+export interface PlatformCounters {
+  schema: string[]
+  no_identifier: number
+  duplicate_rows: number
+  rows_written: number
+  keys: Record<string, TypeCounters> | null
 }
 
 export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
