@@ -39,7 +39,7 @@ try {
   app = await startWithTikTok(env, 'meta', {
     delay: '1s',
     procs: [meta.proc],
-    extraEnv: { META_API_BASE_URL: meta.base, META_ACCESS_TOKEN: META_TOKEN },
+    appEnv: { META_API_BASE_URL: meta.base, META_ACCESS_TOKEN: META_TOKEN },
   })
   const { page, consoleErrors } = app
   const shot = (name, el, docs = false) => shotOf(page, name, { el, docs })
