@@ -198,3 +198,30 @@ func TestMetaUploadOneKeyAndRefusals(t *testing.T) {
 		t.Fatalf("terms not accepted: %+v", d)
 	}
 }
+
+// TestMetaUploadIntoAnExistingAudience: Step 2's existing Meta audience with
+// Replace ends holding exactly the list's people; an unknown action is
+// refused with a sentence.
+func TestMetaUploadIntoAnExistingAudience(t *testing.T) {
+	e := newMetaUpload(t, metastandin.Options{})
+	id := e.sv.AddAudience(e.sv.AdAccount(), "Made in Ads Manager")
+	out := transformFor(t, []string{"email=email"}, destination.Meta)
+	if err := e.svc.StartMetaUpload(appupload.MetaUploadRequest{OutputDir: out, AudienceID: id, Action: "APPEND"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.win.wait(t); d.Error != "" || d.Result.AudienceID != id || d.Result.Action != "ADD" {
+		t.Fatalf("add: %+v", d)
+	}
+	if err := e.svc.StartMetaUpload(appupload.MetaUploadRequest{OutputDir: out, AudienceID: id, Action: "REPLACE"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.win.wait(t); d.Error != "" || d.Result.AudienceID != id {
+		t.Fatalf("replace: %+v", d)
+	}
+	if n := e.sv.Size(id); n != len(rowsOf(t, out)) || len(e.sv.AudienceIDs(e.sv.AdAccount(), "Made in Ads Manager")) != 1 {
+		t.Fatalf("size %d, want %d", n, len(rowsOf(t, out)))
+	}
+	if err := e.svc.StartMetaUpload(appupload.MetaUploadRequest{OutputDir: out, AudienceID: id, Action: "MERGE"}); err == nil || !strings.Contains(err.Error(), "Choose add, remove or replace") {
+		t.Fatalf("unknown action: %v", err)
+	}
+}

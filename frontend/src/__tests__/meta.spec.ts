@@ -24,14 +24,16 @@ vi.mock('../api', () => ({
       return () => {}
     }),
   },
+  audiencesApi: { list: vi.fn() },
   uploadApi: { tiktokState: vi.fn(async () => ({ ready: false, token: {} })), audiences: vi.fn(async () => []) },
 }))
-import { api, metaApi } from '../api'
+import { api, audiencesApi, metaApi } from '../api'
 import { useAppStore } from '../stores/app'
 import { useWizardStore } from '../stores/wizard'
 import MetaSettingsCard from '../components/meta/MetaSettingsCard.vue'
 import DestinationChoice from '../components/steps/DestinationChoice.vue'
 import MetaUploadPanel from '../components/meta/MetaUploadPanel.vue'
+import MetaAudiencePicker from '../components/meta/MetaAudiencePicker.vue'
 import RunStep from '../components/steps/RunStep.vue'
 import { manifest } from './helpers'
 import { createPinia, setActivePinia } from 'pinia'
@@ -255,5 +257,48 @@ describe('Step 5 upload to Meta', () => {
     mountWith(MetaUploadPanel, pinia)
     await settle()
     expect(byId('meta-upload-not-configured')!.textContent).toContain('Settings > Meta')
+  })
+})
+
+describe('Step 2 Meta audience', () => {
+  const aud = {
+    platform: 'meta' as const, id: '23850000000000101', name: 'Meta buyers', type: 'Customer list', calculate_type: '', matched_users: 0,
+    status: 'not_ready' as const, status_text: 'too small to be used yet', size_lower: 40, size_upper: 40, size: 'fewer than 1,000',
+    created: '', shared: false, lookalike: false, syncs: [],
+  }
+  beforeEach(() => {
+    document.body.innerHTML = ''
+    vi.clearAllMocks()
+    m.state.mockResolvedValue(state({ ad_account: ACT, token_saved: true, ready: true }))
+    ;(audiencesApi.list as unknown as ReturnType<typeof vi.fn>).mockResolvedValue({ advertiser_id: '', ad_account: ACT, audiences: [aud] })
+  })
+
+  it('lists the ad account’s audiences; choosing one and Replace asks before uploading into it', async () => {
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    mountWith(MetaAudiencePicker, pinia)
+    await settle()
+    byId('meta-audience-existing')!.click()
+    await settle()
+    const wiz = useWizardStore()
+    expect(wiz.metaTargetId).toBe('23850000000000101')
+    expect(byId('meta-audience-select')!.textContent).toContain('Meta buyers (fewer than 1,000; too small to be used yet)')
+    byId('meta-action-REPLACE')!.click()
+    await settle()
+    expect(wiz.metaAction).toBe('REPLACE')
+    document.body.innerHTML = ''
+    wiz.audience = 'Spring buyers'
+    wiz.run = { state: 'succeeded', jobId: 7, outputDir: '/out/spring', progress: null, manifest: { ...manifest, meta: { schema: ['EMAIL'], no_identifier: 0, duplicate_rows: 0, rows_written: 30, keys: null } }, error: '', events: 0 }
+    mountWith(MetaUploadPanel, pinia)
+    await settle()
+    expect(byId('meta-upload-summary')!.textContent).toContain('Replace the existing Meta audience “Meta buyers”')
+    byId('meta-upload-start')!.click()
+    await settle()
+    expect(m.startUpload).not.toHaveBeenCalled()
+    const dlg = document.body.querySelector('.n-dialog') as HTMLElement
+    expect(dlg.textContent).toContain('Everyone now in “Meta buyers” is replaced')
+    ;(Array.from(dlg.querySelectorAll('button')).find((b) => b.textContent?.trim() === 'Replace') as HTMLElement).click()
+    await settle()
+    expect(m.startUpload).toHaveBeenCalledWith({ output_dir: '/out/spring', audience_name: '', audience_id: '23850000000000101', action: 'REPLACE' })
   })
 })

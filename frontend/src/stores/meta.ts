@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { metaApi, type MetaState, type MetaUploadDone, type MetaUploadResult } from '../api'
+import { audiencesApi, metaApi, type AudienceRow, type MetaState, type MetaUploadDone, type MetaUploadResult } from '../api'
 
 export type MetaUploadState = 'idle' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -15,6 +15,10 @@ export const useMetaStore = defineStore('meta', {
     error: '',
     upload: freshUpload(),
     listening: false,
+    // The ad account's audiences for Step 2's picker.
+    audiences: [] as AudienceRow[],
+    audiencesLoading: false,
+    audiencesError: '',
   }),
   getters: {
     ready(s): boolean {
@@ -34,6 +38,19 @@ export const useMetaStore = defineStore('meta', {
       }
       return this.state
     },
+    async loadAudiences() {
+      this.audiencesLoading = true
+      this.audiencesError = ''
+      try {
+        const l = await audiencesApi.list()
+        this.audiences = (l.audiences ?? []).filter((a) => a.platform === 'meta')
+        this.audiencesError = l.meta_error ?? ''
+      } catch (e) {
+        this.audiencesError = (e as Error).message
+      } finally {
+        this.audiencesLoading = false
+      }
+    },
     listen() {
       if (this.listening) return
       this.listening = true
@@ -49,13 +66,14 @@ export const useMetaStore = defineStore('meta', {
     resetUpload() {
       this.upload = freshUpload()
     },
-    // Sends a run's Meta rows to a new audience named audienceName.
-    async startUpload(outputDir: string, audienceName: string) {
+    // Sends a run's Meta rows to a new audience named audienceName, or to
+    // the existing audienceId with action.
+    async startUpload(outputDir: string, audienceName: string, audienceId = '', action = '') {
       if (this.uploading) return
       this.listen()
       this.upload = { ...freshUpload(), state: 'starting', outputDir }
       try {
-        await metaApi.startUpload({ output_dir: outputDir, audience_name: audienceName, audience_id: '', action: '' })
+        await metaApi.startUpload({ output_dir: outputDir, audience_name: audienceId ? '' : audienceName, audience_id: audienceId, action: audienceId ? action : '' })
         if (this.upload.state === 'starting') this.upload.state = 'running'
       } catch (e) {
         this.upload.state = 'failed'

@@ -52,6 +52,10 @@ export const useWizardStore = defineStore('wizard', {
     layout: 'combined' as Layout,
     // Step 2's destinations: TikTok, Meta or both.
     destinations: ['tiktok'] as Platform[],
+    // Meta's audience: "" is a new one named as above; else an existing
+    // one's id with what to do to it.
+    metaTargetId: '',
+    metaAction: 'ADD' as 'ADD' | 'REMOVE' | 'REPLACE',
     columns: [] as ColumnChoice[],
     preview: null as PreviewResult | null,
     previewKey: '',
@@ -322,6 +326,8 @@ export const useWizardStore = defineStore('wizard', {
       this.step = 0
       this.file = null
       this.audience = ''
+      this.metaTargetId = ''
+      this.metaAction = 'ADD'
       this.resetForNewFile()
       this.loadRecent()
     },
