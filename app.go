@@ -61,7 +61,7 @@ func (a *App) beforeClose(ctx context.Context) bool {
 	}
 	title, message := "A transform is running", "Quitting now cancels the run and removes its partial output. Quit anyway?"
 	if !transforming {
-		title, message = "An upload is running", "Quitting now stops the upload. A TikTok upload resumes from History the next time, a Meta upload when the same output is uploaded again; nothing already sent is sent twice. Quit anyway?"
+		title, message = "An upload is running", "Quitting now stops the upload. A TikTok upload resumes from History the next time; a Meta upload cannot be resumed from the app after it restarts, so its audience keeps only what was sent. Quit anyway?"
 	}
 	answer, err := runtime.MessageDialog(ctx, runtime.MessageDialogOptions{
 		Type:          runtime.QuestionDialog,
