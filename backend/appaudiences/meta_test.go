@@ -74,17 +74,6 @@ func (e *metaEnv) people(t *testing.T, id string, n int) {
 	}
 }
 
-func findMeta(t *testing.T, l *appaudiences.List, id string) appaudiences.Audience {
-	t.Helper()
-	for _, a := range l.Audiences {
-		if a.ID == id {
-			return a
-		}
-	}
-	t.Fatalf("audience %s not listed in %+v", id, l.Audiences)
-	return appaudiences.Audience{}
-}
-
 // TestListsTikTokAndMetaAudiences: one list holds both platforms' audiences,
 // each with its platform, size in words from Meta's bounds and status in words.
 func TestListsTikTokAndMetaAudiences(t *testing.T) {
@@ -102,18 +91,18 @@ func TestListsTikTokAndMetaAudiences(t *testing.T) {
 	if l.AdvertiserID != e.tt.Advertiser() || l.AdAccount != e.mt.AdAccount() || l.TikTokError != "" || l.MetaError != "" {
 		t.Fatalf("list header %+v", l)
 	}
-	if a := findMeta(t, l, ttID); a.Platform != destination.TikTok {
+	if a := find(t, l, ttID); a.Platform != destination.TikTok {
 		t.Fatalf("tiktok row %+v", a)
 	}
-	s := findMeta(t, l, small)
+	s := find(t, l, small)
 	if s.Platform != destination.Meta || s.Size != "fewer than 1,000" || s.Status != appaudiences.StatusNotReady || s.StatusText != "too small to be used yet" {
 		t.Fatalf("small meta row %+v", s)
 	}
-	b := findMeta(t, l, big)
+	b := find(t, l, big)
 	if b.Size != "1,500" || b.Status != appaudiences.StatusReady || b.StatusText != "ready for use" || b.SizeLower != 1500 || b.SizeUpper != 1500 {
 		t.Fatalf("big meta row %+v", b)
 	}
-	if m := findMeta(t, l, empty); m.StatusText != "no users uploaded yet" {
+	if m := find(t, l, empty); m.StatusText != "no users uploaded yet" {
 		t.Fatalf("empty meta row %+v", m)
 	}
 
@@ -125,7 +114,7 @@ func TestListsTikTokAndMetaAudiences(t *testing.T) {
 		t.Fatal(err)
 	}
 	l, _ = e.svc.List()
-	if findMeta(t, l, big).Name != "Meta bigger" || len(l.Audiences) != 3 {
+	if find(t, l, big).Name != "Meta bigger" || len(l.Audiences) != 3 {
 		t.Fatalf("after rename and delete %+v", l.Audiences)
 	}
 	if err := e.svc.Delete(destination.Meta, small); err == nil || !strings.Contains(err.Error(), "Press Refresh") {
