@@ -184,6 +184,33 @@ func metaJobID(rowsPath, acct, name, audienceID, action string) (string, error) 
 	return "app-" + hex.EncodeToString(h.Sum(nil))[:24], nil
 }
 
+// MetaDestination connects to adAccount ("" means the settings') behind
+// the destination seam, delivering through the app's one Meta journal: the
+// sync engine's Meta deliveries can go through it too, so an upload and a
+// sync never keep two journals of one audience.
+func (s *Service) MetaDestination(ctx context.Context, adAccount string) (string, destination.Destination, error) {
+	return s.metaDestination(ctx, adAccount, nil)
+}
+
+func (s *Service) metaDestination(ctx context.Context, adAccount string, log func(level, msg string)) (string, destination.Destination, error) {
+	if s.meta.openErr != nil {
+		return "", nil, fmt.Errorf("The Meta upload journal could not be opened (%v). Check that the app's data folder is writable, then restart the app.", s.meta.openErr)
+	}
+	st, err := s.load()
+	if err != nil {
+		return "", nil, fmt.Errorf("The settings could not be read (%v). Open Settings and save them again.", err)
+	}
+	client, err := appmeta.Connect(ctx, st.Meta, adAccount, s.meta.secrets)
+	if err != nil {
+		return "", nil, err
+	}
+	up, err := metaupload.New(metaupload.Config{Store: s.meta.store, Client: client, Log: log})
+	if err != nil {
+		return "", nil, err
+	}
+	return client.AdAccount(), &metaupload.Destination{Client: client, Uploader: up}, nil
+}
+
 // StartMetaUpload sends a transform's Meta rows in the background;
 // progress arrives as upload:meta-event, the end as upload:meta-done.
 func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
@@ -211,26 +238,17 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 	if err != nil {
 		return err
 	}
-	st, err := s.load()
-	if err != nil {
-		return fmt.Errorf("The settings could not be read (%v). Open Settings and save them again.", err)
-	}
-	client, err := appmeta.Connect(s.ctx, st.Meta, "", s.meta.secrets)
-	if err != nil {
-		return err
-	}
-	jobID, err := metaJobID(rowsPath, client.AdAccount(), req.AudienceName, req.AudienceID, string(action))
-	if err != nil {
-		return fmt.Errorf("The Meta rows file could not be read (%v). Run the transform again.", err)
-	}
+	var jobID string
 	log := func(level, msg string) {
 		s.events.Emit(EventMetaProgress, MetaEvent{JobID: jobID, Level: level, Message: msg})
 	}
-	up, err := metaupload.New(metaupload.Config{Store: s.meta.store, Client: client, Log: log})
+	acct, dest, err := s.metaDestination(s.ctx, "", log)
 	if err != nil {
 		return err
 	}
-	var dest destination.Destination = &metaupload.Destination{Client: client, Uploader: up}
+	if jobID, err = metaJobID(rowsPath, acct, req.AudienceName, req.AudienceID, string(action)); err != nil {
+		return fmt.Errorf("The Meta rows file could not be read (%v). Run the transform again.", err)
+	}
 
 	s.meta.mu.Lock()
 	defer s.meta.mu.Unlock()
@@ -260,7 +278,7 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 			d.Error = appmeta.Problem("The upload to Meta did not finish", err).Error() +
 				" Uploading again resumes it: batches Meta already has are not sent again."
 		default:
-			r := &MetaResult{JobID: jobID, AdAccount: client.AdAccount(), AudienceID: res.AudienceID, AudienceName: req.AudienceName,
+			r := &MetaResult{JobID: jobID, AdAccount: acct, AudienceID: res.AudienceID, AudienceName: req.AudienceName,
 				Action: string(action), Rows: res.Rows}
 			if a, err := dest.Status(ctx, res.AudienceID); err == nil {
 				r.Status, r.Ready = a.Status, a.Ready

@@ -225,3 +225,31 @@ func TestMetaUploadIntoAnExistingAudience(t *testing.T) {
 		t.Fatalf("unknown action: %v", err)
 	}
 }
+
+// TestMetaDestinationForSyncs: the destination the sync engine is given
+// delivers through the app's journal: a delivery the wizard's upload made
+// is found done, not sent again.
+func TestMetaDestinationForSyncs(t *testing.T) {
+	e := newMetaUpload(t, metastandin.Options{})
+	acct, d, err := e.svc.MetaDestination(context.Background(), "")
+	if err != nil || acct != e.sv.AdAccount() || d.Capabilities().Platform != destination.Meta {
+		t.Fatalf("destination %s %v", acct, err)
+	}
+	out := transformFor(t, []string{"email=email"}, destination.Meta)
+	if err := e.svc.StartMetaUpload(appupload.MetaUploadRequest{OutputDir: out, AudienceName: "Shared journal"}); err != nil {
+		t.Fatal(err)
+	}
+	done := e.win.wait(t)
+	rows := rowsOf(t, out)
+	res, err := d.Deliver(context.Background(), destination.Delivery{JobID: done.JobID, AudienceName: "Shared journal", Action: destination.Add,
+		Schema: []string{"EMAIL_SHA256"}, RowsPath: filepath.Join(out, transform.MetaRowsName)})
+	if err != nil || res.AudienceID != done.Result.AudienceID {
+		t.Fatalf("deliver %+v %v", res, err)
+	}
+	if n := e.sv.Received("EMAIL", rows[0][0]); n != 1 {
+		t.Fatalf("a cell was received %d times", n)
+	}
+	if _, _, err := e.svc.MetaDestination(context.Background(), "act_999"); err == nil || !strings.Contains(err.Error(), "Settings > Meta") {
+		t.Fatalf("an account without a token: %v", err)
+	}
+}
