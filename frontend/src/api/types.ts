@@ -281,6 +281,9 @@ export interface Job {
   rows_read: number
   rows_written: number
   counters?: Counters | null
+  // Where the run's output goes: "tiktok", "meta" or "tiktok,meta" (older runs: TikTok).
+  destination?: string
+  ad_account?: string // Meta's, for a run for Meta
 }
 
 export interface Report {
