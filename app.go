@@ -55,13 +55,13 @@ func (w wailsEvents) Emit(name string, data any) { runtime.EventsEmit(w.ctx, nam
 // beforeClose asks before quitting while a transform or an upload runs.
 func (a *App) beforeClose(ctx context.Context) bool {
 	transforming := a.svc != nil && a.svc.Running()
-	uploading := a.uploader != nil && a.uploader.Uploading()
+	uploading := a.uploader != nil && (a.uploader.Uploading() || a.uploader.MetaUploading())
 	if !transforming && !uploading {
 		return false
 	}
 	title, message := "A transform is running", "Quitting now cancels the run and removes its partial output. Quit anyway?"
 	if !transforming {
-		title, message = "An upload is running", "Quitting now stops the upload. You can resume it from History the next time; files already uploaded are not sent again. Quit anyway?"
+		title, message = "An upload is running", "Quitting now stops the upload. A TikTok upload resumes from History the next time; a Meta upload cannot be resumed from the app after it restarts, so its audience keeps only what was sent. Quit anyway?"
 	}
 	answer, err := runtime.MessageDialog(ctx, runtime.MessageDialogOptions{
 		Type:          runtime.QuestionDialog,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 )
 
 // Audiences view (issue 12): thin hand-offs to backend/appaudiences, which
@@ -25,11 +26,16 @@ func (a *App) Audiences() (*appaudiences.List, error) {
 	return l, nil
 }
 
-// RenameAudience gives an audience a new name at TikTok.
-func (a *App) RenameAudience(id, name string) error { return a.audienceService().Rename(id, name) }
+// RenameAudience gives an audience a new name on its platform ("tiktok"
+// or "meta"; "" is TikTok).
+func (a *App) RenameAudience(platform destination.Platform, id, name string) error {
+	return a.audienceService().Rename(platform, id, name)
+}
 
-// DeleteAudience deletes an audience at TikTok (the window asks first).
-func (a *App) DeleteAudience(id string) error { return a.audienceService().Delete(id) }
+// DeleteAudience deletes an audience on its platform (the window asks first).
+func (a *App) DeleteAudience(platform destination.Platform, id string) error {
+	return a.audienceService().Delete(platform, id)
+}
 
 // CreateLookalike makes a lookalike of a customer file audience.
 func (a *App) CreateLookalike(req appaudiences.LookalikeRequest) (string, error) {

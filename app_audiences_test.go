@@ -29,14 +29,14 @@ func TestAudiencesBindings(t *testing.T) {
 	t.Setenv(tiktok.EnvBaseURL, srv.URL+"/open_api/")
 	t.Setenv(tiktok.EnvAccessToken, sv.Token())
 	id := sv.AddAudience(sv.Advertiser(), "made in Ads Manager", tiktok.EmailSHA256)
-	if err := a.RenameAudience(id, "renamed"); err != nil {
+	if err := a.RenameAudience("tiktok", id, "renamed"); err != nil {
 		t.Fatal(err)
 	}
 	l, err := a.Audiences()
 	if err != nil || len(l.Audiences) != 1 || l.Audiences[0].Name != "renamed" {
 		t.Fatalf("Audiences = %+v, %v", l, err)
 	}
-	if err := a.DeleteAudience(id); err != nil {
+	if err := a.DeleteAudience("tiktok", id); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := a.Audiences(); len(l.Audiences) != 0 {

@@ -36,7 +36,7 @@ func testApp(t *testing.T) (*App, recorder) {
 	a := NewApp("test", time.Now(), log.New(io.Discard, "", 0))
 	a.ctx = context.Background()
 	a.secretStore = secrets.Memory() // never the developer's own keychain
-	a.svc = appsvc.New(a.ctx, rec, appsvc.Options{Version: "test", ProcessStart: a.started, OpenFolder: func(string) error { return nil }})
+	a.svc = appsvc.New(a.ctx, rec, appsvc.Options{Version: "test", ProcessStart: a.started, OpenFolder: func(string) error { return nil }, Secrets: a.secretStore})
 	a.uploader = appupload.New(a.ctx, rec, appupload.Config{Secrets: a.secretStore})
 	t.Cleanup(func() { a.shutdown(context.Background()) })
 	return a, rec
@@ -52,6 +52,7 @@ func TestBoundMethods(t *testing.T) {
 	want = append(want, audiencesBoundMethods...) // app_audiences_test.go
 	want = append(want, syncsBoundMethods...)     // app_syncs_test.go
 	want = append(want, cleanroomsBoundMethods...)
+	want = append(want, metaBoundMethods...) // app_meta_test.go
 	sort.Strings(want)
 	typ := reflect.TypeOf(&App{})
 	var got []string

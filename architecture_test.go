@@ -19,7 +19,7 @@ var layers = []struct {
 		"sampledata", "secrets", "secureurl", "settings", "sqlitefile", "standinserve", "window", "winconsole", "auth/srp"}},
 	{"adapter", []string{"auth", "cleanrooms", "jobs", "meta", "storage", "tiktok"}},
 	{"engine", []string{"transform", "upload", "metaupload", "syncs"}},
-	{"app service", []string{"appsvc", "appupload", "appaudiences", "appsyncs", "cloud"}},
+	{"app service", []string{"appmeta", "appsvc", "appupload", "appaudiences", "appsyncs", "cloud"}},
 	{"command line", []string{"cli", "cli/authcmd", "cli/metacmd", "cli/synccmd", "cli/tiktokcmd", "cli/commands"}},
 }
 

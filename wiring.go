@@ -33,6 +33,7 @@ func (a *App) startup(ctx context.Context) {
 	a.sources = inputs.NewResolver(a.cloud.Openers(ctx))
 	a.svc = appsvc.New(ctx, wailsEvents{ctx}, appsvc.Options{
 		Version: a.version, ProcessStart: a.started, Log: a.log.Printf, Remote: a.cloud, Sources: a.sources,
+		Secrets: a.secretStore,
 	})
 	a.uploader = appupload.New(ctx, wailsEvents{ctx}, appupload.Config{Secrets: a.secretStore})
 	a.views.events = wailsEvents{ctx} // sync progress (app_syncs.go)

@@ -237,6 +237,30 @@ export async function startStandin({ root, artifacts, work }, logName, delay) {
   }
 }
 
+// startMetaStandin builds and starts the Meta stand-in for e2e runs
+// (e2e/metastandin) on a free loopback port with args; its base URL (as
+// META_API_BASE_URL takes it) is the first line it prints. e2e(path, init)
+// calls its /e2e/ endpoints (audiences, received, accept-terms, stats).
+export async function startMetaStandin({ root, artifacts, work }, logName, args = []) {
+  const bin = path.join(work, 'metastandin')
+  execFileSync(process.env.GO || 'go', ['build', '-o', bin, './e2e/metastandin'], { cwd: root, stdio: 'inherit' })
+  const log = fs.openSync(path.join(artifacts, `${logName}.log`), 'w')
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', log], detached: true })
+  try {
+    const base = await new Promise((resolve, reject) => {
+      const rl = readline.createInterface({ input: proc.stdout })
+      rl.once('line', (l) => resolve(l.trim()))
+      proc.once('exit', (c) => reject(new Error(`the Meta stand-in exited with ${c}`)))
+      setTimeout(() => reject(new Error('the Meta stand-in printed no base URL in 20 s')), 20_000)
+    })
+    const e2e = async (p, init) => (await fetch(base.replace(/v\d+\.\d+\/$/, 'e2e/') + p, init)).json()
+    return { proc, base, e2e }
+  } catch (e) {
+    await stopGroups([proc])
+    throw e
+  }
+}
+
 // freePort is a free loopback port.
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -325,6 +349,9 @@ export async function startAWS({ root, artifacts, work }, name, s3Root, catalog,
   }
 }
 
+// META_TOKEN is the token the Meta stand-in accepts by default.
+export const META_TOKEN = 'standin-meta-token'
+
 // TIKTOK_TOKEN is the access token the stand-in accepts.
 export const TIKTOK_TOKEN = 'standin-token'
 
@@ -333,10 +360,11 @@ export const TIKTOK_TOKEN = 'standin-token'
 // chromium and waits for Step 1. beforeApp({ base, inspect }) runs once the
 // stand-in is up and before the app starts (audiences.mjs makes audiences
 // there, so they are ready by the time the app lists them); appEnv adds to
-// the app's environment (startAWS's). stop() closes the browser and ends
+// the app's environment (startAWS's, the Meta stand-in's); procs are more
+// process groups to end with stop(). stop() closes the browser and ends
 // both; what was started is ended too when a step fails.
-export async function startWithTikTok(env, name, { delay = '1s', beforeApp, appEnv = {} } = {}) {
-  const started = { procs: [] }
+export async function startWithTikTok(env, name, { delay = '1s', beforeApp, appEnv = {}, procs = [] } = {}) {
+  const started = { procs: [...procs] }
   started.stop = async () => {
     if (started.browser) await started.browser.close().catch(() => {})
     await stopGroups(started.procs)

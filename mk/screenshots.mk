@@ -1,5 +1,5 @@
 # make screenshots: refreshes the README's pictures that e2e runs take
-# (docs/screenshots/12-audiences*.png, 12-syncs*.png, 13-cleanrooms.png). The
+# (docs/screenshots/12-audiences*.png, 12-syncs*.png, 13-cleanrooms.png, 21-*.png). The
 # e2e runs copy a picture into docs/screenshots only with E2E_DOCS=1, which
 # only this target sets: make test writes under build/ alone and never
 # rewrites a committed file (a test run would otherwise leave every later
@@ -10,4 +10,4 @@
 .PHONY: screenshots
 
 screenshots:
-	E2E_DOCS=1 $(MAKE) test-e2e-audiences test-e2e-syncs test-gui-cleanrooms
+	E2E_DOCS=1 $(MAKE) test-e2e-audiences test-e2e-syncs test-gui-cleanrooms test-e2e-meta

@@ -1,6 +1,8 @@
 // Package appaudiences is the app's Audiences view (issue 12): the
-// advertiser's TikTok audiences (every page) with their status, rename,
-// delete, lookalike create, and which saved syncs feed each audience.
+// advertiser's TikTok audiences (every page) and the Meta ad account's
+// (issue 21, through the destination seam) with their platform, size and
+// status in words; rename, delete, lookalike create (TikTok), and which
+// saved syncs feed each audience.
 // Nothing here imports Wails, so go test drives it against the stand-in.
 package appaudiences
 
@@ -10,6 +12,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/audience-uploader/audience-uploader/backend/appmeta"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
+	"github.com/audience-uploader/audience-uploader/backend/metaupload"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
@@ -21,12 +26,17 @@ const (
 	StatusReady      = "ready"
 	StatusExpiring   = "expiring" // is_expiring: unused audiences expire
 	StatusFailed     = "failed"   // TikTok reports an error_msg
+	// StatusNotReady: a Meta audience ads cannot use yet (too small,
+	// populating, flagged...); StatusText says which.
+	StatusNotReady = "not_ready"
 )
 
 // Audience is one row of the view.
 type Audience struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	// Platform is where the audience lives: "tiktok" or "meta".
+	Platform destination.Platform `json:"platform"`
+	ID       string               `json:"id"`
+	Name     string               `json:"name"`
 	// Type is TikTok's kind ("Customer File", "Lookalike", …).
 	Type string `json:"type"`
 	// CalculateType is the identifier kind of a customer file audience.
@@ -36,8 +46,17 @@ type Audience struct {
 	Status       string `json:"status"`
 	// StatusDetail is TikTok's own message, when it gives one.
 	StatusDetail string `json:"status_detail,omitempty"`
-	Created      string `json:"created"` // RFC 3339 UTC, "" if TikTok gave none
-	Expires      string `json:"expires,omitempty"`
+	// StatusText is the status in words (Meta: from operation_status and
+	// delivery_status).
+	StatusText string `json:"status_text"`
+	// SizeLower and SizeUpper bound the audience's size (Meta gives an
+	// approximate range, TikTok one number); -1 when none is given yet.
+	// Size says it in words ("14,000", "fewer than 1,000").
+	SizeLower int64  `json:"size_lower"`
+	SizeUpper int64  `json:"size_upper"`
+	Size      string `json:"size"`
+	Created   string `json:"created"` // RFC 3339 UTC, "" if TikTok gave none
+	Expires   string `json:"expires,omitempty"`
 	// Shared audiences (another advertiser made them) cannot be renamed,
 	// deleted or updated from here.
 	Shared bool `json:"shared"`
@@ -49,8 +68,13 @@ type Audience struct {
 
 // List is the view's content.
 type List struct {
-	AdvertiserID string     `json:"advertiser_id"`
+	AdvertiserID string     `json:"advertiser_id"` // "" when TikTok is not set up
+	AdAccount    string     `json:"ad_account"`    // "" when Meta is not set up
 	Audiences    []Audience `json:"audiences"`
+	// TikTokError and MetaError say why one platform's audiences are
+	// missing while the other's are listed.
+	TikTokError string `json:"tiktok_error,omitempty"`
+	MetaError   string `json:"meta_error,omitempty"`
 }
 
 // LookalikeRequest is the lookalike dialog's answer.
@@ -97,6 +121,9 @@ func New(ctx context.Context, cfg Config) *Service {
 	return &Service{ctx: ctx, cfg: cfg}
 }
 
+// errNoAdvertiser: TikTok is not set up (a Meta-only app lists Meta alone).
+var errNoAdvertiser = errors.New("No TikTok advertiser is set. Open Settings > TikTok, enter the advertiser id and save a token.")
+
 // connect builds a client for the advertiser in the settings.
 func (s *Service) connect() (string, *tiktok.Client, error) { return s.Client("") }
 
@@ -116,7 +143,7 @@ func (s *Service) Client(advertiserID string) (string, *tiktok.Client, error) {
 		}
 		return conn.AdvertiserID, conn.Client, nil
 	case tiktok.StepAdvertiser:
-		return "", nil, errors.New("No TikTok advertiser is set. Open Settings > TikTok, enter the advertiser id and save a token.")
+		return "", nil, errNoAdvertiser
 	case tiktok.StepBaseURL:
 		return "", nil, fmt.Errorf("The TikTok address in Settings is not usable (%v). Open Settings > TikTok and correct it.", errors.Unwrap(err))
 	case tiktok.StepToken:
@@ -129,21 +156,91 @@ func (s *Service) Client(advertiserID string) (string, *tiktok.Client, error) {
 	return "", nil, errors.Unwrap(err)
 }
 
-// List reads every page of the advertiser's audiences.
+// List reads every page of the advertiser's TikTok audiences and every
+// audience of the Meta ad account, for each platform set up in Settings.
+// When one platform fails and the other lists, the list says why one is
+// missing; when nothing can be listed, the error says what to do.
 func (s *Service) List() (*List, error) {
+	out := &List{Audiences: []Audience{}}
+	tiktokErr := s.listTikTok(out)
+	st, err := s.cfg.LoadSettings()
+	if err != nil {
+		return nil, fmt.Errorf("The settings could not be read (%v). Open Settings and save them again.", err)
+	}
+	if st.Meta.AdAccount == "" {
+		if tiktokErr != nil {
+			return nil, tiktokErr
+		}
+		return out, nil
+	}
+	metaErr := s.listMeta(st, out)
+	switch {
+	case tiktokErr != nil && errors.Is(tiktokErr, errNoAdvertiser) && metaErr == nil:
+		// Meta only: TikTok is simply not set up.
+	case tiktokErr != nil && metaErr != nil:
+		return nil, fmt.Errorf("%v %v", tiktokErr, metaErr)
+	case tiktokErr != nil:
+		out.TikTokError = tiktokErr.Error()
+	case metaErr != nil:
+		out.MetaError = metaErr.Error()
+	}
+	return out, nil
+}
+
+func (s *Service) listTikTok(out *List) error {
 	adv, c, err := s.connect()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	list, err := c.ListAudiences(s.ctx, adv)
 	if err != nil {
-		return nil, fmt.Errorf("The audiences could not be listed: %v. Check the connection in Settings > TikTok, then press Refresh.", err)
+		return fmt.Errorf("The TikTok audiences could not be listed: %v. Check the connection in Settings > TikTok, then press Refresh.", err)
 	}
-	out := &List{AdvertiserID: adv, Audiences: make([]Audience, 0, len(list))}
+	out.AdvertiserID = adv
 	for _, a := range list {
 		out.Audiences = append(out.Audiences, row(a, adv))
 	}
-	return out, nil
+	return nil
+}
+
+// metaDestination opens the settings' Meta ad account behind the
+// destination seam, for listing, renaming and deleting (Deliver is the
+// upload's, with its journal: backend/appupload).
+func (s *Service) metaDestination(st settings.Settings) (destination.Destination, string, error) {
+	c, err := appmeta.Connect(s.ctx, st.Meta, "", s.cfg.Secrets)
+	if err != nil {
+		return nil, "", err
+	}
+	return &metaupload.Destination{Client: c}, c.AdAccount(), nil
+}
+
+func (s *Service) listMeta(st settings.Settings, out *List) error {
+	d, acct, err := s.metaDestination(st)
+	if err != nil {
+		return err
+	}
+	list, err := d.List(s.ctx)
+	if err != nil {
+		return appmeta.Problem("The Meta audiences could not be listed", err)
+	}
+	out.AdAccount = acct
+	for _, a := range list {
+		out.Audiences = append(out.Audiences, metaRow(a))
+	}
+	return nil
+}
+
+func metaRow(a destination.Audience) Audience {
+	r := Audience{Platform: destination.Meta, ID: a.ID, Name: a.Name, Type: "Customer list", Status: StatusNotReady,
+		StatusText: a.Status, SizeLower: int64(a.SizeLower), SizeUpper: int64(a.SizeUpper), Syncs: []string{}}
+	if a.Ready {
+		r.Status = StatusReady
+	}
+	r.Size = appmeta.SizeWords(r.SizeLower, r.SizeUpper)
+	if r.SizeLower > 0 {
+		r.MatchedUsers = r.SizeLower
+	}
+	return r
 }
 
 // MarkSyncs names, on each row, the saved syncs that feed its audience.
@@ -164,18 +261,24 @@ func (l *List) MarkSyncs(targets []SyncTarget) {
 }
 
 func row(a tiktok.Audience, adv string) Audience {
-	r := Audience{ID: a.AudienceID, Name: a.Name, Type: a.AudienceType, CalculateType: a.CalculateType,
+	r := Audience{Platform: destination.TikTok, ID: a.AudienceID, Name: a.Name, Type: a.AudienceType, CalculateType: a.CalculateType,
 		MatchedUsers: a.CoverNum, Shared: a.IsCreator != nil && !*a.IsCreator,
-		Lookalike: strings.EqualFold(a.AudienceType, "Lookalike"), Syncs: []string{}}
+		Lookalike: strings.EqualFold(a.AudienceType, "Lookalike"), Syncs: []string{},
+		SizeLower: a.CoverNum, SizeUpper: a.CoverNum}
 	switch {
 	case a.ErrorMsg != "":
-		r.Status, r.StatusDetail = StatusFailed, a.ErrorMsg
+		r.Status, r.StatusDetail, r.StatusText = StatusFailed, a.ErrorMsg, "TikTok reports an error"
 	case !a.IsValid:
-		r.Status, r.StatusDetail = StatusProcessing, a.Msg
+		r.Status, r.StatusDetail, r.StatusText = StatusProcessing, a.Msg, "TikTok is still matching it"
+		r.SizeLower, r.SizeUpper = -1, -1
 	case a.IsExpiring:
-		r.Status, r.StatusDetail = StatusExpiring, a.Msg
+		r.Status, r.StatusDetail, r.StatusText = StatusExpiring, a.Msg, "expiring: unused audiences expire"
 	default:
-		r.Status = StatusReady
+		r.Status, r.StatusText = StatusReady, "ready for use"
+	}
+	r.Size = appmeta.Count(a.CoverNum)
+	if r.SizeLower < 0 {
+		r.Size = "not available yet"
 	}
 	if t := a.Created(); !t.IsZero() {
 		r.Created = t.UTC().Format("2006-01-02T15:04:05Z")
@@ -184,11 +287,21 @@ func row(a tiktok.Audience, adv string) Audience {
 	return r
 }
 
-// Rename gives an audience a new name.
-func (s *Service) Rename(id, name string) error {
+// Rename gives an audience a new name on its platform ("" is TikTok).
+func (s *Service) Rename(platform destination.Platform, id, name string) error {
 	name = strings.TrimSpace(name)
 	if n := len([]rune(name)); n < 1 || n > 128 {
-		return fmt.Errorf("The new name has %d characters; TikTok takes 1 to 128. Type a shorter or non-empty name.", n)
+		return fmt.Errorf("The new name has %d characters; audiences take 1 to 128. Type a shorter or non-empty name.", n)
+	}
+	if platform == destination.Meta {
+		d, err := s.meta()
+		if err != nil {
+			return err
+		}
+		if err := d.Rename(s.ctx, id, name); err != nil {
+			return appmeta.Problem(fmt.Sprintf("Meta audience %s was not renamed", id), err)
+		}
+		return nil
 	}
 	adv, c, err := s.connect()
 	if err != nil {
@@ -200,9 +313,20 @@ func (s *Service) Rename(id, name string) error {
 	return nil
 }
 
-// Delete deletes an audience at TikTok. Syncs that feed it are left as they
-// are: their next run creates it again only if they were saved with a name.
-func (s *Service) Delete(id string) error {
+// Delete deletes an audience on its platform ("" is TikTok). Syncs that
+// feed it are left as they are: their next run creates it again only if
+// they were saved with a name.
+func (s *Service) Delete(platform destination.Platform, id string) error {
+	if platform == destination.Meta {
+		d, err := s.meta()
+		if err != nil {
+			return err
+		}
+		if err := d.Delete(s.ctx, id); err != nil {
+			return appmeta.Problem(fmt.Sprintf("Meta audience %s was not deleted", id), err)
+		}
+		return nil
+	}
 	adv, c, err := s.connect()
 	if err != nil {
 		return err
@@ -211,6 +335,16 @@ func (s *Service) Delete(id string) error {
 		return fmt.Errorf("Audience %s was not deleted: %v. Press Refresh to see whether it still exists, then try again.", id, err)
 	}
 	return nil
+}
+
+// meta opens the Meta ad account of the settings of the moment.
+func (s *Service) meta() (destination.Destination, error) {
+	st, err := s.cfg.LoadSettings()
+	if err != nil {
+		return nil, fmt.Errorf("The settings could not be read (%v). Open Settings and save them again.", err)
+	}
+	d, _, err := s.metaDestination(st)
+	return d, err
 }
 
 // CreateLookalike makes a lookalike of a customer file audience and returns

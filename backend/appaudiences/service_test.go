@@ -131,23 +131,23 @@ func TestProcessingStatus(t *testing.T) {
 func TestRenameDelete(t *testing.T) {
 	e := setup(t, standin.Options{})
 	id := e.audience(t, "old name", 1000)
-	if err := e.svc.Rename(id, "  new name "); err != nil {
+	if err := e.svc.Rename("", id, "  new name "); err != nil {
 		t.Fatal(err)
 	}
 	l, _ := e.svc.List()
 	if a := find(t, l, id); a.Name != "new name" || a.MatchedUsers != 700 {
 		t.Fatalf("after rename: %+v", a)
 	}
-	if err := e.svc.Rename(id, strings.Repeat("x", 129)); err == nil || !strings.Contains(err.Error(), "1 to 128") {
+	if err := e.svc.Rename("", id, strings.Repeat("x", 129)); err == nil || !strings.Contains(err.Error(), "1 to 128") {
 		t.Fatalf("long name: %v", err)
 	}
-	if err := e.svc.Delete(id); err != nil {
+	if err := e.svc.Delete("", id); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := e.svc.List(); len(l.Audiences) != 0 {
 		t.Fatalf("after delete: %+v", l.Audiences)
 	}
-	err := e.svc.Delete(id)
+	err := e.svc.Delete("", id)
 	if err == nil || !strings.Contains(err.Error(), "was not deleted") || !strings.Contains(err.Error(), "Refresh") {
 		t.Fatalf("second delete: %v", err)
 	}

@@ -8,9 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
@@ -33,6 +35,9 @@ type RunRequest struct {
 	Layout      string    `json:"layout"` // auto, combined, separate
 	Header      string    `json:"header"` // CSV/TXT: auto (or ""), yes or no, as given to Discover
 	Sheet       string    `json:"sheet"`  // Excel: the worksheet ("" for the first), as given to DiscoverInput
+	// Destinations are where the output goes: "tiktok" (its customer
+	// files), "meta" (meta-rows.tsv) or both; none means TikTok.
+	Destinations []string `json:"destinations"`
 }
 
 // RunInfo says where a started run writes.
@@ -78,6 +83,25 @@ func ValidateAudience(name string) error {
 	return nil
 }
 
+// parseDestinations reads the wizard's destinations: TikTok when none.
+func parseDestinations(in []string) ([]destination.Platform, error) {
+	var out []destination.Platform
+	for _, d := range in {
+		p := destination.Platform(strings.ToLower(strings.TrimSpace(d)))
+		if p != destination.TikTok && p != destination.Meta {
+			return nil, fmt.Errorf("The destination %q is unknown. Choose TikTok, Meta or both in Step 2.", d)
+		}
+		if slices.Contains(out, p) {
+			continue
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		out = []destination.Platform{destination.TikTok}
+	}
+	return out, nil
+}
+
 // ErrRunning is returned when a run is asked for while one is going.
 var ErrRunning = errors.New("A transform is already running. Wait for it to finish or cancel it first.")
 
@@ -99,12 +123,24 @@ func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
 	if err != nil {
 		return RunInfo{}, sentence(err, "Choose combined or separate.")
 	}
+	dests, err := parseDestinations(req.Destinations)
+	if err != nil {
+		return RunInfo{}, err
+	}
 	src, err := s.openSource(req.Path)
 	if err != nil {
 		return RunInfo{}, err
 	}
 	src.Sheet = req.Sheet
 	set := s.Settings()
+	destNames := make([]string, len(dests))
+	adAccount := ""
+	for i, d := range dests {
+		destNames[i] = string(d)
+		if d == destination.Meta {
+			adAccount = set.Meta.AdAccount
+		}
+	}
 	region := orDefault(req.Region, set.DefaultRegion)
 	outDir, err := newOutputDir(set.OutputDir, req.Audience, time.Now())
 	if err != nil {
@@ -132,6 +168,7 @@ func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
 			Input: src.Name, InputBytes: src.Size, Format: string(records.FormatAuto), Layout: string(layout),
 			Region: region, PhoneFormat: orDefault(req.PhoneFormat, "digits"), Mappings: jmaps, OutputDir: outDir,
 			Audience: strings.TrimSpace(req.Audience), Origin: origin,
+			Destination: strings.Join(destNames, ","), AdAccount: adAccount,
 		})
 		if err != nil {
 			s.opts.Log("history: %v", err)
@@ -148,7 +185,7 @@ func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
 	opts := transform.Options{
 		Source: src, Format: records.FormatAuto, Header: records.HeaderMode(req.Header), Mappings: maps, Region: region, PhoneFormat: pf,
 		OutDir: outDir, Layout: layout, MaxFileBytes: int64(set.MaxFileMB) << 20, Workers: set.Workers,
-		Progress: thr.offer,
+		Progress: thr.offer, Destinations: dests,
 	}
 	go func() {
 		defer s.wg.Done()
@@ -162,6 +199,9 @@ func (s *Service) StartRun(req RunRequest) (RunInfo, error) {
 			done.Status = jobs.StatusSucceeded
 			res = jobs.Result{Status: jobs.StatusSucceeded, Layout: string(m.Layout), RowsRead: m.Counters.RowsRead,
 				RowsWritten: m.Counters.RowsWritten, Counters: m.Counters}
+			if !slices.Contains(dests, destination.TikTok) && m.Meta != nil {
+				res.RowsWritten = m.Meta.RowsWritten // Meta alone: no TikTok file was written
+			}
 		case errors.Is(err, context.Canceled):
 			done.Status = jobs.StatusCancelled
 			done.Error = "The run was cancelled; its partial output was removed."

@@ -12,6 +12,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/jobs"
+	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/window"
 )
@@ -29,6 +30,8 @@ type Options struct {
 	// built once at start-up and shared with the syncs; nil reads local paths only.
 	Sources *inputs.Resolver
 	Remote  Remote // describes s3:// objects and names a URL's origin; nil: none (remote.go)
+	// Secrets keeps the Meta token (meta.go); nil is the OS keychain.
+	Secrets secrets.Store
 	Log     func(format string, args ...any)
 }
 
@@ -36,8 +39,8 @@ type Options struct {
 // running transform. Its methods are spread over files by job: settings.go,
 // inputfile.go (the input file and recent files),
 // preview.go (Discover, Preview), run.go (StartRun and its events),
-// history.go (past runs and reports), remote.go (s3:// inputs) and
-// openfolder.go.
+// history.go (past runs and reports), remote.go (s3:// inputs), meta.go
+// (Settings > Meta) and openfolder.go.
 type Service struct {
 	ctx      context.Context // cancelled by Shutdown
 	stop     context.CancelFunc

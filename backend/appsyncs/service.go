@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 	"github.com/audience-uploader/audience-uploader/backend/window"
@@ -20,6 +21,9 @@ import (
 // Row is one sync in the view.
 type Row struct {
 	syncs.Summary
+	// Platform is where the sync's audience lives. Every sync feeds
+	// TikTok until definitions name their destination (issue 21).
+	Platform destination.Platform `json:"platform"`
 	// The audience as TikTok lists it now ("" status when not found or
 	// not listed, e.g. before the first run of a new name).
 	AudienceStatus string `json:"audience_status"`
@@ -89,7 +93,7 @@ func (s *Service) List() (*List, error) {
 		}
 	}
 	for _, sum := range list {
-		r := Row{Summary: sum}
+		r := Row{Summary: sum, Platform: destination.TikTok}
 		if a, ok := byID[sum.AudienceID]; ok && sum.AudienceID != "" {
 			r.AudienceStatus, r.AudienceLabel, r.MatchedUsers = a.Status, a.Name, a.MatchedUsers
 		}

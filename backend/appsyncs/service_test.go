@@ -13,6 +13,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	"github.com/audience-uploader/audience-uploader/backend/appsyncs"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
@@ -145,7 +146,7 @@ func TestSaveRunNowAndList(t *testing.T) {
 		t.Fatalf("list = %+v, %v", l, err)
 	}
 	row := l.Syncs[0]
-	if row.AudienceID != r.AudienceID || row.LastRun == nil || row.LastRun.Added != 1500 || row.AudienceStatus != appaudiences.StatusReady ||
+	if row.Platform != destination.TikTok || row.AudienceID != r.AudienceID || row.LastRun == nil || row.LastRun.Added != 1500 || row.AudienceStatus != appaudiences.StatusReady ||
 		row.MatchedUsers != 1500 || row.AudienceLabel != "CRM weekly" {
 		t.Fatalf("row = %+v (last run %+v)", row, row.LastRun)
 	}

@@ -73,6 +73,7 @@ type Service struct {
 	events  Events
 	svc     *TikTok
 	initErr error
+	meta    *metaSide // uploads to Meta (meta.go)
 	load    func() (settings.Settings, error)
 
 	mu        sync.Mutex
@@ -101,6 +102,7 @@ func New(ctx context.Context, events Events, cfg Config) *Service {
 		cfg.LoadSettings = settings.Load
 	}
 	s.load = cfg.LoadSettings
+	s.meta = openMeta(cfg)
 	s.svc, s.initErr = OpenTikTok(cfg)
 	if s.initErr != nil {
 		s.initErr = fmt.Errorf("The upload history could not be opened (%v). Check that the app's data folder is writable, then restart the app.", s.initErr)
@@ -119,9 +121,13 @@ func (s *Service) Shutdown() {
 		c()
 	}
 	s.mu.Unlock()
+	s.CancelMetaUpload()
 	s.wg.Wait()
 	if s.svc != nil {
 		s.svc.Close()
+	}
+	if s.meta.store != nil {
+		s.meta.store.Close()
 	}
 }
 

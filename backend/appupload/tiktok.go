@@ -21,6 +21,9 @@ type Config struct {
 	Sink         upload.Sink                       // upload and follow-up events; may be nil
 	LoadSettings func() (settings.Settings, error) // default settings.Load
 	QPS          float64                           // request ceiling; default 5
+	// MetaJournalPath is the Meta upload journal; default the data
+	// folder's MetaJournalName.
+	MetaJournalPath string
 }
 
 // TikTok is the TikTok side of the desktop app: token, connection test,

@@ -16,19 +16,27 @@ import AudiencesView from '../views/AudiencesView.vue'
 const a = audiencesApi as unknown as Record<string, ReturnType<typeof vi.fn>>
 const ADV = '7000000000000000001'
 const row = (over: Partial<AudienceRow>): AudienceRow => ({
+  platform: 'tiktok',
   id: '7300000000000000101',
   name: 'Weekly customers',
   type: 'Customer File',
   calculate_type: 'EMAIL_SHA256',
   matched_users: 14000,
   status: 'ready',
+  status_text: 'ready for use',
+  size_lower: 14000,
+  size_upper: 14000,
+  size: '14,000',
   created: '2026-11-28T10:00:00Z',
   shared: false,
   lookalike: false,
   syncs: ['crm weekly'],
   ...over,
 })
-const list = (rows: AudienceRow[]): AudienceList => ({ advertiser_id: ADV, audiences: rows })
+const ACT = 'act_100000000000001'
+const list = (rows: AudienceRow[], over: Partial<AudienceList> = {}): AudienceList => ({ advertiser_id: ADV, ad_account: '', audiences: rows, ...over })
+const metaRow = (over: Partial<AudienceRow>): AudienceRow =>
+  row({ platform: 'meta', id: '23850000000000101', name: 'Meta buyers', type: 'Customer list', calculate_type: '', syncs: [], ...over })
 const byId = (id: string) => document.body.querySelector(`[data-testid="${id}"]`) as HTMLElement | null
 const buttons = (testid: string) => Array.from(document.body.querySelectorAll(`[data-testid="${testid}"]`)) as HTMLButtonElement[]
 const settle = async () => {
@@ -87,7 +95,7 @@ describe('AudiencesView', () => {
     await settle()
     byId('rename-save')!.click()
     await settle()
-    expect(a.rename).toHaveBeenCalledWith('7300000000000000101', 'CRM – all customers')
+    expect(a.rename).toHaveBeenCalledWith('tiktok', '7300000000000000101', 'CRM – all customers')
     expect(byId('audiences-table')!.textContent).toContain('CRM – all customers')
   })
 
@@ -118,7 +126,7 @@ describe('AudiencesView', () => {
     const confirm = Array.from(dlg.querySelectorAll('button')).find((b) => b.textContent?.trim() === 'Delete “Weekly customers”') as HTMLElement
     confirm.click()
     await settle()
-    expect(a.remove).toHaveBeenCalledWith('7300000000000000101')
+    expect(a.remove).toHaveBeenCalledWith('tiktok', '7300000000000000101')
   })
 
   it('creates a lookalike with every field TikTok requires', async () => {
@@ -154,5 +162,45 @@ describe('AudiencesView', () => {
     byId('lal-create')!.click()
     await settle()
     expect(byId('lal-error')!.textContent).toContain('at least 100 users')
+  })
+
+  it('lists Meta audiences beside TikTok ones with platform, size in words and status in words', async () => {
+    a.list.mockResolvedValue(
+      list(
+        [
+          row({}),
+          metaRow({ status: 'not_ready', status_text: 'too small to be used yet', size_lower: 40, size_upper: 40, size: 'fewer than 1,000' }),
+          metaRow({ id: '23850000000000202', name: 'Meta big', size: '1,200 to 1,400', size_lower: 1200, size_upper: 1400 }),
+        ],
+        { ad_account: ACT },
+      ),
+    )
+    mountWith(AudiencesView)
+    await settle()
+    expect(byId('platform-7300000000000000101')!.textContent).toBe('TikTok')
+    expect(byId('platform-23850000000000101')!.textContent).toBe('Meta')
+    expect(byId('size-23850000000000101')!.textContent).toBe('fewer than 1,000')
+    expect(byId('size-23850000000000202')!.textContent).toBe('1,200 to 1,400')
+    expect(byId('size-7300000000000000101')!.textContent).toBe('14,000')
+    expect(byId('status-23850000000000101')!.textContent).toContain('Not ready')
+    expect(byId('status-23850000000000101')!.textContent).toContain('too small to be used yet')
+    expect(document.body.textContent).toContain(`Meta audiences of ad account ${ACT}`)
+    // Lookalikes are TikTok's; a Meta audience is renamed and deleted at Meta.
+    expect(buttons('lookalike')[1].disabled).toBe(true)
+    buttons('delete')[1].click()
+    await settle()
+    const dlg = document.body.querySelector('.n-dialog') as HTMLElement
+    expect(dlg.textContent).toContain(`deleted at Meta in ad account ${ACT}`)
+    ;(Array.from(dlg.querySelectorAll('button')).find((b) => b.textContent?.trim() === 'Delete “Meta buyers”') as HTMLElement).click()
+    await settle()
+    expect(a.remove).toHaveBeenCalledWith('meta', '23850000000000101')
+  })
+
+  it('lists one platform and says why the other is missing', async () => {
+    a.list.mockResolvedValue(list([row({})], { meta_error: 'No Meta token is saved for this ad account. Paste the system-user token in Settings > Meta and save it.' }))
+    mountWith(AudiencesView)
+    await settle()
+    expect(byId('audiences-table')!.textContent).toContain('Weekly customers')
+    expect(byId('platform-error')!.textContent).toContain('Paste the system-user token in Settings > Meta')
   })
 })

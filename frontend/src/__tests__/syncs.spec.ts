@@ -85,6 +85,15 @@ describe('SyncsView', () => {
     for (const want of ['crm-weekly', '/data/crm/customers.csv', 'CRM weekly', AUD, '+120', '−35', 'ready', '1,260 matched', '“Spring buyers”, made on the first run', 'never']) {
       expect(text).toContain(want)
     }
+    // Each sync names its platform; one without a platform is TikTok's.
+    expect(byId('platform-crm-weekly')!.textContent).toBe('TikTok')
+  })
+
+  it('a Meta sync says Meta', async () => {
+    s.list.mockResolvedValue(list([sync({ platform: 'meta' })]))
+    mountWith(SyncsView)
+    await settle()
+    expect(byId('platform-crm-weekly')!.textContent).toBe('Meta')
   })
 
   it('a sync that adopted the wizard’s upload says so instead of a last run', async () => {

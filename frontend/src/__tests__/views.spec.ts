@@ -113,11 +113,21 @@ describe('views', () => {
     expect(t).toContain('40 / 35')
     expect(t).toContain('succeeded')
     expect(t).toContain('/out/Spring-buyers')
+    expect(w.find('[data-testid="history-for-1"]').text()).toBe('TikTok') // a run recorded before Meta
     await w.find('.n-data-table-expand-trigger').trigger('click')
     const d = w.find('[data-testid="history-detail"]').text()
     expect(d).toContain('Email')
     expect(d).toContain('not an email address 2, empty 2') // reason labels with their counts
     expect(w.text()).toContain('3 rows without any usable identifier')
+  })
+
+  it('History names the destinations of a run for TikTok and Meta', async () => {
+    seed()
+    m.history.mockResolvedValue([{ ...job, destination: 'tiktok,meta', ad_account: 'act_42' }])
+    const w = mountWith(HistoryView)
+    await flush()
+    await flush()
+    expect(w.find('[data-testid="history-for-1"]').text()).toBe('TikTok and Meta')
   })
 
   it('History says what went wrong when it cannot be read', async () => {

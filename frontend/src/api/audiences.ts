@@ -1,10 +1,12 @@
 // Audiences view (issue 12): the bindings of app_audiences.go, re-exported
 // by api/index.ts. Components import them from '../api'.
 import * as App from '../../wailsjs/go/main/App'
+import type { Platform } from './meta'
 
-export type AudienceStatusName = 'processing' | 'ready' | 'expiring' | 'failed'
+export type AudienceStatusName = 'processing' | 'ready' | 'expiring' | 'failed' | 'not_ready'
 
 export interface AudienceRow {
+  platform: Platform
   id: string
   name: string
   type: string // TikTok's kind: "Customer File", "Lookalike", …
@@ -12,6 +14,10 @@ export interface AudienceRow {
   matched_users: number
   status: AudienceStatusName
   status_detail?: string
+  status_text: string // the status in words (Meta: operation_status and delivery_status)
+  size_lower: number // -1 when not given yet
+  size_upper: number
+  size: string // in words: "14,000", "fewer than 1,000"
   created: string // RFC 3339 UTC, "" if unknown
   expires?: string
   shared: boolean // made by another advertiser: read only here
@@ -20,8 +26,11 @@ export interface AudienceRow {
 }
 
 export interface AudienceList {
-  advertiser_id: string
+  advertiser_id: string // "" when TikTok is not set up
+  ad_account: string // "" when Meta is not set up
   audiences: AudienceRow[]
+  tiktok_error?: string // why TikTok's audiences are missing while Meta's are listed
+  meta_error?: string
 }
 
 export type LookalikeSize = 'NARROW' | 'BALANCED' | 'BROAD'
@@ -46,7 +55,7 @@ async function call<T>(p: Promise<unknown>): Promise<T> {
 
 export const audiencesApi = {
   list: () => call<AudienceList>(App.Audiences()),
-  rename: (id: string, name: string) => call<void>(App.RenameAudience(id, name)),
-  remove: (id: string) => call<void>(App.DeleteAudience(id)),
+  rename: (platform: Platform, id: string, name: string) => call<void>(App.RenameAudience(platform, id, name)),
+  remove: (platform: Platform, id: string) => call<void>(App.DeleteAudience(platform, id)),
   createLookalike: (req: LookalikeRequest) => call<string>(App.CreateLookalike(req as never)),
 }

@@ -74,6 +74,9 @@ export * from './auth'
 // Upload to TikTok (app_upload.go).
 export * from './upload'
 
+// Settings > Meta (app_meta.go).
+export * from './meta'
+
 // Audiences view (app_audiences.go).
 export * from './audiences'
 

@@ -42,6 +42,7 @@ export interface SyncRunRecord {
 }
 
 export interface SyncRow extends SyncDefinition {
+  platform?: 'tiktok' | 'meta' // where the sync's audience lives (absent: TikTok)
   last_run?: SyncRunRecord
   state_rows: number
   pending: boolean

@@ -12,6 +12,8 @@ export interface Settings {
   workers: number
   recent_files: string[]
   tiktok: { environment: string; base_url: string; advertiser_id: string }
+  // Meta's ad account (act_ followed by digits; "" = not set up); the token is in the keychain.
+  meta?: { ad_account: string; base_url: string }
   aws: {
     credential_source: string
     profile: string
@@ -167,6 +169,8 @@ export interface RunRequest {
   layout: Layout
   header?: HeaderMode
   sheet?: string
+  // Where the output goes: TikTok's files, Meta's rows or both; absent = TikTok.
+  destinations?: ('tiktok' | 'meta')[]
 }
 
 export interface RunInfo {
@@ -207,7 +211,9 @@ export interface Counters {
 
 export interface OutputFile {
   path: string
-  calculate_type: string
+  calculate_type: string // TikTok's; "" for Meta's rows file
+  platform?: 'tiktok' | 'meta' // absent: TikTok
+  schema?: string[] // Meta's keys, in the rows file's column order
   rows: number
   bytes: number
   md5: string
@@ -224,6 +230,16 @@ export interface Manifest {
   phone_format: string
   files: OutputFile[]
   counters: Counters
+  // Meta's own output (its rules differ from TikTok's); absent when Meta was not a destination.
+  meta?: PlatformCounters | null
+}
+
+export interface PlatformCounters {
+  schema: string[]
+  no_identifier: number
+  duplicate_rows: number
+  rows_written: number
+  keys: Record<string, TypeCounters> | null
 }
 
 export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
@@ -265,6 +281,9 @@ export interface Job {
   rows_read: number
   rows_written: number
   counters?: Counters | null
+  // Where the run's output goes: "tiktok", "meta" or "tiktok,meta" (older runs: TikTok).
+  destination?: string
+  ad_account?: string // Meta's, for a run for Meta
 }
 
 export interface Report {

@@ -9,6 +9,7 @@ import {
   type Manifest,
   type Mapping,
   type PhoneFormat,
+  type Platform,
   type PreviewResult,
   type ProgressEvent,
   type RecentFile,
@@ -49,6 +50,12 @@ export const useWizardStore = defineStore('wizard', {
     region: 'US',
     phoneFormat: 'digits' as PhoneFormat,
     layout: 'combined' as Layout,
+    // Step 2's destinations: TikTok, Meta or both.
+    destinations: ['tiktok'] as Platform[],
+    // Meta's audience: "" is a new one named as above; else an existing
+    // one's id with what to do to it.
+    metaTargetId: '',
+    metaAction: 'ADD' as 'ADD' | 'REMOVE' | 'REPLACE',
     columns: [] as ColumnChoice[],
     preview: null as PreviewResult | null,
     previewKey: '',
@@ -72,6 +79,9 @@ export const useWizardStore = defineStore('wizard', {
       if (n > 128) return `The name has ${n} characters; shorten it to 128 or fewer.`
       return ''
     },
+    destinationError(state): string {
+      return state.destinations.length ? '' : 'Choose where the audience goes: TikTok, Meta or both.'
+    },
     columnErrors(state): string[] {
       const errs: string[] = []
       for (const c of state.columns) {
@@ -92,7 +102,7 @@ export const useWizardStore = defineStore('wizard', {
     maxStep(): number {
       if (this.running || this.finished) return 4
       if (!this.file || !this.schema) return 0
-      if (this.audienceError) return 1
+      if (this.audienceError || this.destinationError) return 1
       if (this.columnErrors.length) return 2
       return 3
     },
@@ -280,6 +290,7 @@ export const useWizardStore = defineStore('wizard', {
           layout: this.layout,
           header: this.header,
           sheet: this.sheet,
+          destinations: this.destinations,
         })
         this.run.jobId = info.job_id
         this.run.outputDir = info.output_dir
@@ -315,6 +326,8 @@ export const useWizardStore = defineStore('wizard', {
       this.step = 0
       this.file = null
       this.audience = ''
+      this.metaTargetId = ''
+      this.metaAction = 'ADD'
       this.resetForNewFile()
       this.loadRecent()
     },
