@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/datadir"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/osfile"
@@ -26,11 +27,13 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
 
-// Conn is a TikTok connection for one advertiser.
+// Conn is a TikTok connection for one advertiser, or (Meta set) a Meta
+// connection for the ad account AdvertiserID names.
 type Conn struct {
 	AdvertiserID string
 	Client       *tiktok.Client
 	Uploader     *upload.Uploader
+	Meta         *MetaConn
 }
 
 // Config configures a Service.
@@ -43,6 +46,9 @@ type Config struct {
 	// Connect builds a client and an uploader for an advertiser ("" means
 	// the one in the settings).
 	Connect func(ctx context.Context, advertiserID string) (*Conn, error)
+	// ConnectMeta connects a sync to Meta to an ad account ("" means the
+	// one in the settings).
+	ConnectMeta func(ctx context.Context, adAccount string) (*MetaConn, error)
 	// MemoryBytes bounds the memory of a run's sort, which also removes
 	// duplicate rows (default 160 MiB; half of it holds rows being sorted,
 	// past which they spill to disk in sorted runs).
@@ -143,10 +149,13 @@ type Plan struct {
 // Result is a finished run.
 type Result struct {
 	Plan
-	Uploads       []*upload.Result `json:"uploads"`
-	FilesUploaded int              `json:"files_uploaded"`
-	BytesUploaded int64            `json:"bytes_uploaded"`
-	FullBytes     int64            `json:"full_bytes"` // what uploading the whole list would send
+	Uploads []*upload.Result `json:"uploads"`
+	// Deliveries are a sync to Meta's requests (one per REMOVE, APPEND or
+	// REPLACE), in the order sent.
+	Deliveries    []destination.Result `json:"deliveries,omitempty"`
+	FilesUploaded int                  `json:"files_uploaded"`
+	BytesUploaded int64                `json:"bytes_uploaded"`
+	FullBytes     int64                `json:"full_bytes"` // what uploading the whole list would send
 }
 
 // Progress reports a run's stage.
@@ -347,6 +356,9 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 }
 
 func (s *Service) connect(ctx context.Context, d *Definition) (*Conn, error) {
+	if d.isMeta() {
+		return s.connectMeta(ctx, d)
+	}
 	if s.cfg.Connect == nil {
 		return nil, errors.New("syncs: no TikTok connection configured")
 	}
@@ -356,6 +368,9 @@ func (s *Service) connect(ctx context.Context, d *Definition) (*Conn, error) {
 // finish sends a pending run's steps (each resumes its upload job if an
 // earlier process started it) and commits its state.
 func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pendingRun, res *Result, progress func(Progress)) (*stateMeta, error) {
+	if d.isMeta() {
+		return s.finishMeta(ctx, d, conn, p, res, progress)
+	}
 	dir := s.syncDir(d.Name)
 	audID := p.NewState.AudienceID
 	progress(Progress{Stage: "upload"})
@@ -401,6 +416,14 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 	} else {
 		return nil, fmt.Errorf("the changes were sent, but reading audience %s afterwards failed (%w); run the sync again to finish", audID, err)
 	}
+	return s.commit(d, p, ns, res)
+}
+
+// commit makes ns, what a pending run p sent, the sync's state, fills in
+// the definition's audience id after a create and removes pending.json.
+func (s *Service) commit(d *Definition, p *pendingRun, ns stateMeta, res *Result) (*stateMeta, error) {
+	dir := s.syncDir(d.Name)
+	audID := ns.AudienceID
 	rec := p.Record
 	if rec != nil {
 		rec.AudienceID = audID
@@ -541,6 +564,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	} else {
 		// normalize let a separate layout through with one identifier type only.
 		meta.CalculateType = tm.Mappings[0].Type.CalculateType()
+	}
+	if d.isMeta() {
+		metaState(d, &meta)
 	}
 	if sink.rows.Load() == 0 {
 		sink.remove()
@@ -785,7 +811,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		if w.plan.Action == ActionCreate {
 			act = tiktok.ActionCreate
 		}
-		w.steps = []step{{Action: act, Manifest: filepath.Join("run-"+w.runID, "full", transform.ManifestName)}}
+		w.steps = []step{stepFor(d, w.runID, act, "full")}
 		if dryRun {
 			break // a dry run sends nothing: the whole list is not written out
 		}
@@ -801,11 +827,11 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		// REMOVE first: an APPEND sent before it could teach TikTok a link
 		// that makes the REMOVE take out someone still in the list.
 		if removeSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: tiktok.ActionRemove, Manifest: filepath.Join("run-"+w.runID, "remove", transform.ManifestName)})
+			w.steps = append(w.steps, stepFor(d, w.runID, tiktok.ActionRemove, "remove"))
 			w.files = append(w.files, removeSet.files...)
 		}
 		if appendSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: tiktok.ActionAppend, Manifest: filepath.Join("run-"+w.runID, "append", transform.ManifestName)})
+			w.steps = append(w.steps, stepFor(d, w.runID, tiktok.ActionAppend, "append"))
 			w.files = append(w.files, appendSet.files...)
 		}
 	}
@@ -859,6 +885,9 @@ func writeSetFromRows(ctx context.Context, set *fileSet, path string) error {
 // trust decides whether the state says exactly what the audience holds
 // from this sync; why is the sentence when it does not.
 func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta *stateMeta, conn *Conn, audID string, w *work, skipHistory bool) (bool, string, error) {
+	if d.isMeta() {
+		return s.trustMeta(ctx, d, st, meta, conn, audID, w, skipHistory)
+	}
 	if audID == "" {
 		return false, "", nil // a new audience: created with the whole list
 	}
@@ -965,6 +994,9 @@ func (s *Service) decide(d *Definition, w *work, trusted bool, why string) {
 		p.Action = ActionUpdate
 		p.Reason = fmt.Sprintf("%d people who left are removed (%d rows), %d new people and %d people's changed identifiers are appended (%d rows); %d unchanged people are not sent again",
 			p.Removed, p.RemoveRows, p.Added, p.Changed, p.AppendRows, p.Unchanged)
+	}
+	if d.isMeta() {
+		return // Meta sets no floor: its removals never make it refuse a change
 	}
 	// TikTok refuses a change that leaves an audience under 1,000 users;
 	// the uploader also refuses a REMOVE while fewer are matched.
