@@ -24,6 +24,11 @@ type collector struct {
 	invalid                                        map[invalidKey]int64
 	duplicates                                     []int64 // per stream
 
+	// Meta's side (plan.meta): per mapping, as above.
+	metaValid, metaPrehashed          []int64
+	metaInvalid                       map[invalidKey]int64
+	metaNoIdentifier, metaRowsWritten int64
+
 	planned bool // the part sizes were fitted to the input's expected size
 }
 
@@ -38,6 +43,13 @@ func newCollector(p *plan) *collector {
 	c.dedupers = newDedupers(dedupPartitions(p.Workers), p.DedupMemoryBytes)
 	for _, s := range p.streams {
 		c.sets = append(c.sets, newFileSet(p.OutDir, s.prefix, s.calculateType, s.header, p.MaxFileBytes))
+	}
+	if p.meta != nil { // its stream follows TikTok's
+		c.sets = append(c.sets, newSingleFile(p.OutDir, MetaRowsName))
+		c.duplicates = append(c.duplicates, 0)
+		c.metaValid = make([]int64, len(p.Mappings))
+		c.metaPrehashed = make([]int64, len(p.Mappings))
+		c.metaInvalid = map[invalidKey]int64{}
 	}
 	return c
 }
@@ -58,6 +70,16 @@ func (c *collector) consume(b *batch) error {
 	}
 	for k, n := range t.invalid {
 		c.invalid[k] += n
+	}
+	if c.plan.meta != nil {
+		c.metaNoIdentifier += t.metaNoIdentifier
+		for i := range t.metaValid {
+			c.metaValid[i] += t.metaValid[i]
+			c.metaPrehashed[i] += t.metaPrehashed[i]
+		}
+		for k, n := range t.metaInvalid {
+			c.metaInvalid[k] += n
+		}
 	}
 	if len(t.errors) > 0 {
 		c.errs = append(c.errs, t.errors...)
@@ -126,12 +148,17 @@ func (c *collector) drainSpill(ctx context.Context) error {
 // finish closes every file set and gives the files their final names.
 func (c *collector) finish(ctx context.Context) ([]File, error) {
 	var files []File
-	for _, s := range c.sets {
+	for i, s := range c.sets {
 		f, err := s.Finish(ctx)
 		if err != nil {
 			return nil, err
 		}
-		for _, x := range f {
+		for j, x := range f {
+			if mp := c.plan.meta; mp != nil && i == int(mp.stream) {
+				c.metaRowsWritten += x.Rows
+				f[j] = metaFile(mp, x)
+				continue
+			}
 			c.rowsWritten += x.Rows
 		}
 		files = append(files, f...)
@@ -155,7 +182,7 @@ func (c *collector) planParts() {
 		return
 	}
 	perRow := make([]int64, len(c.sets)) // line bytes a row adds to each set, at most
-	for i := range p.Mappings {
+	for i := range p.streamOf {
 		perRow[p.streamOf[i]] += hashLineBytes
 	}
 	for s, set := range c.sets {
@@ -203,6 +230,9 @@ func (c *collector) counters(elapsed time.Duration) Counters {
 		return tc
 	}
 	for i, m := range c.plan.Mappings {
+		if !c.plan.tiktok {
+			break // nothing was normalized by TikTok's rules
+		}
 		tc := get(m.Type.String())
 		tc.Valid += c.valid[i]
 		tc.Prehashed += c.prehashed[i]
@@ -220,6 +250,9 @@ func (c *collector) counters(elapsed time.Duration) Counters {
 		ElapsedSeconds:  elapsed.Seconds(),
 	}
 	for s, n := range c.duplicates {
+		if mp := c.plan.meta; mp != nil && s == int(mp.stream) {
+			continue // Meta's: metaCounters
+		}
 		if c.plan.layout == LayoutCombined {
 			out.DuplicateRows += n
 		} else {

@@ -37,6 +37,7 @@ var (
 type fileSet struct {
 	dir           string
 	prefix        string // e.g. "combined", "email"
+	single        string // or: the one file's name, never split (Meta's rows)
 	calculateType string
 	header        []byte // written at the top of every part (combined layout)
 	maxBytes      int64
@@ -60,8 +61,22 @@ func newFileSet(dir, prefix, calculateType string, header []byte, maxBytes int64
 }
 
 func (f *fileSet) partName() string {
+	if f.single != "" {
+		return f.single
+	}
 	return partName(f.prefix, f.part)
 }
+
+// newSingleFile is a set of one file, name, however large (Meta takes rows
+// in requests, not files).
+func newSingleFile(dir, name string) *fileSet {
+	f := newFileSet(dir, name, "", nil, singleFileBytes)
+	f.single = name
+	return f
+}
+
+// singleFileBytes is a single file's part size: never reached, so never split.
+const singleFileBytes = 1 << 62
 
 func partName(prefix string, part int) string {
 	return fmt.Sprintf("%s-%04d.csv", prefix, part)
@@ -99,7 +114,7 @@ func (f *fileSet) WriteLine(line []byte) error {
 	}
 	f.written += int64(len(line))
 	f.total += int64(len(line))
-	if f.total > int64(maxPartsPerSet)*(partBytesLimit-int64(len(f.header))) {
+	if f.single == "" && f.total > int64(maxPartsPerSet)*(partBytesLimit-int64(len(f.header))) {
 		// Certain already: even parts of the largest size cannot hold it.
 		return f.tooLarge()
 	}

@@ -33,6 +33,11 @@ type plan struct {
 	streams []stream // output file sets
 	// streamOf[i] is the stream mapping i writes to (separate layout).
 	streamOf []uint8
+
+	tiktok bool // TikTok's customer files are written
+	meta   *metaPlan
+	// metaSink: the RowSink gets Meta's digests (Destinations is {Meta}).
+	metaSink bool
 }
 
 type stream struct {
@@ -72,6 +77,9 @@ func newPlan(opts Options) (*plan, error) {
 		return nil, usageErrorf("no output folder was given")
 	}
 	p := &plan{Options: opts, layout: opts.Layout}
+	if err := p.planDestinations(); err != nil {
+		return nil, err
+	}
 	if p.layout == "" || p.layout == LayoutAuto {
 		p.layout = LayoutSeparate
 		if len(opts.Mappings) > 1 {
@@ -84,7 +92,7 @@ func newPlan(opts Options) (*plan, error) {
 		count := map[string]int{}
 		for i, m := range opts.Mappings {
 			name := m.Type.CombinedColumn()
-			if count[name]++; count[name] > maxSameHeader {
+			if count[name]++; count[name] > maxSameHeader && p.tiktok {
 				return nil, usageErrorf("TikTok accepts the column %s at most %d times in a combined file: map fewer columns of that kind, or use the separate layout", name, maxSameHeader)
 			}
 			if i > 0 {
@@ -113,16 +121,30 @@ func newPlan(opts Options) (*plan, error) {
 		// A binary row does not say which identifier type its hash is.
 		return nil, usageErrorf("the list's rows can only be handed over as one set of rows: use the combined layout, or map one identifier type")
 	}
+	if !p.tiktok && opts.RowSink == nil {
+		p.streams, p.streamOf = nil, nil // no TikTok file is written
+	}
+	if p.meta != nil {
+		p.meta.stream = uint8(len(p.streams))
+	}
 	return p, nil
 }
 
 // keysPerRow is how many dedup keys a row adds at most: one per row in the
 // combined layout, one per mapped column in the separate layout.
 func (p *plan) keysPerRow() int64 {
-	if p.layout == LayoutCombined {
-		return 1
+	n := int64(0)
+	switch {
+	case !p.tiktok:
+	case p.layout == LayoutCombined:
+		n = 1
+	default:
+		n = int64(len(p.Mappings))
 	}
-	return int64(len(p.Mappings))
+	if p.meta != nil {
+		n++ // one Meta row (rarely more: see metaRow)
+	}
+	return n
 }
 
 // resolveMappings checks the mappings and fills in Type from TypeName (as
@@ -509,6 +531,7 @@ func run(ctx context.Context, p *plan, pp *partsPlan, start time.Time, runID str
 		PhoneFormat: phoneFormatName(p.PhoneFormat),
 		Files:       files,
 		Counters:    col.counters(time.Since(start)),
+		Meta:        col.metaCounters(),
 		Notes:       col.notes(),
 	}
 	if err := writeManifest(p.OutDir, m); err != nil {

@@ -1,7 +1,8 @@
-// Package transform turns a customer list into TikTok customer files: it
-// reads records, normalizes and hashes the mapped identifier columns in a
-// worker pool, removes duplicates and writes size-capped files plus a
-// manifest. It also previews the first rows and discovers the schema.
+// Package transform turns a customer list into TikTok customer files and,
+// when asked, Meta's rows file: it reads records once, normalizes and hashes
+// the mapped identifier columns in a worker pool by each destination's
+// rules, removes duplicates and writes size-capped files plus a manifest.
+// It also previews the first rows and discovers the schema.
 package transform
 
 import (
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
@@ -91,6 +93,13 @@ type Options struct {
 	Workers          int            // default: all cores
 	DedupMemoryBytes int64          // default 512 MiB; past it, deduplication spills to disk
 	Progress         func(Progress) // at most ~10 calls a second, from one goroutine
+	// Destinations are the platforms the run writes for; nil or empty
+	// means TikTok alone (its customer files, byte for byte as before).
+	// With destination.Meta the same pass also normalizes each mapped
+	// column by Meta's rules and writes MetaRowsName (see File.Schema).
+	// Without TikTok no customer file is written and TikTok's limits
+	// (three combined columns of a kind) do not apply.
+	Destinations []destination.Platform
 	// RowSink, when set, receives the rows in binary instead of the run
 	// writing customer files (a sync diffs them against its state). It is
 	// called from the workers, one call at a time per worker (0 to
@@ -101,6 +110,9 @@ type Options struct {
 	// call. The rows are not deduplicated and no customer file is written:
 	// the manifest lists none and RowsWritten and the duplicate counters
 	// stay 0, for the receiver to fill in. An error stops the run.
+	// With Destinations exactly {Meta} the digests are those of the
+	// Meta-normalized values (a MADID mapping is refused: Meta takes
+	// them unhashed); a RowSink serves one destination only.
 	RowSink func(worker int, rows []byte) error
 }
 
@@ -115,21 +127,74 @@ type Manifest struct {
 	Mappings    []Mapping      `json:"mappings"`
 	Region      string         `json:"region"`
 	PhoneFormat string         `json:"phone_format"`
-	Files       []File         `json:"files"`
-	Counters    Counters       `json:"counters"`
-	Notes       []string       `json:"notes,omitempty"` // what the run decided for the user (a raised part size)
+	Files       []File         `json:"files"` // every destination's: see FilesFor
+	// Counters are the run's rows (read, malformed) and TikTok's output
+	// (no identifier, duplicates, written, per type); TikTok's stay zero
+	// when TikTok is not among the destinations.
+	Counters Counters `json:"counters"`
+	// Meta counts Meta's output, nil when Meta was not a destination.
+	Meta  *PlatformCounters `json:"meta,omitempty"`
+	Notes []string          `json:"notes,omitempty"` // what the run decided for the user (a raised part size)
 }
 
 // ManifestName is the manifest's file name inside the output folder.
 const ManifestName = "manifest.json"
 
-// File is one output file, ready for TikTok's file upload.
+// MetaRowsName is Meta's rows file inside the output folder: one row a line,
+// its cells (identifiers.AppendMetaCell: SHA-256 hex, MADID in clear)
+// separated by tabs in File.Schema's order, "" for a missing value; no
+// header, whole-row duplicates removed. It is metaupload's RowsPath.
+const MetaRowsName = "meta-rows.tsv"
+
+// File is one output file: a TikTok customer file, ready for its file
+// upload, or Meta's rows file.
 type File struct {
-	Path          string `json:"path"` // relative to the manifest
-	CalculateType string `json:"calculate_type"`
+	Path          string `json:"path"`           // relative to the manifest
+	CalculateType string `json:"calculate_type"` // TikTok's; "" for Meta
 	Rows          int64  `json:"rows"`
 	Bytes         int64  `json:"bytes"`
 	MD5           string `json:"md5"` // TikTok's file_signature
+	// Platform is the destination the file is for; "" (every manifest
+	// written before Meta) is TikTok.
+	Platform destination.Platform `json:"platform,omitempty"`
+	// Schema is Meta's multi-key schema of the file's cells, the distinct
+	// Meta keys of the mappings in mapping order (["EMAIL","PHONE","MADID"]).
+	Schema []string `json:"schema,omitempty"`
+}
+
+// For is the file's destination, TikTok when the manifest names none.
+func (f File) For() destination.Platform {
+	if f.Platform == "" {
+		return destination.TikTok
+	}
+	return f.Platform
+}
+
+// FilesFor lists the files written for platform p, in manifest order.
+func (m *Manifest) FilesFor(p destination.Platform) []File {
+	var out []File
+	for _, f := range m.Files {
+		if f.For() == p {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// PlatformCounters count one destination's own output where its rules give
+// other answers than TikTok's (Meta: e-mails keep a "+tag", MADIDs are sent
+// unhashed and a hashed one is refused). A list row with two valid values
+// of one key (two e-mail columns) gives a row per value (the first holding
+// every key's first value), so RowsWritten + DuplicateRows can exceed the
+// rows with an identifier; malformed rows are counted once, in Counters.
+type PlatformCounters struct {
+	Schema        []string `json:"schema"`
+	NoIdentifier  int64    `json:"no_identifier"`  // rows with no value valid by this platform's rules
+	DuplicateRows int64    `json:"duplicate_rows"` // whole-row duplicates removed
+	RowsWritten   int64    `json:"rows_written"`
+	// Keys count the values of each of the platform's keys ("EMAIL",
+	// "MADID": IDFA and GAID columns together) over all its columns.
+	Keys map[string]*TypeCounters `json:"keys"`
 }
 
 // Counters account for every row read: nothing is dropped without a count.

@@ -55,6 +55,11 @@ type tally struct {
 	valid        []int64
 	prehashed    []int64
 	invalid      map[invalidKey]int64
+
+	// By Meta's rules, when Meta is a destination.
+	metaNoIdentifier         int64
+	metaValid, metaPrehashed []int64
+	metaInvalid              map[invalidKey]int64
 }
 
 type invalidKey struct {
@@ -75,6 +80,29 @@ func (t *tally) reset(mappings int) {
 		t.invalid = map[invalidKey]int64{}
 	}
 	clear(t.invalid)
+	t.metaNoIdentifier = 0
+	if len(t.metaValid) != mappings {
+		t.metaValid = make([]int64, mappings)
+		t.metaPrehashed = make([]int64, mappings)
+		t.metaInvalid = map[invalidKey]int64{}
+	}
+	clear(t.metaValid)
+	clear(t.metaPrehashed)
+	clear(t.metaInvalid)
+}
+
+// count adds one value's outcome to the counters of mapping i.
+func count(r identifiers.Result, i int, valid, prehashed []int64, invalid map[invalidKey]int64) bool {
+	switch r.Status {
+	case identifiers.Valid:
+		valid[i]++
+	case identifiers.Prehashed:
+		prehashed[i]++
+	default:
+		invalid[invalidKey{i, r.Reason}]++
+		return false
+	}
+	return true
 }
 
 func (t *tally) malformedRow(err error) {
@@ -98,6 +126,7 @@ type worker struct {
 	combined bool
 	sink     bool      // binary rows for Options.RowSink, not lines
 	dedup    *dedupers // for the partition of each key
+	meta     *metaWorker
 }
 
 func newWorker(id int, p *plan, dd *dedupers) (*worker, error) {
@@ -105,7 +134,7 @@ func newWorker(id int, p *plan, dd *dedupers) (*worker, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
-	return &worker{
+	w := &worker{
 		id:       id,
 		plan:     p,
 		norm:     norm,
@@ -113,7 +142,13 @@ func newWorker(id int, p *plan, dd *dedupers) (*worker, error) {
 		combined: p.layout == LayoutCombined,
 		sink:     p.RowSink != nil,
 		dedup:    dd,
-	}, nil
+	}
+	if p.meta != nil {
+		if w.meta, err = newMetaWorker(p); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
 }
 
 // normalizeValue applies the spec's rules for each kind of JSON value.
@@ -164,14 +199,24 @@ func (w *worker) process(b *batch) {
 		var mask uint16
 		found := false
 		for i, m := range maps {
-			r := normalizeValue(w.norm, m.Type, w.values[i])
-			switch r.Status {
-			case identifiers.Valid:
-				t.valid[i]++
-			case identifiers.Prehashed:
-				t.prehashed[i]++
-			default:
-				t.invalid[invalidKey{i, r.Reason}]++
+			var r identifiers.Result
+			if w.plan.tiktok {
+				r = normalizeValue(w.norm, m.Type, w.values[i])
+				count(r, i, t.valid, t.prehashed, t.invalid)
+			}
+			if mp := w.plan.meta; mp != nil {
+				col := mp.column[i]
+				mr := w.meta.normalize(i, mp.keys[col], w.values[i], r, w.plan.tiktok)
+				ok := count(mr, i, t.metaValid, t.metaPrehashed, t.metaInvalid)
+				switch {
+				case w.plan.metaSink:
+					r = mr // the sink's digests are Meta's
+				case ok:
+					w.meta.add(col, mp.keys[col], mr)
+				}
+				if !w.plan.tiktok && !w.plan.metaSink {
+					continue // Meta's rows alone
+				}
 			}
 			ok := r.Status == identifiers.Valid || r.Status == identifiers.Prehashed
 			if w.sink {
@@ -205,21 +250,28 @@ func (w *worker) process(b *batch) {
 				found = true
 			}
 		}
-		if !found {
-			b.lines, b.rows = b.lines[:start], b.rows[:rowStart]
-			t.noIdentifier++
-			continue
-		}
-		if w.sink {
-			if w.combined {
-				binary.BigEndian.PutUint16(b.rows[rowStart:], mask)
+		if w.plan.tiktok || w.plan.metaSink {
+			switch {
+			case !found:
+				b.lines, b.rows = b.lines[:start], b.rows[:rowStart]
+				if w.plan.metaSink {
+					t.metaNoIdentifier++
+				} else {
+					t.noIdentifier++
+				}
+			case w.sink:
+				if w.combined {
+					binary.BigEndian.PutUint16(b.rows[rowStart:], mask)
+				}
+			case w.combined:
+				b.lines = append(b.lines, '\n')
+				h := xxh3.Hash128(b.lines[start:])
+				b.add(w.dedup, Key{h.Hi, h.Lo}, start, 0)
 			}
-			continue
 		}
-		if w.combined {
-			b.lines = append(b.lines, '\n')
-			h := xxh3.Hash128(b.lines[start:])
-			b.add(w.dedup, Key{h.Hi, h.Lo}, start, 0)
+		// Meta's lines follow TikTok's finished one in the same buffer.
+		if w.plan.meta != nil && !w.plan.metaSink && !w.meta.appendRows(b, w.dedup, w.plan.meta) {
+			t.metaNoIdentifier++
 		}
 	}
 }

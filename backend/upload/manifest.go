@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,6 +51,10 @@ type ManifestFile struct {
 	Rows          int64  `json:"rows"`
 	Bytes         int64  `json:"bytes"`
 	MD5           string `json:"md5"`
+	// Platform is the destination the file is for: "" (older manifests)
+	// or "tiktok" are TikTok's; ReadManifest leaves out the others
+	// (Meta's rows file, which metaupload delivers).
+	Platform string `json:"platform,omitempty"`
 }
 
 var knownTypes = map[string]bool{"EMAIL_SHA256": true, "PHONE_SHA256": true, "IDFA_SHA256": true, "GAID_SHA256": true, "MULTIPLE_TYPES": true}
@@ -76,6 +81,11 @@ func ReadManifest(path string) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("read manifest %s: not valid JSON: %w", abs, err)
+	}
+	all := len(m.Files)
+	m.Files = slices.DeleteFunc(m.Files, func(f ManifestFile) bool { return f.Platform != "" && f.Platform != "tiktok" })
+	if len(m.Files) == 0 && all > 0 {
+		return nil, fmt.Errorf("manifest %s lists no TikTok files: the list was transformed for another destination only; transform it again with TikTok among the destinations", abs)
 	}
 	if len(m.Files) == 0 {
 		return nil, fmt.Errorf("manifest %s lists no files: the transform wrote no valid identifiers", abs)
