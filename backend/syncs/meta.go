@@ -120,6 +120,31 @@ func (d *Definition) metaSchema() []string {
 	return out
 }
 
+// transformDestinations is the transform's Destinations for the sync:
+// Meta's digests for a sync to Meta (nil: TikTok's).
+func (d *Definition) transformDestinations() []destination.Platform {
+	if d.isMeta() {
+		return []destination.Platform{destination.Meta}
+	}
+	return nil
+}
+
+// metaCounters puts the counts of Meta's rules, which a transform for
+// Meta alone keeps in Manifest.Meta, where a sync reports them: every row
+// Meta refused stays counted.
+func metaCounters(c *transform.Counters, tm *transform.Manifest) {
+	if tm.Meta == nil {
+		return
+	}
+	c.NoIdentifier = tm.Meta.NoIdentifier
+	c.Types = map[string]*transform.TypeCounters{}
+	for _, m := range tm.Mappings {
+		if k := tm.Meta.Keys[identifiers.MetaKeyFor(m.Type).SchemaName()]; k != nil {
+			c.Types[m.Type.String()] = k
+		}
+	}
+}
+
 // metaState makes a new state describe Meta rows of the sync's schema.
 func metaState(d *Definition, st *stateMeta) {
 	st.Schema = d.metaSchema()

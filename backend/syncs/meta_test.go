@@ -125,7 +125,7 @@ func (e *metaEnv) run(name string) *syncs.Result {
 }
 
 // listRows is the list's rows as Meta receives them: each row's
-// "KEY=hash" cells. TEMPORARY until the transform's Meta rows: TikTok's hashes.
+// "KEY=hash" cells, hashed by the transform with Meta as its destination.
 func listRows(t *testing.T, list string, mappings []transform.Mapping) [][]string {
 	t.Helper()
 	src, err := inputs.LocalFile(list)
@@ -134,26 +134,28 @@ func listRows(t *testing.T, list string, mappings []transform.Mapping) [][]strin
 	}
 	out := filepath.Join(t.TempDir(), "out")
 	m, err := transform.Run(context.Background(), transform.Options{Source: src, OutDir: out, Workers: 1, Mappings: mappings,
-		Layout: transform.LayoutCombined})
+		Destinations: []destination.Platform{destination.Meta}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := []string{"EMAIL", "PHONE"}
+	files := m.FilesFor(destination.Meta)
+	if len(files) != 1 {
+		t.Fatalf("the transform wrote %d Meta rows files", len(files))
+	}
+	b, err := os.ReadFile(filepath.Join(out, files[0].Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := files[0].Schema
 	var rows [][]string
-	for _, f := range m.Files {
-		b, err := os.ReadFile(filepath.Join(out, f.Path))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")[1:] {
-			var cells []string
-			for i, v := range strings.Split(line, ",") {
-				if v != "" {
-					cells = append(cells, keys[i]+"="+v)
-				}
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		var cells []string
+		for i, v := range strings.Split(line, "\t") {
+			if v != "" {
+				cells = append(cells, keys[i]+"="+v)
 			}
-			rows = append(rows, cells)
 		}
+		rows = append(rows, cells)
 	}
 	return rows
 }
@@ -524,4 +526,27 @@ func TestMetaAudienceGone(t *testing.T) {
 		t.Fatalf("after --recreate: %+v", r2.Plan)
 	}
 	e.checkPeople(r2.AudienceID, emailPhone)
+}
+
+// A sync to Meta hashes by Meta's rules, not TikTok's: an e-mail keeps its
+// "+tag" there, so the audience holds the hash Meta's normalization gives.
+func TestMetaSyncHashesByMetasRules(t *testing.T) {
+	e := newMetaEnv(t, metastandin.Options{})
+	var b strings.Builder
+	b.WriteString("email\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, " Person%03d+news@Example.com \n", i)
+	}
+	if err := os.WriteFile(e.list, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	email := []transform.Mapping{mustMap("email=email")}
+	e.save("tags", func(d *syncs.Definition) { d.Mappings = email })
+	r := e.run("tags")
+	if n := e.checkPeople(r.AudienceID, email); n != 200 || r.PeopleNow != 200 {
+		t.Fatalf("%d users, the plan %d people", n, r.PeopleNow)
+	}
+	if got := e.takeEdges(); strings.Contains(got, "DELETE") {
+		t.Fatalf("sent %s", got)
+	}
 }

@@ -545,7 +545,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	tm, err := transform.Run(ctx, transform.Options{
 		Source: src, Format: format, Header: header, Mappings: d.Mappings, Region: d.Region, PhoneFormat: pf,
 		OutDir: filepath.Join(w.dir, "transform"), Layout: layout, MaxFileBytes: s.cfg.MaxFileBytes, Workers: workers,
-		RowSink:  sink.add,
+		RowSink: sink.add, Destinations: d.transformDestinations(),
 		Progress: func(p transform.Progress) { progress(Progress{Stage: "transform", Transform: &p}) },
 	})
 	if err != nil {
@@ -553,6 +553,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		return w, err
 	}
 	w.counters = tm.Counters
+	if d.isMeta() {
+		metaCounters(&w.counters, tm)
+	}
 	w.plan = Plan{Sync: d.Name, Mode: d.Mode, Transform: &w.counters}
 	meta := stateMeta{Version: 1, Fingerprint: d.fingerprint(), Columns: 1}
 	if tm.Layout == transform.LayoutCombined {
