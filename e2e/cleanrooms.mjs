@@ -12,23 +12,16 @@
 // action and "no membership can receive results". Screenshots go to
 // $E2E_ARTIFACTS/screenshots (13-cleanrooms-*.png), and 13-cleanrooms.png
 // also to docs/screenshots with E2E_DOCS=1 (make screenshots).
-import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
-import readline from 'node:readline'
-import { createChecks, openPage, setup, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
+import { createChecks, openPage, setup, sleep, startAWS, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
 const region = 'us-east-1'
-const access = 'E2EACCESSKEY'
-const secretKey = 'e2e-secret-key'
 const { root, chromium, artifacts, shots, work, cfgDir, outDir, url } = setup('cleanrooms', {
   default_region: 'US', phone_format: 'digits', max_file_mb: 50, workers: 0,
   aws: { credential_source: 'aws-chain', region, bucket: '', prefix: '' },
 })
-const versitygw = process.env.VERSITYGW || path.join(root, 'build/bin/versitygw')
-const standinBin = process.env.CLEANROOMS_STANDIN || path.join(root, 'build/bin/cleanrooms-standin')
 
 // The catalog: ids as AWS gives them (36-character UUIDs).
 const mRecv = '7c1e4b2a-9d3f-4a6b-8e21-5f0c3d9a1b77'
@@ -79,61 +72,8 @@ const results = { checks: [] }
 const checks = createChecks(results)
 const check = checks.check
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
-
-async function waitPort(port, proc, name) {
-  for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}; see ${artifacts}/${name}.log`)
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.end()
-        r(true)
-      })
-      c.on('error', () => r(false))
-    })
-    if (ok) return
-    await sleep(100)
-  }
-  throw new Error(`${name} did not listen on ${port}`)
-}
-
 const procs = []
-function start(name, cmd, args, opts = {}) {
-  const log = fs.openSync(path.join(artifacts, `${name}.log`), 'w')
-  const p = spawn(cmd, args, { detached: true, stdio: ['ignore', log, log], ...opts })
-  procs.push(p)
-  return p
-}
-
-// startCleanRooms serves a catalog on the given port (the app keeps its
-// endpoint, so a restart with other answers reaches the same address).
-let crProc = null
-async function startCleanRooms(port, cat, name, extra = []) {
-  if (crProc) {
-    await stopGroups([crProc])
-    procs.splice(procs.indexOf(crProc), 1)
-  }
-  const file = path.join(work, `${name}.json`)
-  fs.writeFileSync(file, JSON.stringify(cat))
-  const log = fs.openSync(path.join(artifacts, `${name}.log`), 'w')
-  crProc = spawn(standinBin, ['--addr', `127.0.0.1:${port}`, '--catalog', file, '--access-key', access, ...extra],
-    { detached: true, stdio: ['ignore', 'pipe', log] })
-  procs.push(crProc)
-  await new Promise((resolve, reject) => {
-    readline.createInterface({ input: crProc.stdout }).once('line', resolve)
-    crProc.once('exit', (c) => reject(new Error(`the Clean Rooms stand-in exited with ${c}; see ${artifacts}/${name}.log`)))
-    setTimeout(() => reject(new Error('the Clean Rooms stand-in printed no URL in 20 s')), 20_000)
-  })
-}
+let aws = null
 
 // shot waits for spinners of loading lists to settle (the running query's
 // own spinner stays), then saves the page; docs also copies it to
@@ -159,23 +99,11 @@ try {
   fs.copyFileSync(path.join(fixtures, 'list_gzip.parquet'), path.join(q, 'part-00001-5e1f0c7a-c000.gz.parquet'))
   fs.writeFileSync(path.join(q, '_SUCCESS'), '')
   fs.writeFileSync(path.join(q, '.part-00000-5e1f0c7a-c000.snappy.parquet.crc'), 'crc')
-  const s3Port = await freePort()
-  const s3 = start('versitygw-cleanrooms', versitygw, ['--port', `127.0.0.1:${s3Port}`, '--access', access, '--secret', secretKey, '--region', region, '--quiet', 'posix', s3Root])
-  await waitPort(s3Port, s3, 'versitygw-cleanrooms')
-  const crPort = await freePort()
-  await startCleanRooms(crPort, catalog, 'cleanrooms-standin')
+  // The app keeps the Clean Rooms endpoint: aws.cleanRooms restarts the
+  // stand-in with other answers at the same address.
+  aws = await startAWS({ root, artifacts, work }, 'cleanrooms', s3Root, catalog, region)
 
-  const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev-cleanrooms', {
-    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3Port}`,
-    AWS_ENDPOINT_URL_CLEANROOMS: `http://127.0.0.1:${crPort}`,
-    AWS_ACCESS_KEY_ID: access,
-    AWS_SECRET_ACCESS_KEY: secretKey,
-    AWS_SESSION_TOKEN: '',
-    AWS_PROFILE: '',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONFIG_FILE: path.join(work, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-aws-credentials'),
-  })
+  const { proc: dev, logPath: devLog } = startWailsDev({ root, artifacts, work, cfgDir }, 'wails-dev-cleanrooms', aws.appEnv)
   procs.push(dev)
   await waitForServer(dev, url, 420_000, devLog)
   const opened = await openPage(chromium)
@@ -282,7 +210,7 @@ try {
   await shot(page, '13-cleanrooms-history.png')
 
   // A role without cleanrooms:ListProtectedQueries: the action is named.
-  await startCleanRooms(crPort, catalog, 'cleanrooms-standin-denied', ['--deny', 'cleanrooms:ListProtectedQueries'])
+  await aws.cleanRooms(catalog, 'cleanrooms-standin-denied', ['--deny', 'cleanrooms:ListProtectedQueries'])
   await page.getByText('New run', { exact: true }).first().click()
   await page.getByTestId('new-run').click()
   await page.getByTestId('cleanrooms-tab').click()
@@ -293,7 +221,7 @@ try {
   await shot(page, '13-cleanrooms-denied.png')
 
   // Only a membership that cannot receive results: the tab says so.
-  await startCleanRooms(crPort, { ...catalog, memberships: [bystander], queries: [] }, 'cleanrooms-standin-noreceiver')
+  await aws.cleanRooms({ ...catalog, memberships: [bystander], queries: [] }, 'cleanrooms-standin-noreceiver')
   await page.getByTestId('cr-crumbs').getByText('Collaborations').click()
   await page.getByTestId('cr-refresh').click()
   await page.getByTestId('cr-note').waitFor({ timeout: 30_000 })
@@ -310,6 +238,7 @@ try {
 } finally {
   if (browser) await browser.close()
   await stopGroups(procs.reverse())
+  await aws?.stop()
   fs.writeFileSync(path.join(artifacts, 'e2e-cleanrooms-results.json'), JSON.stringify(results, null, 2))
   fs.rmSync(work, { recursive: true, force: true })
 }

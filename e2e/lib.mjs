@@ -1,9 +1,10 @@
 // Shared pieces of the end-to-end scripts: their folders and browser,
 // checks, waiting for `wails dev`, the browser page, the TikTok stand-in,
-// screenshots, the axe-core accessibility audit, and stopping process groups.
+// versitygw and the AWS Clean Rooms stand-in, screenshots, the axe-core accessibility audit, and stopping process groups.
 import { execFileSync, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import fs from 'node:fs'
+import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
@@ -236,6 +237,94 @@ export async function startStandin({ root, artifacts, work }, logName, delay) {
   }
 }
 
+// freePort is a free loopback port.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+// waitPort waits until proc (logged as name) listens on a loopback port.
+export async function waitPort(port, proc, name) {
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}; see ${current?.artifacts}/${name}.log`)
+    const ok = await new Promise((r) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.end()
+        r(true)
+      })
+      c.on('error', () => r(false))
+    })
+    if (ok) return
+    await sleep(100)
+  }
+  throw new Error(`${name} did not listen on ${port}`)
+}
+
+// The AWS credentials versitygw and the Clean Rooms stand-in accept.
+export const AWS_ACCESS = 'E2EACCESSKEY'
+export const AWS_SECRET = 'e2e-secret-key'
+
+// startAWS starts versitygw over s3Root (a folder of bucket/key files) and
+// the AWS Clean Rooms stand-in (cmd/cleanrooms-standin, $CLEANROOMS_STANDIN)
+// serving catalog. appEnv is what `wails dev` needs to reach both through
+// the AWS chain (credential_source aws-chain in the settings); cleanRooms()
+// restarts the stand-in on the same port with another catalog (and flags),
+// as the app keeps its endpoint; stop() ends both.
+export async function startAWS({ root, artifacts, work }, name, s3Root, catalog, region = 'us-east-1') {
+  const versitygw = process.env.VERSITYGW || path.join(root, 'build/bin/versitygw')
+  const standinBin = process.env.CLEANROOMS_STANDIN || path.join(root, 'build/bin/cleanrooms-standin')
+  const procs = []
+  const aws = { procs, stop: () => stopGroups(procs.slice().reverse()) }
+  try {
+    const s3Port = await freePort()
+    const s3Log = fs.openSync(path.join(artifacts, `versitygw-${name}.log`), 'w')
+    const s3 = spawn(versitygw, ['--port', `127.0.0.1:${s3Port}`, '--access', AWS_ACCESS, '--secret', AWS_SECRET, '--region', region, '--quiet', 'posix', s3Root],
+      { detached: true, stdio: ['ignore', s3Log, s3Log] })
+    procs.push(s3)
+    await waitPort(s3Port, s3, `versitygw-${name}`)
+    const crPort = await freePort()
+    let cr = null
+    aws.cleanRooms = async (cat, logName = `cleanrooms-standin-${name}`, extra = []) => {
+      if (cr) {
+        await stopGroups([cr])
+        procs.splice(procs.indexOf(cr), 1)
+      }
+      const file = path.join(work, `${logName}.json`)
+      fs.writeFileSync(file, JSON.stringify(cat))
+      const log = fs.openSync(path.join(artifacts, `${logName}.log`), 'w')
+      cr = spawn(standinBin, ['--addr', `127.0.0.1:${crPort}`, '--catalog', file, '--access-key', AWS_ACCESS, ...extra], { detached: true, stdio: ['ignore', 'pipe', log] })
+      procs.push(cr)
+      await new Promise((resolve, reject) => {
+        readline.createInterface({ input: cr.stdout }).once('line', resolve)
+        cr.once('exit', (c) => reject(new Error(`the Clean Rooms stand-in exited with ${c}; see ${artifacts}/${logName}.log`)))
+        setTimeout(() => reject(new Error('the Clean Rooms stand-in printed no URL in 20 s')), 20_000)
+      })
+    }
+    await aws.cleanRooms(catalog)
+    aws.appEnv = {
+      AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${s3Port}`,
+      AWS_ENDPOINT_URL_CLEANROOMS: `http://127.0.0.1:${crPort}`,
+      AWS_ACCESS_KEY_ID: AWS_ACCESS,
+      AWS_SECRET_ACCESS_KEY: AWS_SECRET,
+      AWS_SESSION_TOKEN: '',
+      AWS_PROFILE: '',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: path.join(work, 'no-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(work, 'no-aws-credentials'),
+    }
+    return aws
+  } catch (e) {
+    await aws.stop()
+    throw e
+  }
+}
+
 // TIKTOK_TOKEN is the access token the stand-in accepts.
 export const TIKTOK_TOKEN = 'standin-token'
 
@@ -243,9 +332,10 @@ export const TIKTOK_TOKEN = 'standin-token'
 // pointed at it (TIKTOK_API_BASE_URL, TIKTOK_ACCESS_TOKEN), opens the app in
 // chromium and waits for Step 1. beforeApp({ base, inspect }) runs once the
 // stand-in is up and before the app starts (audiences.mjs makes audiences
-// there, so they are ready by the time the app lists them). stop() closes the
-// browser and ends both; what was started is ended too when a step fails.
-export async function startWithTikTok(env, name, { delay = '1s', beforeApp } = {}) {
+// there, so they are ready by the time the app lists them); appEnv adds to
+// the app's environment (startAWS's). stop() closes the browser and ends
+// both; what was started is ended too when a step fails.
+export async function startWithTikTok(env, name, { delay = '1s', beforeApp, appEnv = {} } = {}) {
   const started = { procs: [] }
   started.stop = async () => {
     if (started.browser) await started.browser.close().catch(() => {})
@@ -256,7 +346,7 @@ export async function startWithTikTok(env, name, { delay = '1s', beforeApp } = {
     started.procs.push(standin.proc)
     Object.assign(started, { base: standin.base, inspect: standin.inspect })
     if (beforeApp) await beforeApp(started)
-    const { proc, logPath } = startWailsDev(env, `wails-dev-${name}`, { TIKTOK_API_BASE_URL: standin.base, TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN })
+    const { proc, logPath } = startWailsDev(env, `wails-dev-${name}`, { ...appEnv, TIKTOK_API_BASE_URL: standin.base, TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN })
     started.procs.unshift(proc)
     await waitForServer(proc, env.url, 420_000, logPath)
     const { browser, page, consoleErrors } = await openPage(env.chromium)

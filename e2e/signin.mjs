@@ -11,9 +11,8 @@
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
-import { audit, createChecks, openPage, setup, shot as shotOf, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
+import { audit, createChecks, freePort, openPage, setup, shot as shotOf, sleep, startWailsDev, stopGroups, waitForServer, waitPort } from './lib.mjs'
 
 const region = 'us-east-1'
 const pool = 'us-east-1_E2E'
@@ -45,33 +44,6 @@ function fixtureHash(column, i) {
 const results = { checks: [] }
 const checks = createChecks(results)
 const check = checks.check
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
-}
-
-async function waitPort(port, proc, name) {
-  for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}; see ${artifacts}/${name}.log`)
-    const ok = await new Promise((r) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.end()
-        r(true)
-      })
-      c.on('error', () => r(false))
-    })
-    if (ok) return
-    await sleep(100)
-  }
-  throw new Error(`${name} did not listen on ${port}`)
-}
 
 // RFC 6238 TOTP (SHA-1, 30 s, 6 digits) from a base32 secret.
 function totp(secret, t = Date.now()) {

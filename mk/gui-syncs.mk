@@ -1,7 +1,9 @@
 # The GUI's Audiences and Syncs views (issue 12), run by `make test-e2e`:
 # e2e/audiences.mjs lists, renames, makes a lookalike of and deletes
 # audiences at the TikTok stand-in; e2e/syncs.mjs saves a sync from the
-# upload result screen, changes the list and applies "Run now" (+/−).
+# upload result screen, changes the list and applies "Run now" (+/−), then
+# does the same for a Clean Rooms result that always reads the newest
+# result of its analysis.
 # Included by the Makefile.
 
 .PHONY: test-e2e-audiences test-e2e-syncs syncs-bindings
@@ -11,8 +13,10 @@ test-e2e: test-e2e-audiences test-e2e-syncs
 test-e2e-audiences: setup-app
 	WAILS=$(WAILS) GO=$(GO) E2E_ARTIFACTS=$(E2E_ARTIFACTS) node e2e/audiences.mjs
 
-test-e2e-syncs: setup-app
-	WAILS=$(WAILS) GO=$(GO) E2E_ARTIFACTS=$(E2E_ARTIFACTS) node e2e/syncs.mjs
+# The Clean Rooms sync's part runs versitygw and the AWS Clean Rooms stand-in.
+test-e2e-syncs: setup-app setup-auth cleanrooms-standin
+	WAILS=$(WAILS) GO=$(GO) E2E_ARTIFACTS=$(E2E_ARTIFACTS) VERSITYGW=$(abspath $(VERSITYGW)) \
+		CLEANROOMS_STANDIN=$(abspath build/bin/cleanrooms-standin) node e2e/syncs.mjs
 
 # Bindings made before app_audiences.go or app_syncs.go changed lack their
 # methods: make them again (app-bindings only looks at app.go).

@@ -130,6 +130,9 @@ type Saved struct {
 	// NotAdopted says why the upload was not taken (the first run then
 	// replaces the audience's contents with the list).
 	NotAdopted string `json:"not_adopted,omitempty"`
+	// Pinned says which analysis a cleanrooms://M/latest input was kept
+	// to (syncs.PinLatest), "" for other inputs.
+	Pinned string `json:"pinned,omitempty"`
 }
 
 // Save creates or overwrites a sync by name. With adoptFrom (Save as sync
@@ -138,6 +141,10 @@ type Saved struct {
 // run sends only what changed since; when it cannot, the sync is saved
 // anyway and NotAdopted says why.
 func (s *Service) Save(d syncs.Definition, adoptFrom string) (*Saved, error) {
+	pinned, err := s.cfg.Syncs.PinLatest(&d)
+	if err != nil {
+		return nil, fmt.Errorf("The sync was not saved: %v. Check the query in the AWS Clean Rooms tab, or pick one query instead of the newest.", err)
+	}
 	out, err := s.cfg.Syncs.Save(d)
 	if err != nil {
 		if syncs.IsUsage(err) {
@@ -145,7 +152,7 @@ func (s *Service) Save(d syncs.Definition, adoptFrom string) (*Saved, error) {
 		}
 		return nil, fmt.Errorf("The sync was not saved (%v). Check that the app's data folder is writable, then save again.", err)
 	}
-	saved := &Saved{Definition: out}
+	saved := &Saved{Definition: out, Pinned: pinned}
 	if adoptFrom == "" {
 		return saved, nil
 	}

@@ -52,3 +52,16 @@ func TestLatestLikeKeepsToTheAnalysis(t *testing.T) {
 		}
 	}
 }
+
+// IsBareLatest is what a saved sync pins: latest without ?like=, in any
+// letter case, and nothing else.
+func TestIsBareLatest(t *testing.T) {
+	for u, want := range map[string]bool{
+		"cleanrooms://m-1/latest": true, "cleanrooms://m-1/LATEST/": true,
+		"cleanrooms://m-1/latest?like=q-1": false, "cleanrooms://m-1/q-1": false, "s3://b/latest": false, "cleanrooms://m-1/latest?x=1": false,
+	} {
+		if got := cleanrooms.IsBareLatest(u); got != want {
+			t.Errorf("IsBareLatest(%s) = %v", u, got)
+		}
+	}
+}

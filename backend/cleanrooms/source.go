@@ -222,7 +222,47 @@ func (c *Client) Source(ctx context.Context, url string) (inputs.Source, *Result
 		// resolved to its id); each part keeps its s3:// name for errors.
 		src.Name = Scheme + res.Query.MembershipID + "/" + res.Query.ID
 	}
+	src.Resolved, src.Pin = resolvedAs(url, res.Query)
 	return src, res, nil
+}
+
+// IsBareLatest reports whether u is cleanrooms://M/latest without ?like=:
+// the membership's newest successful query of any analysis, which a saved
+// sync pins to one analysis (PinLatest) so another analysis run in the same
+// collaboration never feeds its audience.
+func IsBareLatest(u string) bool {
+	_, q, err := ParseURL(u)
+	return err == nil && strings.EqualFold(q, Latest) && !strings.Contains(u, "?")
+}
+
+// resolvedAs says what a latest address read (q), and for a bare latest
+// the address that keeps to q's analysis from now on ("" when AWS does not
+// say which analysis q ran).
+func resolvedAs(u string, q *Query) (resolved, pin string) {
+	_, id, err := ParseURL(u)
+	switch {
+	case err != nil || !strings.EqualFold(id, Latest):
+		return "", ""
+	case !IsBareLatest(u):
+		like, _ := latestLike(u)
+		return fmt.Sprintf("%s read protected query %s, the newest successful result of the analysis query %s ran (%s)", u, q.ID, like, analysisName(q.Analysis)), ""
+	case q.Analysis == "":
+		return fmt.Sprintf("%s read protected query %s, the membership's newest successful query; AWS Clean Rooms does not say which analysis it ran, "+
+			"so each run reads the newest successful query of any analysis", u, q.ID), ""
+	}
+	pin = LatestLikeURL(q.MembershipID, q.ID)
+	return fmt.Sprintf("%s read protected query %s, the membership's newest successful query (%s)", u, q.ID, analysisName(q.Analysis)), pin
+}
+
+// analysisName words Query.Analysis for a sentence.
+func analysisName(a string) string {
+	if arn, ok := strings.CutPrefix(a, "template "); ok {
+		return "analysis template " + arn
+	}
+	if digest, ok := strings.CutPrefix(a, "sql "); ok {
+		return "an SQL query, text digest " + digest
+	}
+	return "an analysis AWS Clean Rooms does not name"
 }
 
 // s3Denied names the S3 action a role lacks on a result, or passes other

@@ -22,6 +22,12 @@ type Source struct {
 	// (Open is then unused): one format, the same columns, deduplicated
 	// together. Their names (in errors and counters) say which part.
 	Parts []Source
+	// Resolved, for an input that names whatever is newest
+	// (cleanrooms://M/latest), says in a sentence what this open read; Pin,
+	// when set, is the address that keeps later reads to the same thing
+	// (the newest result of that query's analysis), for what is saved.
+	Resolved string
+	Pin      string
 }
 
 // PartList is the files to read: the parts, or the source itself.

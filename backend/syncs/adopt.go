@@ -1,9 +1,12 @@
 package syncs
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -371,4 +374,44 @@ func (s *Service) writeAdoptedRows(ctx context.Context, work, path string, m *up
 func IsAdoptRefusal(err error) bool {
 	var r *AdoptRefusal
 	return errors.As(err, &r)
+}
+
+// readRows turns each line of a transform output file into a binary row.
+func readRows(path string, hasHeader bool, cols int, so *sorter) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	for n := 1; ; n++ {
+		line, err := br.ReadSlice('\n')
+		if err == io.EOF && len(line) == 0 {
+			return nil
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("read %s: %w", filepath.Base(path), err)
+		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		if n == 1 && hasHeader {
+			continue
+		}
+		if err := so.addLine(line, cols); err != nil {
+			return fmt.Errorf("%s line %d: %v", filepath.Base(path), n, err)
+		}
+	}
+}
+
+// firstLine returns a file's first line, newline included.
+func firstLine(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	return line, nil
 }

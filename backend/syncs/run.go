@@ -1,7 +1,6 @@
 package syncs
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -11,12 +10,9 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/audience-uploader/audience-uploader/backend/datadir"
-	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/osfile"
@@ -26,222 +22,6 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 )
-
-// Conn is a TikTok connection for one advertiser, or (Meta set) a Meta
-// connection for the ad account AdvertiserID names.
-type Conn struct {
-	AdvertiserID string
-	Client       *tiktok.Client
-	Uploader     *upload.Uploader
-	Meta         *MetaConn
-}
-
-// Config configures a Service.
-type Config struct {
-	// Dir holds the syncs (default <data folder>/syncs).
-	Dir string
-	// OpenSource opens a sync's input (default: local files, folders and
-	// globs; the CLI and the app pass one that also opens s3://).
-	OpenSource func(input string) (inputs.Source, error)
-	// Connect builds a client and an uploader for an advertiser ("" means
-	// the one in the settings).
-	Connect func(ctx context.Context, advertiserID string) (*Conn, error)
-	// ConnectMeta connects a sync to Meta to an ad account ("" means the
-	// one in the settings).
-	ConnectMeta func(ctx context.Context, adAccount string) (*MetaConn, error)
-	// MemoryBytes bounds the memory of a run's sort, which also removes
-	// duplicate rows (default 160 MiB; half of it holds rows being sorted,
-	// past which they spill to disk in sorted runs).
-	MemoryBytes int64
-	// MaxFileBytes caps each file sent (default 50 MiB, as the transform).
-	MaxFileBytes int64
-	// Workers is the transform's worker count (default: all cores).
-	Workers int
-	// PollInterval is the first wait between reads of the audience while
-	// the APPEND waits for TikTok to list the REMOVE (default 2s, doubling
-	// up to 30s); ListedWait bounds that wait (default 15 min).
-	PollInterval, ListedWait time.Duration
-}
-
-// Service runs syncs. Every method is safe to call from several processes:
-// a run (and a plan) holds the sync's OS lock.
-type Service struct {
-	cfg      Config
-	dir      string
-	prepared preparedPlans // plans shown and not yet sent (Prepare, RunPlan)
-}
-
-// New returns a Service.
-func New(cfg Config) (*Service, error) {
-	if cfg.Dir == "" {
-		d, err := datadir.Path()
-		if err != nil {
-			return nil, err
-		}
-		cfg.Dir = filepath.Join(d, "syncs")
-	}
-	if cfg.OpenSource == nil {
-		cfg.OpenSource = inputs.Local
-	}
-	if cfg.MemoryBytes <= 0 {
-		cfg.MemoryBytes = 160 << 20
-	}
-	if cfg.MaxFileBytes <= 0 {
-		cfg.MaxFileBytes = transform.DefaultMaxFileBytes
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 2 * time.Second
-	}
-	if cfg.ListedWait <= 0 {
-		cfg.ListedWait = 15 * time.Minute
-	}
-	return &Service{cfg: cfg, dir: cfg.Dir}, nil
-}
-
-// Actions a plan can take.
-const (
-	ActionCreate  = "create"  // first run of a new audience name
-	ActionUpdate  = "update"  // REMOVE the rows of people who left, then APPEND the new rows
-	ActionReplace = "replace" // REPLACE with the whole list
-	ActionNone    = "none"    // nothing changed
-	ActionStop    = "stop"    // TikTok would refuse any change: nothing is sent
-)
-
-// Plan is what a run does (or would do) and why.
-type Plan struct {
-	// ID names a prepared plan (Prepare): RunPlan sends exactly it.
-	ID         string `json:"id,omitempty"`
-	Sync       string `json:"sync"`
-	Mode       string `json:"mode"`
-	AudienceID string `json:"audience_id,omitempty"`
-	RowsNow    int64  `json:"rows_now"`
-	StateRows  int64  `json:"state_rows"`
-	// People, not rows (people.go): identifiers that share a row, in the
-	// state or in the list, are one person.
-	PeopleNow int64 `json:"people_now"` // the people the audience holds after the run (exact for lists that fit the memory budget; otherwise at most)
-	// AudiencePeople is how many people the sync's record says the
-	// audience holds before the run (0 without a trusted record).
-	AudiencePeople int64 `json:"audience_people"`
-	// AudienceMatched is TikTok's matched users (cover_num) of the audience
-	// as the plan read it (0: unknown, or still calculating).
-	AudienceMatched int64 `json:"audience_matched"`
-	Added           int64 `json:"added"`     // new people
-	Removed         int64 `json:"removed"`   // people none of whose identifiers is in the list any more
-	Changed         int64 `json:"changed"`   // people still in the list whose rows changed (a new phone, a row gone)
-	Unchanged       int64 `json:"unchanged"` // people whose rows did not change
-	// RemovePeople is the people this run takes out of the audience (the
-	// same as Removed; 0 when a REPLACE is made without a trusted record,
-	// whose removals are not known): what a removal guard weighs against
-	// AudiencePeople.
-	RemovePeople int64               `json:"remove_people"`
-	AppendRows   int64               `json:"append_rows"` // rows sent with APPEND
-	RemoveRows   int64               `json:"remove_rows"` // rows sent with REMOVE
-	Action       string              `json:"action"`
-	Reason       string              `json:"reason"`
-	Resumed      bool                `json:"resumed"`            // an interrupted run was finished first (Run) / will be (dry run)
-	Removals     *Removals           `json:"removals,omitempty"` // the removal guard (nil: nothing removed from a known audience)
-	Transform    *transform.Counters `json:"transform,omitempty"`
-	// recordPeople is the people the sync's record (trusted or not) says
-	// it put into this audience: the removal guard's basis without a trust.
-	recordPeople int64
-}
-
-// Result is a finished run.
-type Result struct {
-	Plan
-	Uploads []*upload.Result `json:"uploads"`
-	// Deliveries are a sync to Meta's requests (one per REMOVE, APPEND or
-	// REPLACE), in the order sent.
-	Deliveries    []destination.Result `json:"deliveries,omitempty"`
-	FilesUploaded int                  `json:"files_uploaded"`
-	BytesUploaded int64                `json:"bytes_uploaded"`
-	FullBytes     int64                `json:"full_bytes"` // what uploading the whole list would send
-}
-
-// Progress reports a run's stage.
-type Progress struct {
-	Stage     string              `json:"stage"` // transform, diff, upload, commit
-	Transform *transform.Progress `json:"transform,omitempty"`
-}
-
-// exactPeopleRows is the largest list whose people are counted exactly,
-// in a graph of all its rows (~0.5 s and 20 MB at this size); a larger
-// list's count is the state's, less the people who left, plus the new.
-const exactPeopleRows = 100_000
-
-// StopError is a plan that stops: its reason says why and what to do.
-type StopError struct{ Plan *Plan }
-
-func (e *StopError) Error() string { return e.Plan.Reason }
-
-// opened is a sync ready to plan or run: its definition, committed state
-// and interrupted run (nil when none), and a TikTok connection, with the
-// sync's lock held until unlock.
-type opened struct {
-	def     *Definition
-	state   *stateMeta
-	pending *pendingRun
-	conn    *Conn
-	unlock  func()
-}
-
-// openRun loads the definition, takes the lock, loads the state and any
-// interrupted run, removes what killed runs left, and connects: the
-// opening Plan and Run share.
-func (s *Service) openRun(ctx context.Context, name string) (*opened, error) {
-	d, err := s.loadDef(name)
-	if err != nil {
-		return nil, err
-	}
-	fl, err := s.lock(name)
-	if err != nil {
-		return nil, err
-	}
-	o := &opened{def: d, unlock: func() { fl.Unlock() }}
-	if o.state, err = s.loadState(name); err == nil {
-		if o.pending, err = s.loadPending(name); err == nil {
-			if err = s.sweep(name, o.state, o.pending); err == nil {
-				o.conn, err = s.connect(ctx, d)
-			}
-		}
-	}
-	if err != nil {
-		o.unlock()
-		return nil, err
-	}
-	return o, nil
-}
-
-// Plan computes what Run would do, without uploading: the dry run. It reads
-// the audience (get, with its history) but changes nothing.
-func (s *Service) Plan(ctx context.Context, name string, progress func(Progress)) (*Plan, error) {
-	return s.PlanWith(ctx, name, RunOptions{}, progress)
-}
-
-// PlanWith is Plan with the run's options (its removal allowance).
-func (s *Service) PlanWith(ctx context.Context, name string, opts RunOptions, progress func(Progress)) (*Plan, error) {
-	o, err := s.openRun(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	defer o.unlock()
-	base, p := o.state, o.pending
-	if p != nil {
-		// What the audience holds once the interrupted run is finished.
-		ns := p.NewState
-		base = &ns
-	}
-	w, err := s.compute(ctx, o.def, base, o.conn, progress, p != nil, true)
-	if w != nil {
-		defer osfile.RemoveDir(w.dir)
-	}
-	if err != nil {
-		return nil, err
-	}
-	w.plan.Resumed = p != nil
-	w.plan.guardRemovals(removalLimit(o.def, opts.AllowRemovals))
-	return &w.plan, nil
-}
 
 // Run brings the audience up to date with the list: it first finishes an
 // interrupted run, then transforms, compares, uploads and commits the new
@@ -309,6 +89,7 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 			res.Plan = p.Plan
 			res.Resumed = true
 			res.AudienceID = st.AudienceID
+			s.pinRead(d, w, res)
 			return res, nil
 		}
 		if st != nil {
@@ -318,6 +99,7 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 				return nil, err
 			}
 		}
+		s.pinRead(d, w, res)
 		return res, nil
 	}
 	// Keep the new rows beside the state, then write pending.json: from
@@ -352,6 +134,7 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 	if d, err := s.loadDef(name); err == nil && res.AudienceID == "" {
 		res.AudienceID = d.AudienceID
 	}
+	s.pinRead(d, w, res)
 	return res, nil
 }
 
@@ -471,6 +254,8 @@ type work struct {
 	baseHistory []string
 	seen        []string // the audience's history as the plan read it (nil: no audience yet)
 	listPrint   string   // the list's parts as the plan read them (listPrint)
+	// source and pin are the input's Resolved and Pin as the plan read it.
+	source, pin string
 }
 
 func (w *work) record() *RunRecord {
@@ -505,6 +290,7 @@ func (s *Service) source(d *Definition) (inputs.Source, error) {
 	}
 	one := *best
 	one.Sheet = d.Sheet
+	one.Resolved, one.Pin = src.Resolved, src.Pin
 	return one, nil
 }
 
@@ -556,7 +342,8 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	if d.isMeta() {
 		metaCounters(&w.counters, tm)
 	}
-	w.plan = Plan{Sync: d.Name, Mode: d.Mode, Transform: &w.counters}
+	w.plan = Plan{Sync: d.Name, Mode: d.Mode, Transform: &w.counters, Source: planSource(src.Resolved, src.Pin)}
+	w.source, w.pin = src.Resolved, src.Pin
 	meta := stateMeta{Version: 1, Fingerprint: d.fingerprint(), Columns: 1}
 	if tm.Layout == transform.LayoutCombined {
 		names := make([]string, len(tm.Mappings))
@@ -765,8 +552,10 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		p.PeopleNow = countPeople(list, kept)
 	case trusted && !w.overflow:
 		p.PeopleNow = max(0, p.AudiencePeople-p.Removed+p.Added)
+		p.PeopleNowAtMost = true
 	default:
 		p.PeopleNow = p.RowsNow // at most one person per row
+		p.PeopleNowAtMost = true
 	}
 	if !trusted {
 		p.Added = p.PeopleNow
@@ -883,286 +672,4 @@ func writeSetFromRows(ctx context.Context, set *fileSet, path string) error {
 		}
 	}
 	return set.finish()
-}
-
-// trust decides whether the state says exactly what the audience holds
-// from this sync; why is the sentence when it does not.
-func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta *stateMeta, conn *Conn, audID string, w *work, skipHistory bool) (bool, string, error) {
-	if d.isMeta() {
-		return s.trustMeta(ctx, d, st, meta, conn, audID, w, skipHistory)
-	}
-	if audID == "" {
-		return false, "", nil // a new audience: created with the whole list
-	}
-	det, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, audID, 100)
-	if err != nil {
-		if notFound(err) {
-			return false, "", s.gone(d.Name, audID, err)
-		}
-		return false, "", fmt.Errorf("read audience %s: %w", audID, err)
-	}
-	w.seen = historyMarks(det.History)
-	if det.Audience.IsValid {
-		w.matched = det.Audience.CoverNum
-		w.plan.AudienceMatched = w.matched
-	}
-	w.baseHistory = historyMarks(det.History)
-	if det.Audience.IsCreator != nil && !*det.Audience.IsCreator {
-		return false, "", fmt.Errorf("audience %s was shared with this advertiser by another one, so it cannot be changed from here: choose an audience of your own", audID)
-	}
-	switch {
-	case st == nil:
-		return false, fmt.Sprintf("this sync has no record of what it put into audience %s (its first run into an existing audience, or its state was lost), so the whole list replaces the audience's contents", audID), nil
-	case st.AudienceID != audID || (st.AdvertiserID != "" && st.AdvertiserID != conn.AdvertiserID):
-		return false, fmt.Sprintf("this sync's record is about audience %s, not %s, so the whole list replaces the audience's contents", st.AudienceID, audID), nil
-	case st.Fingerprint != meta.Fingerprint || st.Header != meta.Header || st.CalculateType != meta.CalculateType:
-		return false, "the sync's identifier types, region, phone format or layout changed since its last run, so its earlier hashes cannot be compared: the whole list replaces the audience's contents", nil
-	}
-	if skipHistory {
-		return true, "", nil
-	}
-	known := map[string]int{} // a multiset, as in newEntries
-	for _, k := range st.History {
-		known[k]++
-	}
-	// The last run's batches that TikTok listed only after it committed
-	// are its own, oldest first.
-	late := map[string]int{}
-	for _, a := range st.Unlisted {
-		late[a]++
-	}
-	var foreign []tiktok.History
-	for i := len(det.History) - 1; i >= 0; i-- { // TikTok lists the newest first
-		e := det.History[i]
-		if k := e.Key(); known[k] > 0 {
-			known[k]--
-			continue
-		}
-		if late[e.Action] > 0 && (st.Editor == "" || e.Editor == st.Editor) {
-			late[e.Action]--
-			continue
-		}
-		foreign = append(foreign, e)
-	}
-	if len(foreign) > 0 {
-		sort.Slice(foreign, func(i, j int) bool { return foreign[i].OptTime < foreign[j].OptTime })
-		e := foreign[len(foreign)-1]
-		who := e.Editor
-		if who == "" {
-			who = "someone"
-		}
-		return false, fmt.Sprintf("audience %s was changed outside this sync since its last run (TikTok's history shows %d change(s) it did not make, the latest a %s at %s by %s), so its members are no longer known: the whole list replaces the audience's contents",
-			audID, len(foreign), e.Action, e.OptTime, who), nil
-	}
-	return true, "", nil
-}
-
-// decide chooses the action; never one TikTok would refuse. The counts it
-// weighs are people.
-func (s *Service) decide(d *Definition, w *work, trusted bool, why string) {
-	p := &w.plan
-	now := p.PeopleNow
-	switch {
-	case p.AudienceID == "":
-		p.Action = ActionCreate
-		p.Reason = fmt.Sprintf("the first run creates audience %q with the %d people of the list (%d rows)", d.AudienceName, now, p.RowsNow)
-		return
-	case d.Mode == ModeReplace:
-		p.Action = ActionReplace
-		p.Reason = "the sync's mode is replace: the whole list replaces the audience's contents"
-	case d.Mode == ModeAddOnly:
-		p.Action = ActionUpdate
-		p.Reason = fmt.Sprintf("add-only: %d new people are appended (%d rows); people gone from the list stay in the audience", p.Added, p.AppendRows)
-		if !trusted {
-			p.Reason = "add-only without a record of earlier runs: every row of the list is appended (TikTok ignores rows it already has); nothing is removed"
-			if why != "" {
-				p.Reason = "add-only: " + why[:strings.Index(why+",", ",")] + "; every row of the list is appended and nothing is removed"
-			}
-		}
-		if p.AppendRows == 0 {
-			p.Action, p.Reason = ActionNone, "add-only: no new rows since the last run"
-		}
-	case !trusted:
-		p.Action, p.Reason = ActionReplace, why
-		p.Removed, p.RemovePeople = 0, 0
-	case w.overflow:
-		p.Action = ActionReplace
-		p.Reason = fmt.Sprintf("more than %d rows changed, more than this sync follows person by person in its memory: one REPLACE with the whole list", max(s.cfg.MemoryBytes/160, 10000))
-	case p.AppendRows == 0 && p.RemoveRows == 0:
-		p.Action, p.Reason = ActionNone, "the list has the same people as the audience: nothing to send"
-	case 2*(p.Added+p.Removed) > now:
-		p.Action = ActionReplace
-		p.Reason = fmt.Sprintf("%d added and %d removed people are most of the list's %d: one REPLACE with the whole list is fewer rows to send and to match than REMOVE plus APPEND", p.Added, p.Removed, now)
-	default:
-		p.Action = ActionUpdate
-		p.Reason = fmt.Sprintf("%d people who left are removed (%d rows), %d new people and %d people's changed identifiers are appended (%d rows); %d unchanged people are not sent again",
-			p.Removed, p.RemoveRows, p.Added, p.Changed, p.AppendRows, p.Unchanged)
-	}
-	if d.isMeta() {
-		return // Meta sets no floor: its removals never make it refuse a change
-	}
-	// TikTok refuses a change that leaves an audience under 1,000 users;
-	// the uploader also refuses a REMOVE while fewer are matched.
-	if p.Action == ActionUpdate && p.RemoveRows > 0 && w.matched > 0 && w.matched < tiktok.MinAudienceUsers {
-		p.Action = ActionStop
-		p.Reason = fmt.Sprintf("audience %s has %d matched users, and TikTok refuses a REMOVE from an audience under %d, so nothing was sent; add rows to the list, or run again once more of it is matched",
-			p.AudienceID, w.matched, tiktok.MinAudienceUsers)
-		return
-	}
-	// REMOVE goes before APPEND (a person's identifiers must not be taken
-	// out after they were added back), so the audience passes through its
-	// size less the people who left. When that dips under TikTok's floor
-	// although the result does not, one REPLACE sets the list instead.
-	if p.Action == ActionUpdate && p.RemoveRows > 0 && now >= tiktok.MinAudienceUsers {
-		between := p.AudiencePeople - p.RemovePeople
-		if w.matched > 0 {
-			between = min(between, w.matched-p.RemovePeople)
-		}
-		if between < tiktok.MinAudienceUsers {
-			p.Action = ActionReplace
-			p.Reason = fmt.Sprintf("removing the %d people who left before appending the %d new ones would leave the audience with %d users for a moment, and TikTok refuses any change that leaves fewer than %d: one REPLACE with the whole list instead",
-				p.RemovePeople, p.Added, max(between, 0), tiktok.MinAudienceUsers)
-			return
-		}
-	}
-	if (p.Action == ActionReplace || p.Action == ActionUpdate) && now < tiktok.MinAudienceUsers {
-		p.Action = ActionStop
-		p.Reason = fmt.Sprintf("audience %s would have %d users after this run, and TikTok refuses any change that leaves an audience with fewer than %d, so nothing was sent; add rows to the list (or use a new audience with --audience NAME) and run again",
-			p.AudienceID, now, tiktok.MinAudienceUsers)
-	}
-}
-
-// readRows turns each line of a transform output file into a binary row.
-func readRows(path string, hasHeader bool, cols int, so *sorter) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	for n := 1; ; n++ {
-		line, err := br.ReadSlice('\n')
-		if err == io.EOF && len(line) == 0 {
-			return nil
-		}
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("read %s: %w", filepath.Base(path), err)
-		}
-		line = bytes.TrimSuffix(line, []byte("\n"))
-		if n == 1 && hasHeader {
-			continue
-		}
-		if err := so.addLine(line, cols); err != nil {
-			return fmt.Errorf("%s line %d: %v", filepath.Base(path), n, err)
-		}
-	}
-}
-
-// firstLine returns a file's first line, newline included.
-func firstLine(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadString('\n')
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	return line, nil
-}
-
-// batchActions lists the history entries the steps make: one per batch of
-// upload.BatchSize files; a CREATE's or REPLACE's later batches are APPENDs.
-func batchActions(dir string, steps []step) []string {
-	var out []string
-	for _, stp := range steps {
-		files := 1
-		if m, err := upload.ReadManifest(filepath.Join(dir, stp.Manifest)); err == nil && len(m.Files) > 0 {
-			files = len(m.Files)
-		}
-		for b := 0; b*upload.BatchSize < files; b++ {
-			a := stp.Action
-			if b > 0 && (a == tiktok.ActionCreate || a == tiktok.ActionReplace) {
-				a = tiktok.ActionAppend
-			}
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// newEntries counts the history entries not in base, by action, and
-// returns the editor of the newest one.
-func newEntries(base []string, h []tiktok.History) (map[string]int, string) {
-	known := map[string]int{} // a multiset: two batches alike in one second make equal entries
-	for _, k := range base {
-		known[k]++
-	}
-	n, editor := map[string]int{}, ""
-	for i := len(h) - 1; i >= 0; i-- { // oldest first: the known entries are the older ones
-		e := h[i]
-		if k := e.Key(); known[k] > 0 {
-			known[k]--
-			continue
-		}
-		n[e.Action]++
-		editor = e.Editor
-	}
-	return n, editor
-}
-
-// unlisted is the actions of the run's batches that h does not list yet.
-func unlisted(dir string, p *pendingRun, h []tiktok.History) ([]string, string) {
-	if p.BaseHistory == nil && p.NewState.AudienceID != "" && len(p.Steps) > 0 && p.Steps[0].Action != tiktok.ActionCreate {
-		return nil, "" // a pending run from before base histories were kept
-	}
-	seen, editor := newEntries(p.BaseHistory, h)
-	var out []string
-	for _, a := range batchActions(dir, p.Steps) {
-		if seen[a] > 0 {
-			seen[a]--
-		} else {
-			out = append(out, a)
-		}
-	}
-	return out, editor
-}
-
-// waitListed waits until the audience's history lists every batch of
-// steps (entries not in base), polling with backoff; after
-// Config.ListedWait it stops with an error that a rerun resolves (the
-// interrupted run then goes on from here).
-func (s *Service) waitListed(ctx context.Context, conn *Conn, dir, audID string, base []string, steps []step) error {
-	deadline := time.Now().Add(s.cfg.ListedWait)
-	wait := s.cfg.PollInterval
-	for {
-		det, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, audID, 100)
-		if err != nil {
-			return fmt.Errorf("the REMOVE was sent, but reading audience %s afterwards failed (%w); run the sync again to finish", audID, err)
-		}
-		seen, _ := newEntries(base, det.History)
-		done := true
-		for _, a := range batchActions(dir, steps) {
-			if seen[a] == 0 {
-				done = false
-				break
-			}
-			seen[a]--
-		}
-		if done {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the REMOVE was sent to audience %s, but TikTok has not listed it in the audience's history within %s, and the APPEND waits for it; run the sync again later to finish", audID, s.cfg.ListedWait)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		wait = min(2*wait, 30*time.Second)
-	}
 }

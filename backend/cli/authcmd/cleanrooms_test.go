@@ -59,17 +59,8 @@ func TestCleanRoomsCLI(t *testing.T) {
 	defer crSrv.Close()
 
 	t.Setenv("AUDIENCE_UPLOADER_CONFIG_DIR", t.TempDir())
-	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.Endpoint)
 	t.Setenv(cleanrooms.EnvEndpoint, crSrv.URL)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
-	for _, k := range []string{"AWS_SESSION_TOKEN", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
+	s3srv.UseAWSChain(t)
 	s := settings.Default()
 	s.AWS = settings.AWSSettings{CredentialSource: "aws-chain", Region: "us-east-1"}
 	if err := settings.Save(s); err != nil {

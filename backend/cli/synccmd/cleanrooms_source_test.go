@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +26,27 @@ func csvList(from, to int) []byte {
 	return []byte(b.String())
 }
 
+// cleanRoomsCLI points the CLI (its settings, data folder, TikTok and AWS)
+// at a TikTok stand-in and versitygw with an empty bucket cr-results, read
+// through the AWS chain.
+func cleanRoomsCLI(t *testing.T) (*standin.Server, *s3test.Server) {
+	tiktok := standin.New(standin.Options{MatchRate: 1})
+	base := standintest.Start(t, tiktok)
+	s3 := s3test.Start(t)
+	s3.Bucket(t, "cr-results")
+	s3.UseAWSChain(t)
+	t.Setenv("AUDIENCE_UPLOADER_CONFIG_DIR", t.TempDir())
+	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", t.TempDir())
+	t.Setenv("TIKTOK_API_BASE_URL", base)
+	t.Setenv("TIKTOK_ACCESS_TOKEN", tiktok.Token())
+	set := settings.Default()
+	set.AWS = settings.AWSSettings{CredentialSource: "aws-chain", Region: "us-east-1"}
+	if err := settings.Save(set); err != nil {
+		t.Fatal(err)
+	}
+	return tiktok, s3
+}
+
 // TestSyncFromCleanRoomsLatest: a sync saved with the source
 // cleanrooms://MEMBERSHIP/latest reads, on each run, the membership's newest
 // successful protected query (a newer one still running is passed over),
@@ -36,33 +55,10 @@ func csvList(from, to int) []byte {
 // removes the difference in the same audience. AWS Clean Rooms is the
 // stand-in, the results are parts on versitygw, credentials the AWS chain.
 func TestSyncFromCleanRoomsLatest(t *testing.T) {
-	tiktok := standin.New(standin.Options{MatchRate: 1})
-	base := standintest.Start(t, tiktok)
-	s3 := s3test.Start(t)
-	s3.Bucket(t, "cr-results")
+	tiktok, s3 := cleanRoomsCLI(t)
 	s3.Put(t, "cr-results", "weekly/q-week1/part-00000-a1-c000.csv", csvList(0, 600))
 	s3.Put(t, "cr-results", "weekly/q-week1/part-00001-a1-c000.csv", csvList(600, 1000))
 	s3.Put(t, "cr-results", "weekly/q-week1/_SUCCESS", nil)
-
-	t.Setenv("AUDIENCE_UPLOADER_CONFIG_DIR", t.TempDir())
-	t.Setenv("AUDIENCE_UPLOADER_DATA_DIR", t.TempDir())
-	t.Setenv("TIKTOK_API_BASE_URL", base)
-	t.Setenv("TIKTOK_ACCESS_TOKEN", tiktok.Token())
-	t.Setenv("AWS_ENDPOINT_URL_S3", s3.Endpoint)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_ACCESS_KEY_ID", s3test.AccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey)
-	for _, k := range []string{"AWS_SESSION_TOKEN", "AWS_PROFILE"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	set := settings.Default()
-	set.AWS = settings.AWSSettings{CredentialSource: "aws-chain", Region: "us-east-1"}
-	if err := settings.Save(set); err != nil {
-		t.Fatal(err)
-	}
 
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	out := &crstandin.S3Output{Bucket: "cr-results", KeyPrefix: "weekly", Format: "CSV"}
@@ -118,5 +114,58 @@ func TestSyncFromCleanRoomsLatest(t *testing.T) {
 	}
 	if n := len(tiktok.Members(id)); n != 1000 || len(tiktok.Audiences()) != 1 {
 		t.Fatalf("after the second run: %d members, %d audiences; want the same audience with 1000", n, len(tiktok.Audiences()))
+	}
+}
+
+// TestSyncSavedFromLatestKeepsToItsAnalysis: `sync save --input
+// cleanrooms://M/latest` keeps the sync to the analysis of the newest
+// successful query at save time. A week later another analysis of the same
+// collaboration has a newer result than the weekly one: the run reads the
+// weekly analysis's newest result, not the other one (which would replace
+// the audience with other people).
+func TestSyncSavedFromLatestKeepsToItsAnalysis(t *testing.T) {
+	tiktok, s3 := cleanRoomsCLI(t)
+	s3.Put(t, "cr-results", "weekly/q-week1/part-00000-a1-c000.csv", csvList(0, 1000))
+	s3.Put(t, "cr-results", "weekly/q-week2/part-00000-b2-c000.csv", csvList(10, 1010))
+	s3.Put(t, "cr-results", "weekly/q-churn/part-00000-c3-c000.csv", csvList(5000, 6200))
+
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	tmpl := "arn:aws:cleanrooms:us-east-1:111122223333:membership/m-weekly/analysistemplate/weekly-lift"
+	out := &crstandin.S3Output{Bucket: "cr-results", KeyPrefix: "weekly", Format: "CSV"}
+	member := crstandin.Membership{ID: "m-weekly", CollaborationID: "c-weekly", CollaborationName: "Weekly lift",
+		Abilities: []string{"CAN_QUERY", "CAN_RECEIVE_RESULTS"}, Created: t0}
+	week1 := crstandin.Query{ID: "q-week1", MembershipID: "m-weekly", Status: "SUCCESS", Created: t0, S3: out,
+		Location: "s3://cr-results/weekly/q-week1/", AnalysisTemplateArn: tmpl}
+	serve := func(qs ...crstandin.Query) {
+		std := crstandin.New(crstandin.Options{AccessKeyID: s3test.AccessKey, Memberships: []crstandin.Membership{member}, Queries: qs})
+		hs := httptest.NewServer(std)
+		t.Cleanup(hs.Close)
+		t.Setenv(cleanrooms.EnvEndpoint, hs.URL)
+	}
+	serve(week1)
+
+	if code, outs, errs := execute("sync", "save", "weekly", "--input", "cleanrooms://m-weekly/latest", "--map", "email=email", "--map", "phone=phone",
+		"--audience", "Weekly lift", "--advertiser-id", tiktok.Advertiser()); code != 0 || !strings.Contains(outs, "q-week1") {
+		t.Fatalf("save: %d %s %s", code, outs, errs)
+	}
+	if code, outs, errs := execute("sync", "show", "weekly"); code != 0 || !strings.Contains(outs, "cleanrooms://m-weekly/latest?like=q-week1") {
+		t.Fatalf("the sync is not kept to the analysis of q-week1: %d %s %s", code, outs, errs)
+	}
+	if code, outs, errs := execute("sync", "run", "weekly"); code != 0 || !strings.Contains(outs, "action: create") {
+		t.Fatalf("first run: %d %s %s", code, outs, errs)
+	}
+
+	serve(week1,
+		crstandin.Query{ID: "q-week2", MembershipID: "m-weekly", Status: "SUCCESS", Created: t0.Add(7 * 24 * time.Hour), S3: out,
+			Location: "s3://cr-results/weekly/q-week2/", AnalysisTemplateArn: tmpl},
+		crstandin.Query{ID: "q-churn", MembershipID: "m-weekly", Status: "SUCCESS", Created: t0.Add(8 * 24 * time.Hour), S3: out,
+			Location: "s3://cr-results/weekly/q-churn/", QueryString: "SELECT email, phone FROM churned"})
+	code, outs, errs := execute("sync", "run", "weekly", "--json")
+	var res map[string]any
+	if code != 0 || json.Unmarshal([]byte(outs), &res) != nil || res["added"] != 10.0 || res["removed"] != 10.0 {
+		t.Fatalf("second run read another analysis's result: %d %s %s", code, outs, errs)
+	}
+	if src, _ := res["source"].(string); !strings.Contains(src, "q-week2") {
+		t.Errorf("the run does not say which query it read: %q", src)
 	}
 }

@@ -43,7 +43,7 @@ func Commands(sources *inputs.Resolver) []*cobra.Command {
 			"A sync feeds one audience, on TikTok or (--destination meta) on Meta: save two syncs of one list to feed both.\n" +
 			"Exit codes: 0 done, 1 failed or stopped (another run holds the sync, TikTok would refuse), 2 usage.",
 	}
-	c.AddCommand(newSaveCmd(), newListCmd(), newShowCmd(), newRunCmd(sources), newDeleteCmd())
+	c.AddCommand(newSaveCmd(sources), newListCmd(), newShowCmd(), newRunCmd(sources), newDeleteCmd())
 	return []*cobra.Command{c}
 }
 
@@ -204,7 +204,9 @@ func usage(err error) error {
 	return err
 }
 
-func newSaveCmd() *cobra.Command {
+// newSaveCmd saves a sync; a cleanrooms://M/latest input is resolved
+// through sources and saved kept to that query's analysis.
+func newSaveCmd(sources *inputs.Resolver) *cobra.Command {
 	var d syncs.Definition
 	var maps []string
 	var maxRemovals float64
@@ -237,13 +239,20 @@ func newSaveCmd() *cobra.Command {
 			default:
 				return cli.UsageError(fmt.Errorf("--destination %q: use tiktok or meta", dest))
 			}
-			svc, err := syncs.New(syncs.Config{})
+			svc, err := syncs.New(syncs.Config{OpenSource: sources.Open})
 			if err != nil {
 				return err
+			}
+			pinned, err := svc.PinLatest(&d)
+			if err != nil {
+				return usage(err)
 			}
 			saved, err := svc.Save(d)
 			if err != nil {
 				return usage(err)
+			}
+			if pinned != "" {
+				fmt.Fprintln(c.OutOrStdout(), pinned)
 			}
 			fmt.Fprintf(c.OutOrStdout(), "Saved sync %s: %s → %s (%s). Run it with: audience-uploader sync run %s\n",
 				saved.Name, saved.Input, target(saved), saved.Mode, saved.Name)
@@ -251,7 +260,7 @@ func newSaveCmd() *cobra.Command {
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&d.Input, "input", "", "the list: a file, folder of part files, glob or s3:// key or prefix ending in /")
+	f.StringVar(&d.Input, "input", "", "the list: a file, folder of part files, glob, s3:// key or prefix ending in /, or cleanrooms://MEMBERSHIP/QUERY|latest (latest: kept to the analysis of the newest successful query)")
 	f.StringArrayVar(&maps, "map", nil, "COLUMN=TYPE, TYPE one of email, phone, idfa, gaid (repeat for each column)")
 	f.StringVar(&d.AudienceName, "audience", "", "name of a new audience, created on the first run")
 	f.StringVar(&d.AudienceID, "audience-id", "", "id of an existing audience (the first run replaces its contents)")
@@ -593,7 +602,14 @@ func printRun(w io.Writer, out *runOutput) {
 			fmt.Fprintln(w, "  finished the interrupted run first")
 		}
 	}
-	fmt.Fprintf(w, "  rows now %d; people: added %d, removed %d, unchanged %d, changed %d (people now %d)\n", r.RowsNow, r.Added, r.Removed, r.Unchanged, r.Changed, r.PeopleNow)
+	if r.Source != "" {
+		fmt.Fprintf(w, "  source: %s\n", r.Source)
+	}
+	atMost := ""
+	if r.PeopleNowAtMost {
+		atMost = "at most "
+	}
+	fmt.Fprintf(w, "  rows now %d; people: added %d, removed %d, unchanged %d, changed %d (people now %s%d)\n", r.RowsNow, r.Added, r.Removed, r.Unchanged, r.Changed, atMost, r.PeopleNow)
 	if r.AppendRows+r.RemoveRows > 0 && r.Action == syncs.ActionUpdate {
 		fmt.Fprintf(w, "  sends %d row(s) with REMOVE, then %d with APPEND\n", r.RemoveRows, r.AppendRows)
 	}

@@ -199,6 +199,17 @@ describe('SyncsView', () => {
     expect(byId('plan-added')!.textContent).toContain('+80')
   })
 
+  it('a Clean Rooms sync’s plan says which query’s result it read', async () => {
+    const input = 'cleanrooms://m-1/latest?like=q-1'
+    s.list.mockResolvedValue(list([sync({ input })]))
+    s.plan.mockResolvedValue(plan({ source: `${input} read protected query q-2, the newest successful result of the analysis query q-1 ran` }))
+    mountWith(SyncsView)
+    await settle()
+    byId('run-crm-weekly')!.click()
+    await settle()
+    expect(byId('plan-source')!.textContent).toContain('read protected query q-2')
+  })
+
   it('a plan that stops says why and offers no upload', async () => {
     s.list.mockResolvedValue(list([sync()]))
     s.plan.mockResolvedValue(plan({ action: 'stop', reason: 'Removing 900 rows would leave 400 users, under TikTok’s 1,000; nothing was sent. Add rows to the list or delete the audience.' }))

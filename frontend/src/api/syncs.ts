@@ -69,6 +69,7 @@ export interface SyncSaved {
   definition: SyncDefinition
   adopted?: SyncAdoption
   not_adopted?: string // why not: the first run then replaces the audience's contents
+  pinned?: string // a cleanrooms://M/latest input: the analysis it was kept to
 }
 
 // The removal guard: a run that removes more of the audience's people than
@@ -94,6 +95,7 @@ export interface SyncPlan {
   unchanged: number
   action: SyncAction
   reason: string
+  source?: string // a cleanrooms://M/latest input: which query's result this run read
   resumed: boolean
   removals?: SyncRemovals
 }
