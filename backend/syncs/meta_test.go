@@ -91,6 +91,11 @@ func (e *metaEnv) connectMeta(ctx context.Context, acct string) (*syncs.MetaConn
 	return &syncs.MetaConn{AdAccount: acct, Destination: &metaupload.Destination{Client: c, Uploader: up}}, nil
 }
 
+// client is another tool's (or Ads Manager's) connection to the account.
+func (e *metaEnv) client() (*meta.Client, error) {
+	return meta.New(meta.Options{BaseURL: e.base, Token: e.s.Token(), AdAccount: e.s.AdAccount(), Sleep: e.clock.Sleep, Now: e.clock.Now})
+}
+
 func (e *metaEnv) takeEdges() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -304,7 +309,7 @@ func TestMetaChangedElsewhereIsReplaced(t *testing.T) {
 	e.save("crm", nil)
 	r1 := e.run("crm")
 	e.clock.Advance(time.Hour)
-	other, err := meta.New(meta.Options{BaseURL: e.base, Token: e.s.Token(), AdAccount: e.s.AdAccount(), Sleep: e.clock.Sleep, Now: e.clock.Now})
+	other, err := e.client()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +511,7 @@ func TestMetaAudienceGone(t *testing.T) {
 	e.writeList(span(0, 1000), nil)
 	e.save("crm", nil)
 	r1 := e.run("crm")
-	c, err := meta.New(meta.Options{BaseURL: e.base, Token: e.s.Token(), AdAccount: e.s.AdAccount(), Sleep: e.clock.Sleep, Now: e.clock.Now})
+	c, err := e.client()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,4 +554,48 @@ func TestMetaSyncHashesByMetasRules(t *testing.T) {
 	if got := e.takeEdges(); strings.Contains(got, "DELETE") {
 		t.Fatalf("sent %s", got)
 	}
+}
+
+// The app's path into Meta: a prepared plan is sent as shown; when the
+// audience changed at Meta in between, nothing is sent and the new plan
+// comes back to confirm.
+func TestMetaPreparedPlan(t *testing.T) {
+	e := newMetaEnv(t, metastandin.Options{})
+	e.writeList(span(0, 1000), nil)
+	e.save("crm", nil)
+	ctx := context.Background()
+	p, err := e.svc.Prepare(ctx, "crm", syncs.RunOptions{}, nil)
+	if err != nil || p.Action != syncs.ActionCreate {
+		t.Fatalf("prepare: %+v, %v", p, err)
+	}
+	r1, err := e.svc.RunPlan(ctx, "crm", p.ID, syncs.RunOptions{}, nil)
+	if err != nil || r1.Action != syncs.ActionCreate {
+		t.Fatalf("run the plan: %+v, %v", r1, err)
+	}
+	e.clock.Advance(time.Hour)
+	e.writeList(span(0, 1010), nil)
+	if p, err = e.svc.Prepare(ctx, "crm", syncs.RunOptions{}, nil); err != nil || p.Action != syncs.ActionUpdate {
+		t.Fatalf("prepare 2: %+v, %v", p, err)
+	}
+	e.clock.Advance(time.Minute)
+	other, err := e.client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.AddUsers(ctx, r1.AudienceID, meta.Batch{Schema: []string{"EMAIL", "PHONE"}, Rows: [][]string{{strings.Repeat("cd", 32), ""}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.takeEdges()
+	_, err = e.svc.RunPlan(ctx, "crm", p.ID, syncs.RunOptions{}, nil)
+	var changed *syncs.PlanChangedError
+	if !errors.As(err, &changed) || !strings.Contains(changed.Why, "changed at Meta") || changed.Plan.Action != syncs.ActionReplace {
+		t.Fatalf("a plan whose audience changed at Meta: %v", err)
+	}
+	if got := e.takeEdges(); got != "" {
+		t.Fatalf("the changed plan sent %s", got)
+	}
+	if _, err := e.svc.RunPlan(ctx, "crm", changed.Plan.ID, syncs.RunOptions{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.checkPeople(r1.AudienceID, emailPhone)
 }
