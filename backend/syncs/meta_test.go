@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -196,6 +198,35 @@ func (e *metaEnv) checkPeople(id string, mappings []transform.Mapping) int {
 
 var emailPhone = []transform.Mapping{mustMap("email=email"), mustMap("phone=phone")}
 
+// listCells is every "KEY=hash" cell of the list.
+func (e *metaEnv) listCells() map[string]bool {
+	out := map[string]bool{}
+	for _, row := range listRows(e.t, e.list, emailPhone) {
+		for _, c := range row {
+			out[c] = true
+		}
+	}
+	return out
+}
+
+// newCellsOnce asserts that each cell of the list not in old was accepted
+// by the stand-in exactly once, and returns how many there are.
+func (e *metaEnv) newCellsOnce(old map[string]bool) int {
+	e.t.Helper()
+	n := 0
+	for c := range e.listCells() {
+		if old[c] {
+			continue
+		}
+		n++
+		k, v, _ := strings.Cut(c, "=")
+		if got := e.s.Received(k, v); got != 1 {
+			e.t.Fatalf("the new cell %s was received %d times, want once", c, got)
+		}
+	}
+	return n
+}
+
 // Three generations into Meta: adds, removals, changed phones, duplicate
 // rows. After every run the stand-in's users are the list's people; the
 // REMOVE goes before the APPEND; an unchanged list sends nothing.
@@ -353,8 +384,8 @@ func TestMetaInterruptedRunIsFinished(t *testing.T) {
 			changed[i] = 1
 		}
 		e.clock.Advance(time.Hour)
-		e.writeList(span(60, 1250), changed) // REMOVE 60 rows, APPEND 90 (one batch of 500 each... and 90)
-		received := e.s.ReceivedCells()
+		old := e.listCells()
+		e.writeList(span(60, 1250), changed) // REMOVE 60 people, APPEND 50 new ones and 40 new phones
 		ctx, cancel := context.WithCancel(context.Background())
 		n := 0
 		e.mu.Lock()
@@ -391,8 +422,8 @@ func TestMetaInterruptedRunIsFinished(t *testing.T) {
 			t.Fatalf("stop after request %d: %d batches sent twice into a session", stopAfter, st.RepeatedBatches)
 		}
 		// 50 new people and 40 new phones: 140 cells appended, once each.
-		if got := e.s.ReceivedCells() - received; got != 140 {
-			t.Fatalf("stop after request %d: %d cells received by the APPEND, want 140", stopAfter, got)
+		if got := e.newCellsOnce(old); got != 140 {
+			t.Fatalf("stop after request %d: %d new cells, want 140", stopAfter, got)
 		}
 		if r := e.run("crm"); r.Action != syncs.ActionNone {
 			t.Fatalf("stop after request %d: the run after the rerun: %+v", stopAfter, r.Plan)
@@ -598,4 +629,111 @@ func TestMetaPreparedPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.checkPeople(r1.AudienceID, emailPhone)
+}
+
+// metaChild runs sync SYNC_TEST_NAME into the Meta stand-in at
+// SYNC_TEST_BASE as its own process (for the kill test), on the real clock.
+func metaChild() int {
+	svc, err := syncs.New(syncs.Config{Dir: os.Getenv("SYNC_TEST_DIR"), Workers: 1, MaxFileBytes: 1 << 20,
+		ConnectMeta: func(ctx context.Context, acct string) (*syncs.MetaConn, error) {
+			c, err := meta.New(meta.Options{BaseURL: os.Getenv("SYNC_TEST_BASE"), Token: os.Getenv("SYNC_TEST_TOKEN"), AdAccount: acct,
+				Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
+			if err != nil {
+				return nil, err
+			}
+			store, err := metaupload.OpenStore(os.Getenv("SYNC_TEST_STATE"))
+			if err != nil {
+				return nil, err
+			}
+			up, err := metaupload.New(metaupload.Config{Store: store, Client: c})
+			if err != nil {
+				return nil, err
+			}
+			return &syncs.MetaConn{AdAccount: acct, Destination: &metaupload.Destination{Client: c, Uploader: up}}, nil
+		}})
+	if err == nil {
+		_, err = svc.Run(context.Background(), os.Getenv("SYNC_TEST_NAME"), nil)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// The second run's process is killed after each of its requests in turn,
+// while the stand-in holds the answer (applied, not yet answered): the
+// next run finishes it from the journal, with one audience, the list's
+// people, no batch twice in a session and each appended cell received once.
+func TestMetaKillAtEveryPointThenRunAgain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	for k := 1; ; k++ {
+		e := newMetaEnv(t, metastandin.Options{})
+		e.writeList(span(0, 1200), nil)
+		e.save("crm", func(d *syncs.Definition) { d.AdAccount = e.s.AdAccount() })
+		r1 := e.run("crm")
+		changed := map[int]int{}
+		for i := 100; i < 140; i++ {
+			changed[i] = 1
+		}
+		old := e.listCells()
+		e.writeList(span(60, 1250), changed)
+		before := e.s.Stats().Requests
+		e.mu.Lock()
+		e.after = func(*http.Request) bool { time.Sleep(20 * time.Millisecond); return false } // the answer waits
+		e.mu.Unlock()
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "SYNC_TEST_CHILD=meta", "SYNC_TEST_DIR="+e.dir, "SYNC_TEST_BASE="+e.base,
+			"SYNC_TEST_TOKEN="+e.s.Token(), "SYNC_TEST_STATE="+e.journal, "SYNC_TEST_NAME=crm")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		finished := false
+		for deadline := time.Now().Add(time.Minute); !finished && int(e.s.Stats().Requests-before) < k; {
+			select {
+			case <-done:
+				finished = true
+			default:
+				if time.Now().After(deadline) {
+					t.Fatalf("kill point %d: only %d requests in a minute", k, e.s.Stats().Requests-before)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		if !finished {
+			time.Sleep(5 * time.Millisecond) // inside the stand-in's answer
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+		}
+		e.mu.Lock()
+		e.after = nil
+		e.mu.Unlock()
+		r := e.run("crm")
+		if k >= 2 && !finished && !r.Resumed {
+			t.Fatalf("kill point %d: the rerun had no interrupted run to finish: %+v", k, r.Plan)
+		}
+		if n := e.checkPeople(r1.AudienceID, emailPhone); n != 1190 {
+			t.Fatalf("kill point %d: %d users, want 1190 (rerun: %s, %s)", k, n, r.Action, r.Reason)
+		}
+		if ids := e.s.AudienceIDs(e.s.AdAccount(), "CRM crm"); len(ids) != 1 {
+			t.Fatalf("kill point %d: %d audiences", k, len(ids))
+		}
+		if st := e.s.Stats(); st.RepeatedBatches != 0 {
+			t.Fatalf("kill point %d: %d batches sent twice into a session", k, st.RepeatedBatches)
+		}
+		if got := e.newCellsOnce(old); got != 140 {
+			t.Fatalf("kill point %d: %d new cells, want 140", k, got)
+		}
+		if r := e.run("crm"); r.Action != syncs.ActionNone {
+			t.Fatalf("kill point %d: the run after the rerun: %+v", k, r.Plan)
+		}
+		if finished {
+			t.Logf("killed after each of %d requests", k-1)
+			return
+		}
+	}
 }
