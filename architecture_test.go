@@ -20,7 +20,7 @@ var layers = []struct {
 	{"adapter", []string{"auth", "cleanrooms", "jobs", "meta", "storage", "tiktok"}},
 	{"engine", []string{"transform", "upload", "metaupload", "syncs"}},
 	{"app service", []string{"appsvc", "appupload", "appaudiences", "appsyncs", "cloud"}},
-	{"command line", []string{"cli", "cli/authcmd", "cli/synccmd", "cli/tiktokcmd", "cli/commands"}},
+	{"command line", []string{"cli", "cli/authcmd", "cli/metacmd", "cli/synccmd", "cli/tiktokcmd", "cli/commands"}},
 }
 
 // Stand-ins and test helpers speak the outside services' protocols for

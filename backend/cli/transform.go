@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/datadir"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
@@ -49,6 +51,9 @@ type TransformFlags struct {
 	MaxFileMB   int
 	Workers     int
 	DedupMB     int
+	// Destinations are the platforms the output is for ("tiktok", "meta");
+	// none means TikTok.
+	Destinations []string
 }
 
 // AddInput registers --input, --format, --header, --map, --region and --phone-format.
@@ -68,6 +73,23 @@ func (f *TransformFlags) AddOutput(c *cobra.Command) {
 	c.Flags().IntVar(&f.MaxFileMB, "max-file-mb", 50, "split output files larger than this (MiB, at most 250)")
 	c.Flags().IntVar(&f.Workers, "workers", 0, "normalizing goroutines (0: one per core)")
 	c.Flags().IntVar(&f.DedupMB, "dedup-memory-mb", 512, "memory for exact deduplication before it spills to disk (MiB)")
+}
+
+// AddDestinations registers --destination (transform: one output for
+// several platforms; run and upload name theirs themselves).
+func (f *TransformFlags) AddDestinations(c *cobra.Command) {
+	c.Flags().StringSliceVar(&f.Destinations, "destination", []string{"tiktok"}, "platforms to write for: tiktok, meta or tiktok,meta (one read of the list; Meta's rows go to meta-rows.tsv)")
+}
+
+// ParseDestination accepts "tiktok" or "meta" (any case; "" is tiktok).
+func ParseDestination(s string) (destination.Platform, error) {
+	switch p := destination.Platform(strings.ToLower(strings.TrimSpace(s))); p {
+	case "":
+		return destination.TikTok, nil
+	case destination.TikTok, destination.Meta:
+		return p, nil
+	}
+	return "", UsageError(fmt.Errorf("--destination %q: use tiktok or meta", s))
 }
 
 // addHeader registers --header and --sheet.
@@ -158,7 +180,23 @@ func (f *TransformFlags) Options(progress func(transform.Progress)) (transform.O
 	o.Workers = f.Workers
 	o.DedupMemoryBytes = int64(f.DedupMB) << 20
 	o.Progress = progress
+	if o.Destinations, err = f.destinations(); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+// destinations parses --destination.
+func (f *TransformFlags) destinations() ([]destination.Platform, error) {
+	var out []destination.Platform
+	for _, d := range f.Destinations {
+		p, err := ParseDestination(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 func newSchemaCmd(sources *inputs.Resolver) *cobra.Command {
@@ -275,6 +313,9 @@ func newPreviewCmd(sources *inputs.Resolver) *cobra.Command {
 			}
 			o.Region = strings.ToUpper(f.Region)
 			o.Rows = rows
+			if o.Destinations, err = f.destinations(); err != nil {
+				return err
+			}
 			res, err := transform.Preview(c.Context(), o)
 			if err != nil {
 				return err
@@ -287,6 +328,7 @@ func newPreviewCmd(sources *inputs.Resolver) *cobra.Command {
 		},
 	}
 	f.AddInput(c)
+	f.AddDestinations(c)
 	c.Flags().IntVar(&rows, "rows", transform.DefaultPreviewRows, "rows to show")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
@@ -308,6 +350,13 @@ func printPreview(w io.Writer, res *transform.PreviewResult) {
 				result = c.Hash + " (already hashed)"
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", r.Line, c.Column, c.Type, c.Original, c.Normalized, result)
+			if m := c.Meta; m != nil {
+				result := m.Cell
+				if m.Status == "rejected" {
+					result = "rejected: " + m.Reason
+				}
+				fmt.Fprintf(tw, "\t\tmeta %s\t\t%s\t%s\n", m.Key, m.Normalized, result)
+			}
 		}
 	}
 	tw.Flush()
@@ -340,6 +389,7 @@ func newTransformCmd(sources *inputs.Resolver) *cobra.Command {
 	}
 	f.AddInput(c)
 	f.AddOutput(c)
+	f.AddDestinations(c)
 	c.Flags().BoolVar(&asJSON, "json", false, "print the manifest as JSON on stdout")
 	return c
 }
@@ -348,36 +398,33 @@ func newTransformCmd(sources *inputs.Resolver) *cobra.Command {
 func PrintManifest(w io.Writer, dir string, m *transform.Manifest) {
 	c := m.Counters
 	fmt.Fprintf(w, "Read %d rows of %s in %s (%.0f rows/s).\n", c.RowsRead, m.Input, time.Duration(c.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond), c.RowsPerSecond)
-	fmt.Fprintf(w, "Wrote %d rows in %d file(s), %s layout, to %s (run %s)\n", c.RowsWritten, len(m.Files), m.Layout, dir, m.RunID)
+	tiktok := len(c.Types) > 0 || m.Meta == nil
+	if tiktok {
+		fmt.Fprintf(w, "Wrote %d rows in %d file(s), %s layout, to %s (run %s)\n", c.RowsWritten, len(m.FilesFor(destination.TikTok)), m.Layout, dir, m.RunID)
+	}
+	if mc := m.Meta; mc != nil {
+		fmt.Fprintf(w, "Wrote %d rows for Meta (schema %s) to %s (run %s)\n", mc.RowsWritten, strings.Join(mc.Schema, ","), filepath.Join(dir, transform.MetaRowsName), m.RunID)
+	}
 	for _, n := range m.Notes {
 		fmt.Fprintf(w, "Note: %s\n", n)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nTYPE\tVALID\tALREADY HASHED\tDUPLICATE\tREJECTED")
-	names := make([]string, 0, len(c.Types))
-	for n := range c.Types {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		t := c.Types[n]
-		var rej []string
-		reasons := make([]string, 0, len(t.Invalid))
-		for r := range t.Invalid {
-			reasons = append(reasons, r)
+	if tiktok {
+		printTypes(w, "TYPE", c.Types)
+		if c.DuplicateRows > 0 {
+			fmt.Fprintf(w, "Duplicate rows removed: %d\n", c.DuplicateRows)
 		}
-		sort.Strings(reasons)
-		for _, r := range reasons {
-			rej = append(rej, fmt.Sprintf("%s %d", r, t.Invalid[r]))
+		if c.NoIdentifier > 0 {
+			fmt.Fprintf(w, "Rows with no usable identifier: %d\n", c.NoIdentifier)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", n, t.Valid, t.Prehashed, t.Duplicate, strings.Join(rej, ", "))
 	}
-	tw.Flush()
-	if c.DuplicateRows > 0 {
-		fmt.Fprintf(w, "Duplicate rows removed: %d\n", c.DuplicateRows)
-	}
-	if c.NoIdentifier > 0 {
-		fmt.Fprintf(w, "Rows with no usable identifier: %d\n", c.NoIdentifier)
+	if mc := m.Meta; mc != nil {
+		printTypes(w, "META KEY", mc.Keys)
+		if mc.DuplicateRows > 0 {
+			fmt.Fprintf(w, "Meta: duplicate rows removed: %d\n", mc.DuplicateRows)
+		}
+		if mc.NoIdentifier > 0 {
+			fmt.Fprintf(w, "Meta: rows with no usable identifier: %d\n", mc.NoIdentifier)
+		}
 	}
 	if c.Malformed > 0 {
 		fmt.Fprintf(w, "Malformed rows skipped: %d\n", c.Malformed)
@@ -389,10 +436,39 @@ func PrintManifest(w io.Writer, dir string, m *transform.Manifest) {
 		}
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FILE\tTYPE\tROWS\tBYTES\tMD5")
 	for _, f := range m.Files {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", f.Path, f.CalculateType, f.Rows, f.Bytes, f.MD5)
+		typ := f.CalculateType
+		if f.For() != destination.TikTok {
+			typ = string(f.For()) + ": " + strings.Join(f.Schema, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", f.Path, typ, f.Rows, f.Bytes, f.MD5)
+	}
+	tw.Flush()
+}
+
+// printTypes is the table of one platform's counters by type or key.
+func printTypes(w io.Writer, title string, types map[string]*transform.TypeCounters) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "\n%s\tVALID\tALREADY HASHED\tDUPLICATE\tREJECTED\n", title)
+	names := make([]string, 0, len(types))
+	for n := range types {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t := types[n]
+		var rej []string
+		reasons := make([]string, 0, len(t.Invalid))
+		for r := range t.Invalid {
+			reasons = append(reasons, r)
+		}
+		sort.Strings(reasons)
+		for _, r := range reasons {
+			rej = append(rej, fmt.Sprintf("%s %d", r, t.Invalid[r]))
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\n", n, t.Valid, t.Prehashed, t.Duplicate, strings.Join(rej, ", "))
 	}
 	tw.Flush()
 }

@@ -3,8 +3,8 @@
 // from one (send rows to a new or existing audience, add, remove, replace,
 // read status and size, list, rename, delete), and what it accepts
 // (identifier keys, row layouts, limits). It is a leaf: platforms import
-// it, it imports none of them. Meta implements it (metaupload.Destination);
-// TikTok is to be wired through it next.
+// it, it imports none of them. Meta implements it (metaupload.Destination),
+// and TikTok (upload.Destination).
 package destination
 
 import (
@@ -76,15 +76,18 @@ type Audience struct {
 	Updated              time.Time
 }
 
-// Delivery is one upload: the rows file holds already-normalized, hashed
-// cells (no raw value), one row a line, in Schema's order.
+// Delivery is one upload: for Meta the rows file holds already-normalized,
+// hashed cells (no raw value), one row a line, in Schema's order; TikTok
+// takes files, the customer files a transform's manifest lists.
 type Delivery struct {
-	JobID        string // unique; a resumed job reuses it
+	JobID        string // unique; a resumed job reuses it (TikTok keys its jobs by the manifest itself)
 	AudienceID   string // "" creates AudienceName (Add and Replace only)
 	AudienceName string
 	Action       Action
 	Schema       []string
 	RowsPath     string
+	// ManifestPath is the transform's manifest.json (TikTok).
+	ManifestPath string
 }
 
 // Result is what a finished delivery did.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/datadir"
@@ -56,6 +57,42 @@ type Job struct {
 	RowsRead    int64           `json:"rows_read"`
 	RowsWritten int64           `json:"rows_written"`
 	Counters    json.RawMessage `json:"counters,omitempty" ts_type:"any"` // the manifest's counters, no PII
+	// Destination is the platform the run prepared the list for: "tiktok"
+	// or "meta", "tiktok,meta" for a run that wrote both. Runs recorded
+	// before Meta read "tiktok".
+	Destination string `json:"destination"`
+	// AdAccount is Meta's ad account ("act_<digits>") of a run for Meta,
+	// when the caller knows it; "" otherwise.
+	AdAccount string `json:"ad_account,omitempty"`
+}
+
+// The destinations a Job names.
+const (
+	DestinationTikTok = "tiktok"
+	DestinationMeta   = "meta"
+)
+
+// Destinations splits Destination into its platforms.
+func (j Job) Destinations() []string {
+	if j.Destination == "" {
+		return []string{DestinationTikTok}
+	}
+	return strings.Split(j.Destination, ",")
+}
+
+// checkDestination accepts "", one platform or a comma list of both.
+func checkDestination(d string) (string, error) {
+	if d == "" {
+		return DestinationTikTok, nil
+	}
+	seen := map[string]bool{}
+	for _, p := range strings.Split(d, ",") {
+		if (p != DestinationTikTok && p != DestinationMeta) || seen[p] {
+			return "", fmt.Errorf("recording the run: destination %q is not tiktok, meta or tiktok,meta", d)
+		}
+		seen[p] = true
+	}
+	return d, nil
 }
 
 // Origin is the AWS Clean Rooms collaboration and protected query a run
@@ -106,19 +143,33 @@ CREATE TABLE IF NOT EXISTS jobs (
 	rows_read    INTEGER NOT NULL DEFAULT 0,
 	rows_written INTEGER NOT NULL DEFAULT 0,
 	counters     TEXT,
-	origin       TEXT
+	origin       TEXT,
+	destination  TEXT NOT NULL DEFAULT 'tiktok',
+	ad_account   TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS jobs_started ON jobs(started_at);
 `
 
-// addOrigin gives a history made before Origin existed its column.
-func addOrigin(ctx context.Context, db *sql.DB) error {
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'origin'`).Scan(&n); err != nil || n > 0 {
-		return err
+// addColumns gives a history made before Origin, Destination and AdAccount
+// existed their columns; its runs were all for TikTok (the column's default).
+func addColumns(ctx context.Context, db *sql.DB) error {
+	for _, c := range []struct{ name, def string }{
+		{"origin", "TEXT"},
+		{"destination", "TEXT NOT NULL DEFAULT 'tiktok'"},
+		{"ad_account", "TEXT NOT NULL DEFAULT ''"},
+	} {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('jobs') WHERE name = ?`, c.name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, `ALTER TABLE jobs ADD COLUMN `+c.name+` `+c.def); err != nil {
+			return err
+		}
 	}
-	_, err := db.ExecContext(ctx, `ALTER TABLE jobs ADD COLUMN origin TEXT`)
-	return err
+	return nil
 }
 
 // Open opens (creating if needed) the history database at path, private to
@@ -135,7 +186,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("preparing the run history %s: %w", path, err)
 	}
-	if err := addOrigin(ctx, db); err != nil {
+	if err := addColumns(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("preparing the run history %s: %w", path, err)
 	}
@@ -178,6 +229,10 @@ func (s *Store) Start(ctx context.Context, j Job) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("recording the run: %w", err)
 	}
+	dest, err := checkDestination(j.Destination)
+	if err != nil {
+		return 0, err
+	}
 	var origin sql.NullString
 	if j.Origin != nil {
 		b, err := json.Marshal(j.Origin)
@@ -187,10 +242,11 @@ func (s *Store) Start(ctx context.Context, j Job) (int64, error) {
 		origin = sql.NullString{String: string(b), Valid: true}
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO jobs
-		(started_at, audience, input, input_bytes, format, layout, region, phone_format, mappings, output_dir, status, origin)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(started_at, audience, input, input_bytes, format, layout, region, phone_format, mappings, output_dir, status, origin,
+		destination, ad_account)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.StartedAt.UTC().Format(timeLayout), j.Audience, j.Input, j.InputBytes, j.Format, j.Layout, j.Region, j.PhoneFormat,
-		string(m), j.OutputDir, StatusRunning, origin)
+		string(m), j.OutputDir, StatusRunning, origin, dest, j.AdAccount)
 	if err != nil {
 		return 0, fmt.Errorf("recording the run in the history: %w", err)
 	}
@@ -232,7 +288,7 @@ func (s *Store) Finish(ctx context.Context, id int64, r Result) error {
 }
 
 const columns = `id, started_at, finished_at, audience, input, input_bytes, format, layout, region, phone_format,
-	mappings, output_dir, status, error, rows_read, rows_written, counters, origin`
+	mappings, output_dir, status, error, rows_read, rows_written, counters, origin, destination, ad_account`
 
 // List returns the newest jobs first, at most limit (all if limit <= 0).
 func (s *Store) List(ctx context.Context, limit int) ([]Job, error) {
@@ -291,7 +347,8 @@ func scan(r scanner) (Job, error) {
 		status            string
 	)
 	if err := r.Scan(&j.ID, &started, &finished, &j.Audience, &j.Input, &j.InputBytes, &j.Format, &j.Layout, &j.Region,
-		&j.PhoneFormat, &mappings, &j.OutputDir, &status, &j.Error, &j.RowsRead, &j.RowsWritten, &counters, &origin); err != nil {
+		&j.PhoneFormat, &mappings, &j.OutputDir, &status, &j.Error, &j.RowsRead, &j.RowsWritten, &counters, &origin,
+		&j.Destination, &j.AdAccount); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Job{}, err
 		}

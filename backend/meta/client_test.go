@@ -256,6 +256,23 @@ func TestPeopleMembership(t *testing.T) {
 	}
 }
 
+// A multi-key schema of one key (a transform of one e-mail column) goes
+// as multi-key: into an audience filled with several keys, and back.
+func TestOneKeyMultiKeySchema(t *testing.T) {
+	f := newFixture(t, standin.Options{FreshAudienceMisses: -1})
+	ctx := context.Background()
+	id, _ := f.client.CreateAudience(ctx, "one key", "")
+	if _, err := f.client.AddUsers(ctx, id, meta.Batch{Schema: []string{"EMAIL"}, Rows: [][]string{{hash("a@x.com")}}}); err != nil {
+		t.Fatalf("one-key multi-key schema: %v", err)
+	}
+	if _, err := f.client.AddUsers(ctx, id, meta.Batch{Schema: []string{"EMAIL", "PHONE"}, Rows: [][]string{{hash("b@x.com"), hash("15559876543")}}}); err != nil {
+		t.Fatalf("two keys after one: %v", err)
+	}
+	if n := f.srv.Size(id); n != 2 || f.srv.Received("EMAIL", hash("a@x.com")) != 1 {
+		t.Fatalf("%d people: %v", n, f.srv.Members(id))
+	}
+}
+
 // TestReplaceSessionRules: batch 1 starts, later batches follow, the last
 // flag ends it and swaps the membership; 1870147, 1870159, 1870158 and
 // 1870145 where the spec says.

@@ -9,7 +9,9 @@ import (
 // Batch is one request's rows. Schema is one single-key schema name
 // ("EMAIL_SHA256") or the keys of a multi-key schema ("EMAIL", "PHONE"),
 // one per cell of each row; cells are already normalized and hashed
-// (identifiers.AppendMetaCell), "" for an unknown value.
+// (identifiers.AppendMetaCell), "" for an unknown value. A multi-key
+// schema of one key (["EMAIL"], what a transform of one e-mail column
+// writes) stays multi-key: an audience must not mix the two kinds.
 type Batch struct {
 	Schema  []string
 	Rows    [][]string
@@ -33,6 +35,10 @@ type UsersResult struct {
 	InvalidSamples any    `json:"invalid_entry_samples"`
 }
 
+// singleKeySchemas are the schema names whose data is a flat array (spec §3).
+var singleKeySchemas = map[string]bool{"EMAIL_SHA256": true, "PHONE_SHA256": true, "MOBILE_ADVERTISER_ID": true,
+	"EXTERN_ID": true, "UID": true}
+
 func (b Batch) body() (map[string]any, error) {
 	if len(b.Rows) == 0 {
 		return nil, fmt.Errorf("a batch needs at least one row (Meta answers #100 to an empty one)")
@@ -45,7 +51,7 @@ func (b Batch) body() (map[string]any, error) {
 	}
 	var schema any = b.Schema
 	var data any = b.Rows
-	if len(b.Schema) == 1 {
+	if len(b.Schema) == 1 && singleKeySchemas[b.Schema[0]] {
 		// A single-key schema is a string, its data a flat array (spec §3).
 		schema = b.Schema[0]
 		flat := make([]string, len(b.Rows))

@@ -20,13 +20,11 @@ type collector struct {
 
 	rowsRead, malformed, noIdentifier, rowsWritten int64
 	errs                                           []*records.RecordError
-	valid, prehashed                               []int64 // per mapping
-	invalid                                        map[invalidKey]int64
+	tiktok                                         valueCounts
 	duplicates                                     []int64 // per stream
 
-	// Meta's side (plan.meta): per mapping, as above.
-	metaValid, metaPrehashed          []int64
-	metaInvalid                       map[invalidKey]int64
+	// Meta's side (plan.meta).
+	meta                              valueCounts
 	metaNoIdentifier, metaRowsWritten int64
 
 	planned bool // the part sizes were fitted to the input's expected size
@@ -35,11 +33,9 @@ type collector struct {
 func newCollector(p *plan) *collector {
 	c := &collector{
 		plan:       p,
-		valid:      make([]int64, len(p.Mappings)),
-		prehashed:  make([]int64, len(p.Mappings)),
-		invalid:    map[invalidKey]int64{},
 		duplicates: make([]int64, len(p.streams)),
 	}
+	c.tiktok.reset(len(p.Mappings))
 	c.dedupers = newDedupers(dedupPartitions(p.Workers), p.DedupMemoryBytes)
 	for _, s := range p.streams {
 		c.sets = append(c.sets, newFileSet(p.OutDir, s.prefix, s.calculateType, s.header, p.MaxFileBytes))
@@ -47,9 +43,7 @@ func newCollector(p *plan) *collector {
 	if p.meta != nil { // its stream follows TikTok's
 		c.sets = append(c.sets, newSingleFile(p.OutDir, MetaRowsName))
 		c.duplicates = append(c.duplicates, 0)
-		c.metaValid = make([]int64, len(p.Mappings))
-		c.metaPrehashed = make([]int64, len(p.Mappings))
-		c.metaInvalid = map[invalidKey]int64{}
+		c.meta.reset(len(p.Mappings))
 	}
 	return c
 }
@@ -64,22 +58,10 @@ func (c *collector) consume(b *batch) error {
 	c.rowsRead += t.rowsRead
 	c.malformed += t.malformed
 	c.noIdentifier += t.noIdentifier
-	for i := range t.valid {
-		c.valid[i] += t.valid[i]
-		c.prehashed[i] += t.prehashed[i]
-	}
-	for k, n := range t.invalid {
-		c.invalid[k] += n
-	}
+	c.tiktok.add(&t.tiktok)
 	if c.plan.meta != nil {
 		c.metaNoIdentifier += t.metaNoIdentifier
-		for i := range t.metaValid {
-			c.metaValid[i] += t.metaValid[i]
-			c.metaPrehashed[i] += t.metaPrehashed[i]
-		}
-		for k, n := range t.metaInvalid {
-			c.metaInvalid[k] += n
-		}
+		c.meta.add(&t.meta)
 	}
 	if len(t.errors) > 0 {
 		c.errs = append(c.errs, t.errors...)
@@ -221,24 +203,8 @@ func (c *collector) close() {
 
 func (c *collector) counters(elapsed time.Duration) Counters {
 	types := map[string]*TypeCounters{}
-	get := func(name string) *TypeCounters {
-		tc := types[name]
-		if tc == nil {
-			tc = &TypeCounters{Invalid: map[string]int64{}}
-			types[name] = tc
-		}
-		return tc
-	}
-	for i, m := range c.plan.Mappings {
-		if !c.plan.tiktok {
-			break // nothing was normalized by TikTok's rules
-		}
-		tc := get(m.Type.String())
-		tc.Valid += c.valid[i]
-		tc.Prehashed += c.prehashed[i]
-	}
-	for k, n := range c.invalid {
-		get(c.plan.Mappings[k.mapping].Type.String()).Invalid[string(k.reason)] += n
+	if c.plan.tiktok { // else nothing was normalized by TikTok's rules
+		c.tiktok.into(types, func(i int) string { return c.plan.Mappings[i].Type.String() })
 	}
 	out := Counters{
 		RowsRead:        c.rowsRead,
@@ -256,7 +222,7 @@ func (c *collector) counters(elapsed time.Duration) Counters {
 		if c.plan.layout == LayoutCombined {
 			out.DuplicateRows += n
 		} else {
-			get(c.plan.streams[s].typeName).Duplicate += n
+			typeCounter(types, c.plan.streams[s].typeName).Duplicate += n
 		}
 	}
 	if secs := elapsed.Seconds(); secs > 0 {

@@ -219,23 +219,7 @@ func (c *collector) metaCounters() *PlatformCounters {
 	}
 	pc := &PlatformCounters{Schema: mp.schema(), Keys: map[string]*TypeCounters{}, NoIdentifier: c.metaNoIdentifier,
 		DuplicateRows: c.duplicates[mp.stream], RowsWritten: c.metaRowsWritten}
-	get := func(i int) *TypeCounters {
-		name := mp.keys[mp.column[i]].SchemaName()
-		tc := pc.Keys[name]
-		if tc == nil {
-			tc = &TypeCounters{Invalid: map[string]int64{}}
-			pc.Keys[name] = tc
-		}
-		return tc
-	}
-	for i := range c.plan.Mappings {
-		tc := get(i)
-		tc.Valid += c.metaValid[i]
-		tc.Prehashed += c.metaPrehashed[i]
-	}
-	for k, n := range c.metaInvalid {
-		get(k.mapping).Invalid[string(k.reason)] += n
-	}
+	c.meta.into(pc.Keys, func(i int) string { return mp.keys[mp.column[i]].SchemaName() })
 	return pc
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -295,5 +296,63 @@ func TestMetaAloneTakesMoreColumnsOfAKind(t *testing.T) {
 	m := runTransform(t, Options{Source: src, Mappings: ms, OutDir: out, Destinations: metaOnly})
 	if rows := metaRows(t, out, m); len(rows) != 4 {
 		t.Errorf("rows %v", rows)
+	}
+}
+
+// Past the memory budget Meta's rows are deduplicated on disk like
+// TikTok's: the same rows and counts as in memory.
+func TestMetaRowsSpillWithSameResult(t *testing.T) {
+	src, _ := inputs.LocalFile(generate(t, 60000))
+	outA := filepath.Join(t.TempDir(), "a")
+	a := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outA, Workers: 1, Destinations: metaOnly})
+	want := metaRows(t, outA, a)
+	if a.Meta.DuplicateRows == 0 {
+		t.Fatal("the input has no duplicate rows: the test proves nothing")
+	}
+	for _, dests := range [][]destination.Platform{metaOnly, both} {
+		for _, workers := range []int{1, 2} {
+			outB := filepath.Join(t.TempDir(), fmt.Sprint("b", workers, len(dests)))
+			b := runTransform(t, Options{Source: src, Mappings: allMappings(t), OutDir: outB, Workers: workers, Destinations: dests, DedupMemoryBytes: 300 << 10})
+			if got := metaRows(t, outB, b); !slices.Equal(got, want) {
+				t.Errorf("%v, %d workers: %d Meta rows after a spill, %d in memory", dests, workers, len(got), len(want))
+			}
+			if b.Meta.DuplicateRows != a.Meta.DuplicateRows || b.Meta.RowsWritten != a.Meta.RowsWritten {
+				t.Errorf("%v, %d workers: counters %+v with spill, %+v in memory", dests, workers, b.Meta, a.Meta)
+			}
+			if entries, _ := filepath.Glob(filepath.Join(outB, ".spill-*")); len(entries) != 0 {
+				t.Errorf("spill files left behind: %v", entries)
+			}
+		}
+	}
+}
+
+// The preview shows, beside TikTok's result, what Meta's rules make of
+// each value: the "+tag" kept, the MADID sent in clear, a hashed MADID
+// refused.
+func TestPreviewShowsMetasRules(t *testing.T) {
+	src := writeFile(t, "p.csv", "email,idfa\n"+
+		"Jane.Doe+shop@Gmail.com,918F1D4F-D195-4A8B-AF47-44683FE11DB9\n"+
+		"x@example.com,"+sha("x")+"\n")
+	res, err := Preview(t.Context(), PreviewOptions{Source: src, Mappings: mappings(t, "email=email", "idfa=idfa"), Destinations: both})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Rows[0].Cells
+	if c[0].Normalized != "jane.doe@gmail.com" || c[0].Meta == nil || c[0].Meta.Key != "EMAIL" ||
+		c[0].Meta.Normalized != "jane.doe+shop@gmail.com" || c[0].Meta.Cell != sha("jane.doe+shop@gmail.com") {
+		t.Errorf("e-mail cell %+v, Meta %+v", c[0], c[0].Meta)
+	}
+	if m := c[1].Meta; m.Key != "MADID" || m.Cell != "918f1d4f-d195-4a8b-af47-44683fe11db9" {
+		t.Errorf("MADID %+v", m)
+	}
+	if m := res.Rows[1].Cells[1].Meta; m.Status != "rejected" || m.Reason != "hashed_maid" || res.Rows[1].Cells[1].Status != "prehashed" {
+		t.Errorf("hashed MADID: TikTok %+v, Meta %+v", res.Rows[1].Cells[1], m)
+	}
+	if res.MetaValidShare["idfa"] != 0.5 || res.ValidShare["idfa"] != 1 {
+		t.Errorf("shares %v %v", res.ValidShare, res.MetaValidShare)
+	}
+	plain, _ := Preview(t.Context(), PreviewOptions{Source: src, Mappings: mappings(t, "email=email")})
+	if plain.Rows[0].Cells[0].Meta != nil || plain.MetaValidShare != nil {
+		t.Errorf("a TikTok preview shows Meta's: %+v", plain.Rows[0].Cells[0])
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/records"
@@ -19,6 +21,9 @@ type PreviewOptions struct {
 	Region      string
 	PhoneFormat identifiers.PhoneFormat
 	Rows        int // default 20
+	// Destinations as in Options: with destination.Meta each cell also
+	// shows what Meta's rules make of the value (PreviewCell.Meta).
+	Destinations []destination.Platform
 }
 
 // PreviewCell shows what happens to one mapped value.
@@ -28,6 +33,19 @@ type PreviewCell struct {
 	Original   string `json:"original"`
 	Normalized string `json:"normalized,omitempty"`
 	Hash       string `json:"hash,omitempty"`
+	Status     string `json:"status"` // valid, prehashed, rejected
+	Reason     string `json:"reason,omitempty"`
+	ReasonText string `json:"reason_text,omitempty"`
+	// Meta is the value by Meta's rules, when Meta is a destination.
+	Meta *PreviewMetaCell `json:"meta,omitempty"`
+}
+
+// PreviewMetaCell shows one value by Meta's rules: its key, its normalized
+// text and the cell sent (a hash, or a MADID in clear), or why it is not.
+type PreviewMetaCell struct {
+	Key        string `json:"key"`
+	Normalized string `json:"normalized,omitempty"`
+	Cell       string `json:"cell,omitempty"`
 	Status     string `json:"status"` // valid, prehashed, rejected
 	Reason     string `json:"reason,omitempty"`
 	ReasonText string `json:"reason_text,omitempty"`
@@ -48,6 +66,8 @@ type PreviewResult struct {
 	// ValidShare is, per mapped column, the share of previewed values that
 	// will be uploaded (valid or already hashed).
 	ValidShare map[string]float64 `json:"valid_share"`
+	// MetaValidShare is the same by Meta's rules, when Meta is a destination.
+	MetaValidShare map[string]float64 `json:"meta_valid_share,omitempty"`
 }
 
 // Preview transforms only the first rows; it reads no more of the input
@@ -70,13 +90,19 @@ func Preview(ctx context.Context, opts PreviewOptions) (*PreviewResult, error) {
 	if err != nil {
 		return nil, &UsageError{Err: err}
 	}
+	var metaNorm *identifiers.MetaNormalizer
+	if slices.Contains(opts.Destinations, destination.Meta) {
+		if metaNorm, err = identifiers.NewMetaNormalizer(opts.Region); err != nil {
+			return nil, &UsageError{Err: err}
+		}
+	}
 	cols := make([]string, len(opts.Mappings))
 	for i, m := range opts.Mappings {
 		cols[i] = m.Column
 	}
 	values := make([]records.Value, len(cols))
 	res := &PreviewResult{ValidShare: map[string]float64{}}
-	good := make([]int, len(cols))
+	good := make([]int, 2*len(cols)) // TikTok's, then Meta's
 	// Parts are read in order until the rows are shown; the first decides
 	// whether CSV parts have a header row.
 	parts := opts.Source.PartList()
@@ -95,7 +121,7 @@ func Preview(ctx context.Context, opts PreviewOptions) (*PreviewResult, error) {
 				header = records.HeaderYes
 			}
 		}
-		err = previewPart(ctx, rd, parts[k].Name, len(parts) > 1, opts, cols, norm, values, good, res)
+		err = previewPart(ctx, rd, parts[k].Name, len(parts) > 1, opts, cols, norm, metaNorm, values, good, res)
 		closer.Close()
 		if err != nil {
 			return nil, err
@@ -110,16 +136,23 @@ func Preview(ctx context.Context, opts PreviewOptions) (*PreviewResult, error) {
 			parsed++
 		}
 	}
+	if metaNorm != nil {
+		res.MetaValidShare = map[string]float64{}
+	}
 	for i, m := range opts.Mappings {
 		if parsed > 0 {
 			res.ValidShare[m.Column] = float64(good[i]) / float64(parsed)
+			if metaNorm != nil {
+				res.MetaValidShare[m.Column] = float64(good[len(cols)+i]) / float64(parsed)
+			}
 		}
 	}
 	return res, nil
 }
 
 // previewPart adds one part's first rows to res.
-func previewPart(ctx context.Context, rd *records.Reader, name string, named bool, opts PreviewOptions, cols []string, norm *identifiers.Normalizer, values []records.Value, good []int, res *PreviewResult) error {
+func previewPart(ctx context.Context, rd *records.Reader, name string, named bool, opts PreviewOptions, cols []string, norm *identifiers.Normalizer,
+	metaNorm *identifiers.MetaNormalizer, values []records.Value, good []int, res *PreviewResult) error {
 	ex, err := rd.NewExtractor(cols)
 	if err != nil {
 		return &UsageError{Err: err}
@@ -169,12 +202,42 @@ func previewPart(ctx context.Context, rd *records.Reader, name string, named boo
 					cell.Reason = string(r.Reason)
 					cell.ReasonText = r.Reason.Description()
 				}
+				if metaNorm != nil {
+					cell.Meta = previewMeta(metaNorm, m.Type, v)
+					if cell.Meta.Status != "rejected" {
+						good[len(cols)+i]++
+					}
+				}
 				row.Cells = append(row.Cells, cell)
 			}
 			res.Rows = append(res.Rows, row)
 		}
 	}
 	return nil
+}
+
+// previewMeta is one value by Meta's rules.
+func previewMeta(n *identifiers.MetaNormalizer, t identifiers.Type, v records.Value) *PreviewMetaCell {
+	k := identifiers.MetaKeyFor(t)
+	mc := &PreviewMetaCell{Key: k.SchemaName()}
+	r := identifiers.Result{Status: identifiers.Rejected, Reason: identifiers.ReasonEmpty}
+	switch v.Kind {
+	case records.String, records.Number:
+		r = n.Normalize(k, v.Bytes)
+	case records.Missing, records.Null:
+	default:
+		r.Reason = identifiers.ReasonInvalidType
+	}
+	switch r.Status {
+	case identifiers.Valid:
+		mc.Status, mc.Normalized = "valid", string(r.Normalized)
+		mc.Cell = string(identifiers.AppendMetaCell(nil, k, r))
+	case identifiers.Prehashed:
+		mc.Status, mc.Cell = "prehashed", string(identifiers.AppendMetaCell(nil, k, r))
+	default:
+		mc.Status, mc.Reason, mc.ReasonText = "rejected", string(r.Reason), r.Reason.Description()
+	}
+	return mc
 }
 
 // originalText shows a value as the person would recognise it.

@@ -52,57 +52,19 @@ type tally struct {
 	malformed    int64
 	errors       []*records.RecordError
 	noIdentifier int64
-	valid        []int64
-	prehashed    []int64
-	invalid      map[invalidKey]int64
+	tiktok       valueCounts
 
 	// By Meta's rules, when Meta is a destination.
-	metaNoIdentifier         int64
-	metaValid, metaPrehashed []int64
-	metaInvalid              map[invalidKey]int64
-}
-
-type invalidKey struct {
-	mapping int
-	reason  identifiers.Reason
+	metaNoIdentifier int64
+	meta             valueCounts
 }
 
 func (t *tally) reset(mappings int) {
 	t.rowsRead, t.malformed, t.noIdentifier = 0, 0, 0
 	t.errors = t.errors[:0]
-	if len(t.valid) != mappings {
-		t.valid = make([]int64, mappings)
-		t.prehashed = make([]int64, mappings)
-	}
-	clear(t.valid)
-	clear(t.prehashed)
-	if t.invalid == nil {
-		t.invalid = map[invalidKey]int64{}
-	}
-	clear(t.invalid)
+	t.tiktok.reset(mappings)
 	t.metaNoIdentifier = 0
-	if len(t.metaValid) != mappings {
-		t.metaValid = make([]int64, mappings)
-		t.metaPrehashed = make([]int64, mappings)
-		t.metaInvalid = map[invalidKey]int64{}
-	}
-	clear(t.metaValid)
-	clear(t.metaPrehashed)
-	clear(t.metaInvalid)
-}
-
-// count adds one value's outcome to the counters of mapping i.
-func count(r identifiers.Result, i int, valid, prehashed []int64, invalid map[invalidKey]int64) bool {
-	switch r.Status {
-	case identifiers.Valid:
-		valid[i]++
-	case identifiers.Prehashed:
-		prehashed[i]++
-	default:
-		invalid[invalidKey{i, r.Reason}]++
-		return false
-	}
-	return true
+	t.meta.reset(mappings)
 }
 
 func (t *tally) malformedRow(err error) {
@@ -202,12 +164,12 @@ func (w *worker) process(b *batch) {
 			var r identifiers.Result
 			if w.plan.tiktok {
 				r = normalizeValue(w.norm, m.Type, w.values[i])
-				count(r, i, t.valid, t.prehashed, t.invalid)
+				t.tiktok.count(r, i)
 			}
 			if mp := w.plan.meta; mp != nil {
 				col := mp.column[i]
 				mr := w.meta.normalize(i, mp.keys[col], w.values[i], r, w.plan.tiktok)
-				ok := count(mr, i, t.metaValid, t.metaPrehashed, t.metaInvalid)
+				ok := t.meta.count(mr, i)
 				switch {
 				case w.plan.metaSink:
 					r = mr // the sink's digests are Meta's

@@ -13,6 +13,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
 	"github.com/audience-uploader/audience-uploader/backend/cli/authcmd"
+	"github.com/audience-uploader/audience-uploader/backend/cli/metacmd"
 	"github.com/audience-uploader/audience-uploader/backend/cli/synccmd"
 	"github.com/audience-uploader/audience-uploader/backend/cli/tiktokcmd"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
@@ -23,6 +24,7 @@ func Root(stdout, stderr io.Writer) *cobra.Command {
 	sources := inputs.NewResolver(authcmd.Openers())
 	return cli.NewRoot(stdout, stderr, sources, slices.Concat(
 		tiktokcmd.Commands(sources),
+		metacmd.Commands(),
 		authcmd.Commands(),
 		synccmd.Commands(sources),
 	)...)

@@ -1,5 +1,6 @@
-// Package tiktokcmd holds the TikTok subcommands of the CLI: upload, run
-// (transform then upload), audiences, status and tiktok set-token.
+// Package tiktokcmd holds the upload subcommands of the CLI: upload, run
+// (transform then upload), audiences, status and tiktok set-token. They
+// talk to TikTok, or with --destination meta hand over to metacmd.
 package tiktokcmd
 
 import (
@@ -12,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -20,6 +20,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/cli/metacmd"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
@@ -36,19 +38,24 @@ func Commands(sources *inputs.Resolver) []*cobra.Command {
 	return []*cobra.Command{newUploadCmd(), newRunCmd(sources), newAudiencesCmd(), newStatusCmd(), tk}
 }
 
-// connFlags are the flags every command that talks to TikTok has.
+// connFlags are the flags every command that talks to a platform has.
 type connFlags struct {
+	Destination  string
 	AdvertiserID string
 	QPS          float64
 	StatePath    string
 	Concurrency  int
+	meta         metacmd.Flags
 }
 
 func (f *connFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.Destination, "destination", "tiktok", "platform: tiktok or meta")
 	c.Flags().StringVar(&f.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings > TikTok)")
+	f.meta.AddAdAccount(c)
+	f.meta.AddBatchRows(c)
 	c.Flags().Float64Var(&f.QPS, "qps", 5, "ceiling of requests per second to TikTok (slows down further on TikTok's rate limit)")
-	c.Flags().StringVar(&f.StatePath, "state", "", "upload state database (default: upload-state.db in the user data folder)")
-	c.Flags().IntVar(&f.Concurrency, "concurrency", 2, "files uploaded at once")
+	c.Flags().StringVar(&f.StatePath, "state", "", "upload state database (default: upload-state.db, for Meta meta-upload.db, in the user data folder)")
+	c.Flags().IntVar(&f.Concurrency, "concurrency", 2, "TikTok: files uploaded at once")
 }
 
 // session is a client, state store and uploader built from flags, settings,
@@ -229,10 +236,11 @@ func newUploadCmd() *cobra.Command {
 	var manifest string
 	c := &cobra.Command{
 		Use:   "upload --manifest DIR/manifest.json (--audience NAME | --audience-id ID)",
-		Short: "Upload transformed files to TikTok as a new audience or into an existing one (resumable)",
+		Short: "Upload a transform's output to TikTok (or Meta) as a new audience or into an existing one (resumable)",
 		Long: "Uploads the files listed in a transform's manifest, then creates the audience or updates an\n" +
 			"existing one. Run the same command again after an interruption: finished files are not\n" +
-			"uploaded again and no second audience is created.",
+			"uploaded again and no second audience is created. With --destination meta the manifest's\n" +
+			"meta-rows.tsv goes to the --ad-account in batches, each exactly once.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if manifest == "" {
@@ -243,6 +251,13 @@ func newUploadCmd() *cobra.Command {
 			}
 			if st, err := os.Stat(manifest); err == nil && st.IsDir() {
 				manifest = filepath.Join(manifest, transform.ManifestName)
+			}
+			p, err := f.conn.platform()
+			if err != nil {
+				return err
+			}
+			if p == destination.Meta {
+				return metaUpload(c, &f, manifest, nil)
 			}
 			out, err := doUpload(c, &f, manifest)
 			if err != nil {
@@ -261,7 +276,7 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 	var f uploadFlags
 	c := &cobra.Command{
 		Use:   "run --input PATH --map COLUMN=TYPE --out DIR (--audience NAME | --audience-id ID)",
-		Short: "Transform a customer list and upload it to TikTok in one go (resumable)",
+		Short: "Transform a customer list and upload it to TikTok (or Meta) in one go (resumable)",
 		Long: "Runs transform, then upload. If DIR already holds a finished transform (manifest.json),\n" +
 			"the transform is skipped and the upload resumes, so re-running an interrupted command\n" +
 			"never uploads twice.",
@@ -273,6 +288,14 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 			if tf.OutDir == "" {
 				return cli.UsageError(errors.New("--out is required"))
 			}
+			p, err := f.conn.platform()
+			if err != nil {
+				return err
+			}
+			if p == destination.Meta && f.Wait {
+				return cli.UsageError(errMetaWait)
+			}
+			tf.Destinations = []string{string(p)}
 			manifest := filepath.Join(tf.OutDir, transform.ManifestName)
 			var tm *transform.Manifest
 			if _, err := os.Stat(manifest); err == nil {
@@ -294,6 +317,9 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 					cli.PrintManifest(c.OutOrStdout(), tf.OutDir, tm)
 					fmt.Fprintln(c.OutOrStdout())
 				}
+			}
+			if p == destination.Meta {
+				return metaUpload(c, &f, manifest, tm)
 			}
 			out, err := doUpload(c, &f, manifest)
 			if err != nil {
@@ -324,82 +350,6 @@ func transformStaged(ctx context.Context, o transform.Options) (*transform.Manif
 	}
 	o.OutDir = out
 	return transform.Run(ctx, o)
-}
-
-func newAudiencesCmd() *cobra.Command {
-	var f connFlags
-	var asJSON bool
-	c := &cobra.Command{
-		Use:   "audiences [--advertiser-id ID]",
-		Short: "List the advertiser's TikTok audiences (every page)",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			s, err := open(&f, c.ErrOrStderr(), true)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			list, err := s.client.ListAudiences(c.Context(), s.adv)
-			if err != nil {
-				return err
-			}
-			if list == nil {
-				list = []tiktok.Audience{}
-			}
-			return emit(c, asJSON, list, func(w io.Writer) {
-				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tNAME\tTYPE\tMATCHED\tREADY\tEXPIRING\tCREATED")
-				for _, a := range list {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%v\t%v\t%s\n", a.AudienceID, a.Name, a.CalculateType, a.CoverNum, a.IsValid, a.IsExpiring, a.CreateTime)
-				}
-				tw.Flush()
-				fmt.Fprintf(w, "%d audience(s)\n", len(list))
-			})
-		},
-	}
-	f.add(c)
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
-	return c
-}
-
-func newStatusCmd() *cobra.Command {
-	var f connFlags
-	var id string
-	var wait, asJSON bool
-	var waitFor time.Duration
-	c := &cobra.Command{
-		Use:   "status --audience-id ID [--wait]",
-		Short: "Show an audience's processing state, matched users and match rate",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if id == "" {
-				return cli.UsageError(errors.New("--audience-id is required"))
-			}
-			s, err := open(&f, c.ErrOrStderr(), asJSON)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			var st *upload.AudienceStatus
-			if wait {
-				ctx, cancel := context.WithTimeout(c.Context(), waitFor)
-				defer cancel()
-				st, err = s.up.Follow(ctx, s.adv, id, 0)
-			} else {
-				st, err = s.up.Status(c.Context(), s.adv, id, 0)
-			}
-			if err != nil {
-				return err
-			}
-			return emit(c, asJSON, st, func(w io.Writer) { printStatus(w, st) })
-		},
-	}
-	f.add(c)
-	c.Flags().StringVar(&id, "audience-id", "", "audience id")
-	c.Flags().BoolVar(&wait, "wait", false, "poll until TikTok reports the audience ready")
-	c.Flags().DurationVar(&waitFor, "wait-timeout", 48*time.Hour, "longest --wait")
-	c.Flags().BoolVar(&asJSON, "json", false, "print JSON on stdout")
-	return c
 }
 
 func newSetTokenCmd() *cobra.Command {

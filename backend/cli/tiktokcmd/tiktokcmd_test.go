@@ -145,7 +145,7 @@ func TestUploadAudiencesStatus(t *testing.T) {
 		t.Fatalf("audiences: %d %s", code, out)
 	}
 	code, out, _ = run(t, "", "status", "--audience-id", id, adv)
-	if code != 0 || !strings.Contains(out, "ready, 840 matched users, match rate 70.0% of 1200 rows") {
+	if code != 0 || !strings.Contains(out, "ready, 840 matched users; below TikTok's targeting minimum of 1000 matched users, match rate 70.0% of 1200 rows") {
 		t.Fatalf("status: %d %q", code, out)
 	}
 	// Same command again: nothing new.
