@@ -62,6 +62,9 @@ func (s *Service) Adopt(ctx context.Context, name, outDir string, uploads *uploa
 	if uploads == nil {
 		return nil, errors.New("adopt an upload: no upload history was given")
 	}
+	if d.isMeta() {
+		return nil, refuse("sync %s feeds Meta, and only an upload to TikTok can be taken as a sync's record: its first run replaces the audience's contents", name)
+	}
 	fl, err := s.lock(name)
 	if err != nil {
 		return nil, err

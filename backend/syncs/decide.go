@@ -15,6 +15,9 @@ import (
 // trust decides whether the state says exactly what the audience holds
 // from this sync; why is the sentence when it does not.
 func (s *Service) trust(ctx context.Context, d *Definition, st *stateMeta, meta *stateMeta, conn *Conn, audID string, w *work, skipHistory bool) (bool, string, error) {
+	if d.isMeta() {
+		return s.trustMeta(ctx, d, st, meta, conn, audID, w, skipHistory)
+	}
 	if audID == "" {
 		return false, "", nil // a new audience: created with the whole list
 	}
@@ -121,6 +124,9 @@ func (s *Service) decide(d *Definition, w *work, trusted bool, why string) {
 		p.Action = ActionUpdate
 		p.Reason = fmt.Sprintf("%d people who left are removed (%d rows), %d new people and %d people's changed identifiers are appended (%d rows); %d unchanged people are not sent again",
 			p.Removed, p.RemoveRows, p.Added, p.Changed, p.AppendRows, p.Unchanged)
+	}
+	if d.isMeta() {
+		return // Meta sets no floor: its removals never make it refuse a change
 	}
 	// TikTok refuses a change that leaves an audience under 1,000 users;
 	// the uploader also refuses a REMOVE while fewer are matched.

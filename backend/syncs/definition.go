@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/records"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -39,8 +40,12 @@ type Definition struct {
 	PhoneFormat  string              `json:"phone_format"`
 	Layout       string              `json:"layout"`
 	AdvertiserID string              `json:"advertiser_id,omitempty"` // "" = the one in Settings
-	AudienceID   string              `json:"audience_id,omitempty"`
-	AudienceName string              `json:"audience_name,omitempty"` // created on the first run; audience_id is then filled in
+	// Destination is the platform the audience is on; "" in definitions
+	// saved before Meta means TikTok (meta.go has the Meta side).
+	Destination  destination.Platform `json:"destination,omitempty"`
+	AdAccount    string               `json:"ad_account,omitempty"` // Meta's act_<digits>; "" = the one in Settings
+	AudienceID   string               `json:"audience_id,omitempty"`
+	AudienceName string               `json:"audience_name,omitempty"` // created on the first run; audience_id is then filled in
 	// AudienceGone is an audience id TikTok said no longer exists: saving
 	// again never takes it back (see Recreate).
 	AudienceGone string `json:"audience_gone,omitempty"`
@@ -121,6 +126,9 @@ func (d *Definition) normalize() error {
 	if layout == transform.LayoutSeparate && distinctTypes(d.Mappings) > 1 {
 		return usagef("sync %s: the separate layout makes one audience per identifier type, but a sync feeds one audience: use --layout combined (or auto)", d.Name)
 	}
+	if err := d.normalizeDestination(); err != nil {
+		return err
+	}
 	// Both are set once the first run has created the named audience.
 	if d.AudienceID == "" && d.AudienceName == "" {
 		return usagef("sync %s: give --audience NAME (created on the first run) or --audience-id ID", d.Name)
@@ -157,12 +165,16 @@ func (d *Definition) fingerprint() string {
 		b.WriteString(m.TypeName + ",")
 	}
 	fmt.Fprintf(&b, "|%s|%s|%s", d.Region, d.PhoneFormat, d.Layout)
+	if d.isMeta() {
+		b.WriteString("|meta") // Meta's normalization hashes other strings
+	}
 	return b.String()
 }
 
 // sameTarget reports whether two definitions feed the same audience.
 func sameTarget(a, b *Definition) bool {
-	return a.AdvertiserID == b.AdvertiserID && a.AudienceID == b.AudienceID && a.AudienceName == b.AudienceName
+	return a.AdvertiserID == b.AdvertiserID && a.AudienceID == b.AudienceID && a.AudienceName == b.AudienceName &&
+		a.platform() == b.platform() && a.AdAccount == b.AdAccount
 }
 
 // UsageError marks a mistake in what was asked (exit code 2 in the CLI).

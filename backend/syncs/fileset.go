@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -19,8 +20,11 @@ import (
 
 // fileSet writes rows as TikTok customer files: the same header, line
 // format, size cap and manifest as the transform's output, so the upload
-// checks and sends them like any transform folder.
+// checks and sends them like any transform folder. For a sync to Meta
+// (a state of metaCalculateType) it writes one rows file instead, cells
+// separated by tabs, no header and no manifest, as metaupload reads it.
 type fileSet struct {
+	meta          bool
 	dir, prefix   string
 	calculateType string
 	header        []byte // "" for one-type files
@@ -40,6 +44,9 @@ type fileSet struct {
 }
 
 func newFileSet(dir, prefix string, meta *stateMeta, base transform.Manifest, maxBytes int64) *fileSet {
+	if meta.CalculateType == metaCalculateType {
+		return &fileSet{meta: true, dir: dir, prefix: prefix, cols: meta.Columns, maxBytes: math.MaxInt64}
+	}
 	return &fileSet{dir: dir, prefix: prefix, calculateType: meta.CalculateType, header: []byte(meta.Header),
 		cols: meta.Columns, maxBytes: maxBytes, base: base}
 }
@@ -49,6 +56,9 @@ func (fs *fileSet) open() error {
 		return err
 	}
 	name := fmt.Sprintf("%s-%05d.csv", fs.prefix, len(fs.files)+1)
+	if fs.meta {
+		name = metaRowsFile
+	}
 	f, err := os.OpenFile(filepath.Join(fs.dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
@@ -64,7 +74,11 @@ func (fs *fileSet) open() error {
 }
 
 func (fs *fileSet) add(row []byte) error {
-	fs.line = appendLine(fs.line[:0], row, fs.cols)
+	if fs.meta {
+		fs.line = appendMetaLine(fs.line[:0], row, fs.cols)
+	} else {
+		fs.line = appendLine(fs.line[:0], row, fs.cols)
+	}
 	if fs.f != nil && fs.cur.Bytes+int64(len(fs.line)) > fs.maxBytes {
 		if err := fs.closeFile(); err != nil {
 			return err
@@ -109,7 +123,7 @@ func (fs *fileSet) finish() error {
 			return err
 		}
 	}
-	if len(fs.files) == 0 {
+	if len(fs.files) == 0 || fs.meta {
 		return nil
 	}
 	m := fs.base

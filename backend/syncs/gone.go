@@ -15,11 +15,16 @@ import (
 type AudienceGoneError struct {
 	Sync       string
 	AudienceID string
+	Platform   string // "Meta" for a sync to Meta; "" is TikTok
 }
 
 func (e *AudienceGoneError) Error() string {
-	return fmt.Sprintf("audience %s of sync %s no longer exists on TikTok (it was deleted, or it expired), so nothing was sent: start over into a new audience with 'sync run %s --recreate' (in the app: Start over), which discards this sync's record of the old one",
-		e.AudienceID, e.Sync, e.Sync)
+	where := e.Platform
+	if where == "" {
+		where = "TikTok"
+	}
+	return fmt.Sprintf("audience %s of sync %s no longer exists on %s (it was deleted, or it expired), so nothing was sent: start over into a new audience with 'sync run %s --recreate' (in the app: Start over), which discards this sync's record of the old one",
+		e.AudienceID, e.Sync, where, e.Sync)
 }
 
 // IsAudienceGone reports whether err is a sync whose audience is gone.
@@ -29,10 +34,11 @@ func IsAudienceGone(err error) bool {
 }
 
 // notFound reports whether TikTok answered that an audience does not exist
-// (40007; GetAudience also reports an audience missing from its answer so).
+// (40007; GetAudience also reports an audience missing from its answer so),
+// or Meta did (metaNotFound).
 func notFound(err error) bool {
 	var api *tiktok.APIError
-	return errors.As(err, &api) && api.Code == 40007
+	return errors.As(err, &api) && api.Code == 40007 || metaNotFound(err)
 }
 
 // markGone records on the definition that its audience is gone, so that
@@ -55,10 +61,14 @@ func (s *Service) gone(name, id string, err error) error {
 	if id == "" || !notFound(err) {
 		return err
 	}
-	if merr := s.markGone(name, id); merr != nil {
-		return fmt.Errorf("%w (and recording that failed: %v)", &AudienceGoneError{Sync: name, AudienceID: id}, merr)
+	g := &AudienceGoneError{Sync: name, AudienceID: id}
+	if d, derr := s.loadDef(name); derr == nil && d.isMeta() {
+		g.Platform = "Meta"
 	}
-	return &AudienceGoneError{Sync: name, AudienceID: id}
+	if merr := s.markGone(name, id); merr != nil {
+		return fmt.Errorf("%w (and recording that failed: %v)", g, merr)
+	}
+	return g
 }
 
 // Recreate starts sync name over into a new audience after its audience
@@ -93,8 +103,8 @@ func (s *Service) Recreate(ctx context.Context, name, audienceName string) (*Def
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Client.GetAudience(ctx, conn.AdvertiserID, old, 1); err == nil {
-		return nil, usagef("audience %s of sync %s still exists on TikTok, so the sync was not started over: run it as usual, or save it with another --audience to feed a new one", old, name)
+	if _, err := s.audienceMarks(ctx, conn, old); err == nil {
+		return nil, usagef("audience %s of sync %s still exists on %s, so the sync was not started over: run it as usual, or save it with another --audience to feed a new one", old, name, d.platformName())
 	} else if !notFound(err) {
 		return nil, fmt.Errorf("read audience %s: %w", old, err)
 	}

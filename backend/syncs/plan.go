@@ -2,6 +2,7 @@ package syncs
 
 import (
 	"context"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 
 	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
@@ -68,10 +69,13 @@ type Plan struct {
 // Result is a finished run.
 type Result struct {
 	Plan
-	Uploads       []*upload.Result `json:"uploads"`
-	FilesUploaded int              `json:"files_uploaded"`
-	BytesUploaded int64            `json:"bytes_uploaded"`
-	FullBytes     int64            `json:"full_bytes"` // what uploading the whole list would send
+	Uploads []*upload.Result `json:"uploads"`
+	// Deliveries are a sync to Meta's requests (one per REMOVE, APPEND or
+	// REPLACE), in the order sent.
+	Deliveries    []destination.Result `json:"deliveries,omitempty"`
+	FilesUploaded int                  `json:"files_uploaded"`
+	BytesUploaded int64                `json:"bytes_uploaded"`
+	FullBytes     int64                `json:"full_bytes"` // what uploading the whole list would send
 }
 
 // Progress reports a run's stage.

@@ -188,7 +188,7 @@ func (s *Service) RunPlan(ctx context.Context, name, id string, opts RunOptions,
 		} else if listPrint(src) != pr.w.listPrint {
 			why = "the list changed"
 		} else if pr.w.plan.AudienceID != "" {
-			det, err := o.conn.Client.GetAudience(ctx, o.conn.AdvertiserID, pr.w.plan.AudienceID, 100)
+			marks, err := s.audienceMarks(ctx, o.conn, pr.w.plan.AudienceID)
 			if err != nil {
 				os.RemoveAll(pr.w.dir)
 				if notFound(err) {
@@ -196,8 +196,8 @@ func (s *Service) RunPlan(ctx context.Context, name, id string, opts RunOptions,
 				}
 				return nil, fmt.Errorf("read audience %s: %w", pr.w.plan.AudienceID, err)
 			}
-			if strings.Join(historyMarks(det.History), "\n") != strings.Join(pr.w.seen, "\n") {
-				why = fmt.Sprintf("audience %s changed at TikTok", pr.w.plan.AudienceID)
+			if strings.Join(marks, "\n") != strings.Join(pr.w.seen, "\n") {
+				why = fmt.Sprintf("audience %s changed at %s", pr.w.plan.AudienceID, o.def.platformName())
 			}
 		}
 	}

@@ -84,12 +84,18 @@ func parseLine(dst, line []byte, cols int) ([]byte, error) {
 }
 
 // appendLine writes row as an output line ("hex,,hex\n") of cols columns.
-func appendLine(dst, row []byte, cols int) []byte {
+func appendLine(dst, row []byte, cols int) []byte { return appendCells(dst, row, cols, ',') }
+
+// appendMetaLine writes row as a line of Meta's rows file ("hex\t\thex\n",
+// metaupload's RowsPath) of cols cells.
+func appendMetaLine(dst, row []byte, cols int) []byte { return appendCells(dst, row, cols, '\t') }
+
+func appendCells(dst, row []byte, cols int, sep byte) []byte {
 	mask := binary.BigEndian.Uint16(row)
 	p := 2
 	for c := 0; c < cols; c++ {
 		if c > 0 {
-			dst = append(dst, ',')
+			dst = append(dst, sep)
 		}
 		if mask&(1<<c) != 0 {
 			dst = hex.AppendEncode(dst, row[p:p+hashLen])

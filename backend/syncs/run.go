@@ -125,6 +125,9 @@ func (s *Service) apply(ctx context.Context, name string, d *Definition, st *sta
 }
 
 func (s *Service) connect(ctx context.Context, d *Definition) (*Conn, error) {
+	if d.isMeta() {
+		return s.connectMeta(ctx, d)
+	}
 	if s.cfg.Connect == nil {
 		return nil, errors.New("syncs: no TikTok connection configured")
 	}
@@ -134,6 +137,9 @@ func (s *Service) connect(ctx context.Context, d *Definition) (*Conn, error) {
 // finish sends a pending run's steps (each resumes its upload job if an
 // earlier process started it) and commits its state.
 func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pendingRun, res *Result, progress func(Progress)) (*stateMeta, error) {
+	if d.isMeta() {
+		return s.finishMeta(ctx, d, conn, p, res, progress)
+	}
 	dir := s.syncDir(d.Name)
 	audID := p.NewState.AudienceID
 	progress(Progress{Stage: "upload"})
@@ -179,6 +185,14 @@ func (s *Service) finish(ctx context.Context, d *Definition, conn *Conn, p *pend
 	} else {
 		return nil, fmt.Errorf("the changes were sent, but reading audience %s afterwards failed (%w); run the sync again to finish", audID, err)
 	}
+	return s.commit(d, p, ns, res)
+}
+
+// commit makes ns, what a pending run p sent, the sync's state, fills in
+// the definition's audience id after a create and removes pending.json.
+func (s *Service) commit(d *Definition, p *pendingRun, ns stateMeta, res *Result) (*stateMeta, error) {
+	dir := s.syncDir(d.Name)
+	audID := ns.AudienceID
 	rec := p.Record
 	if rec != nil {
 		rec.AudienceID = audID
@@ -313,7 +327,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	tm, err := transform.Run(ctx, transform.Options{
 		Source: src, Format: format, Header: header, Mappings: d.Mappings, Region: d.Region, PhoneFormat: pf,
 		OutDir: filepath.Join(w.dir, "transform"), Layout: layout, MaxFileBytes: s.cfg.MaxFileBytes, Workers: workers,
-		RowSink:  sink.add,
+		RowSink: sink.add, Destinations: d.transformDestinations(),
 		Progress: func(p transform.Progress) { progress(Progress{Stage: "transform", Transform: &p}) },
 	})
 	if err != nil {
@@ -321,6 +335,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		return w, err
 	}
 	w.counters = tm.Counters
+	if d.isMeta() {
+		metaCounters(&w.counters, tm)
+	}
 	w.plan = Plan{Sync: d.Name, Mode: d.Mode, Transform: &w.counters, Source: planSource(src.Resolved, src.Pin)}
 	w.source, w.pin = src.Resolved, src.Pin
 	meta := stateMeta{Version: 1, Fingerprint: d.fingerprint(), Columns: 1}
@@ -333,6 +350,9 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 	} else {
 		// normalize let a separate layout through with one identifier type only.
 		meta.CalculateType = tm.Mappings[0].Type.CalculateType()
+	}
+	if d.isMeta() {
+		metaState(d, &meta)
 	}
 	if sink.rows.Load() == 0 {
 		sink.remove()
@@ -584,7 +604,7 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		if w.plan.Action == ActionCreate {
 			act = tiktok.ActionCreate
 		}
-		w.steps = []step{{Action: act, Manifest: filepath.Join("run-"+w.runID, "full", transform.ManifestName)}}
+		w.steps = []step{stepFor(d, w.runID, act, "full")}
 		if dryRun {
 			break // a dry run sends nothing: the whole list is not written out
 		}
@@ -606,11 +626,11 @@ func (s *Service) compute(ctx context.Context, d *Definition, st *stateMeta, con
 		// REMOVE first: an APPEND sent before it could teach TikTok a link
 		// that makes the REMOVE take out someone still in the list.
 		if removeSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: tiktok.ActionRemove, Manifest: filepath.Join("run-"+w.runID, "remove", transform.ManifestName)})
+			w.steps = append(w.steps, stepFor(d, w.runID, tiktok.ActionRemove, "remove"))
 			w.files = append(w.files, removeSet.files...)
 		}
 		if appendSet.rows > 0 {
-			w.steps = append(w.steps, step{Action: tiktok.ActionAppend, Manifest: filepath.Join("run-"+w.runID, "append", transform.ManifestName)})
+			w.steps = append(w.steps, stepFor(d, w.runID, tiktok.ActionAppend, "append"))
 			w.files = append(w.files, appendSet.files...)
 		}
 	}

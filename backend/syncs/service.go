@@ -15,11 +15,13 @@ import (
 // The engine and its configuration: where syncs are kept, how a
 // sync's input is opened and TikTok reached, and the run's budgets.
 
-// Conn is a TikTok connection for one advertiser.
+// Conn is a TikTok connection for one advertiser, or (Meta set) a Meta
+// connection for the ad account AdvertiserID names.
 type Conn struct {
 	AdvertiserID string
 	Client       *tiktok.Client
 	Uploader     *upload.Uploader
+	Meta         *MetaConn
 }
 
 // Config configures a Service.
@@ -32,6 +34,9 @@ type Config struct {
 	// Connect builds a client and an uploader for an advertiser ("" means
 	// the one in the settings).
 	Connect func(ctx context.Context, advertiserID string) (*Conn, error)
+	// ConnectMeta connects a sync to Meta to an ad account ("" means the
+	// one in the settings).
+	ConnectMeta func(ctx context.Context, adAccount string) (*MetaConn, error)
 	// MemoryBytes bounds the memory of a run's sort, which also removes
 	// duplicate rows (default 160 MiB; half of it holds rows being sorted,
 	// past which they spill to disk in sorted runs).

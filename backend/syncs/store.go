@@ -87,12 +87,17 @@ type stateMeta struct {
 	Unlisted []string   `json:"unlisted,omitempty"`
 	Editor   string     `json:"editor,omitempty"`
 	LastRun  *RunRecord `json:"last_run,omitempty"`
+	// Meta (meta.go): the rows' schema, and the audience's content time
+	// right after our last change (Meta keeps no history to compare).
+	Schema         []string  `json:"schema,omitempty"`
+	ContentUpdated time.Time `json:"content_updated,omitempty"`
 }
 
 // step is one upload request of a pending run.
 type step struct {
-	Action   string `json:"action"`   // CREATE, APPEND, REMOVE, REPLACE
-	Manifest string `json:"manifest"` // relative to the sync's folder
+	Action   string `json:"action"`         // CREATE, APPEND, REMOVE, REPLACE
+	Manifest string `json:"manifest"`       // relative to the sync's folder
+	Rows     string `json:"rows,omitempty"` // Meta: the rows file sent instead, relative to the sync's folder
 }
 
 // pendingRun is pending.json: written before the first upload of a run, so
@@ -230,7 +235,8 @@ func (s *Service) Save(d Definition) (*Definition, error) {
 		// Saving again with the same audience name keeps the audience the
 		// first run created, rather than creating another.
 		// Never an audience TikTok said is gone: the next run creates a new one.
-		if d.AudienceID == "" && d.AudienceName == old.AudienceName && d.AdvertiserID == old.AdvertiserID && old.AudienceID != old.AudienceGone {
+		if d.AudienceID == "" && d.AudienceName == old.AudienceName && d.AdvertiserID == old.AdvertiserID && old.AudienceID != old.AudienceGone &&
+			d.platform() == old.platform() && d.AdAccount == old.AdAccount {
 			d.AudienceID = old.AudienceID
 		}
 		if d.AudienceGone == "" {

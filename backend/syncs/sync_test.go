@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("SYNC_TEST_CHILD"); mode == "plan" || mode == "transform" || mode == "run" {
 		os.Exit(benchChild(mode))
 	}
+	if os.Getenv("SYNC_TEST_CHILD") == "meta" {
+		os.Exit(metaChild())
+	}
 	if os.Getenv("SYNC_TEST_CHILD") == "1" {
 		svc := newService(os.Getenv("SYNC_TEST_DIR"), os.Getenv("SYNC_TEST_BASE"), os.Getenv("SYNC_TEST_TOKEN"), os.Getenv("SYNC_TEST_STATE"))
 		_, err := svc.Run(context.Background(), os.Getenv("SYNC_TEST_NAME"), nil)

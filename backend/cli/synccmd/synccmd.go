@@ -1,6 +1,6 @@
 // Package synccmd holds the "sync" subcommands of the CLI: save, list,
-// show, run and delete a saved sync that keeps a TikTok audience equal to
-// a changing list (backend/syncs).
+// show, run and delete a saved sync that keeps a TikTok or Meta audience
+// equal to a changing list (backend/syncs).
 package synccmd
 
 import (
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -17,7 +18,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
+	"github.com/audience-uploader/audience-uploader/backend/datadir"
+	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
+	"github.com/audience-uploader/audience-uploader/backend/meta"
+	"github.com/audience-uploader/audience-uploader/backend/metaupload"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/syncs"
@@ -31,10 +36,11 @@ import (
 func Commands(sources *inputs.Resolver) []*cobra.Command {
 	c := &cobra.Command{
 		Use:   "sync",
-		Short: "Saved syncs: keep a TikTok audience equal to a changing list by uploading only the difference",
+		Short: "Saved syncs: keep a TikTok or Meta audience equal to a changing list by uploading only the difference",
 		Long: "A sync remembers a list (file, folder, glob or s3:// key or prefix), how to read it and which\n" +
 			"audience it feeds. Each run transforms the list, compares its hashed rows with what earlier runs\n" +
-			"put into the audience, and sends only the added rows (APPEND) and the removed ones (REMOVE).\n" +
+			"put into the audience, and sends only the removed people's rows (REMOVE) and then the new rows (APPEND).\n" +
+			"A sync feeds one audience, on TikTok or (--destination meta) on Meta: save two syncs of one list to feed both.\n" +
 			"Exit codes: 0 done, 1 failed or stopped (another run holds the sync, TikTok would refuse), 2 usage.",
 	}
 	c.AddCommand(newSaveCmd(sources), newListCmd(), newShowCmd(), newRunCmd(sources), newDeleteCmd())
@@ -44,20 +50,24 @@ func Commands(sources *inputs.Resolver) []*cobra.Command {
 // session is the service with a TikTok connection from the settings,
 // keychain and environment, opened on first use.
 type session struct {
-	svc    *syncs.Service
-	sink   *printer
-	stores []*upload.Store
+	svc        *syncs.Service
+	sink       *printer
+	stores     []*upload.Store
+	metaStores []*metaupload.Store
 }
 
 func (s *session) Close() {
 	for _, st := range s.stores {
 		st.Close()
 	}
+	for _, st := range s.metaStores {
+		st.Close()
+	}
 }
 
 func newSession(stderr io.Writer, quiet bool, sources *inputs.Resolver) (*session, error) {
 	s := &session{sink: &printer{w: stderr, quiet: quiet}}
-	svc, err := syncs.New(syncs.Config{OpenSource: sources.Open, Connect: s.connect})
+	svc, err := syncs.New(syncs.Config{OpenSource: sources.Open, Connect: s.connect, ConnectMeta: s.connectMeta})
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +103,47 @@ func (s *session) connect(ctx context.Context, adv string) (*syncs.Conn, error) 
 	return &syncs.Conn{AdvertiserID: conn.AdvertiserID, Client: conn.Client, Uploader: up}, nil
 }
 
+// metaJournal is the Meta uploads' journal in the data folder: the one
+// every Meta upload of the CLI resumes from.
+func metaJournal() (string, error) {
+	d, err := datadir.Path()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "meta-upload.db"), nil
+}
+
+// connectMeta connects a sync to Meta: the ad account (the sync's, else
+// Settings > Meta), the token (META_ACCESS_TOKEN, else the keychain), the
+// journal and an exactly-once uploader behind the destination seam.
+func (s *session) connectMeta(ctx context.Context, acct string) (*syncs.MetaConn, error) {
+	st, err := settings.Load()
+	if err != nil {
+		return nil, fmt.Errorf("load settings: %w", err)
+	}
+	c, err := meta.Connect(ctx, meta.ConnectOptions{Settings: st.Meta, AdAccount: acct, Secrets: secrets.Keychain()})
+	if errors.Is(err, meta.ErrNoAdAccount) {
+		return nil, cli.UsageError(errors.New("no Meta ad account: save the sync with --ad-account act_… or set it in Settings > Meta"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	path, err := metaJournal()
+	if err != nil {
+		return nil, err
+	}
+	store, err := metaupload.OpenStore(path)
+	if err != nil {
+		return nil, err
+	}
+	s.metaStores = append(s.metaStores, store)
+	up, err := metaupload.New(metaupload.Config{Store: store, Client: c, Log: s.sink.metaLog})
+	if err != nil {
+		return nil, err
+	}
+	return &syncs.MetaConn{AdAccount: c.AdAccount(), Destination: &metaupload.Destination{Client: c, Uploader: up}}, nil
+}
+
 // printer shows upload progress on stderr, one line per file and step.
 type printer struct {
 	mu    sync.Mutex
@@ -112,6 +163,16 @@ func (p *printer) Emit(e upload.Event) {
 	case upload.EventWarning, upload.EventRetry, upload.EventRateLimited:
 		fmt.Fprintf(p.w, "  %s\n", e.Message)
 	}
+}
+
+// metaLog shows the Meta uploader's warnings (ids and counts, never a cell).
+func (p *printer) metaLog(level, msg string) {
+	if p.quiet || level == "info" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "  %s\n", msg)
 }
 
 func (p *printer) stage(pr syncs.Progress) {
@@ -149,8 +210,9 @@ func newSaveCmd(sources *inputs.Resolver) *cobra.Command {
 	var d syncs.Definition
 	var maps []string
 	var maxRemovals float64
+	var dest string
 	c := &cobra.Command{
-		Use:   "save NAME --input PATH|s3://… --map COLUMN=TYPE [--map …] (--audience NAME | --audience-id ID)",
+		Use:   "save NAME --input PATH|s3://… --map COLUMN=TYPE [--map …] (--audience NAME | --audience-id ID) [--destination tiktok|meta]",
 		Short: "Save (or change) a sync",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -170,6 +232,12 @@ func newSaveCmd(sources *inputs.Resolver) *cobra.Command {
 			}
 			if c.Flags().Changed("max-removals") {
 				d.MaxRemovals = &maxRemovals
+			}
+			switch p := destination.Platform(strings.ToLower(strings.TrimSpace(dest))); p {
+			case destination.TikTok, destination.Meta:
+				d.Destination = p
+			default:
+				return cli.UsageError(fmt.Errorf("--destination %q: use tiktok or meta", dest))
 			}
 			svc, err := syncs.New(syncs.Config{OpenSource: sources.Open})
 			if err != nil {
@@ -196,7 +264,9 @@ func newSaveCmd(sources *inputs.Resolver) *cobra.Command {
 	f.StringArrayVar(&maps, "map", nil, "COLUMN=TYPE, TYPE one of email, phone, idfa, gaid (repeat for each column)")
 	f.StringVar(&d.AudienceName, "audience", "", "name of a new audience, created on the first run")
 	f.StringVar(&d.AudienceID, "audience-id", "", "id of an existing audience (the first run replaces its contents)")
+	f.StringVar(&dest, "destination", "tiktok", "the platform of the audience: tiktok or meta (one sync feeds one audience: save two syncs of one list to feed both)")
 	f.StringVar(&d.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings > TikTok)")
+	f.StringVar(&d.AdAccount, "ad-account", "", "with --destination meta: the Meta ad account, act_ followed by digits (default: Settings > Meta)")
 	f.StringVar(&d.Mode, "mode", "mirror", "mirror (add new rows, remove rows gone from the list), add-only or replace")
 	f.StringVar(&d.Region, "region", "US", "default phone region for numbers without a country code")
 	f.StringVar(&d.PhoneFormat, "phone-format", "digits", "phone string hashed: digits or e164")
@@ -210,10 +280,17 @@ func newSaveCmd(sources *inputs.Resolver) *cobra.Command {
 }
 
 func target(d *syncs.Definition) string {
-	if d.AudienceID != "" {
-		return "audience " + d.AudienceID
+	where := "TikTok"
+	if d.Destination == destination.Meta {
+		where = "Meta"
+		if d.AdAccount != "" {
+			where += " " + d.AdAccount
+		}
 	}
-	return fmt.Sprintf("new audience %q", d.AudienceName)
+	if d.AudienceID != "" {
+		return where + " audience " + d.AudienceID
+	}
+	return fmt.Sprintf("new %s audience %q", where, d.AudienceName)
 }
 
 func newListCmd() *cobra.Command {
@@ -307,17 +384,21 @@ func newShowCmd() *cobra.Command {
 func newDeleteCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "delete NAME",
-		Short: "Delete a sync and its record (the audience stays on TikTok)",
+		Short: "Delete a sync and its record (the audience stays on TikTok or Meta)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			svc, err := syncs.New(syncs.Config{})
 			if err != nil {
 				return err
 			}
+			where := "TikTok"
+			if sum, err := svc.Get(args[0]); err == nil && sum.Destination == destination.Meta {
+				where = "Meta"
+			}
 			if err := svc.Delete(args[0]); err != nil {
 				return usage(err)
 			}
-			fmt.Fprintf(c.OutOrStdout(), "Deleted sync %s; its audience is still on TikTok.\n", args[0])
+			fmt.Fprintf(c.OutOrStdout(), "Deleted sync %s; its audience is still on %s.\n", args[0], where)
 			return nil
 		},
 	}
@@ -328,7 +409,9 @@ type runOutput struct {
 	*syncs.Result
 	DryRun bool                   `json:"dry_run"`
 	Status *upload.AudienceStatus `json:"status,omitempty"` // --wait
-	Error  string                 `json:"error,omitempty"`  // --all: this sync's error
+	// MetaStatus is a sync to Meta's audience after --wait.
+	MetaStatus *destination.Audience `json:"meta_status,omitempty"`
+	Error      string                `json:"error,omitempty"` // --all: this sync's error
 }
 
 func newRunCmd(sources *inputs.Resolver) *cobra.Command {
@@ -420,11 +503,11 @@ func newRunCmd(sources *inputs.Resolver) *cobra.Command {
 	}
 	f := c.Flags()
 	f.BoolVar(&dry, "dry-run", false, "print the plan without uploading")
-	f.BoolVar(&wait, "wait", false, "after uploading, wait until TikTok has matched the audience")
+	f.BoolVar(&wait, "wait", false, "after uploading, wait until TikTok has matched the audience (Meta: until Meta says it is ready)")
 	f.DurationVar(&waitFor, "wait-timeout", 48*time.Hour, "longest --wait")
 	f.BoolVar(&asJSON, "json", false, "print one JSON document with the plan, the audience id and the upload's counters")
 	f.BoolVar(&all, "all", false, "run every saved sync, one after the other")
-	f.BoolVar(&recreate, "recreate", false, "after the sync's audience was deleted at TikTok: discard the sync's record of it and create a new audience with the whole list")
+	f.BoolVar(&recreate, "recreate", false, "after the sync's audience was deleted at TikTok or Meta: discard the sync's record of it and create a new audience with the whole list")
 	f.Float64Var(&allow, "allow-removals", 0, "let this run remove up to PCT percent of the audience's people (a run that would remove more than the sync's --max-removals, 10% unless saved otherwise, stops before sending anything)")
 	return c
 }
@@ -455,6 +538,13 @@ func runOne(c *cobra.Command, s *session, name string, opts syncs.RunOptions, dr
 		return out, err
 	}
 	if wait && res.AudienceID != "" && res.Action != syncs.ActionNone {
+		if sum, gerr := s.svc.Get(name); gerr == nil && sum.Destination == destination.Meta {
+			ctx, cancel := context.WithTimeout(c.Context(), waitFor)
+			defer cancel()
+			st, err := s.waitMeta(ctx, sum.AdAccount, res.AudienceID)
+			out.MetaStatus = st
+			return out, err
+		}
 		conn, err := s.connect(c.Context(), "")
 		if sum, gerr := s.svc.Get(name); gerr == nil && sum.AdvertiserID != "" {
 			conn, err = s.connect(c.Context(), sum.AdvertiserID)
@@ -471,6 +561,31 @@ func runOne(c *cobra.Command, s *session, name string, opts syncs.RunOptions, dr
 		}
 	}
 	return out, nil
+}
+
+// waitMeta reads a Meta audience until Meta says it is ready for ads
+// (delivery_status 200), at growing intervals; Meta says changes take up
+// to a day.
+func (s *session) waitMeta(ctx context.Context, acct, id string) (*destination.Audience, error) {
+	mc, err := s.connectMeta(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	wait := 10 * time.Second
+	for {
+		a, err := mc.Destination.Status(ctx, id)
+		if err != nil || a.Ready {
+			return &a, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return &a, fmt.Errorf("audience %s is not ready on Meta yet (%s); it was uploaded, and Meta can take up to a day: check again later with 'sync show'", id, a.Status)
+		case <-t.C:
+		}
+		wait = min(2*wait, 5*time.Minute)
+	}
 }
 
 func printRun(w io.Writer, out *runOutput) {
@@ -510,6 +625,9 @@ func printRun(w io.Writer, out *runOutput) {
 	}
 	if r.Action != syncs.ActionNone {
 		fmt.Fprintf(w, "  uploaded %d file(s), %d bytes (a full upload: %d bytes)\n", r.FilesUploaded, r.BytesUploaded, r.FullBytes)
+	}
+	if a := out.MetaStatus; a != nil {
+		fmt.Fprintf(w, "  audience %s on Meta: %d–%d people; %s\n", a.ID, a.SizeLower, a.SizeUpper, a.Status)
 	}
 	if st := out.Status; st != nil {
 		state := "processing"
