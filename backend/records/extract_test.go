@@ -261,3 +261,31 @@ func TestMalformedRecordsEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestExtractJSONKeysSharingASlot: keys of one length and the same first
+// and last bytes share a slot of a node's kid table, so each must still be
+// told apart by its whole text, wanted or not, at the top and nested.
+func TestExtractJSONKeysSharingASlot(t *testing.T) {
+	if keySlot("axb") != keySlot("ayb") || keySlot("axb") != keySlot([]byte("azb")) {
+		t.Fatal("the test's keys do not share a slot")
+	}
+	r := open(t, "{}\n", Options{})
+	fields := []string{"axb", "ayb", "n.axb", "n.q"}
+	ex, err := r.NewExtractor(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]Value, len(fields))
+	for _, tc := range []struct{ rec, want string }{
+		{`{"azb":"no","ayb":"2","axb":"1"}`, `string:1 | string:2 | - | -`},
+		{`{"azb":"no","n":{"ayb":"no","axb":"3","q":"4"}}`, `- | - | string:3 | string:4`},
+		{`{"a":"no","b":"no","":"no","n.axb":"5"}`, `- | - | string:5 | -`},
+	} {
+		if err := ex.Extract([]byte(tc.rec), 1, out); err != nil {
+			t.Fatalf("%s: %v", tc.rec, err)
+		}
+		if got := v(out); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.rec, got, tc.want)
+		}
+	}
+}
