@@ -77,6 +77,22 @@ type jnode struct {
 	key    string
 	leaves []jleaf
 	kids   []int32
+	// bySlot finds a kid by the keySlot of its key without comparing a
+	// record's key with every kid: the kid's index+1, 0 when no kid has that
+	// slot (so most unwanted keys cost no comparison), -1 when several do.
+	bySlot [kidSlots]int32
+}
+
+// kidSlots is the size of a node's kid table (a power of two).
+const kidSlots = 64
+
+// keySlot is a cheap hash of a key's length and outer bytes.
+func keySlot[T string | []byte](key T) int {
+	n := len(key)
+	if n == 0 {
+		return 0
+	}
+	return int((uint(n)*7 + uint(key[0])*3 + uint(key[n-1])) & (kidSlots - 1))
 }
 
 type jleaf struct {
@@ -177,6 +193,11 @@ func (e *Extractor) child(n int, key string) int {
 	e.nodes = append(e.nodes, jnode{key: key})
 	k := len(e.nodes) - 1
 	e.nodes[n].kids = append(e.nodes[n].kids, int32(k))
+	if slot := &e.nodes[n].bySlot[keySlot(key)]; *slot == 0 {
+		*slot = int32(k) + 1
+	} else {
+		*slot = -1
+	}
 	return k
 }
 
@@ -405,13 +426,7 @@ func (e *Extractor) object(rec []byte, i int, node int, out []Value) (int, *json
 			return next, jerr
 		}
 		i = next
-		kid := -1
-		for _, k := range e.nodes[node].kids {
-			if e.nodes[k].key == string(key) {
-				kid = int(k)
-				break
-			}
-		}
+		kid := e.kid(node, key)
 		vstart := i
 		var err *jsonErr
 		vesc := true // unknown: decode looks for backslashes itself
@@ -449,6 +464,23 @@ func (e *Extractor) object(rec []byte, i int, node int, out []Value) (int, *json
 		}
 		i = next
 	}
+}
+
+// kid is the child of node whose key is key, or -1.
+func (e *Extractor) kid(node int, key []byte) int {
+	switch k := e.nodes[node].bySlot[keySlot(key)]; {
+	case k > 0:
+		if e.nodes[k-1].key == string(key) {
+			return int(k - 1)
+		}
+	case k < 0:
+		for _, k := range e.nodes[node].kids {
+			if e.nodes[k].key == string(key) {
+				return int(k)
+			}
+		}
+	}
+	return -1
 }
 
 // decode turns the raw value rec[s:end] (already checked by skipValue) into a Value. esc false says a

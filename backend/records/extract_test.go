@@ -261,3 +261,56 @@ func TestMalformedRecordsEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// TestExtractJSONKeysSharingASlot: keys of one length and the same first
+// and last bytes share a slot of a node's kid table, so each must still be
+// told apart by its whole text, wanted or not, at the top and nested.
+func TestExtractJSONKeysSharingASlot(t *testing.T) {
+	if keySlot("axb") != keySlot("ayb") || keySlot("axb") != keySlot([]byte("azb")) {
+		t.Fatal("the test's keys do not share a slot")
+	}
+	r := open(t, "{}\n", Options{})
+	fields := []string{"axb", "ayb", "n.axb", "n.q"}
+	ex, err := r.NewExtractor(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]Value, len(fields))
+	for _, tc := range []struct{ rec, want string }{
+		{`{"azb":"no","ayb":"2","axb":"1"}`, `string:1 | string:2 | - | -`},
+		{`{"azb":"no","n":{"ayb":"no","axb":"3","q":"4"}}`, `- | - | string:3 | string:4`},
+		{`{"a":"no","b":"no","":"no","n.axb":"5"}`, `- | - | string:5 | -`},
+	} {
+		if err := ex.Extract([]byte(tc.rec), 1, out); err != nil {
+			t.Fatalf("%s: %v", tc.rec, err)
+		}
+		if got := v(out); got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.rec, got, tc.want)
+		}
+	}
+}
+
+// TestExtractJSONDoesNotAllocate guards the per-record path: extracting
+// fields from a JSON record, escaped values and nested paths included,
+// takes no heap allocation once the extractor's scratch has grown.
+func TestExtractJSONDoesNotAllocate(t *testing.T) {
+	r := open(t, "{}\n", Options{})
+	fields := []string{"email", "phone", "idfa", "contact.gaid", "customer_id"}
+	ex, err := r.NewExtractor(fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]Value, len(fields))
+	for _, rec := range []string{
+		`{"customer_id":100001,"email":"UseR.1@hoTmaIl.Co.Uk","phone":"(686) 827-7965","idfa":"9151337C-180B-6732-B181-6ADC746ECE65","plan":"free"}`,
+		`{"email":"x\"y\u00e9@b.co","ph\u006fne":"+1 613","contact":{"gaid":"g","x":[1,{"y":null}]},"idfa":null}`,
+	} {
+		b := []byte(rec)
+		if err := ex.Extract(b, 1, out); err != nil {
+			t.Fatal(err)
+		}
+		if got := testing.AllocsPerRun(100, func() { ex.Extract(b, 1, out) }); got != 0 {
+			t.Errorf("%s: %.1f allocations per record, want 0", rec, got)
+		}
+	}
+}
