@@ -77,7 +77,7 @@ func (a *App) audienceService() *appaudiences.Service {
 func (a *App) syncService() (*appsyncs.Service, error) {
 	v := &a.views
 	v.syncsOnce.Do(func() {
-		engine, err := syncs.New(syncs.Config{OpenSource: a.openSyncSource, Connect: a.connectSync})
+		engine, err := syncs.New(syncs.Config{OpenSource: a.openSyncSource, Connect: a.connectSync, ConnectMeta: a.connectMetaSync})
 		if err != nil {
 			v.syncsErr = fmt.Errorf("The saved syncs could not be opened (%v). Check that the app's data folder is writable, then restart the app.", err)
 			return
@@ -89,6 +89,19 @@ func (a *App) syncService() (*appsyncs.Service, error) {
 		v.syncs = appsyncs.New(a.ctx, cfg)
 	})
 	return v.syncs, v.syncsErr
+}
+
+// connectMetaSync reaches a Meta sync's ad account through the app's one
+// Meta upload journal, as the wizard's Meta upload does.
+func (a *App) connectMetaSync(ctx context.Context, adAccount string) (*syncs.MetaConn, error) {
+	if a.uploader == nil {
+		return nil, errors.New("Uploads are not available in this app session: restart the app, then run the sync again.")
+	}
+	acct, dest, err := a.uploader.MetaDestination(ctx, adAccount)
+	if err != nil {
+		return nil, err
+	}
+	return &syncs.MetaConn{AdAccount: acct, Destination: dest}, nil
 }
 
 // openSyncSource opens a sync's input through the app's one Resolver: a

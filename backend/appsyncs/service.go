@@ -94,6 +94,9 @@ func (s *Service) List() (*List, error) {
 	}
 	for _, sum := range list {
 		r := Row{Summary: sum, Platform: destination.TikTok}
+		if sum.Destination != "" {
+			r.Platform = sum.Destination
+		}
 		if a, ok := byID[sum.AudienceID]; ok && sum.AudienceID != "" {
 			r.AudienceStatus, r.AudienceLabel, r.MatchedUsers = a.Status, a.Name, a.MatchedUsers
 		}

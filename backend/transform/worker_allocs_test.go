@@ -45,9 +45,9 @@ func TestWorkerDoesNotAllocatePerRow(t *testing.T) {
 			t.Fatal(err)
 		}
 		w.process(b)
-		if b.tally.rowsRead != chunkRecords+1 || b.tally.malformed != 1 || len(b.tally.invalid) == 0 {
+		if b.tally.rowsRead != chunkRecords+1 || b.tally.malformed != 1 || len(b.tally.tiktok.invalid) == 0 {
 			t.Fatalf("%s: the chunk is not the sample: %d rows, %d malformed, %d kinds of invalid values",
-				layout, b.tally.rowsRead, b.tally.malformed, len(b.tally.invalid))
+				layout, b.tally.rowsRead, b.tally.malformed, len(b.tally.tiktok.invalid))
 		}
 		if got := testing.AllocsPerRun(5, func() { w.process(b) }); got > 4 {
 			t.Errorf("%s: %.0f allocations per chunk of %d rows, want at most 4 (the bad row's error)", layout, got, chunkRecords+1)
