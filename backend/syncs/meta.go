@@ -106,13 +106,10 @@ func (d *Definition) normalizeDestination() error {
 	return nil
 }
 
-// metaSchema is the sync's Meta schema: a single-key schema name for one
-// mapping ("EMAIL_SHA256"), else the keys in mapping order, one per
-// column of the sync's rows.
+// metaSchema is the sync's Meta schema: the keys in mapping order, one per
+// column of the sync's rows, multi-key even for one column, as the
+// transform writes an upload's (one audience never mixes the two kinds).
 func (d *Definition) metaSchema() []string {
-	if len(d.Mappings) == 1 {
-		return []string{identifiers.MetaKeyFor(d.Mappings[0].Type).SingleKeySchema()}
-	}
 	out := make([]string, len(d.Mappings))
 	for i, m := range d.Mappings {
 		out[i] = identifiers.MetaKeyFor(m.Type).SchemaName()

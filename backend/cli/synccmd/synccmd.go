@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -18,11 +17,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/audience-uploader/audience-uploader/backend/cli"
-	"github.com/audience-uploader/audience-uploader/backend/datadir"
+	"github.com/audience-uploader/audience-uploader/backend/cli/metacmd"
 	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/inputs"
-	"github.com/audience-uploader/audience-uploader/backend/meta"
-	"github.com/audience-uploader/audience-uploader/backend/metaupload"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 	"github.com/audience-uploader/audience-uploader/backend/settings"
 	"github.com/audience-uploader/audience-uploader/backend/syncs"
@@ -50,18 +47,18 @@ func Commands(sources *inputs.Resolver) []*cobra.Command {
 // session is the service with a TikTok connection from the settings,
 // keychain and environment, opened on first use.
 type session struct {
-	svc        *syncs.Service
-	sink       *printer
-	stores     []*upload.Store
-	metaStores []*metaupload.Store
+	svc    *syncs.Service
+	sink   *printer
+	stores []*upload.Store
+	metas  []*metacmd.Session
 }
 
 func (s *session) Close() {
 	for _, st := range s.stores {
 		st.Close()
 	}
-	for _, st := range s.metaStores {
-		st.Close()
+	for _, ms := range s.metas {
+		ms.Close()
 	}
 }
 
@@ -103,45 +100,21 @@ func (s *session) connect(ctx context.Context, adv string) (*syncs.Conn, error) 
 	return &syncs.Conn{AdvertiserID: conn.AdvertiserID, Client: conn.Client, Uploader: up}, nil
 }
 
-// metaJournal is the Meta uploads' journal in the data folder: the one
-// every Meta upload of the CLI resumes from.
-func metaJournal() (string, error) {
-	d, err := datadir.Path()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(d, "meta-upload.db"), nil
-}
-
-// connectMeta connects a sync to Meta: the ad account (the sync's, else
-// Settings > Meta), the token (META_ACCESS_TOKEN, else the keychain), the
-// journal and an exactly-once uploader behind the destination seam.
+// connectMeta connects a sync to Meta as 'upload --destination meta'
+// does (metacmd.Open): the ad account (the sync's, else Settings > Meta),
+// the token (META_ACCESS_TOKEN, else the keychain) and the one Meta upload
+// journal, behind the destination seam.
 func (s *session) connectMeta(ctx context.Context, acct string) (*syncs.MetaConn, error) {
-	st, err := settings.Load()
-	if err != nil {
-		return nil, fmt.Errorf("load settings: %w", err)
+	var log io.Writer
+	if !s.sink.quiet {
+		log = s.sink.w
 	}
-	c, err := meta.Connect(ctx, meta.ConnectOptions{Settings: st.Meta, AdAccount: acct, Secrets: secrets.Keychain()})
-	if errors.Is(err, meta.ErrNoAdAccount) {
-		return nil, cli.UsageError(errors.New("no Meta ad account: save the sync with --ad-account act_… or set it in Settings > Meta"))
-	}
+	ms, err := metacmd.Open(metacmd.Flags{AdAccount: acct}, log)
 	if err != nil {
 		return nil, err
 	}
-	path, err := metaJournal()
-	if err != nil {
-		return nil, err
-	}
-	store, err := metaupload.OpenStore(path)
-	if err != nil {
-		return nil, err
-	}
-	s.metaStores = append(s.metaStores, store)
-	up, err := metaupload.New(metaupload.Config{Store: store, Client: c, Log: s.sink.metaLog})
-	if err != nil {
-		return nil, err
-	}
-	return &syncs.MetaConn{AdAccount: c.AdAccount(), Destination: &metaupload.Destination{Client: c, Uploader: up}}, nil
+	s.metas = append(s.metas, ms)
+	return &syncs.MetaConn{AdAccount: ms.AdAccount, Destination: ms.Dest}, nil
 }
 
 // printer shows upload progress on stderr, one line per file and step.
@@ -163,16 +136,6 @@ func (p *printer) Emit(e upload.Event) {
 	case upload.EventWarning, upload.EventRetry, upload.EventRateLimited:
 		fmt.Fprintf(p.w, "  %s\n", e.Message)
 	}
-}
-
-// metaLog shows the Meta uploader's warnings (ids and counts, never a cell).
-func (p *printer) metaLog(level, msg string) {
-	if p.quiet || level == "info" {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "  %s\n", msg)
 }
 
 func (p *printer) stage(pr syncs.Progress) {
