@@ -401,18 +401,11 @@ func mergeOf(srcs []rowSource) (rowSource, error) {
 	}
 	m := &mergeSource{}
 	for _, src := range srcs {
-		row, err := src.next()
-		if err == io.EOF {
-			continue
-		}
-		if err != nil {
+		if err := m.h.push(src, 0, false, true); err != nil {
 			return nil, err
 		}
-		m.h = append(m.h, &mergeItem{src: src, row: append([]byte(nil), row...), prefix: binary.BigEndian.Uint64(row)})
 	}
-	for i := len(m.h)/2 - 1; i >= 0; i-- {
-		m.down(i)
-	}
+	m.h.init()
 	return m, nil
 }
 
@@ -441,30 +434,59 @@ func (a *arenaSource) next() ([]byte, error) {
 	return nil, io.EOF
 }
 
+// mergeItem is one sorted source's current row in a rowHeap.
 type mergeItem struct {
 	src    rowSource
 	row    []byte
 	prefix uint64 // the row's first 8 bytes: most comparisons end here
+	// gen and present serve the state's deltas (state_runs.go): the
+	// layer's age (newer is larger) and whether it adds or removes the row.
+	gen     int
+	present bool
 }
 
+// less orders by row, then newest layer first: the first of a row is its
+// fate (plain merges leave gen 0, so equal rows stay unordered).
 func (a *mergeItem) less(b *mergeItem) bool {
 	if a.prefix != b.prefix {
 		return a.prefix < b.prefix
 	}
-	return bytes.Compare(a.row, b.row) < 0
+	if c := bytes.Compare(a.row, b.row); c != 0 {
+		return c < 0
+	}
+	return a.gen > b.gen
 }
 
-// mergeSource merges sorted sources, dropping duplicates across them. Its
-// heap of sources is kept by hand: container/heap's interface calls cost
-// more than the comparisons on tens of millions of rows.
-type mergeSource struct {
-	h    []*mergeItem
-	last []byte
+// rowHeap holds sorted sources by their current row. It is kept by hand:
+// container/heap's interface calls cost more than the comparisons on tens
+// of millions of rows.
+type rowHeap []*mergeItem
+
+// push adds a source at its first row (none if it is empty).
+func (h *rowHeap) push(src rowSource, gen int, present bool, copyRow bool) error {
+	row, err := src.next()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if copyRow {
+		row = append([]byte(nil), row...)
+	}
+	*h = append(*h, &mergeItem{src: src, row: row, prefix: binary.BigEndian.Uint64(row), gen: gen, present: present})
+	return nil
+}
+
+// init orders the pushed sources.
+func (h rowHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
 }
 
 // down restores the heap order below i.
-func (m *mergeSource) down(i int) {
-	h := m.h
+func (h rowHeap) down(i int) {
 	for {
 		j := 2*i + 1
 		if j >= len(h) {
@@ -482,21 +504,27 @@ func (m *mergeSource) down(i int) {
 }
 
 // advance moves the top source to its next row, dropping it at its end.
-func (m *mergeSource) advance() error {
-	top := m.h[0]
+func (h *rowHeap) advance() error {
+	top := (*h)[0]
 	row, err := top.src.next()
 	switch {
 	case err == io.EOF:
-		last := len(m.h) - 1
-		m.h[0] = m.h[last]
-		m.h = m.h[:last]
+		last := len(*h) - 1
+		(*h)[0] = (*h)[last]
+		*h = (*h)[:last]
 	case err != nil:
 		return err
 	default:
 		top.row, top.prefix = row, binary.BigEndian.Uint64(row)
 	}
-	m.down(0)
+	h.down(0)
 	return nil
+}
+
+// mergeSource merges sorted sources, dropping duplicates across them.
+type mergeSource struct {
+	h    rowHeap
+	last []byte
 }
 
 func (m *mergeSource) next() ([]byte, error) {
@@ -504,12 +532,12 @@ func (m *mergeSource) next() ([]byte, error) {
 		return nil, io.EOF
 	}
 	m.last = append(m.last[:0], m.h[0].row...)
-	if err := m.advance(); err != nil {
+	if err := m.h.advance(); err != nil {
 		return nil, err
 	}
 	// Skip the same row from other runs.
 	for len(m.h) > 0 && bytes.Equal(m.h[0].row, m.last) {
-		if err := m.advance(); err != nil {
+		if err := m.h.advance(); err != nil {
 			return nil, err
 		}
 	}

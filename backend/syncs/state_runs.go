@@ -2,7 +2,6 @@ package syncs
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -115,95 +114,22 @@ func openLayers(dir, base string, ls []layer) (rowSource, func(), error) {
 	for gen, l := range ls {
 		src, err := open(l.file)
 		if err == nil {
-			err = ops.push(src, gen, !l.del)
+			err = ops.h.push(src, gen, !l.del, false)
 		}
 		if err != nil {
 			closeAll()
 			return nil, nil, err
 		}
 	}
-	ops.heapify()
+	ops.h.init()
 	return &layered{base: b, ops: ops, needB: true, needO: true}, closeAll, nil
-}
-
-// opItem is one delta file's current row in deltaOps's heap.
-type opItem struct {
-	src     rowSource
-	row     []byte
-	prefix  uint64
-	gen     int // the layer's age: newer is larger
-	present bool
-}
-
-// less orders by row, then newest first: the first of a row is its fate.
-func (a *opItem) less(b *opItem) bool {
-	if a.prefix != b.prefix {
-		return a.prefix < b.prefix
-	}
-	if c := bytes.Compare(a.row, b.row); c != 0 {
-		return c < 0
-	}
-	return a.gen > b.gen
 }
 
 // deltaOps merges the delta files into one sorted stream of rows, each
 // with the verdict of the newest file that holds it.
 type deltaOps struct {
-	h    []*opItem
+	h    rowHeap
 	last []byte
-}
-
-func (o *deltaOps) push(src rowSource, gen int, present bool) error {
-	row, err := src.next()
-	if err == io.EOF {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	o.h = append(o.h, &opItem{src: src, row: row, prefix: binary.BigEndian.Uint64(row), gen: gen, present: present})
-	return nil
-}
-
-func (o *deltaOps) heapify() {
-	for i := len(o.h)/2 - 1; i >= 0; i-- {
-		o.down(i)
-	}
-}
-
-func (o *deltaOps) down(i int) {
-	h := o.h
-	for {
-		j := 2*i + 1
-		if j >= len(h) {
-			return
-		}
-		if r := j + 1; r < len(h) && h[r].less(h[j]) {
-			j = r
-		}
-		if !h[j].less(h[i]) {
-			return
-		}
-		h[i], h[j] = h[j], h[i]
-		i = j
-	}
-}
-
-func (o *deltaOps) advance() error {
-	top := o.h[0]
-	row, err := top.src.next()
-	switch {
-	case err == io.EOF:
-		last := len(o.h) - 1
-		o.h[0] = o.h[last]
-		o.h = o.h[:last]
-	case err != nil:
-		return err
-	default:
-		top.row, top.prefix = row, binary.BigEndian.Uint64(row)
-	}
-	o.down(0)
-	return nil
 }
 
 // next returns the next row (valid until the following call) and whether
@@ -214,11 +140,11 @@ func (o *deltaOps) next() ([]byte, bool, error) {
 	}
 	o.last = append(o.last[:0], o.h[0].row...)
 	present := o.h[0].present
-	if err := o.advance(); err != nil {
+	if err := o.h.advance(); err != nil {
 		return nil, false, err
 	}
 	for len(o.h) > 0 && bytes.Equal(o.h[0].row, o.last) {
-		if err := o.advance(); err != nil {
+		if err := o.h.advance(); err != nil {
 			return nil, false, err
 		}
 	}
