@@ -2,12 +2,8 @@ package appupload
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +15,6 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/metaupload"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
-	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // The wizard's upload to Meta (issue 21): a transform's meta-rows.tsv sent
@@ -33,10 +28,6 @@ const (
 	EventMetaProgress = "upload:meta-event" // a MetaEvent: one line of the uploader's (ids and counts, no cell)
 	EventMetaDone     = "upload:meta-done"  // a MetaDone: the upload to Meta ended
 )
-
-// MetaJournalName is the journal of Meta uploads in the data folder,
-// shared with the command line's.
-const MetaJournalName = "meta-upload.db"
 
 // MetaUploadRequest sends a transform's Meta rows to a new audience
 // (AudienceName) or an existing one (AudienceID, Action ADD, REMOVE or
@@ -98,7 +89,7 @@ func openMeta(cfg Config) *metaSide {
 			m.openErr = err
 			return m
 		}
-		path = filepath.Join(d, MetaJournalName)
+		path = filepath.Join(d, metaupload.JournalName)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		m.openErr = err
@@ -126,62 +117,28 @@ func (s *Service) CancelMetaUpload() bool {
 	return true
 }
 
-// metaRows finds the Meta rows file of a transform's output and its schema
-// as the uploader takes it (one key: Meta's single-key schema name).
-func metaRows(outputDir string) (path string, schema []string, err error) {
-	manifest := outputDir
-	if filepath.Base(manifest) != transform.ManifestName {
-		manifest = filepath.Join(outputDir, transform.ManifestName)
-	}
-	b, err := os.ReadFile(manifest)
-	if err != nil {
-		return "", nil, fmt.Errorf("The transform's manifest could not be read (%v). Run the transform again.", err)
-	}
-	var m transform.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return "", nil, fmt.Errorf("The manifest %s is not valid JSON (%v). Run the transform again.", manifest, err)
-	}
-	files := m.FilesFor(destination.Meta)
+// metaRows reads and checks a transform output's Meta rows file
+// (metaupload.ReadRows), its errors worded for the window, and gives the
+// schema as the uploader takes it (one key: Meta's single-key schema name).
+func metaRows(outputDir string) (*metaupload.Rows, []string, error) {
+	rows, err := metaupload.ReadRows(outputDir)
 	switch {
-	case len(files) == 0 && m.Meta != nil:
-		return "", nil, errors.New("No row of this list has a value Meta accepts, so there is nothing to send to Meta. Check the column types in Step 3.")
-	case len(files) == 0:
-		return "", nil, errors.New("This output has no rows for Meta: choose Meta in Step 2 and run the transform again.")
-	case len(files) > 1 || len(files[0].Schema) == 0:
-		return "", nil, fmt.Errorf("The manifest %s does not list one Meta rows file with its schema. Run the transform again.", manifest)
+	case errors.Is(err, metaupload.ErrNoAcceptedRows):
+		return nil, nil, errors.New("No row of this list has a value Meta accepts, so there is nothing to send to Meta. Check the column types in Step 3.")
+	case errors.Is(err, metaupload.ErrNotForMeta):
+		return nil, nil, errors.New("This output has no rows for Meta: choose Meta in Step 2 and run the transform again.")
+	case err != nil:
+		return nil, nil, fmt.Errorf("The transform's output could not be read for Meta (%v). Run the transform again.", err)
 	}
-	schema = files[0].Schema
+	schema := rows.Schema
 	if len(schema) == 1 {
 		k, err := identifiers.ParseMetaKey(schema[0])
 		if err != nil || k.SingleKeySchema() == "" {
-			return "", nil, fmt.Errorf("Meta takes %s only beside another key, and this list maps no other. Map an e-mail, phone or mobile advertiser ID column too, then run again.", schema[0])
+			return nil, nil, fmt.Errorf("Meta takes %s only beside another key, and this list maps no other. Map an e-mail, phone or mobile advertiser ID column too, then run again.", schema[0])
 		}
 		schema = []string{k.SingleKeySchema()}
 	}
-	return filepath.Join(filepath.Dir(manifest), files[0].Path), schema, nil
-}
-
-// metaJobID names an upload by its rows file (path and content), the ad
-// account, the audience and the action: the same upload asked again
-// resumes the journal's job (or finds it done) and never sends a batch
-// twice or opens a second audience.
-func metaJobID(rowsPath, acct, name, audienceID, action string) (string, error) {
-	f, err := os.Open(rowsPath)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	abs, _ := filepath.Abs(rowsPath)
-	for _, s := range []string{abs, acct, name, audienceID, action} {
-		fmt.Fprintf(h, "%d:%s;", len(s), s)
-	}
-	content := sha256.New()
-	if _, err := io.Copy(content, f); err != nil {
-		return "", err
-	}
-	h.Write(content.Sum(nil))
-	return "app-" + hex.EncodeToString(h.Sum(nil))[:24], nil
+	return rows, schema, nil
 }
 
 // MetaDestination connects to adAccount ("" means the settings') behind
@@ -234,7 +191,7 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 	default:
 		return fmt.Errorf("The action %q is unknown for Meta. Choose add, remove or replace.", req.Action)
 	}
-	rowsPath, schema, err := metaRows(req.OutputDir)
+	rows, schema, err := metaRows(req.OutputDir)
 	if err != nil {
 		return err
 	}
@@ -246,9 +203,7 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 	if err != nil {
 		return err
 	}
-	if jobID, err = metaJobID(rowsPath, acct, req.AudienceName, req.AudienceID, string(action)); err != nil {
-		return fmt.Errorf("The Meta rows file could not be read (%v). Run the transform again.", err)
-	}
+	jobID = metaupload.JobID(rows, acct, action, req.AudienceName, req.AudienceID)
 
 	s.meta.mu.Lock()
 	defer s.meta.mu.Unlock()
@@ -268,7 +223,7 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 		defer s.wg.Done()
 		defer cancel()
 		res, err := dest.Deliver(ctx, destination.Delivery{JobID: jobID, AudienceID: req.AudienceID, AudienceName: req.AudienceName,
-			Action: action, Schema: schema, RowsPath: rowsPath})
+			Action: action, Schema: schema, RowsPath: rows.Path})
 		d := MetaDone{JobID: jobID}
 		switch {
 		case err != nil && errors.Is(err, context.Canceled):

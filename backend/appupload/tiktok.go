@@ -22,7 +22,7 @@ type Config struct {
 	LoadSettings func() (settings.Settings, error) // default settings.Load
 	QPS          float64                           // request ceiling; default 5
 	// MetaJournalPath is the Meta upload journal; default the data
-	// folder's MetaJournalName.
+	// folder's metaupload.JournalName.
 	MetaJournalPath string
 }
 

@@ -8,13 +8,9 @@ package metacmd
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -40,13 +36,10 @@ func Commands() []*cobra.Command {
 
 var adAccountPattern = regexp.MustCompile(`^act_[0-9]+$`)
 
-// JournalName is the Meta upload journal's file in the data folder.
-const JournalName = "meta-upload.db"
-
 // Flags are what a command that talks to Meta takes besides its own.
 type Flags struct {
 	AdAccount string
-	// Journal is the Meta upload journal (default JournalName in the
+	// Journal is the Meta upload journal (default metaupload.JournalName in the
 	// data folder); tiktokcmd's --state names it for Meta.
 	Journal string
 	// BatchRows is the rows per request (default and most 10,000); tests
@@ -103,7 +96,7 @@ func Open(f Flags, log io.Writer) (*Session, error) {
 		if err != nil {
 			return nil, err
 		}
-		path = filepath.Join(dir, JournalName)
+		path = filepath.Join(dir, metaupload.JournalName)
 	}
 	store, err := metaupload.OpenStore(path)
 	if err != nil {
@@ -155,11 +148,14 @@ func (s *Session) Upload(ctx context.Context, req UploadRequest) (*UploadResult,
 	if err != nil {
 		return nil, err
 	}
-	rows, err := ReadRows(req.Manifest)
+	rows, err := metaupload.ReadRows(req.Manifest)
+	if errors.Is(err, metaupload.ErrNotForMeta) {
+		return nil, fmt.Errorf("%w: transform the list with --destination meta (or tiktok,meta) into a new folder", err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	id := jobID(rows, s.AdAccount, action, req.AudienceName, req.AudienceID)
+	id := metaupload.JobID(rows, s.AdAccount, action, req.AudienceName, req.AudienceID)
 	del := destination.Delivery{JobID: id, AudienceID: req.AudienceID, AudienceName: req.AudienceName, Action: action,
 		Schema: rows.Schema, RowsPath: rows.Path}
 	var res destination.Result
@@ -193,15 +189,6 @@ func parseAction(req UploadRequest) (destination.Action, error) {
 	return "", cli.UsageError(fmt.Errorf("--action %q: use append, remove or replace", req.Action))
 }
 
-// jobID names an upload in the journal.
-func jobID(r *Rows, acct string, action destination.Action, name, audienceID string) string {
-	h := sha256.New()
-	for _, s := range []string{r.RunID, r.MD5, acct, string(action), name, audienceID} {
-		fmt.Fprintf(h, "%d:%s;", len(s), s)
-	}
-	return "cli-" + hex.EncodeToString(h.Sum(nil))[:24]
-}
-
 // PrintUpload says what an upload did.
 func PrintUpload(w io.Writer, r *UploadResult) {
 	name := r.AudienceName
@@ -211,29 +198,6 @@ func PrintUpload(w io.Writer, r *UploadResult) {
 	fmt.Fprintf(w, "Sent %d rows to Meta (job %s, ad account %s).\n", r.Rows, r.JobID, r.AdAccount)
 	fmt.Fprintf(w, "%s %s: audience id %s (%s)\n", r.Action, name, r.AudienceID, strings.Join(r.Schema, ","))
 	fmt.Fprintln(w, "Meta matches the rows within about 24 hours: see `audience-uploader status --destination meta --audience-id "+r.AudienceID+"`.")
-}
-
-// Rows is a transform's Meta rows file, checked against its manifest.
-type Rows struct {
-	Path   string
-	RunID  string
-	MD5    string
-	Schema []string
-	Rows   int64
-}
-
-// md5Of is the file's MD5, hex.
-func md5Of(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := md5.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func newSetTokenCmd() *cobra.Command {

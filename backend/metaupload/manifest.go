@@ -1,14 +1,53 @@
-package metacmd
+package metaupload
 
 import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/audience-uploader/audience-uploader/backend/destination"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
+
+// JournalName is the Meta upload journal's file in the data folder, one
+// for the command line, the app's wizard and the syncs.
+const JournalName = "meta-upload.db"
+
+// What a manifest may lack for Meta; callers word the way out for their
+// screen or command line.
+var (
+	ErrNotForMeta     = errors.New("holds no rows for Meta")
+	ErrNoAcceptedRows = errors.New("lists no Meta rows: no row had a value Meta accepts (see its counters)")
+)
+
+// Rows is a transform's Meta rows file, checked against its manifest.
+type Rows struct {
+	Path   string
+	RunID  string
+	MD5    string
+	Schema []string
+	Rows   int64
+}
+
+// md5Of is the file's MD5, hex.
+func md5Of(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
 
 // ReadRows reads a transform's manifest (or its folder) and checks its
 // Meta rows file: the one the manifest names, a regular file in the
@@ -33,9 +72,9 @@ func ReadRows(manifest string) (*Rows, error) {
 	files := m.FilesFor(destination.Meta)
 	if len(files) == 0 {
 		if m.Meta != nil {
-			return nil, fmt.Errorf("manifest %s lists no Meta rows: no row had a value Meta accepts (see its counters)", abs)
+			return nil, fmt.Errorf("manifest %s %w", abs, ErrNoAcceptedRows)
 		}
-		return nil, fmt.Errorf("manifest %s holds no rows for Meta: transform the list with --destination meta (or tiktok,meta) into a new folder", abs)
+		return nil, fmt.Errorf("manifest %s %w", abs, ErrNotForMeta)
 	}
 	if len(files) > 1 {
 		return nil, fmt.Errorf("manifest %s lists %d Meta files, a transform writes one: transform the list again", abs, len(files))
@@ -63,4 +102,16 @@ func ReadRows(manifest string) (*Rows, error) {
 		return nil, fmt.Errorf("manifest %s: %s changed since the transform (its MD5 is not the manifest's): transform the list again", abs, f.Path)
 	}
 	return &Rows{Path: path, RunID: m.RunID, MD5: sum, Schema: f.Schema, Rows: f.Rows}, nil
+}
+
+// JobID names an upload in the journal by the transform run, its rows
+// file, the account, the action and the audience: the same upload asked
+// again, from the command line or the app, resumes the journal's job (or
+// finds it done) and never sends a batch twice or opens a second audience.
+func JobID(r *Rows, acct string, action destination.Action, name, audienceID string) string {
+	h := sha256.New()
+	for _, s := range []string{r.RunID, r.MD5, acct, string(action), name, audienceID} {
+		fmt.Fprintf(h, "%d:%s;", len(s), s)
+	}
+	return "meta-" + hex.EncodeToString(h.Sum(nil))[:24]
 }
