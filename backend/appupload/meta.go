@@ -12,7 +12,6 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/appmeta"
 	"github.com/audience-uploader/audience-uploader/backend/datadir"
 	"github.com/audience-uploader/audience-uploader/backend/destination"
-	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/metaupload"
 	"github.com/audience-uploader/audience-uploader/backend/secrets"
 )
@@ -118,27 +117,21 @@ func (s *Service) CancelMetaUpload() bool {
 }
 
 // metaRows reads and checks a transform output's Meta rows file
-// (metaupload.ReadRows), its errors worded for the window, and gives the
-// schema as the uploader takes it (one key: Meta's single-key schema name).
-func metaRows(outputDir string) (*metaupload.Rows, []string, error) {
+// (metaupload.ReadRows), its errors worded for the window. Its schema goes
+// to Meta as written, one key included: a one-key list is a multi-key
+// schema of one key, as the command line and the syncs send it, so an
+// audience fed by all three never mixes Meta's two kinds of schema.
+func metaRows(outputDir string) (*metaupload.Rows, error) {
 	rows, err := metaupload.ReadRows(outputDir)
 	switch {
 	case errors.Is(err, metaupload.ErrNoAcceptedRows):
-		return nil, nil, errors.New("No row of this list has a value Meta accepts, so there is nothing to send to Meta. Check the column types in Step 3.")
+		return nil, errors.New("No row of this list has a value Meta accepts, so there is nothing to send to Meta. Check the column types in Step 3.")
 	case errors.Is(err, metaupload.ErrNotForMeta):
-		return nil, nil, errors.New("This output has no rows for Meta: choose Meta in Step 2 and run the transform again.")
+		return nil, errors.New("This output has no rows for Meta: choose Meta in Step 2 and run the transform again.")
 	case err != nil:
-		return nil, nil, fmt.Errorf("The transform's output could not be read for Meta (%v). Run the transform again.", err)
+		return nil, fmt.Errorf("The transform's output could not be read for Meta (%v). Run the transform again.", err)
 	}
-	schema := rows.Schema
-	if len(schema) == 1 {
-		k, err := identifiers.ParseMetaKey(schema[0])
-		if err != nil || k.SingleKeySchema() == "" {
-			return nil, nil, fmt.Errorf("Meta takes %s only beside another key, and this list maps no other. Map an e-mail, phone or mobile advertiser ID column too, then run again.", schema[0])
-		}
-		schema = []string{k.SingleKeySchema()}
-	}
-	return rows, schema, nil
+	return rows, nil
 }
 
 // MetaDestination connects to adAccount ("" means the settings') behind
@@ -191,7 +184,7 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 	default:
 		return fmt.Errorf("The action %q is unknown for Meta. Choose add, remove or replace.", req.Action)
 	}
-	rows, schema, err := metaRows(req.OutputDir)
+	rows, err := metaRows(req.OutputDir)
 	if err != nil {
 		return err
 	}
@@ -223,7 +216,7 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 		defer s.wg.Done()
 		defer cancel()
 		res, err := dest.Deliver(ctx, destination.Delivery{JobID: jobID, AudienceID: req.AudienceID, AudienceName: req.AudienceName,
-			Action: action, Schema: schema, RowsPath: rows.Path})
+			Action: action, Schema: rows.Schema, RowsPath: rows.Path})
 		d := MetaDone{JobID: jobID}
 		switch {
 		case err != nil && errors.Is(err, context.Canceled):

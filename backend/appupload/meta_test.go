@@ -163,8 +163,8 @@ func TestMetaUploadFromTheWizard(t *testing.T) {
 	}
 }
 
-// TestMetaUploadOneKeyAndRefusals: an e-mail-only list goes as Meta's
-// single-key EMAIL_SHA256 schema; a TikTok-only output, no ad account and
+// TestMetaUploadOneKeyAndRefusals: an e-mail-only list goes as a
+// multi-key schema of one key (as the CLI and the syncs send it); a TikTok-only output, no ad account and
 // unaccepted terms each end in a sentence saying what to do.
 func TestMetaUploadOneKeyAndRefusals(t *testing.T) {
 	e := newMetaUpload(t, metastandin.Options{})
@@ -242,7 +242,7 @@ func TestMetaDestinationForSyncs(t *testing.T) {
 	done := e.win.wait(t)
 	rows := rowsOf(t, out)
 	res, err := d.Deliver(context.Background(), destination.Delivery{JobID: done.JobID, AudienceName: "Shared journal", Action: destination.Add,
-		Schema: []string{"EMAIL_SHA256"}, RowsPath: filepath.Join(out, transform.MetaRowsName)})
+		Schema: []string{"EMAIL"}, RowsPath: filepath.Join(out, transform.MetaRowsName)})
 	if err != nil || res.AudienceID != done.Result.AudienceID {
 		t.Fatalf("deliver %+v %v", res, err)
 	}
