@@ -171,6 +171,17 @@ export async function audit(page, screen) {
   await page
     .waitForFunction(() => !document.querySelector('.n-spin-body, .n-data-table-base-table-body .n-base-loading'), null, { timeout: 15_000 })
     .catch(() => {})
+  // A toast ("… saved.") fades out on its own clock, so axe could read it
+  // half-transparent at any moment: audit the screen once it has gone, and
+  // once no finite animation or transition is still running.
+  await page.waitForFunction(() => !document.querySelector('.n-message'), null, { timeout: 15_000 }).catch(() => {})
+  await page
+    .waitForFunction(
+      () => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getComputedTiming().endTime === Infinity),
+      null,
+      { timeout: 5_000 },
+    )
+    .catch(() => {})
   await sleep(400)
   const { violations } = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze()
   const byImpact = Object.fromEntries(IMPACTS.map((i) => [i, 0]))
