@@ -43,3 +43,10 @@ func (a *App) IsMetaUploading() bool { return a.uploader.MetaUploading() }
 func (a *App) MetaAudienceStatus(audienceID string) (*appupload.MetaResult, error) {
 	return a.uploader.MetaStatus(audienceID)
 }
+
+// MetaUploadJobs lists the uploads to Meta for History, newest first: one
+// the app was closed in the middle of shows there to resume.
+func (a *App) MetaUploadJobs() ([]appupload.MetaJob, error) { return a.uploader.MetaJobs() }
+
+// ResumeMetaUpload continues an unfinished upload to Meta through its journal.
+func (a *App) ResumeMetaUpload(jobID string) error { return a.uploader.ResumeMetaUpload(jobID) }

@@ -10,7 +10,7 @@ import (
 )
 
 // The frontend's api/meta.ts calls exactly these.
-var metaBoundMethods = []string{"CancelMetaUpload", "DeleteMetaToken", "IsMetaUploading", "MetaAudienceStatus", "MetaState", "SaveMetaToken", "StartMetaUpload", "TestMetaConnection"}
+var metaBoundMethods = []string{"CancelMetaUpload", "DeleteMetaToken", "IsMetaUploading", "MetaAudienceStatus", "MetaState", "MetaUploadJobs", "ResumeMetaUpload", "SaveMetaToken", "StartMetaUpload", "TestMetaConnection"}
 
 // TestMetaBindings: the Meta card's calls reach the stand-in with the
 // account saved through SaveSettings and the token through the keychain

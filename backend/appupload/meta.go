@@ -77,6 +77,7 @@ type metaSide struct {
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	jobID  string // of the running upload
 }
 
 func openMeta(cfg Config) *metaSide {
@@ -139,10 +140,14 @@ func metaRows(outputDir string) (*metaupload.Rows, error) {
 // sync engine's Meta deliveries can go through it too, so an upload and a
 // sync never keep two journals of one audience.
 func (s *Service) MetaDestination(ctx context.Context, adAccount string) (string, destination.Destination, error) {
-	return s.metaDestination(ctx, adAccount, nil)
+	acct, d, err := s.metaDestination(ctx, adAccount, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	return acct, d, nil
 }
 
-func (s *Service) metaDestination(ctx context.Context, adAccount string, log func(level, msg string)) (string, destination.Destination, error) {
+func (s *Service) metaDestination(ctx context.Context, adAccount string, log func(level, msg string)) (string, *metaupload.Destination, error) {
 	if s.meta.openErr != nil {
 		return "", nil, fmt.Errorf("The Meta upload journal could not be opened (%v). Check that the app's data folder is writable, then restart the app.", s.meta.openErr)
 	}
@@ -188,16 +193,75 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 	if err != nil {
 		return err
 	}
-	var jobID string
-	log := func(level, msg string) {
-		s.events.Emit(EventMetaProgress, MetaEvent{JobID: jobID, Level: level, Message: msg})
-	}
-	acct, dest, err := s.metaDestination(s.ctx, "", log)
+	m := &metaRun{name: req.AudienceName, action: action}
+	acct, dest, err := s.metaDestination(s.ctx, "", m.log(s))
 	if err != nil {
 		return err
 	}
-	jobID = metaupload.JobID(rows, acct, action, req.AudienceName, req.AudienceID)
+	m.acct, m.dest = acct, dest
+	m.jobID = metaupload.JobID(rows, acct, action, req.AudienceName, req.AudienceID)
+	m.send = func(ctx context.Context) (string, int, error) {
+		res, err := dest.Deliver(ctx, destination.Delivery{JobID: m.jobID, AudienceID: req.AudienceID, AudienceName: req.AudienceName,
+			Action: action, Schema: rows.Schema, RowsPath: rows.Path})
+		return res.AudienceID, res.Rows, err
+	}
+	return s.startMeta(m)
+}
 
+// ResumeMetaUpload continues an upload to Meta that did not finish (the
+// app was closed, the network went, it was cancelled) from the journal
+// alone, as History offers it after a restart: the rows file, schema,
+// action and audience it was started with; batches Meta has are not sent
+// again and no second audience is made.
+func (s *Service) ResumeMetaUpload(jobID string) error {
+	if s.meta.openErr != nil {
+		return fmt.Errorf("The Meta upload journal could not be opened (%v). Check that the app's data folder is writable, then restart the app.", s.meta.openErr)
+	}
+	j, err := s.meta.store.Job(s.ctx, jobID)
+	switch {
+	case err != nil:
+		return fmt.Errorf("The Meta upload journal could not be read (%v). Restart the app; if it stays, check that its data folder is readable.", err)
+	case j == nil:
+		return errors.New("This upload to Meta is not in the journal any more. Upload the list again from New run.")
+	case j.Done:
+		return errors.New("This upload to Meta has already finished: nothing is left to send.")
+	case !j.Resumable():
+		return errors.New("This upload to Meta was started by an older version that did not record its rows file. Upload the list again from New run: batches Meta already has are not sent again.")
+	}
+	m := &metaRun{jobID: j.ID, name: j.AudienceName, action: destination.Action(j.Action)}
+	acct, dest, err := s.metaDestination(s.ctx, j.AdAccount, m.log(s))
+	if err != nil {
+		return err
+	}
+	m.acct, m.dest = acct, dest
+	m.send = func(ctx context.Context) (string, int, error) {
+		res, err := dest.Uploader.Resume(ctx, j.ID)
+		if errors.Is(err, metaupload.ErrJobDone) {
+			// Finished by a run that started meanwhile (the CLI, a sync).
+			return j.AudienceID, j.Rows, nil
+		}
+		return res.AudienceID, res.Rows, err
+	}
+	return s.startMeta(m)
+}
+
+// metaRun is one upload to Meta as the window follows it: a new one or a
+// resumed one, told apart only by send.
+type metaRun struct {
+	jobID, acct, name string
+	action            destination.Action
+	dest              *metaupload.Destination
+	send              func(ctx context.Context) (audienceID string, rows int, err error)
+}
+
+func (m *metaRun) log(s *Service) func(level, msg string) {
+	return func(level, msg string) {
+		s.events.Emit(EventMetaProgress, MetaEvent{JobID: m.jobID, Level: level, Message: msg})
+	}
+}
+
+// startMeta runs m in the background, one upload to Meta at a time.
+func (s *Service) startMeta(m *metaRun) error {
 	s.meta.mu.Lock()
 	defer s.meta.mu.Unlock()
 	if s.meta.cancel != nil {
@@ -211,13 +275,13 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	s.meta.cancel = cancel
+	s.meta.jobID = m.jobID
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer cancel()
-		res, err := dest.Deliver(ctx, destination.Delivery{JobID: jobID, AudienceID: req.AudienceID, AudienceName: req.AudienceName,
-			Action: action, Schema: rows.Schema, RowsPath: rows.Path})
-		d := MetaDone{JobID: jobID}
+		audienceID, rows, err := m.send(ctx)
+		d := MetaDone{JobID: m.jobID}
 		switch {
 		case err != nil && errors.Is(err, context.Canceled):
 			d.Cancelled = true
@@ -226,9 +290,9 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 			d.Error = appmeta.Problem("The upload to Meta did not finish", err).Error() +
 				" Uploading again resumes it: batches Meta already has are not sent again."
 		default:
-			r := &MetaResult{JobID: jobID, AdAccount: acct, AudienceID: res.AudienceID, AudienceName: req.AudienceName,
-				Action: string(action), Rows: res.Rows}
-			if a, err := dest.Status(ctx, res.AudienceID); err == nil {
+			r := &MetaResult{JobID: m.jobID, AdAccount: m.acct, AudienceID: audienceID, AudienceName: m.name,
+				Action: string(m.action), Rows: rows}
+			if a, err := m.dest.Status(ctx, audienceID); err == nil {
 				r.Status, r.Ready = a.Status, a.Ready
 				r.Size = appmeta.SizeWords(int64(a.SizeLower), int64(a.SizeUpper))
 			}
@@ -236,6 +300,7 @@ func (s *Service) StartMetaUpload(req MetaUploadRequest) error {
 		}
 		s.meta.mu.Lock()
 		s.meta.cancel = nil
+		s.meta.jobID = ""
 		s.meta.mu.Unlock()
 		s.events.Emit(EventMetaDone, d)
 	}()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/sqlitefile"
@@ -29,7 +30,9 @@ CREATE TABLE IF NOT EXISTS meta_jobs (
   create_started_at INTEGER NOT NULL DEFAULT 0,
   existing_ids TEXT NOT NULL DEFAULT '[]',
   replace_done INTEGER NOT NULL DEFAULT 0,
-  done INTEGER NOT NULL DEFAULT 0
+  done INTEGER NOT NULL DEFAULT 0,
+  rows_path TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta_sessions (
   job_id TEXT NOT NULL,
@@ -76,7 +79,42 @@ func OpenStore(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("preparing the Meta upload journal %s: %w", path, err)
 	}
+	if err := addJobColumns(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing the Meta upload journal %s: %w", path, err)
+	}
 	return &Store{db: db}, nil
+}
+
+// addJobColumns brings a journal written before rows_path and created_at
+// (what a resume from the app's History needs) up to the schema; its old
+// jobs keep ” and 0, and a resume of one asks for the upload again.
+func addJobColumns(db *sql.DB) error {
+	have := map[string]bool{}
+	rows, err := db.Query(`SELECT name FROM pragma_table_info('meta_jobs')`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		have[n] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range []string{"rows_path TEXT NOT NULL DEFAULT ''", "created_at INTEGER NOT NULL DEFAULT 0"} {
+		if name, _, _ := strings.Cut(c, " "); !have[name] {
+			if _, err := db.Exec(`ALTER TABLE meta_jobs ADD COLUMN ` + c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes the journal.
@@ -89,6 +127,8 @@ type jobState struct {
 	createStartedAt                                      time.Time
 	existing                                             []string
 	replaceDone, done                                    bool
+	rowsPath                                             string    // the rows file, absolute, for a resume
+	createdAt                                            time.Time // when the job was first recorded
 }
 
 type sessionState struct {
@@ -126,20 +166,28 @@ func fromUnix(n int64) time.Time {
 }
 
 func (s *Store) job(ctx context.Context, id string) (*jobState, error) {
-	var j jobState
-	var schemaJSON, existingJSON string
-	var started int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, fingerprint, ad_account, audience_name, audience_id, action, schema_keys,
-		total_rows, create_started_at, existing_ids, replace_done, done FROM meta_jobs WHERE id = ?`, id).
-		Scan(&j.id, &j.fingerprint, &j.adAccount, &j.name, &j.audienceID, &j.action, &schemaJSON, &j.totalRows, &started,
-			&existingJSON, &j.replaceDone, &j.done)
+	j, err := scanJob(s.db.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM meta_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading Meta job %s: %w", id, err)
 	}
-	j.createStartedAt = fromUnix(started)
+	return j, nil
+}
+
+const jobColumns = `id, fingerprint, ad_account, audience_name, audience_id, action, schema_keys,
+	total_rows, create_started_at, existing_ids, replace_done, done, rows_path, created_at`
+
+func scanJob(row interface{ Scan(...any) error }) (*jobState, error) {
+	var j jobState
+	var schemaJSON, existingJSON string
+	var started, created int64
+	if err := row.Scan(&j.id, &j.fingerprint, &j.adAccount, &j.name, &j.audienceID, &j.action, &schemaJSON, &j.totalRows, &started,
+		&existingJSON, &j.replaceDone, &j.done, &j.rowsPath, &created); err != nil {
+		return nil, err
+	}
+	j.createStartedAt, j.createdAt = fromUnix(started), fromUnix(created)
 	if err := json.Unmarshal([]byte(schemaJSON), &j.schema); err != nil {
 		return nil, err
 	}
@@ -157,8 +205,8 @@ func (s *Store) createJob(ctx context.Context, j *jobState, batches []batchState
 	defer tx.Rollback()
 	schemaJSON, _ := json.Marshal(j.schema)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta_jobs (id, fingerprint, ad_account, audience_name, audience_id, action,
-		schema_keys, total_rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, j.id, j.fingerprint, j.adAccount, j.name, j.audienceID,
-		j.action, string(schemaJSON), j.totalRows); err != nil {
+		schema_keys, total_rows, rows_path, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, j.id, j.fingerprint, j.adAccount, j.name, j.audienceID,
+		j.action, string(schemaJSON), j.totalRows, j.rowsPath, unixOrZero(j.createdAt)); err != nil {
 		return fmt.Errorf("recording Meta job %s: %w", j.id, err)
 	}
 	for _, b := range batches {

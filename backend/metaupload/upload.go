@@ -22,6 +22,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/meta"
@@ -151,7 +152,10 @@ func (u *Uploader) Run(ctx context.Context, job Job) (Result, error) {
 	}
 	if st == nil {
 		st = &jobState{id: job.ID, fingerprint: fingerprint, adAccount: u.cfg.Client.AdAccount(), name: job.AudienceName,
-			audienceID: job.AudienceID, action: string(job.Action), schema: job.Schema, totalRows: n}
+			audienceID: job.AudienceID, action: string(job.Action), schema: job.Schema, totalRows: n, createdAt: u.cfg.Now()}
+		if st.rowsPath, err = filepath.Abs(job.RowsPath); err != nil {
+			return Result{}, err
+		}
 		var plan []batchState
 		for first, i := 0, 0; first < n; first, i = first+job.BatchRows, i+1 {
 			plan = append(plan, batchState{idx: i, firstRow: first, rows: min(job.BatchRows, n-first), status: batchPending})
