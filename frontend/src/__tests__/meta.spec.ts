@@ -15,6 +15,8 @@ vi.mock('../api', () => ({
     startUpload: vi.fn(async () => undefined),
     cancelUpload: vi.fn(async () => true),
     audienceStatus: vi.fn(),
+    jobs: vi.fn(async () => []),
+    resumeUpload: vi.fn(async () => undefined),
     onEvent: vi.fn((cb: unknown) => {
       handlers.event = cb as (e: unknown) => void
       return () => {}
@@ -34,6 +36,8 @@ import MetaSettingsCard from '../components/meta/MetaSettingsCard.vue'
 import DestinationChoice from '../components/steps/DestinationChoice.vue'
 import MetaUploadPanel from '../components/meta/MetaUploadPanel.vue'
 import MetaAudiencePicker from '../components/meta/MetaAudiencePicker.vue'
+import MetaUploadHistory from '../components/meta/MetaUploadHistory.vue'
+import { useMetaStore } from '../stores/meta'
 import RunStep from '../components/steps/RunStep.vue'
 import { manifest } from './helpers'
 import { createPinia, setActivePinia } from 'pinia'
@@ -300,5 +304,75 @@ describe('Step 2 Meta audience', () => {
     ;(Array.from(dlg.querySelectorAll('button')).find((b) => b.textContent?.trim() === 'Replace') as HTMLElement).click()
     await settle()
     expect(m.startUpload).toHaveBeenCalledWith({ output_dir: '/out/spring', audience_name: '', audience_id: '23850000000000101', action: 'REPLACE' })
+  })
+})
+
+describe('History: Meta uploads', () => {
+  beforeEach(() => {
+    document.body.innerHTML = ''
+    vi.clearAllMocks()
+  })
+  const job = (over: object) => ({
+    id: 'meta-1',
+    platform: 'meta',
+    ad_account: ACT,
+    audience_name: 'Restarted',
+    audience_id: '23850000000000990',
+    action: 'ADD',
+    output_dir: '/out/Restarted',
+    rows: 25000,
+    rows_sent: 10000,
+    batches: 3,
+    batches_done: 1,
+    created_at: '2026-12-07T23:00:00Z',
+    done: false,
+    running: false,
+    resumable: true,
+    ...over,
+  })
+
+  it('lists an interrupted upload to Meta with its platform and what Meta has; Resume continues it through the journal', async () => {
+    m.jobs.mockResolvedValue([job({}), job({ id: 'meta-0', audience_name: 'Done one', audience_id: '2385', rows_sent: 25000, batches_done: 3, done: true, resumable: false })])
+    const w = mount(MetaUploadHistory)
+    await settle()
+    const t = byId('meta-upload-history-table')!.textContent!
+    expect(t).toContain('Interrupted')
+    expect(t).toContain('Meta has 10,000 of 25,000 rows (1 of 3 batches).')
+    expect(t).toContain('Uploaded')
+    expect(t).toContain('New audience')
+    expect(byId('meta-history-for-meta-1')!.textContent).toBe('Meta')
+    expect(byId('meta-history-for-meta-1')!.title).toContain(ACT)
+    expect(byId('meta-history-audience-23850000000000990')).not.toBeNull()
+    expect(byId('meta-history-resume-meta-0')).toBeNull()
+    await w.find('[data-testid="meta-history-resume-meta-1"]').trigger('click')
+    await settle()
+    expect(m.resumeUpload).toHaveBeenCalledWith('meta-1')
+    expect(useMetaStore().upload.state).toBe('running')
+    expect(useMetaStore().upload.outputDir).toBe('/out/Restarted')
+    expect(byId('meta-upload-history-table')!.textContent).toContain('Uploading…')
+    m.jobs.mockResolvedValue([job({ rows_sent: 25000, batches_done: 3, done: true, resumable: false })])
+    handlers.done!({ job_id: 'meta-1', cancelled: false, result: { ad_account: ACT, audience_id: '23850000000000990', rows: 25000, status: 'Ready', size: 'fewer than 1,000', ready: true } })
+    await settle()
+    expect(byId('meta-upload-history-table')!.textContent).not.toContain('Interrupted')
+    expect(byId('meta-history-resume-meta-1')).toBeNull()
+  })
+
+  it('an upload recorded before the journal kept its rows file says to upload again; a refused resume says why', async () => {
+    m.jobs.mockResolvedValue([job({ resumable: false }), job({ id: 'meta-2' })])
+    m.resumeUpload.mockRejectedValueOnce(new Error('This upload to Meta has already finished: nothing is left to send.'))
+    const w = mount(MetaUploadHistory)
+    await settle()
+    expect(byId('meta-upload-history-table')!.textContent).toContain('upload the list again from New run')
+    expect(byId('meta-history-resume-meta-1')).toBeNull()
+    await w.find('[data-testid="meta-history-resume-meta-2"]').trigger('click')
+    await settle()
+    expect(byId('meta-history-upload-error')!.textContent).toContain('already finished')
+  })
+
+  it('shows nothing without uploads to Meta', async () => {
+    m.jobs.mockResolvedValue([])
+    mount(MetaUploadHistory)
+    await settle()
+    expect(byId('meta-upload-history')).toBeNull()
   })
 })

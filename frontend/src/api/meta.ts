@@ -55,6 +55,25 @@ export interface MetaUploadDone {
   cancelled: boolean
 }
 
+// One upload to Meta as History lists it (MetaUploadJobs): ids and counts, never a cell.
+export interface MetaJob {
+  id: string
+  platform: Platform // always 'meta'
+  ad_account: string
+  audience_name?: string
+  audience_id?: string // '' until the audience is created
+  action: string // ADD, REMOVE or REPLACE
+  output_dir?: string
+  rows: number
+  rows_sent: number // of the batches Meta is known to have
+  batches: number
+  batches_done: number
+  created_at: string
+  done: boolean
+  running: boolean
+  resumable: boolean // not done, not running, its rows file recorded
+}
+
 async function call<T>(p: Promise<unknown>): Promise<T> {
   try {
     return (await p) as T
@@ -72,6 +91,8 @@ export const metaApi = {
   cancelUpload: () => call<boolean>(App.CancelMetaUpload()),
   isUploading: () => call<boolean>(App.IsMetaUploading()),
   audienceStatus: (audienceId: string) => call<MetaUploadResult>(App.MetaAudienceStatus(audienceId)),
+  jobs: () => call<MetaJob[]>(App.MetaUploadJobs()),
+  resumeUpload: (jobId: string) => call<void>(App.ResumeMetaUpload(jobId)),
   onEvent: (cb: (e: MetaUploadEvent) => void) => EventsOn('upload:meta-event', cb),
   onDone: (cb: (d: MetaUploadDone) => void) => EventsOn('upload:meta-done', cb),
   // The Custom Audience Terms page, in the system's browser (not the app's window).

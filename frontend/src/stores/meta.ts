@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { audiencesApi, metaApi, type AudienceRow, type MetaState, type MetaUploadDone, type MetaUploadResult } from '../api'
+import { audiencesApi, metaApi, type AudienceRow, type MetaJob, type MetaState, type MetaUploadDone, type MetaUploadResult } from '../api'
 
 export type MetaUploadState = 'idle' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled'
 
@@ -19,6 +19,9 @@ export const useMetaStore = defineStore('meta', {
     audiences: [] as AudienceRow[],
     audiencesLoading: false,
     audiencesError: '',
+    // History's uploads to Meta (the journal's jobs), newest first.
+    jobs: [] as MetaJob[],
+    jobsError: '',
   }),
   getters: {
     ready(s): boolean {
@@ -80,6 +83,28 @@ export const useMetaStore = defineStore('meta', {
         this.upload.error = (e as Error).message
       }
     },
+    async loadJobs() {
+      try {
+        this.jobs = (await metaApi.jobs()) ?? []
+        this.jobsError = ''
+      } catch (e) {
+        this.jobsError = (e as Error).message
+      }
+    },
+    // Continues an unfinished upload to Meta from History (after a restart
+    // too): the journal knows its rows, audience and action.
+    async resumeUpload(job: MetaJob) {
+      if (this.uploading) return
+      this.listen()
+      this.upload = { ...freshUpload(), state: 'starting', outputDir: job.output_dir ?? '', jobId: job.id }
+      try {
+        await metaApi.resumeUpload(job.id)
+        if (this.upload.state === 'starting') this.upload.state = 'running'
+      } catch (e) {
+        this.upload.state = 'failed'
+        this.upload.error = (e as Error).message
+      }
+    },
     async cancelUpload() {
       try {
         await metaApi.cancelUpload()
@@ -99,6 +124,7 @@ export const useMetaStore = defineStore('meta', {
     },
     onDone(d: MetaUploadDone) {
       this.upload.jobId = d.job_id
+      if (this.jobs.length) void this.loadJobs()
       if (d.error) {
         this.upload.state = d.cancelled ? 'cancelled' : 'failed'
         this.upload.error = d.error
