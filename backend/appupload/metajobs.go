@@ -27,7 +27,8 @@ type MetaJob struct {
 	RowsSent     int                  `json:"rows_sent"` // of the batches Meta is known to have
 	Batches      int                  `json:"batches"`
 	BatchesDone  int                  `json:"batches_done"`
-	CreatedAt    time.Time            `json:"created_at"`
+	StartedAt    time.Time            `json:"started_at"`  // its first batch sent (zero: none yet)
+	FinishedAt   time.Time            `json:"finished_at"` // zero until done
 	Done         bool                 `json:"done"`
 	Running      bool                 `json:"running"`
 	// Resumable: not done, not running, and its rows file recorded.
@@ -50,7 +51,7 @@ func (s *Service) MetaJobs() ([]MetaJob, error) {
 	for _, j := range all {
 		m := MetaJob{ID: j.ID, Platform: destination.Meta, AdAccount: j.AdAccount, AudienceName: j.AudienceName, AudienceID: j.AudienceID,
 			Action: string(j.Action), Rows: j.Rows, RowsSent: j.RowsSent, Batches: j.Batches, BatchesDone: j.BatchesDone,
-			CreatedAt: j.CreatedAt, Done: j.Done, Running: j.ID == running}
+			StartedAt: j.Started, FinishedAt: j.Finished, Done: j.Done, Running: j.ID == running}
 		if j.RowsPath != "" {
 			m.OutputDir = filepath.Dir(j.RowsPath)
 		}

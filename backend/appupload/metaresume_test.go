@@ -86,7 +86,7 @@ func TestMetaUploadResumesAfterARestart(t *testing.T) {
 	ids := sv.AudienceIDs(sv.AdAccount(), "Restarted")
 	if j.Platform != destination.Meta || j.Done || j.Running || !j.Resumable || len(ids) != 1 || j.AudienceID != ids[0] ||
 		j.AudienceName != "Restarted" || j.Action != "ADD" || j.OutputDir != out || j.Rows != len(cells) || j.Batches != 3 ||
-		j.BatchesDone != 1 || j.RowsSent != 10_000 || j.AdAccount != sv.AdAccount() || j.CreatedAt.IsZero() {
+		j.BatchesDone != 1 || j.RowsSent != 10_000 || j.AdAccount != sv.AdAccount() || j.StartedAt.IsZero() || !j.FinishedAt.IsZero() {
 		t.Fatalf("the interrupted upload after the restart: %+v (audiences %v)", j, ids)
 	}
 	if err := second.ResumeMetaUpload(j.ID); err != nil {
@@ -108,7 +108,7 @@ func TestMetaUploadResumesAfterARestart(t *testing.T) {
 	if s := sv.Stats(); s.RepeatedBatches != 0 || s.DiscardedBatches != 0 {
 		t.Fatalf("stats %+v: a batch came twice into a session", s)
 	}
-	if jobs, err := second.MetaJobs(); err != nil || len(jobs) != 1 || !jobs[0].Done || jobs[0].Resumable || jobs[0].RowsSent != len(cells) {
+	if jobs, err := second.MetaJobs(); err != nil || len(jobs) != 1 || !jobs[0].Done || jobs[0].Resumable || jobs[0].RowsSent != len(cells) || jobs[0].FinishedAt.IsZero() {
 		t.Fatalf("after the resume: %+v %v", jobs, err)
 	}
 	if err := second.ResumeMetaUpload(j.ID); err == nil || !strings.Contains(err.Error(), "already finished") {

@@ -2,111 +2,75 @@ package metaupload
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"time"
 )
 
-// JobInfo is a journal's job as a history shows it: ids and counts, never
-// a cell.
-type JobInfo struct {
-	ID           string
-	AdAccount    string
-	AudienceName string // the name a new audience was given ("" for an existing one)
-	AudienceID   string // "" until the audience is created
-	Action       Action
+// JobRecord is what the journal says of one job, for a reader outside the
+// uploader (a sync taking a finished upload as its record).
+type JobRecord struct {
+	ID        string
+	AdAccount string
+	// AudienceID is the job's audience ("" while a create has not made it).
+	AudienceID string
+	Action     Action
+	// Created: the job was asked to make a new audience (AudienceName).
+	Created      bool
+	AudienceName string
 	Schema       []string
-	Rows         int // rows of the job
-	RowsSent     int // rows of the batches Meta is known to have
-	Batches      int
-	BatchesDone  int
-	RowsPath     string    // "" in jobs recorded before the journal kept it
-	CreatedAt    time.Time // zero in jobs recorded before the journal kept it
-	Done         bool
+	Rows         int
+	// RowsSHA256 is the hex SHA-256 of the rows file the job sends (a
+	// resume must find it unchanged).
+	RowsSHA256 string
+	Done       bool
+	// Started is when its first batch was sent; Finished when the job
+	// ended (for a job done before the journal kept it: its last batch's
+	// sending). Both zero when nothing was sent.
+	Started, Finished time.Time
+	// LastSent is when its latest batch was sent (zero: none was).
+	LastSent time.Time
+	// RowsPath is the rows file, absolute ("" in jobs recorded before the
+	// journal kept it); Batches of the job, BatchesDone and their RowsSent
+	// what Meta is known to have (History's resume, resume.go).
+	RowsPath                       string
+	Batches, BatchesDone, RowsSent int
 }
 
-// Resumable reports whether Resume can continue the job: not done, and its
-// rows file recorded.
-func (j JobInfo) Resumable() bool { return !j.Done && j.RowsPath != "" }
-
 // Jobs lists the journal's jobs, newest first.
-func (s *Store) Jobs(ctx context.Context) ([]JobInfo, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+jobColumns+` FROM meta_jobs ORDER BY created_at DESC, rowid DESC`)
+func (s *Store) Jobs(ctx context.Context) ([]JobRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT j.id, j.ad_account, j.audience_name, j.audience_id, j.action, j.schema_keys,
+		j.total_rows, j.fingerprint, j.done, j.done_at, j.create_started_at,
+		COALESCE((SELECT MIN(sent_at) FROM meta_batches b WHERE b.job_id = j.id AND b.sent_at > 0), 0),
+		COALESCE((SELECT MAX(sent_at) FROM meta_batches b WHERE b.job_id = j.id), 0),
+		j.rows_path, (SELECT COUNT(*) FROM meta_batches b WHERE b.job_id = j.id),
+		(SELECT COUNT(*) FROM meta_batches b WHERE b.job_id = j.id AND b.status = 'done'),
+		COALESCE((SELECT SUM(rows) FROM meta_batches b WHERE b.job_id = j.id AND b.status = 'done'), 0)
+		FROM meta_jobs j ORDER BY j.rowid DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("reading the Meta upload journal: %w", err)
 	}
-	var jobs []*jobState
+	defer rows.Close()
+	var out []JobRecord
 	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			rows.Close()
+		var j JobRecord
+		var action, schemaJSON string
+		var doneAt, createStarted, firstSent, lastSent int64
+		if err := rows.Scan(&j.ID, &j.AdAccount, &j.AudienceName, &j.AudienceID, &action, &schemaJSON, &j.Rows, &j.RowsSHA256,
+			&j.Done, &doneAt, &createStarted, &firstSent, &lastSent, &j.RowsPath, &j.Batches, &j.BatchesDone, &j.RowsSent); err != nil {
 			return nil, fmt.Errorf("reading the Meta upload journal: %w", err)
 		}
-		jobs = append(jobs, j)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]JobInfo, 0, len(jobs))
-	for _, j := range jobs {
-		bs, err := s.batches(ctx, j.id)
-		if err != nil {
-			return nil, err
+		if err := json.Unmarshal([]byte(schemaJSON), &j.Schema); err != nil {
+			return nil, fmt.Errorf("reading the Meta upload journal: job %s: %w", j.ID, err)
 		}
-		info := JobInfo{ID: j.id, AdAccount: j.adAccount, AudienceName: j.name, AudienceID: j.audienceID, Action: Action(j.action),
-			Schema: j.schema, Rows: j.totalRows, Batches: len(bs), RowsPath: j.rowsPath, CreatedAt: j.createdAt, Done: j.done}
-		for _, b := range bs {
-			if b.status == batchDone {
-				info.BatchesDone++
-				info.RowsSent += b.rows
-			}
+		j.Action = Action(action)
+		j.Created = j.AudienceName != "" || createStarted != 0
+		j.Started, j.LastSent = fromUnix(firstSent), fromUnix(lastSent)
+		j.Finished = fromUnix(doneAt)
+		if j.Done && doneAt == 0 {
+			j.Finished = fromUnix(lastSent)
 		}
-		out = append(out, info)
+		out = append(out, j)
 	}
-	return out, nil
-}
-
-// Job reads one job of the journal; nil when it has none of that id.
-func (s *Store) Job(ctx context.Context, id string) (*JobInfo, error) {
-	all, err := s.Jobs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range all {
-		if all[i].ID == id {
-			return &all[i], nil
-		}
-	}
-	return nil, nil
-}
-
-// What a Resume may refuse.
-var (
-	ErrUnknownJob   = errors.New("the Meta upload journal has no such job")
-	ErrNoRowsPath   = errors.New("the job was recorded before the journal kept its rows file")
-	ErrOtherAccount = errors.New("the job was started in another ad account")
-	ErrJobDone      = errors.New("the job is done")
-)
-
-// Resume continues a job of the journal with the rows file, schema, action
-// and audience it was started with, as Run would when asked the same job
-// again: batches Meta has are not sent again and no second audience is
-// made. The rows file must be unchanged (Run checks its fingerprint).
-func (u *Uploader) Resume(ctx context.Context, jobID string) (Result, error) {
-	st, err := u.cfg.Store.job(ctx, jobID)
-	switch {
-	case err != nil:
-		return Result{}, err
-	case st == nil:
-		return Result{}, fmt.Errorf("job %s: %w", jobID, ErrUnknownJob)
-	case st.done:
-		return Result{}, fmt.Errorf("job %s: %w", jobID, ErrJobDone)
-	case st.rowsPath == "":
-		return Result{}, fmt.Errorf("job %s: %w", jobID, ErrNoRowsPath)
-	case st.adAccount != u.cfg.Client.AdAccount():
-		return Result{}, fmt.Errorf("job %s (%s, not %s): %w", jobID, st.adAccount, u.cfg.Client.AdAccount(), ErrOtherAccount)
-	}
-	return u.Run(ctx, Job{ID: st.id, AudienceName: st.name, AudienceID: st.audienceID, Action: Action(st.action),
-		Schema: st.schema, RowsPath: st.rowsPath})
+	return out, rows.Err()
 }

@@ -2,93 +2,80 @@ package metaupload
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
+	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/meta/standin"
 	"github.com/audience-uploader/audience-uploader/backend/sqlitefile"
 )
 
-// TestResumeFromTheJournalAlone: a process killed after its second batch
-// was applied lists the job as not done, with what Meta has; a new process
-// that knows only the job id continues it from the journal (the rows
-// file, schema and action recorded there) into the one audience, every row
-// once, no batch twice into a session.
-func TestResumeFromTheJournalAlone(t *testing.T) {
-	e := newEnv(t, standin.Options{FreshAudienceMisses: -1}) // the second users call is the second batch
-	path, _, cells := emails(t, 25_000, "resume")
-	ctx, cancel := context.WithCancel(context.Background())
-	var users atomic.Int64
-	e.after = func(r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/users") && users.Add(1) == 2 {
-			cancel() // killed once the stand-in applied the second batch (its answer may arrive first)
-		}
-	}
+// Jobs lists what the journal knows of each job, newest first: a create
+// and a replace, finished, with when they ended; a second run of a done
+// job keeps its first finish time.
+func TestJobsListsFinishedJobs(t *testing.T) {
+	e := newEnv(t, standin.Options{})
+	path, _, _ := emails(t, 12_000, "jobs")
 	u, done := e.uploader()
-	_, err := u.Run(ctx, Job{ID: "job-resume", AudienceName: "Resumed", Action: Add, Schema: []string{"EMAIL_SHA256"}, RowsPath: path})
-	done()
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("killed run: %v", err)
-	}
-	e.mu.Lock()
-	e.after = nil
-	e.mu.Unlock()
-
-	u, done = e.uploader()
 	defer done()
-	jobs, err := u.cfg.Store.Jobs(context.Background())
-	if err != nil || len(jobs) != 1 {
-		t.Fatalf("jobs %+v %v", jobs, err)
-	}
-	j := jobs[0]
-	abs, _ := filepath.Abs(path)
-	if j.ID != "job-resume" || j.Done || !j.Resumable() || j.RowsPath != abs || j.AudienceID == "" || j.AudienceName != "Resumed" ||
-		j.Action != Add || j.Rows != 25_000 || j.Batches != 3 || j.BatchesDone < 1 || j.BatchesDone > 2 || j.RowsSent != 10_000*j.BatchesDone || j.CreatedAt.IsZero() || j.AdAccount != e.srv.AdAccount() {
-		t.Fatalf("interrupted job %+v", j)
-	}
-	res, err := u.Resume(context.Background(), "job-resume")
+	ctx := context.Background()
+	res, err := u.Run(ctx, Job{ID: "job-create", AudienceName: "VIP", Action: Add, Schema: []string{"EMAIL_SHA256"}, RowsPath: path})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id := e.exactlyOnce("Resumed", cells); res.AudienceID != id || res.AudienceID != j.AudienceID || res.Rows != 25_000 {
-		t.Fatalf("result %+v, audience %s", res, id)
+	created := e.clock.Now()
+	e.clock.Advance(time.Hour)
+	if _, err := u.Run(ctx, Job{ID: "job-replace", AudienceID: res.AudienceID, Action: Replace, Schema: []string{"EMAIL_SHA256"}, RowsPath: path}); err != nil {
+		t.Fatal(err)
 	}
-	if j, _ := u.cfg.Store.Job(context.Background(), "job-resume"); j == nil || !j.Done || j.Resumable() || j.BatchesDone != 3 || j.RowsSent != 25_000 {
-		t.Fatalf("finished job %+v", j)
+	e.clock.Advance(time.Hour)
+	if _, err := u.Run(ctx, Job{ID: "job-create", AudienceName: "VIP", Action: Add, Schema: []string{"EMAIL_SHA256"}, RowsPath: path}); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := u.Resume(context.Background(), "job-resume"); !errors.Is(err, ErrJobDone) {
-		t.Fatalf("resume of a done job: %v", err)
+	jobs, err := u.cfg.Store.Jobs(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := u.Resume(context.Background(), "job-none"); !errors.Is(err, ErrUnknownJob) {
-		t.Fatalf("resume of an unknown job: %v", err)
+	_, sum, err := scanRows(path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 || jobs[0].ID != "job-replace" || jobs[1].ID != "job-create" {
+		t.Fatalf("jobs %+v, want the replace, then the create", jobs)
+	}
+	r, c := jobs[0], jobs[1]
+	if !c.Created || c.Action != Add || c.AudienceID != res.AudienceID || !c.Done || c.Rows != 12_000 || c.RowsSHA256 != sum ||
+		c.AdAccount != e.srv.AdAccount() || !c.Finished.Equal(created) || c.Started.IsZero() || c.LastSent.IsZero() {
+		t.Fatalf("the create: %+v (finished want %v)", c, created)
+	}
+	if r.Created || r.Action != Replace || !r.Done || !r.Finished.Equal(created.Add(time.Hour)) || len(r.Schema) != 1 {
+		t.Fatalf("the replace: %+v", r)
 	}
 }
 
-// TestJournalBeforeRowsPath: a journal written before the rows file and
-// the creation time were recorded opens, lists its job as not resumable,
-// and a Resume of it says why instead of guessing a file.
-func TestJournalBeforeRowsPath(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "meta-upload.db")
+// A journal written before done_at was kept opens, gains the column, and
+// reads a job done then as finished when its last batch was sent.
+func TestJobsOfAnOlderJournal(t *testing.T) {
+	path := t.TempDir() + "/meta-upload.db"
 	db, err := sqlitefile.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := strings.Replace(schema, "  rows_path TEXT NOT NULL DEFAULT '',\n  created_at INTEGER NOT NULL DEFAULT 0\n", "", 1)
-	old = strings.Replace(old, "  done INTEGER NOT NULL DEFAULT 0,\n", "  done INTEGER NOT NULL DEFAULT 0\n", 1)
-	if old == schema {
-		t.Fatal("the old schema is the new one")
-	}
+	old := `CREATE TABLE meta_jobs (id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, ad_account TEXT NOT NULL,
+		audience_name TEXT NOT NULL, audience_id TEXT NOT NULL DEFAULT '', action TEXT NOT NULL, schema_keys TEXT NOT NULL,
+		total_rows INTEGER NOT NULL, create_started_at INTEGER NOT NULL DEFAULT 0, existing_ids TEXT NOT NULL DEFAULT '[]',
+		replace_done INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0);
+	CREATE TABLE meta_batches (job_id TEXT NOT NULL, idx INTEGER NOT NULL, first_row INTEGER NOT NULL, rows INTEGER NOT NULL,
+		status TEXT NOT NULL, session_no INTEGER NOT NULL DEFAULT 0, batch_seq INTEGER NOT NULL DEFAULT 0,
+		last_flag INTEGER NOT NULL DEFAULT 0, received_before INTEGER NOT NULL DEFAULT 0, received_after INTEGER NOT NULL DEFAULT 0,
+		sent_at INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, idx));`
+	sent := time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
 	if _, err := db.Exec(old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`INSERT INTO meta_jobs (id, fingerprint, ad_account, audience_name, action, schema_keys, total_rows)
-		VALUES ('job-old', 'f', 'act_1', 'Old', 'ADD', '["EMAIL"]', 5)`); err != nil {
-		t.Fatal(err)
-	}
+	mustExec(t, db, `INSERT INTO meta_jobs (id, fingerprint, ad_account, audience_name, audience_id, action, schema_keys, total_rows, done)
+		VALUES ('old', 'abc', 'act_1', '', '42', 'REPLACE', '["EMAIL"]', 2, 1)`)
+	mustExec(t, db, `INSERT INTO meta_batches (job_id, idx, first_row, rows, status, sent_at) VALUES ('old', 0, 0, 2, 'done', ?)`, sent.UnixNano())
 	db.Close()
 	st, err := OpenStore(path)
 	if err != nil {
@@ -96,15 +83,14 @@ func TestJournalBeforeRowsPath(t *testing.T) {
 	}
 	defer st.Close()
 	jobs, err := st.Jobs(context.Background())
-	if err != nil || len(jobs) != 1 || jobs[0].ID != "job-old" || jobs[0].Resumable() || jobs[0].RowsPath != "" || !jobs[0].CreatedAt.IsZero() {
-		t.Fatalf("old job %+v %v", jobs, err)
+	if err != nil || len(jobs) != 1 || !jobs[0].Done || !jobs[0].Finished.Equal(sent) || jobs[0].Action != Replace || jobs[0].AudienceID != "42" {
+		t.Fatalf("jobs of an older journal: %+v, %v", jobs, err)
 	}
-	e := newEnv(t, standin.Options{AdAccounts: []string{"1"}})
-	e.journal = path
-	st.Close()
-	u, done := e.uploader()
-	defer done()
-	if _, err := u.Resume(context.Background(), "job-old"); !errors.Is(err, ErrNoRowsPath) {
-		t.Fatalf("resume of an old job: %v", err)
+}
+
+func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/sqlitefile"
@@ -31,8 +30,8 @@ CREATE TABLE IF NOT EXISTS meta_jobs (
   existing_ids TEXT NOT NULL DEFAULT '[]',
   replace_done INTEGER NOT NULL DEFAULT 0,
   done INTEGER NOT NULL DEFAULT 0,
-  rows_path TEXT NOT NULL DEFAULT '',
-  created_at INTEGER NOT NULL DEFAULT 0
+  done_at INTEGER NOT NULL DEFAULT 0,
+  rows_path TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS meta_sessions (
   job_id TEXT NOT NULL,
@@ -79,37 +78,26 @@ func OpenStore(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("preparing the Meta upload journal %s: %w", path, err)
 	}
-	if err := addJobColumns(db); err != nil {
+	if err := addColumns(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("preparing the Meta upload journal %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
 }
 
-// addJobColumns brings a journal written before rows_path and created_at
-// (what a resume from the app's History needs) up to the schema; its old
-// jobs keep ” and 0, and a resume of one asks for the upload again.
-func addJobColumns(db *sql.DB) error {
-	have := map[string]bool{}
-	rows, err := db.Query(`SELECT name FROM pragma_table_info('meta_jobs')`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
+// addColumns brings a journal written before a column up to the schema:
+// done_at, a job's finish time (a sync taking an upload as its record
+// compares it with the audience's time_content_updated; jobs done before
+// read 0), and rows_path, the rows file a resume from the app's History
+// sends (jobs recorded before read "": they are uploaded again instead).
+func addColumns(db *sql.DB) error {
+	for _, c := range []struct{ name, decl string }{{"done_at", "INTEGER NOT NULL DEFAULT 0"}, {"rows_path", "TEXT NOT NULL DEFAULT ''"}} {
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('meta_jobs') WHERE name = ?`, c.name).Scan(&n); err != nil {
 			return err
 		}
-		have[n] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, c := range []string{"rows_path TEXT NOT NULL DEFAULT ''", "created_at INTEGER NOT NULL DEFAULT 0"} {
-		if name, _, _ := strings.Cut(c, " "); !have[name] {
-			if _, err := db.Exec(`ALTER TABLE meta_jobs ADD COLUMN ` + c); err != nil {
+		if n == 0 {
+			if _, err := db.Exec(`ALTER TABLE meta_jobs ADD COLUMN ` + c.name + ` ` + c.decl); err != nil {
 				return err
 			}
 		}
@@ -127,8 +115,7 @@ type jobState struct {
 	createStartedAt                                      time.Time
 	existing                                             []string
 	replaceDone, done                                    bool
-	rowsPath                                             string    // the rows file, absolute, for a resume
-	createdAt                                            time.Time // when the job was first recorded
+	rowsPath                                             string // the rows file, absolute, for a resume
 }
 
 type sessionState struct {
@@ -177,17 +164,17 @@ func (s *Store) job(ctx context.Context, id string) (*jobState, error) {
 }
 
 const jobColumns = `id, fingerprint, ad_account, audience_name, audience_id, action, schema_keys,
-	total_rows, create_started_at, existing_ids, replace_done, done, rows_path, created_at`
+	total_rows, create_started_at, existing_ids, replace_done, done, rows_path`
 
 func scanJob(row interface{ Scan(...any) error }) (*jobState, error) {
 	var j jobState
 	var schemaJSON, existingJSON string
-	var started, created int64
+	var started int64
 	if err := row.Scan(&j.id, &j.fingerprint, &j.adAccount, &j.name, &j.audienceID, &j.action, &schemaJSON, &j.totalRows, &started,
-		&existingJSON, &j.replaceDone, &j.done, &j.rowsPath, &created); err != nil {
+		&existingJSON, &j.replaceDone, &j.done, &j.rowsPath); err != nil {
 		return nil, err
 	}
-	j.createStartedAt, j.createdAt = fromUnix(started), fromUnix(created)
+	j.createStartedAt = fromUnix(started)
 	if err := json.Unmarshal([]byte(schemaJSON), &j.schema); err != nil {
 		return nil, err
 	}
@@ -205,8 +192,8 @@ func (s *Store) createJob(ctx context.Context, j *jobState, batches []batchState
 	defer tx.Rollback()
 	schemaJSON, _ := json.Marshal(j.schema)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta_jobs (id, fingerprint, ad_account, audience_name, audience_id, action,
-		schema_keys, total_rows, rows_path, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, j.id, j.fingerprint, j.adAccount, j.name, j.audienceID,
-		j.action, string(schemaJSON), j.totalRows, j.rowsPath, unixOrZero(j.createdAt)); err != nil {
+		schema_keys, total_rows, rows_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, j.id, j.fingerprint, j.adAccount, j.name, j.audienceID,
+		j.action, string(schemaJSON), j.totalRows, j.rowsPath); err != nil {
 		return fmt.Errorf("recording Meta job %s: %w", j.id, err)
 	}
 	for _, b := range batches {
@@ -244,8 +231,8 @@ func (s *Store) setReplaceDone(ctx context.Context, jobID string) error {
 	return s.exec(ctx, `UPDATE meta_jobs SET replace_done = 1 WHERE id = ?`, jobID)
 }
 
-func (s *Store) setDone(ctx context.Context, jobID string) error {
-	return s.exec(ctx, `UPDATE meta_jobs SET done = 1 WHERE id = ?`, jobID)
+func (s *Store) setDone(ctx context.Context, jobID string, at time.Time) error {
+	return s.exec(ctx, `UPDATE meta_jobs SET done = 1, done_at = ? WHERE id = ? AND done = 0`, unixOrZero(at), jobID)
 }
 
 // claimed reports whether another job of the journal owns audience id.

@@ -152,7 +152,7 @@ func (u *Uploader) Run(ctx context.Context, job Job) (Result, error) {
 	}
 	if st == nil {
 		st = &jobState{id: job.ID, fingerprint: fingerprint, adAccount: u.cfg.Client.AdAccount(), name: job.AudienceName,
-			audienceID: job.AudienceID, action: string(job.Action), schema: job.Schema, totalRows: n, createdAt: u.cfg.Now()}
+			audienceID: job.AudienceID, action: string(job.Action), schema: job.Schema, totalRows: n}
 		if st.rowsPath, err = filepath.Abs(job.RowsPath); err != nil {
 			return Result{}, err
 		}
@@ -190,7 +190,7 @@ func (u *Uploader) Run(ctx context.Context, job Job) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if err := u.cfg.Store.setDone(ctx, job.ID); err != nil {
+	if err := u.cfg.Store.setDone(ctx, job.ID, u.cfg.Now()); err != nil {
 		return Result{}, err
 	}
 	u.logf("info", "job %s: done, %d rows in %d batches over %d sessions into audience %s", job.ID, n, len(r.batches), len(r.sessions), st.audienceID)

@@ -68,7 +68,8 @@ export interface MetaJob {
   rows_sent: number // of the batches Meta is known to have
   batches: number
   batches_done: number
-  created_at: string
+  started_at: string // its first batch sent (Go's zero time: none yet)
+  finished_at: string
   done: boolean
   running: boolean
   resumable: boolean // not done, not running, its rows file recorded
