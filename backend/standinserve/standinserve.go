@@ -1,6 +1,7 @@
 // Package standinserve starts a stand-in's HTTP handler on a TCP address and
-// stops it when a context ends: the one start-up the TikTok, Cognito and
-// Clean Rooms stand-ins share, in tests and as commands.
+// stops it when a context ends: the one start-up the TikTok, Meta, Cognito
+// and Clean Rooms stand-ins share, in tests (Serve) and as commands (Run:
+// cmd/*-standin and the e2e scripts' e2e/*standin).
 package standinserve
 
 import (
@@ -9,6 +10,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 )
 
@@ -44,4 +48,20 @@ func Serve(ctx context.Context, addr string, handler http.Handler) (string, <-ch
 		}
 	}()
 	return "http://" + ln.Addr().String(), done, nil
+}
+
+// Run serves handler on addr until the process gets SIGINT or SIGTERM, as
+// a stand-in command does. listening gets the server's URL once it
+// listens: the command prints its base URL there, the first line a script
+// reads. Run returns nil after the signal, or what stopped the server
+// before.
+func Run(addr string, handler http.Handler, listening func(url string)) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	url, done, err := Serve(ctx, addr, handler)
+	if err != nil {
+		return err
+	}
+	listening(url)
+	return <-done
 }

@@ -7,14 +7,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/audience-uploader/audience-uploader/backend/standinserve"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/audience-uploader/audience-uploader/backend/cleanrooms/standin"
 	"github.com/audience-uploader/audience-uploader/cmd/internal/standinargs"
@@ -61,14 +59,9 @@ func run(args []string) error {
 			s.Deny(a)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	base, done, err := s.Listen(ctx, *addr)
-	if err != nil {
-		return err
-	}
-	// The first line is the base URL, for scripts: AWS_ENDPOINT_URL_CLEANROOMS=$(head -1).
-	fmt.Println(base)
-	fmt.Fprintf(os.Stderr, "AWS Clean Rooms stand-in on %s (%d memberships, %d queries)\n", base, len(opts.Memberships), len(opts.Queries))
-	return <-done
+	return standinserve.Run(*addr, s, func(base string) {
+		// The first line is the base URL, for scripts: AWS_ENDPOINT_URL_CLEANROOMS=$(head -1).
+		fmt.Println(base)
+		fmt.Fprintf(os.Stderr, "AWS Clean Rooms stand-in on %s (%d memberships, %d queries)\n", base, len(opts.Memberships), len(opts.Queries))
+	})
 }

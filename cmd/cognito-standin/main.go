@@ -12,16 +12,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/auth/cognitostandin"
@@ -147,18 +144,13 @@ func run(addr string, cfg cognitostandin.Config, users []cognitostandin.User, pr
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	url, done, err := standinserve.Serve(ctx, addr, std)
-	if err != nil {
-		return err
-	}
-	if printEnv {
-		fmt.Printf("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=%s\nAWS_ENDPOINT_URL_COGNITO_IDENTITY=%s\n", url, url)
-	}
-	log.Printf("Cognito stand-in for user pool %s (app client %s, identity pool %s) listening on %s with %d users",
-		cfg.UserPoolID, strings.Join(keys(cfg.Clients), ","), cfg.IdentityPoolID, url, len(users))
-	return <-done
+	return standinserve.Run(addr, std, func(url string) {
+		if printEnv {
+			fmt.Printf("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=%s\nAWS_ENDPOINT_URL_COGNITO_IDENTITY=%s\n", url, url)
+		}
+		log.Printf("Cognito stand-in for user pool %s (app client %s, identity pool %s) listening on %s with %d users",
+			cfg.UserPoolID, strings.Join(keys(cfg.Clients), ","), cfg.IdentityPoolID, url, len(users))
+	})
 }
 
 func keys(m map[string]string) []string {

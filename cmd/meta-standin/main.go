@@ -5,13 +5,11 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
+	"github.com/audience-uploader/audience-uploader/backend/standinserve"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/audience-uploader/audience-uploader/backend/meta/standin"
 	"github.com/audience-uploader/audience-uploader/cmd/internal/standinargs"
@@ -61,13 +59,8 @@ func run() error {
 	s := standin.New(standin.Options{Token: token, ReadOnlyToken: readOnly, AdAccounts: strings.Split(*accounts, ","),
 		TermsNotAccepted: notAccepted, CallsPerHour: *perHour, ProcessingDelay: *delay, FreshAudienceMisses: *misses,
 		Faults: standin.Faults{TransientRate: *transient, DropRate: *drop, GatewayRate: *gateway}})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	base, done, err := s.Listen(ctx, fmt.Sprintf("%s:%d", *addr, *port))
-	if err != nil {
-		return err
-	}
-	fmt.Println(base + "/v25.0/")
-	fmt.Fprintf(os.Stderr, "Meta stand-in on %s (ad account %s)\n", base, s.AdAccount())
-	return <-done
+	return standinserve.Run(fmt.Sprintf("%s:%d", *addr, *port), s, func(base string) {
+		fmt.Println(base + "/v25.0/")
+		fmt.Fprintf(os.Stderr, "Meta stand-in on %s (ad account %s)\n", base, s.AdAccount())
+	})
 }

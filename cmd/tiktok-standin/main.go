@@ -4,13 +4,11 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
+	"github.com/audience-uploader/audience-uploader/backend/standinserve"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
@@ -70,14 +68,10 @@ func run() error {
 		RejectChunked: *rejectChunked, UploadReadRate: *readRate, StallUploads: *stalls, StallAfterBytes: *stallAfter, StallFor: *stallFor,
 		Faults: standin.Faults{SystemErrorRate: *sysRate, HTTPErrorRate: *httpRate, DropRate: *dropRate, SlowRate: *slowRate, SlowDelay: *slowDelay},
 	})
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	base, done, err := s.Listen(ctx, fmt.Sprintf("%s:%d", *addr, *port))
-	if err != nil {
-		return err
-	}
-	// The first line is the base URL, for scripts: TIKTOK_API_BASE_URL=$(head -1).
-	fmt.Println(base)
-	fmt.Fprintf(os.Stderr, "TikTok stand-in on %s (advertiser %s)\n", base, s.Advertiser())
-	return <-done
+	return standinserve.Run(fmt.Sprintf("%s:%d", *addr, *port), s, func(url string) {
+		// The first line is the base URL, for scripts: TIKTOK_API_BASE_URL=$(head -1).
+		base := url + "/open_api/"
+		fmt.Println(base)
+		fmt.Fprintf(os.Stderr, "TikTok stand-in on %s (advertiser %s)\n", base, s.Advertiser())
+	})
 }

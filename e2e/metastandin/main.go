@@ -14,16 +14,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
+	"github.com/audience-uploader/audience-uploader/backend/standinserve"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
-	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/meta/standin"
 )
@@ -76,21 +72,11 @@ func main() {
 		js(w, map[string]string{"id": s.AddAudience(s.AdAccount(), r.URL.Query().Get("name"))})
 	})
 	mux.HandleFunc("GET /e2e/stats", func(w http.ResponseWriter, r *http.Request) { js(w, s.Stats()) })
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	err := standinserve.Run("127.0.0.1:0", mux, func(url string) {
+		fmt.Println(url + "/v25.0/")
+		fmt.Fprintf(os.Stderr, "Meta stand-in: ad account %s\n", s.AdAccount())
+	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "metastandin:", err)
-		os.Exit(1)
-	}
-	fmt.Printf("http://%s/v25.0/\n", ln.Addr())
-	fmt.Fprintf(os.Stderr, "Meta stand-in: ad account %s\n", s.AdAccount())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 		fmt.Fprintln(os.Stderr, "metastandin:", err)
 		os.Exit(1)
 	}

@@ -6,15 +6,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
+	"github.com/audience-uploader/audience-uploader/backend/standinserve"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
@@ -30,21 +27,11 @@ func main() {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"audiences": s.Audiences(), "received": s.Received(), "stats": s.Stats()})
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	err := standinserve.Run("127.0.0.1:0", mux, func(url string) {
+		fmt.Println(url + "/open_api/")
+		fmt.Fprintf(os.Stderr, "stand-in: advertiser %s, token %s\n", s.Advertiser(), s.Token())
+	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "standin:", err)
-		os.Exit(1)
-	}
-	fmt.Printf("http://%s/open_api/\n", ln.Addr())
-	fmt.Fprintf(os.Stderr, "stand-in: advertiser %s, token %s\n", s.Advertiser(), s.Token())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
 		fmt.Fprintln(os.Stderr, "standin:", err)
 		os.Exit(1)
 	}
