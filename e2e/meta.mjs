@@ -7,7 +7,7 @@
 // connection test says where to accept the terms; accepted, it says so) →
 // the Audiences view (a Meta audience with platform, size and status in
 // words) → Step 2 choosing TikTok and Meta → the transform → both uploads →
-// each destination's outcome. The Meta stand-in must hold exactly the rows
+// each destination's outcome → History's upload to Meta. The Meta stand-in must hold exactly the rows
 // of meta-rows.tsv, each cell accepted once, in one audience. axe audits
 // every new screen; screenshots go to $E2E_ARTIFACTS/screenshots (and,
 // with E2E_DOCS=1, docs/screenshots: 21-*.png).
@@ -168,6 +168,16 @@ try {
   check('Audiences lists the upload on TikTok and on Meta', (after.match(new RegExp(AUDIENCE, 'g')) ?? []).length === 2 && (await page.getByTestId(`platform-${metaID}`).innerText()) === 'Meta', after.replace(/\s+/g, ' '))
   await shot('21-audiences.png', page.getByTestId('audiences-table'), true)
   await audit(page, 'Audiences (TikTok and Meta)')
+
+  // History: the upload to Meta, with its platform and audience, finished (an
+  // interrupted one is resumed there: backend/appupload's TestMetaUploadResumesAfterARestart
+  // restarts the service mid-batch; an app restart here would double this run's time).
+  await page.getByText('History', { exact: true }).first().click()
+  await page.getByTestId('meta-upload-history-table').waitFor({ timeout: 10_000 })
+  const metaHist = await page.getByTestId('meta-upload-history-table').innerText()
+  check('History lists the upload to Meta with its platform, audience and state', metaHist.includes(metaID) && metaHist.includes(AUDIENCE) && metaHist.includes('Uploaded') && metaHist.includes('Meta'), metaHist.replace(/\s+/g, ' '))
+  check('a finished upload to Meta offers no Resume', (await page.locator('[data-testid^="meta-history-resume-"]').count()) === 0)
+  await audit(page, 'History (uploads to Meta)')
 
   check('no errors in the page console', consoleErrors.length === 0, consoleErrors.slice(0, 3).join(' | '))
 } catch (e) {
