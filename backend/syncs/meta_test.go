@@ -7,11 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -684,31 +682,12 @@ func TestMetaKillAtEveryPointThenRunAgain(t *testing.T) {
 		e.mu.Lock()
 		e.after = func(*http.Request) bool { time.Sleep(20 * time.Millisecond); return false } // the answer waits
 		e.mu.Unlock()
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "SYNC_TEST_CHILD=meta", "SYNC_TEST_DIR="+e.dir, "SYNC_TEST_BASE="+e.base,
-			"SYNC_TEST_TOKEN="+e.s.Token(), "SYNC_TEST_STATE="+e.journal, "SYNC_TEST_NAME=crm")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		finished := false
-		for deadline := time.Now().Add(time.Minute); !finished && int(e.s.Stats().Requests-before) < k; {
-			select {
-			case <-done:
-				finished = true
-			default:
-				if time.Now().After(deadline) {
-					t.Fatalf("kill point %d: only %d requests in a minute", k, e.s.Stats().Requests-before)
-				}
-				time.Sleep(time.Millisecond)
-			}
-		}
-		if !finished {
-			time.Sleep(5 * time.Millisecond) // inside the stand-in's answer
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-		}
+		c := startChild(t, "meta", e.dir, e.base, e.s.Token(), e.journal, "crm")
+		finished := c.killWhen(t, func() bool { return int(e.s.Stats().Requests-before) >= k },
+			func() string {
+				return fmt.Sprintf("kill point %d: only %d requests in a minute", k, e.s.Stats().Requests-before)
+			},
+			func() { time.Sleep(5 * time.Millisecond) }) // inside the stand-in's answer
 		e.mu.Lock()
 		e.after = nil
 		e.mu.Unlock()

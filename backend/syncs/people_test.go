@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -291,33 +289,16 @@ func TestKillAtEveryPointThenRunAgain(t *testing.T) {
 		e := newEnv(t, opts)
 		killScenario(e)
 		before := e.s.Stats().Requests
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "SYNC_TEST_CHILD=1", "SYNC_TEST_DIR="+e.dir, "SYNC_TEST_BASE="+e.base,
-			"SYNC_TEST_TOKEN="+e.s.Token(), "SYNC_TEST_STATE="+e.state, "SYNC_TEST_NAME=crm")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		finished := false
-		for deadline := time.Now().Add(time.Minute); !finished && int(e.s.Stats().Requests-before) < k; {
-			select {
-			case <-done:
-				finished = true
-			default:
-				if time.Now().After(deadline) {
-					t.Fatalf("kill point %d: the run made only %d requests in a minute", k, e.s.Stats().Requests-before)
+		c := startChild(t, "1", e.dir, e.base, e.s.Token(), e.state, "crm")
+		c.killWhen(t, func() bool { return int(e.s.Stats().Requests-before) >= k },
+			func() string {
+				return fmt.Sprintf("kill point %d: the run made only %d requests in a minute", k, e.s.Stats().Requests-before)
+			},
+			func() {
+				if k > requests {
+					time.Sleep(opts.ResponseDelay + 3*time.Millisecond) // the last answer arrives: the commit is under way
 				}
-				time.Sleep(time.Millisecond)
-			}
-		}
-		if !finished {
-			if k > requests {
-				time.Sleep(opts.ResponseDelay + 3*time.Millisecond) // the last answer arrives: the commit is under way
-			}
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-		}
+			})
 		r := e.run("crm")
 		a := e.s.Audiences()
 		if len(a) != 1 {

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -420,31 +418,11 @@ func TestKillDuringUploadThenRunAgain(t *testing.T) {
 
 	e.writeList(span(100, 1300), nil)
 	uploads := e.s.Stats().Uploads
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SYNC_TEST_CHILD=1", "SYNC_TEST_DIR="+e.dir, "SYNC_TEST_BASE="+e.base,
-		"SYNC_TEST_TOKEN="+e.s.Token(), "SYNC_TEST_STATE="+e.state, "SYNC_TEST_NAME=crm")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	// Kill as soon as the first file of generation 2 has reached TikTok.
-	deadline := time.Now().Add(time.Minute)
-	for e.s.Stats().Uploads == uploads {
-		select {
-		case err := <-done:
-			t.Fatalf("the run ended before it was killed: %v %s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no upload within a minute")
-		}
-		time.Sleep(2 * time.Millisecond)
+	c := startChild(t, "1", e.dir, e.base, e.s.Token(), e.state, "crm")
+	if c.killWhen(t, func() bool { return e.s.Stats().Uploads != uploads }, func() string { return "no upload within a minute" }, nil) {
+		t.Fatalf("the run ended before it was killed: %v %s", c.err, c.stderr.String())
 	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	<-done
 	if readFile(t, filepath.Join(e.dir, "crm", "state.json")) != stateBefore {
 		t.Fatal("the state advanced before TikTok accepted the changes")
 	}

@@ -2,7 +2,8 @@ import { defineComponent, h, type Component } from 'vue'
 import { mount } from '@vue/test-utils'
 import { NDialogProvider, NMessageProvider } from 'naive-ui'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
-import type { FileInfo, Schema, PreviewResult, Manifest } from '../api/types'
+import type { FileInfo, Schema, PreviewResult, Manifest, Settings } from '../api/types'
+import { useAppStore } from '../stores/app'
 
 export function mountWith(comp: Component, pinia?: Pinia) {
   const p = pinia ?? createPinia()
@@ -14,6 +15,38 @@ export function mountWith(comp: Component, pinia?: Pinia) {
 }
 
 export const flush = () => new Promise((r) => setTimeout(r, 0))
+
+// Several rounds of flush: a click, its call, the store and the render.
+export async function settle(rounds = 6) {
+  for (let i = 0; i < rounds; i++) await flush()
+}
+
+export const byId = (id: string) => document.body.querySelector(`[data-testid="${id}"]`) as HTMLElement | null
+
+// Types value into a naive-ui input (or the input inside el).
+export function typeInto(el: HTMLElement | null, value: string) {
+  const input = (el?.querySelector('input') ?? el) as HTMLInputElement
+  input.value = value
+  input.dispatchEvent(new Event('input'))
+}
+
+// The settings a view starts from: nothing set up yet on TikTok or Meta.
+export const settingsFixture: Settings = {
+  default_region: 'US',
+  phone_format: 'digits',
+  output_dir: '/out',
+  max_file_mb: 50,
+  workers: 0,
+  recent_files: [],
+  tiktok: { environment: 'production', base_url: '', advertiser_id: '' },
+  meta: { ad_account: '', base_url: '' },
+  aws: { credential_source: 'cognito', profile: '', region: '', user_pool_id: '', app_client_id: '', identity_pool_id: '', bucket: '', prefix: '' },
+}
+
+// Puts a copy of the fixture in the app store (of the active pinia).
+export function seedSettings(s: Settings = settingsFixture) {
+  useAppStore().settings = JSON.parse(JSON.stringify(s))
+}
 
 export const fileInfo: FileInfo = {
   path: '/data/customers.csv',

@@ -1,6 +1,6 @@
 import { describe, it, expect, vi, beforeEach } from 'vitest'
 import { defineComponent, h } from 'vue'
-import { mountWith, flush } from './helpers'
+import { mountWith, byId, settle, typeInto, seedSettings } from './helpers'
 import type { Settings } from '../api/types'
 import type { MetaState } from '../api/meta'
 
@@ -47,31 +47,12 @@ const m = metaApi as unknown as Record<string, ReturnType<typeof vi.fn>>
 const save = api.saveSettings as unknown as ReturnType<typeof vi.fn>
 const ACT = 'act_100000000000001'
 const TOKEN = 'EAAB-secret-system-user-token'
-const settings: Settings = {
-  default_region: 'US',
-  phone_format: 'digits',
-  output_dir: '/out',
-  max_file_mb: 50,
-  workers: 0,
-  recent_files: [],
-  tiktok: { environment: 'production', base_url: '', advertiser_id: '' },
-  meta: { ad_account: '', base_url: '' },
-  aws: { credential_source: 'cognito', profile: '', region: '', user_pool_id: '', app_client_id: '', identity_pool_id: '', bucket: '', prefix: '' },
-}
 const state = (over: Partial<MetaState>): MetaState => ({ ad_account: '', base_url: 'https://graph.facebook.com/v25.0/', token_saved: false, token_from_env: false, ready: false, ...over })
-const byId = (id: string) => document.body.querySelector(`[data-testid="${id}"]`) as HTMLElement | null
-const settle = async () => {
-  for (let i = 0; i < 6; i++) await flush()
-}
-function type(el: HTMLElement | null, value: string) {
-  const input = (el?.querySelector('input') ?? el) as HTMLInputElement
-  input.value = value
-  input.dispatchEvent(new Event('input'))
-}
+const type = typeInto
 function mount(comp: object) {
   const pinia = createPinia()
   setActivePinia(pinia)
-  useAppStore().settings = JSON.parse(JSON.stringify(settings))
+  seedSettings()
   return mountWith(comp, pinia)
 }
 

@@ -1,6 +1,6 @@
 import { describe, it, expect, vi, beforeEach } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
-import { mountWith, flush, fileInfo, manifest } from './helpers'
+import { mountWith, flush, fileInfo, manifest, byId, seedSettings } from './helpers'
 import type { Settings } from '../api/types'
 import type { TikTokState, TikTokAudience, UploadEvent, UploadDone, AudienceStatus } from '../api/upload'
 
@@ -37,16 +37,6 @@ const m = api as unknown as Record<string, ReturnType<typeof vi.fn>>
 const u = uploadApi as unknown as Record<string, ReturnType<typeof vi.fn>>
 const ADV = '7000000000000000001'
 
-const settings: Settings = {
-  default_region: 'US',
-  phone_format: 'digits',
-  output_dir: '/out',
-  max_file_mb: 50,
-  workers: 0,
-  recent_files: [],
-  tiktok: { environment: 'production', base_url: '', advertiser_id: '' },
-  aws: { credential_source: 'cognito', profile: '', region: '', user_pool_id: '', app_client_id: '', identity_pool_id: '', bucket: '', prefix: '' },
-}
 function state(over: Partial<TikTokState> = {}, token: Partial<TikTokState['token']> = {}): TikTokState {
   return {
     tiktok: { environment: 'custom', base_url: 'http://127.0.0.1:9/open_api/', advertiser_id: ADV },
@@ -70,7 +60,6 @@ const audience: TikTokAudience = {
   error_msg: '',
 }
 const ev = (e: Partial<UploadEvent>): UploadEvent => ({ job_id: 'job1', kind: 'step', time: '2026-11-28T10:00:00Z', file_index: 0, files: 1, ...e })
-const byId = (id: string) => document.body.querySelector(`[data-testid="${id}"]`) as HTMLElement | null
 
 describe('Settings → TikTok', () => {
   beforeEach(() => {
@@ -85,7 +74,7 @@ describe('Settings → TikTok', () => {
     u.testConnection.mockResolvedValue({ advertiser_id: ADV, base_url: 'http://127.0.0.1:9/open_api/', audiences: [audience] })
     const pinia = createPinia()
     setActivePinia(pinia)
-    useAppStore().settings = JSON.parse(JSON.stringify(settings))
+    seedSettings()
     const w = mountWith(TikTokSettingsCard, pinia)
     await flush()
     expect(byId('tiktok-token-status')!.textContent).toContain('No token is saved yet')
@@ -118,7 +107,7 @@ describe('Settings → TikTok', () => {
     m.saveSettings.mockImplementation(async (s: Settings) => s)
     const pinia = createPinia()
     setActivePinia(pinia)
-    useAppStore().settings = JSON.parse(JSON.stringify(settings))
+    seedSettings()
     const w = mountWith(TikTokSettingsCard, pinia)
     await flush()
     await w.find('[data-testid="tiktok-token"] input').setValue('tok')
@@ -140,7 +129,7 @@ describe('Settings → TikTok', () => {
     u.tiktokState.mockResolvedValueOnce(state({ ready: false }, { saved: false, keychain_available: false, keychain_error: 'no OS keychain: set TIKTOK_ACCESS_TOKEN in the environment instead; the token is never written to a file' }))
     const pinia = createPinia()
     setActivePinia(pinia)
-    useAppStore().settings = JSON.parse(JSON.stringify(settings))
+    seedSettings()
     const w = mountWith(TikTokSettingsCard, pinia)
     await flush()
     expect(byId('tiktok-token-status')!.textContent).toContain('No keychain on this machine')
