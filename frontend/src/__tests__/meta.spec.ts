@@ -115,6 +115,12 @@ describe('Settings > Meta', () => {
     expect(byId('meta-terms-url')!.textContent).toBe(url)
     byId('meta-terms-open')!.click()
     expect(m.openInBrowser).toHaveBeenCalledWith(url)
+    m.openInBrowser.mockImplementationOnce(() => {
+      throw new Error('no browser')
+    })
+    byId('meta-terms-open')!.click()
+    await settle()
+    expect(byId('meta-error')!.textContent).toContain('The browser could not be opened (no browser). Copy the address above into a browser instead.')
   })
 
   it('shows why the connection test failed, as a sentence', async () => {
