@@ -65,6 +65,11 @@ func (s *Service) AdoptMeta(ctx context.Context, name, outDir string, uploads *m
 	if err != nil {
 		return nil, err
 	}
+	if !slices.Equal(job.Schema, d.metaSchema()) {
+		// An upload of an older version sent a one-key list as EMAIL_SHA256.
+		return nil, refuse("the upload sent its rows to Meta in the schema %s, and this sync sends %s: Meta keeps one kind of schema per audience, so the upload is not taken as the sync's record, and Meta may refuse the sync's first run, which replaces the contents of audience %s (save the sync with a new audience instead)",
+			strings.Join(job.Schema, ","), strings.Join(d.metaSchema(), ","), d.AudienceID)
+	}
 	a, err := conn.Meta.Destination.Status(ctx, d.AudienceID)
 	if err != nil {
 		return nil, fmt.Errorf("read audience %s: %w", d.AudienceID, err)

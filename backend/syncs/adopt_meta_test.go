@@ -28,6 +28,7 @@ type metaWizardRun struct {
 	audienceID string // or an existing one
 	action     destination.Action
 	ctx        context.Context
+	schema     []string // sent instead of the rows file's (an older version's one-key schema)
 }
 
 func (e *metaEnv) wizard(w metaWizardRun) (string, destination.Result, error) {
@@ -58,8 +59,11 @@ func (e *metaEnv) wizard(w metaWizardRun) (string, destination.Result, error) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if w.schema == nil {
+		w.schema = rows.Schema
+	}
 	res, err := mc.Destination.Deliver(w.ctx, destination.Delivery{JobID: metaupload.JobID(rows, mc.AdAccount, w.action, w.name, w.audienceID),
-		AudienceID: w.audienceID, AudienceName: w.name, Action: w.action, Schema: rows.Schema, RowsPath: rows.Path})
+		AudienceID: w.audienceID, AudienceName: w.name, Action: w.action, Schema: w.schema, RowsPath: rows.Path})
 	return out, res, err
 }
 
@@ -210,6 +214,13 @@ func TestAdoptMetaRefusals(t *testing.T) {
 			}
 			return out, up.AudienceID
 		}, nil, "default region GB (the sync's is US)", false},
+		{"one-key schema", func(e *metaEnv) (string, string) {
+			out, up, err := e.wizard(metaWizardRun{name: "CRM", mappings: []transform.Mapping{mustMap("email=email")}, schema: []string{"EMAIL_SHA256"}})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return out, up.AudienceID
+		}, func(d *syncs.Definition) { d.Mappings = []transform.Mapping{mustMap("email=email")} }, "in the schema EMAIL_SHA256, and this sync sends EMAIL", false},
 		{"files changed", func(e *metaEnv) (string, string) {
 			out, up, err := e.wizard(metaWizardRun{name: "CRM"})
 			if err != nil {
@@ -320,8 +331,8 @@ func TestAdoptMetaRefusals(t *testing.T) {
 			if sum, err := e.svc.Get("crm"); err != nil || sum.StateRows != 0 || sum.LastRun != nil {
 				t.Fatalf("a refused adoption changed the sync: %+v, %v", sum, err)
 			}
-			if c.mut != nil {
-				return // not a sync to Meta
+			if c.name == "sync to TikTok" {
+				return // its plan would connect to TikTok
 			}
 			p, err := e.svc.Plan(context.Background(), "crm", nil)
 			if err != nil || p.Action != syncs.ActionReplace || !strings.Contains(p.Reason, "no record") {
