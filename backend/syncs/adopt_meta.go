@@ -71,6 +71,9 @@ func (s *Service) AdoptMeta(ctx context.Context, name, outDir string, uploads *m
 			strings.Join(job.Schema, ","), strings.Join(d.metaSchema(), ","), d.AudienceID)
 	}
 	a, err := conn.Meta.Destination.Status(ctx, d.AudienceID)
+	if notFound(err) {
+		return nil, refuse("audience %s no longer exists on Meta (%v), so the upload into it is not the sync's record: the sync's next run says so, and can start over with a new audience", d.AudienceID, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read audience %s: %w", d.AudienceID, err)
 	}

@@ -176,7 +176,7 @@ func TestAdoptMetaRefusals(t *testing.T) {
 		prepare func(e *metaEnv) (string, string)
 		mut     func(*syncs.Definition)
 		want    string
-		pending bool // the refusal leaves the sync's interrupted run
+		pending bool // the sync is not as a refused adoption leaves it (an interrupted run; a deleted audience its plan names)
 	}{
 		{"appended to an audience", func(e *metaEnv) (string, string) {
 			c, err := e.client()
@@ -301,6 +301,20 @@ func TestAdoptMetaRefusals(t *testing.T) {
 			}
 			return out, up.AudienceID
 		}, nil, "has an interrupted run", true},
+		{"audience deleted", func(e *metaEnv) (string, string) {
+			out, up, err := e.wizard(metaWizardRun{name: "CRM"})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			c, err := e.client()
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			if err := c.DeleteAudience(context.Background(), up.AudienceID); err != nil {
+				e.t.Fatal(err)
+			}
+			return out, up.AudienceID
+		}, nil, "no longer exists on Meta", true},
 		{"sync to TikTok", func(e *metaEnv) (string, string) {
 			out, up, err := e.wizard(metaWizardRun{name: "CRM"})
 			if err != nil {
@@ -314,7 +328,7 @@ func TestAdoptMetaRefusals(t *testing.T) {
 			e := newMetaEnv(t, metastandin.Options{})
 			e.writeList(span(0, 1500), nil)
 			out, id := c.prepare(e)
-			if !c.pending {
+			if c.name != "sync's run interrupted" {
 				e.saveFor("crm", id, c.mut)
 			}
 			_, err := e.svc.AdoptMeta(context.Background(), "crm", out, e.uploads())
