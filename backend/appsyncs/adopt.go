@@ -22,9 +22,11 @@ func (s *Service) adopt(saved *Saved, adoptFrom string) {
 	var a *syncs.Adoption
 	var err error
 	if d.Destination == destination.Meta {
-		// syncs.AdoptMeta (branch h21adopt) is not merged yet.
-		saved.NotAdopted = fmt.Sprintf("This app does not yet take an upload to Meta as a sync's record: %s.", adoptReplaces)
-		return
+		if s.cfg.MetaUploads == nil {
+			saved.NotAdopted = fmt.Sprintf("The Meta upload journal could not be opened, so the upload was not taken as the sync's record: %s.", adoptReplaces)
+			return
+		}
+		a, err = s.cfg.Syncs.AdoptMeta(s.ctx, d.Name, adoptFrom, s.cfg.MetaUploads)
 	} else {
 		if s.cfg.Uploads == nil {
 			saved.NotAdopted = fmt.Sprintf("The upload history could not be opened, so the upload was not taken as the sync's record: %s.", adoptReplaces)

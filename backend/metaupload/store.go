@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS meta_jobs (
   create_started_at INTEGER NOT NULL DEFAULT 0,
   existing_ids TEXT NOT NULL DEFAULT '[]',
   replace_done INTEGER NOT NULL DEFAULT 0,
-  done INTEGER NOT NULL DEFAULT 0
+  done INTEGER NOT NULL DEFAULT 0,
+  done_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta_sessions (
   job_id TEXT NOT NULL,
@@ -76,7 +77,23 @@ func OpenStore(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("preparing the Meta upload journal %s: %w", path, err)
 	}
+	if err := addDoneAt(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("preparing the Meta upload journal %s: %w", path, err)
+	}
 	return &Store{db: db}, nil
+}
+
+// addDoneAt adds meta_jobs.done_at to a journal written before it (a
+// job's finish time: a sync taking an upload as its record compares it
+// with the audience's time_content_updated). Jobs done before read 0.
+func addDoneAt(db *sql.DB) error {
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM pragma_table_info('meta_jobs') WHERE name = 'done_at'`).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	_, err := db.Exec(`ALTER TABLE meta_jobs ADD COLUMN done_at INTEGER NOT NULL DEFAULT 0`)
+	return err
 }
 
 // Close closes the journal.
@@ -196,8 +213,8 @@ func (s *Store) setReplaceDone(ctx context.Context, jobID string) error {
 	return s.exec(ctx, `UPDATE meta_jobs SET replace_done = 1 WHERE id = ?`, jobID)
 }
 
-func (s *Store) setDone(ctx context.Context, jobID string) error {
-	return s.exec(ctx, `UPDATE meta_jobs SET done = 1 WHERE id = ?`, jobID)
+func (s *Store) setDone(ctx context.Context, jobID string, at time.Time) error {
+	return s.exec(ctx, `UPDATE meta_jobs SET done = 1, done_at = ? WHERE id = ? AND done = 0`, unixOrZero(at), jobID)
 }
 
 // claimed reports whether another job of the journal owns audience id.

@@ -186,7 +186,7 @@ func (u *Uploader) Run(ctx context.Context, job Job) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if err := u.cfg.Store.setDone(ctx, job.ID); err != nil {
+	if err := u.cfg.Store.setDone(ctx, job.ID, u.cfg.Now()); err != nil {
 		return Result{}, err
 	}
 	u.logf("info", "job %s: done, %d rows in %d batches over %d sessions into audience %s", job.ID, n, len(r.batches), len(r.sessions), st.audienceID)

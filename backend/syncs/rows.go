@@ -41,13 +41,17 @@ func rowLen(mask uint16) int { return 2 + hashLen*bits.OnesCount16(mask) }
 
 // parseLine turns one output line (without '\n') of cols columns into a
 // row appended to dst.
-func parseLine(dst, line []byte, cols int) ([]byte, error) {
+func parseLine(dst, line []byte, cols int) ([]byte, error) { return parseCells(dst, line, cols, ',') }
+
+// parseCells is parseLine for cells separated by sep (',' in TikTok's
+// files, '\t' in Meta's rows file).
+func parseCells(dst, line []byte, cols int, sep byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, 0, 0)
 	var mask uint16
 	col := 0
 	for {
-		i := bytes.IndexByte(line, ',')
+		i := bytes.IndexByte(line, sep)
 		field := line
 		if i >= 0 {
 			field = line[:i]
@@ -187,15 +191,16 @@ func (s *sorter) free() {
 	s.arena, s.offs = nil, nil
 }
 
-// addLine parses an output line straight into the arena.
-func (s *sorter) addLine(line []byte, cols int) error {
+// addLine parses an output line (cells separated by sep) straight into
+// the arena.
+func (s *sorter) addLine(line []byte, cols int, sep byte) error {
 	if len(s.arena)+2+hashLen*cols > s.budget && len(s.offs) > 0 {
 		if err := s.spill(); err != nil {
 			return err
 		}
 	}
 	off := len(s.arena)
-	arena, err := parseLine(s.arena, line, cols)
+	arena, err := parseCells(s.arena, line, cols, sep)
 	if err != nil {
 		return err
 	}

@@ -179,6 +179,9 @@ func (s *Server) read(req *request, a *audience) (int, any, *apiError) {
 }
 
 func (s *Server) view(a *audience, fs []string, now time.Time) map[string]any {
+	// A replace whose 90 minutes are over has ended (with what it got):
+	// Meta's read shows it then, not at the next users-edge call.
+	a.settle(now)
 	if now.Sub(a.contentUpdated) >= s.opts.ProcessingDelay {
 		a.shownCount = a.people.size()
 	}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/meta/standin"
 	"github.com/audience-uploader/audience-uploader/backend/meta/standin/standintest"
@@ -243,5 +244,46 @@ func TestResentBatchCountsAgain(t *testing.T) {
 	}
 	if last.body["num_received"] != 4.0 || srv.Size(id) != 2 || srv.Stats().RepeatedBatches != 1 || srv.Received("EMAIL", h("1")) != 2 {
 		t.Fatalf("after a resend: %s, size %d, %+v", last.raw, srv.Size(id), srv.Stats())
+	}
+}
+
+// TestTimedOutReplaceShowsInReads: a replace left without its last batch
+// ends 90 minutes after its first (spec §5: the audience becomes what was
+// uploaded so far), and the audience's read and list say so then —
+// time_content_updated is the end of the window — without waiting for
+// another users-edge call.
+func TestTimedOutReplaceShowsInReads(t *testing.T) {
+	clock := standintest.NewClock()
+	srv, base, id := setup(t, standin.Options{FreshAudienceMisses: -1, Now: clock.Now})
+	post := func(edge string, session map[string]any, cells ...string) {
+		a := do(t, jsonReq(t, "POST", base+id+"/"+edge, map[string]any{"access_token": srv.Token(), "session": session,
+			"payload": map[string]any{"schema": "EMAIL_SHA256", "data": cells}}))
+		if a.status != 200 {
+			t.Fatal(a.raw)
+		}
+	}
+	content := func() (int64, int64) {
+		t.Helper()
+		a := do(t, jsonReq(t, "GET", base+id+"?fields=time_content_updated,approximate_count_lower_bound&access_token="+srv.Token(), nil))
+		ct, _ := a.body["time_content_updated"].(float64)
+		n, _ := a.body["approximate_count_lower_bound"].(float64)
+		l := do(t, jsonReq(t, "GET", base+srv.AdAccount()+"/customaudiences?fields=id,time_content_updated&access_token="+srv.Token(), nil))
+		data, _ := l.body["data"].([]any)
+		if len(data) != 1 || data[0].(map[string]any)["time_content_updated"] != a.body["time_content_updated"] {
+			t.Fatalf("the list says %s, the read %s", l.raw, a.raw)
+		}
+		return int64(ct), int64(n)
+	}
+	post("users", map[string]any{"session_id": 1, "batch_seq": 1, "last_batch_flag": true}, h("1"), h("2"))
+	added := clock.Now().Unix()
+	clock.Advance(time.Minute)
+	started := clock.Now()
+	post("usersreplace", map[string]any{"session_id": 2, "batch_seq": 1}, h("3"))
+	if ct, n := content(); ct != added || n != 2 {
+		t.Fatalf("during the replace: content updated %d, %d people; want %d (the add), 2", ct, n, added)
+	}
+	clock.Advance(91 * time.Minute)
+	if ct, n := content(); ct != started.Add(standin.SessionWindow).Unix() || n != 1 {
+		t.Fatalf("after the replace's window: content updated %d, %d people; want %d (its end), 1", ct, n, started.Add(standin.SessionWindow).Unix())
 	}
 }
