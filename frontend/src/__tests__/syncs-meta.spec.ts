@@ -239,3 +239,13 @@ describe('a Meta sync in the Syncs view', () => {
     expect(document.body.querySelector('.n-dialog')!.textContent).toContain('stays at Meta as it is')
   })
 })
+
+describe('what Meta lacks, in a sentence', () => {
+  it('names the missing ad account or token, and what setting it up is for', async () => {
+    const { metaNotReady } = await import('../lib/meta')
+    expect(metaNotReady(metaState({ ad_account: '', ready: false }), 'to do X')).toBe('Meta is not set up yet: enter the ad account and a system-user token in Settings > Meta to do X.')
+    expect(metaNotReady(metaState({ token_saved: false, ready: false }), 'to do X')).toBe(`No Meta token is saved for ${ACT}: paste the system-user token in Settings > Meta to do X.`)
+    expect(metaNotReady(metaState(), 'to do X')).toBe('')
+    expect(metaNotReady(null, 'to do X')).toBe('')
+  })
+})
