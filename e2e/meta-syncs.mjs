@@ -135,7 +135,7 @@ try {
   check('Save as sync to Meta is named for its platform and reads the same list', mName === 'E2E-kept-on-both-meta' && mSave.form.input === list, JSON.stringify(mSave.form))
   const picked = (await page.getByTestId('meta-audience-picker').innerText()).replace(/\s+/g, ' ')
   check('Save as sync to Meta feeds the Meta audience just uploaded to', picked.includes(AUDIENCE), picked)
-  await shot('21-syncs-save-meta.png', mSave.dialog, true)
+  await shot('21-syncs-save-meta.png', mSave.dialog)
   await audit(page, 'Save as sync to Meta dialog')
   await page.getByTestId('sync-save').click()
   const mMsg = page.getByText(`Saved sync “${mName}” (Meta).`)
@@ -169,7 +169,7 @@ try {
       action: (await page.getByTestId('plan-action').innerText()).replace(/\s+/g, ' '),
     }
     if (label) {
-      await shot(`${label}-plan.png`, page.getByRole('dialog', { name: 'Run sync' }), true)
+      await shot(`${label}-plan.png`, page.getByRole('dialog', { name: 'Run sync' }))
       await audit(page, `Syncs: Run now plan (${name})`)
     }
     await page.getByTestId('sync-apply').click()
