@@ -22,6 +22,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/audience-uploader/audience-uploader/backend/secureurl"
 )
 
@@ -34,6 +36,11 @@ const (
 	EnvToken   = "META_ACCESS_TOKEN"
 	EnvBaseURL = "META_API_BASE_URL"
 )
+
+// DefaultQPS is the ceiling of requests per second Connect gives a client
+// (the command line's --qps default, as TikTok's). Meta's own limit is
+// per hour (spec §8), which the client follows from its answers.
+const DefaultQPS = 5
 
 // Meta's users-edge limits (spec §3, §5).
 const (
@@ -60,6 +67,11 @@ type Options struct {
 	// again" (80003, 803 on a fresh audience, transient 1/2) is retried
 	// (default 8).
 	Retries int
+	// QPS is the ceiling of requests per second, every try counted, paced
+	// on Now and Sleep; 0 sets none (Connect, the way the app and the
+	// command line connect, gives DefaultQPS). The back-off on 80003 and
+	// x-business-use-case-usage comes on top.
+	QPS float64
 }
 
 // Event describes one HTTP exchange for logs.
@@ -87,9 +99,10 @@ func (o Options) FromEnv() Options {
 
 // Client talks to one ad account.
 type Client struct {
-	opts Options
-	base *url.URL
-	http *http.Client
+	opts    Options
+	base    *url.URL
+	http    *http.Client
+	limiter *rate.Limiter // nil: no ceiling
 }
 
 var adAccountPattern = regexp.MustCompile(`^act_[0-9]+$`)
@@ -128,11 +141,38 @@ func New(opts Options) (*Client, error) {
 	if opts.Retries <= 0 {
 		opts.Retries = 8
 	}
-	return &Client{opts: opts, base: base, http: secureurl.Client(opts.HTTPClient, "Meta Graph API", EnvBaseURL)}, nil
+	if opts.QPS < 0 {
+		return nil, fmt.Errorf("a ceiling of %v requests per second to Meta: it must be positive", opts.QPS)
+	}
+	c := &Client{opts: opts, base: base, http: secureurl.Client(opts.HTTPClient, "Meta Graph API", EnvBaseURL)}
+	if opts.QPS > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(opts.QPS), 1)
+	}
+	return c, nil
 }
 
 // AdAccount is the act_<digits> id the client works in.
 func (c *Client) AdAccount() string { return c.opts.AdAccount }
+
+// QPS is the client's ceiling of requests per second (0: none).
+func (c *Client) QPS() float64 { return c.opts.QPS }
+
+// pace waits, on the client's clock, until the ceiling lets one more
+// request go.
+func (c *Client) pace(ctx context.Context) error {
+	if c.limiter == nil {
+		return nil
+	}
+	now := c.opts.Now()
+	r := c.limiter.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		if err := c.opts.Sleep(ctx, d); err != nil {
+			r.CancelAt(c.opts.Now())
+			return err
+		}
+	}
+	return nil
+}
 
 // Sleep waits d or until ctx ends: the default clock of the client and
 // the uploader.
@@ -208,6 +248,9 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	backoff := time.Second
 	notAfter, hasWindow := ctx.Value(sendBeforeKey{}).(time.Time)
 	for attempt := 0; ; attempt++ {
+		if err := c.pace(ctx); err != nil {
+			return err
+		}
 		if hasWindow && c.opts.Now().After(notAfter) {
 			return &WindowClosedError{Path: u.Path, NotAfter: notAfter}
 		}

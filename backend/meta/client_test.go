@@ -196,6 +196,40 @@ func TestRateLimitBackOffUsesUsageHeader(t *testing.T) {
 	}
 }
 
+// TestQPSCeilingPacesRequests: a client with a ceiling of 2 requests per
+// second spaces its requests half a second apart on its clock (the test's,
+// which Sleep moves: no real time passes); one without sends at once.
+func TestQPSCeilingPacesRequests(t *testing.T) {
+	f := newFixture(t, standin.Options{FreshAudienceMisses: -1})
+	ctx := context.Background()
+	c, err := meta.New(meta.Options{BaseURL: f.base, Token: f.srv.Token(), AdAccount: f.srv.AdAccount(), Sleep: f.clock.Sleep, Now: f.clock.Now, QPS: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.CreateAudience(ctx, "paced", "") // takes the one request the ceiling lets go at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := f.clock.Now()
+	for range 4 {
+		if _, err := c.Audience(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.clock.Now().Sub(start); got < 1990*time.Millisecond || got > 2010*time.Millisecond {
+		t.Fatalf("4 reads after a create at 2 per second took %v on the client's clock, want 2s", got)
+	}
+	start = f.clock.Now()
+	for range 4 {
+		if _, err := f.client.Audience(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.clock.Now().Sub(start); got != 0 {
+		t.Fatalf("a client without a ceiling waited %v", got)
+	}
+}
+
 // TestRemovalPayloadInBody: removals send the payload in the DELETE body;
 // a client that put 10,000 rows in the query would get the HTML error.
 func TestRemovalPayloadInBody(t *testing.T) {

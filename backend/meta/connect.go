@@ -21,6 +21,7 @@ type ConnectOptions struct {
 	AdAccount string                // "" means Settings.AdAccount
 	Secrets   secrets.Store         // the keychain holding the token (META_ACCESS_TOKEN wins)
 	Log       func(Event)           // every exchange; may be nil
+	QPS       float64               // ceiling of requests per second; 0 means DefaultQPS
 }
 
 // ErrNoAdAccount: neither the caller nor the settings name an ad account.
@@ -41,7 +42,11 @@ func Connect(ctx context.Context, o ConnectOptions) (*Client, error) {
 	if acct == "" {
 		return nil, ErrNoAdAccount
 	}
-	opts := Options{BaseURL: o.Settings.BaseURL, AdAccount: acct, Log: o.Log}.FromEnv()
+	qps := o.QPS
+	if qps == 0 {
+		qps = DefaultQPS
+	}
+	opts := Options{BaseURL: o.Settings.BaseURL, AdAccount: acct, Log: o.Log, QPS: qps}.FromEnv()
 	if opts.Token == "" {
 		tok, err := StoredToken(o.Secrets, acct)
 		if err != nil {

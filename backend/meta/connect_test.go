@@ -48,3 +48,23 @@ func TestConnectTakesAccountBaseURLAndTokenInOrder(t *testing.T) {
 		t.Fatalf("got %s %q %s", c.AdAccount(), c.opts.Token, c.base)
 	}
 }
+
+// Connect gives a client the caller's ceiling of requests per second, or
+// DefaultQPS; a negative one is refused.
+func TestConnectSetsTheRequestCeiling(t *testing.T) {
+	t.Setenv(EnvToken, "env-tok")
+	t.Setenv(EnvBaseURL, "http://127.0.0.1:10/")
+	ctx := context.Background()
+	for _, tc := range []struct{ asked, want float64 }{{0, DefaultQPS}, {0.5, 0.5}, {20, 20}} {
+		c, err := Connect(ctx, ConnectOptions{AdAccount: "act_12", QPS: tc.asked})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.QPS() != tc.want || c.limiter == nil || float64(c.limiter.Limit()) != tc.want || c.limiter.Burst() != 1 {
+			t.Fatalf("asked %v: the client's ceiling is %v (limiter %v), want %v", tc.asked, c.QPS(), c.limiter, tc.want)
+		}
+	}
+	if _, err := Connect(ctx, ConnectOptions{AdAccount: "act_12", QPS: -1}); err == nil {
+		t.Fatal("a negative ceiling was taken")
+	}
+}

@@ -24,7 +24,14 @@ import (
 // caps a sustained upload near 5,000 × 10,000 rows (see docs/meta-api.md).
 // The #803 a fresh audience answers is switched off: its one-second retry
 // would be most of a short run.
-func BenchmarkMetaUpload(b *testing.B) {
+func BenchmarkMetaUpload(b *testing.B) { benchUpload(b, 0) }
+
+// BenchmarkMetaUploadAtDefaultCeiling is BenchmarkMetaUpload with the
+// ceiling of requests per second the app and the command line use
+// (meta.DefaultQPS, --qps): what it costs a short upload.
+func BenchmarkMetaUploadAtDefaultCeiling(b *testing.B) { benchUpload(b, meta.DefaultQPS) }
+
+func benchUpload(b *testing.B, qps float64) {
 	const rows = 200_000
 	dir := b.TempDir()
 	path := filepath.Join(dir, "rows")
@@ -44,7 +51,7 @@ func BenchmarkMetaUpload(b *testing.B) {
 		b.StopTimer()
 		srv := standin.New(standin.Options{FreshAudienceMisses: -1})
 		ts := httptest.NewServer(srv)
-		c, err := meta.New(meta.Options{BaseURL: ts.URL + "/v25.0/", Token: srv.Token(), AdAccount: srv.AdAccount()})
+		c, err := meta.New(meta.Options{BaseURL: ts.URL + "/v25.0/", Token: srv.Token(), AdAccount: srv.AdAccount(), QPS: qps})
 		if err != nil {
 			b.Fatal(err)
 		}

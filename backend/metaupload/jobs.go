@@ -20,7 +20,7 @@ type JobRecord struct {
 	AudienceName string
 	Schema       []string
 	Rows         int
-	// RowsSHA256 is the hex SHA-256 of the rows file the job sends (a
+	// RowsSHA256 is the Fingerprint of the rows file the job sends (a
 	// resume must find it unchanged).
 	RowsSHA256 string
 	Done       bool

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -36,13 +37,18 @@ type Rows struct {
 }
 
 // md5Of is the file's MD5, hex.
-func md5Of(path string) (string, error) {
+func md5Of(path string) (string, error) { return fileSum(path, md5.New()) }
+
+// Fingerprint is the hex SHA-256 of a rows file: how the journal names the
+// rows a job sends (JobRecord.RowsSHA256; a resume must find it unchanged).
+func Fingerprint(path string) (string, error) { return fileSum(path, sha256.New()) }
+
+func fileSum(path string, h hash.Hash) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	h := md5.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err
 	}

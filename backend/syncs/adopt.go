@@ -14,11 +14,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/destination"
+	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/osfile"
 	"github.com/audience-uploader/audience-uploader/backend/privatefs"
+	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
 
 // ActionAdopt is the last run of a sync whose state was taken from an
@@ -155,6 +158,26 @@ func (k *keptRows) next() ([]byte, error) {
 		}
 	}
 	return r, err
+}
+
+// typesDiffer names the identifier types of tm's mappings when they are
+// not the sync's, in the sync's order ("" when they are).
+func typesDiffer(d *Definition, tm *transform.Manifest) string {
+	var want, got []string
+	for _, mp := range d.Mappings {
+		want = append(want, mp.Type.String())
+	}
+	for _, mp := range tm.Mappings {
+		t, err := identifiers.ParseType(mp.TypeName)
+		if err != nil {
+			return fmt.Sprintf("an unknown identifier type %q", mp.TypeName)
+		}
+		got = append(got, t.String())
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		return fmt.Sprintf("the identifier types %s (the sync maps %s)", strings.Join(got, ", "), strings.Join(want, ", "))
+	}
+	return ""
 }
 
 // samePath compares two absolute paths as the OS resolves them.

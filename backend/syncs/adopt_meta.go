@@ -6,15 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/destination"
-	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/metaupload"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 )
@@ -55,7 +52,7 @@ func (s *Service) AdoptMeta(ctx context.Context, name, outDir string, uploads *m
 	if why := metaHashedAlike(d, &tm, rows.Schema); why != "" {
 		return nil, refuse("the upload's rows were hashed with %s, the sync's with another, so its rows could not be compared with the sync's: the first run replaces the audience's contents", why)
 	}
-	sum, err := fileSHA256(rows.Path)
+	sum, err := metaupload.Fingerprint(rows.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +65,15 @@ func (s *Service) AdoptMeta(ctx context.Context, name, outDir string, uploads *m
 	if err != nil {
 		return nil, err
 	}
+	if !slices.Equal(job.Schema, d.metaSchema()) {
+		// An upload of an older version sent a one-key list as EMAIL_SHA256.
+		return nil, refuse("the upload sent its rows to Meta in the schema %s, and this sync sends %s: Meta keeps one kind of schema per audience, so the upload is not taken as the sync's record, and Meta may refuse the sync's first run, which replaces the contents of audience %s (save the sync with a new audience instead)",
+			strings.Join(job.Schema, ","), strings.Join(d.metaSchema(), ","), d.AudienceID)
+	}
 	a, err := conn.Meta.Destination.Status(ctx, d.AudienceID)
+	if notFound(err) {
+		return nil, refuse("audience %s no longer exists on Meta (%v), so the upload into it is not the sync's record: the sync's next run says so, and can start over with a new audience", d.AudienceID, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read audience %s: %w", d.AudienceID, err)
 	}
@@ -113,20 +118,10 @@ func (s *Service) AdoptMeta(ctx context.Context, name, outDir string, uploads *m
 // region; not on TikTok's phone format or layout (Meta's own rules hash
 // a phone the same way whatever they are).
 func metaHashedAlike(d *Definition, tm *transform.Manifest, schema []string) string {
-	var want, got []string
-	for _, mp := range d.Mappings {
-		want = append(want, mp.Type.String())
-	}
-	for _, mp := range tm.Mappings {
-		t, err := identifiers.ParseType(mp.TypeName)
-		if err != nil {
-			return fmt.Sprintf("an unknown identifier type %q", mp.TypeName)
-		}
-		got = append(got, t.String())
+	if why := typesDiffer(d, tm); why != "" {
+		return why
 	}
 	switch {
-	case strings.Join(got, ",") != strings.Join(want, ","):
-		return fmt.Sprintf("the identifier types %s (the sync maps %s)", strings.Join(got, ", "), strings.Join(want, ", "))
 	case !slices.Equal(schema, d.metaSchema()):
 		return fmt.Sprintf("Meta's schema %s (the sync's is %s)", strings.Join(schema, ","), strings.Join(d.metaSchema(), ","))
 	case !strings.EqualFold(tm.Region, d.Region):
@@ -194,19 +189,4 @@ func finishedMetaUpload(ctx context.Context, uploads *metaupload.Store, sum, acc
 		}
 	}
 	return found, nil
-}
-
-// fileSHA256 is the hex SHA-256 of a file (how the journal names the rows
-// file a job sent).
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -28,6 +28,7 @@ type metaWizardRun struct {
 	audienceID string // or an existing one
 	action     destination.Action
 	ctx        context.Context
+	schema     []string // sent instead of the rows file's (an older version's one-key schema)
 }
 
 func (e *metaEnv) wizard(w metaWizardRun) (string, destination.Result, error) {
@@ -58,8 +59,11 @@ func (e *metaEnv) wizard(w metaWizardRun) (string, destination.Result, error) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if w.schema == nil {
+		w.schema = rows.Schema
+	}
 	res, err := mc.Destination.Deliver(w.ctx, destination.Delivery{JobID: metaupload.JobID(rows, mc.AdAccount, w.action, w.name, w.audienceID),
-		AudienceID: w.audienceID, AudienceName: w.name, Action: w.action, Schema: rows.Schema, RowsPath: rows.Path})
+		AudienceID: w.audienceID, AudienceName: w.name, Action: w.action, Schema: w.schema, RowsPath: rows.Path})
 	return out, res, err
 }
 
@@ -172,7 +176,7 @@ func TestAdoptMetaRefusals(t *testing.T) {
 		prepare func(e *metaEnv) (string, string)
 		mut     func(*syncs.Definition)
 		want    string
-		pending bool // the refusal leaves the sync's interrupted run
+		pending bool // the sync is not as a refused adoption leaves it (an interrupted run; a deleted audience its plan names)
 	}{
 		{"appended to an audience", func(e *metaEnv) (string, string) {
 			c, err := e.client()
@@ -210,6 +214,13 @@ func TestAdoptMetaRefusals(t *testing.T) {
 			}
 			return out, up.AudienceID
 		}, nil, "default region GB (the sync's is US)", false},
+		{"one-key schema", func(e *metaEnv) (string, string) {
+			out, up, err := e.wizard(metaWizardRun{name: "CRM", mappings: []transform.Mapping{mustMap("email=email")}, schema: []string{"EMAIL_SHA256"}})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return out, up.AudienceID
+		}, func(d *syncs.Definition) { d.Mappings = []transform.Mapping{mustMap("email=email")} }, "in the schema EMAIL_SHA256, and this sync sends EMAIL", false},
 		{"files changed", func(e *metaEnv) (string, string) {
 			out, up, err := e.wizard(metaWizardRun{name: "CRM"})
 			if err != nil {
@@ -290,6 +301,20 @@ func TestAdoptMetaRefusals(t *testing.T) {
 			}
 			return out, up.AudienceID
 		}, nil, "has an interrupted run", true},
+		{"audience deleted", func(e *metaEnv) (string, string) {
+			out, up, err := e.wizard(metaWizardRun{name: "CRM"})
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			c, err := e.client()
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			if err := c.DeleteAudience(context.Background(), up.AudienceID); err != nil {
+				e.t.Fatal(err)
+			}
+			return out, up.AudienceID
+		}, nil, "no longer exists on Meta", true},
 		{"sync to TikTok", func(e *metaEnv) (string, string) {
 			out, up, err := e.wizard(metaWizardRun{name: "CRM"})
 			if err != nil {
@@ -303,7 +328,7 @@ func TestAdoptMetaRefusals(t *testing.T) {
 			e := newMetaEnv(t, metastandin.Options{})
 			e.writeList(span(0, 1500), nil)
 			out, id := c.prepare(e)
-			if !c.pending {
+			if c.name != "sync's run interrupted" {
 				e.saveFor("crm", id, c.mut)
 			}
 			_, err := e.svc.AdoptMeta(context.Background(), "crm", out, e.uploads())
@@ -320,8 +345,8 @@ func TestAdoptMetaRefusals(t *testing.T) {
 			if sum, err := e.svc.Get("crm"); err != nil || sum.StateRows != 0 || sum.LastRun != nil {
 				t.Fatalf("a refused adoption changed the sync: %+v, %v", sum, err)
 			}
-			if c.mut != nil {
-				return // not a sync to Meta
+			if c.name == "sync to TikTok" {
+				return // its plan would connect to TikTok
 			}
 			p, err := e.svc.Plan(context.Background(), "crm", nil)
 			if err != nil || p.Action != syncs.ActionReplace || !strings.Contains(p.Reason, "no record") {

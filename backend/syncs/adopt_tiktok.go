@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/audience-uploader/audience-uploader/backend/destination"
-	"github.com/audience-uploader/audience-uploader/backend/identifiers"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok"
 	"github.com/audience-uploader/audience-uploader/backend/transform"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
@@ -134,16 +133,8 @@ func hashedAlike(d *Definition, tm *transform.Manifest) string {
 	if len(tm.Files) == 0 {
 		return "no files"
 	}
-	var want, got []string
-	for _, mp := range d.Mappings {
-		want = append(want, mp.Type.String())
-	}
-	for _, mp := range tm.Mappings {
-		t, err := identifiers.ParseType(mp.TypeName)
-		if err != nil {
-			return fmt.Sprintf("an unknown identifier type %q", mp.TypeName)
-		}
-		got = append(got, t.String())
+	if why := typesDiffer(d, tm); why != "" {
+		return why
 	}
 	layout := transform.Layout(d.Layout)
 	if layout == transform.LayoutAuto {
@@ -154,8 +145,6 @@ func hashedAlike(d *Definition, tm *transform.Manifest) string {
 		}
 	}
 	switch {
-	case strings.Join(got, ",") != strings.Join(want, ","):
-		return fmt.Sprintf("the identifier types %s (the sync maps %s)", strings.Join(got, ", "), strings.Join(want, ", "))
 	case tm.Layout != layout:
 		return fmt.Sprintf("the %s layout (the sync's is %s)", tm.Layout, layout)
 	case !strings.EqualFold(tm.Region, d.Region):

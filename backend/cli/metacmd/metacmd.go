@@ -45,6 +45,9 @@ type Flags struct {
 	// BatchRows is the rows per request (default and most 10,000); tests
 	// lower it to have many batches.
 	BatchRows int
+	// QPS is the ceiling of requests per second to Meta (tiktokcmd's
+	// --qps); 0 means meta.DefaultQPS.
+	QPS float64
 }
 
 // AddAdAccount registers --ad-account.
@@ -75,7 +78,8 @@ func (s *Session) Close() {
 }
 
 // Open connects to the ad account (--ad-account, else the settings; the
-// token from META_ACCESS_TOKEN, else the keychain) and opens the journal.
+// token from META_ACCESS_TOKEN, else the keychain; at most f.QPS requests
+// a second) and opens the journal.
 // The uploader's steps (ids and counts, never a cell) go to log unless it
 // is nil.
 func Open(f Flags, log io.Writer) (*Session, error) {
@@ -83,7 +87,10 @@ func Open(f Flags, log io.Writer) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load settings: %w", err)
 	}
-	client, err := meta.Connect(context.Background(), meta.ConnectOptions{Settings: st.Meta, AdAccount: f.AdAccount, Secrets: secrets.Keychain()})
+	if f.QPS < 0 {
+		return nil, cli.UsageError(errors.New("--qps must be positive"))
+	}
+	client, err := meta.Connect(context.Background(), meta.ConnectOptions{Settings: st.Meta, AdAccount: f.AdAccount, Secrets: secrets.Keychain(), QPS: f.QPS})
 	if errors.Is(err, meta.ErrNoAdAccount) {
 		return nil, cli.UsageError(errors.New("no Meta ad account: pass --ad-account act_ID or set it in Settings > Meta"))
 	}

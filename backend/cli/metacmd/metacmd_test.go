@@ -26,6 +26,7 @@ import (
 	"github.com/audience-uploader/audience-uploader/backend/cli"
 	"github.com/audience-uploader/audience-uploader/backend/cli/metacmd"
 	"github.com/audience-uploader/audience-uploader/backend/cli/tiktokcmd"
+	"github.com/audience-uploader/audience-uploader/backend/meta"
 	metastandin "github.com/audience-uploader/audience-uploader/backend/meta/standin"
 	tiktokstandin "github.com/audience-uploader/audience-uploader/backend/tiktok/standin"
 	"github.com/audience-uploader/audience-uploader/backend/tiktok/standin/standintest"
@@ -284,6 +285,8 @@ func TestMetaUsageErrors(t *testing.T) {
 		{[]string{"upload", "--destination", "meta", "--manifest", tkOnly, "--audience", "x", "--ad-account", acct, "--wait"}, 2, "--wait"},
 		{[]string{"upload", "--destination", "meta", "--manifest", tkOnly, "--audience", "x"}, 2, "no Meta ad account"},
 		{[]string{"upload", "--destination", "meta", "--manifest", tkOnly, "--audience", "x", "--ad-account", acct}, 1, "--destination meta"},
+		{[]string{"upload", "--destination", "meta", "--manifest", tkOnly, "--audience", "x", "--ad-account", acct, "--qps", "0"}, 2, "--qps must be positive"},
+		{[]string{"audiences", "--destination", "meta", "--ad-account", acct, "--qps", "-2"}, 2, "--qps must be positive"},
 		{[]string{"meta", "set-token"}, 2, "--ad-account is required"},
 		{[]string{"meta", "set-token", "--ad-account", "12345"}, 2, "act_"},
 	} {
@@ -297,6 +300,23 @@ func TestMetaUsageErrors(t *testing.T) {
 	code, _, stderr := w.run(t, "", "audiences", "--destination", "meta", "--ad-account", acct)
 	if code != 1 || strings.Contains(stderr, "meta-R3V0K3D-tok") {
 		t.Fatalf("bad token: exit %d, %q", code, stderr)
+	}
+}
+
+// Open gives the Meta client the ceiling of requests per second it is
+// asked for (--qps), or meta.DefaultQPS.
+func TestOpenSetsTheRequestCeiling(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct{ asked, want float64 }{{0, meta.DefaultQPS}, {2.5, 2.5}} {
+		s, err := metacmd.Open(metacmd.Flags{AdAccount: w.meta.AdAccount(), QPS: c.asked}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := s.Dest.Client.QPS()
+		s.Close()
+		if got != c.want {
+			t.Fatalf("--qps %v: the client's ceiling is %v, want %v", c.asked, got, c.want)
+		}
 	}
 }
 
@@ -340,7 +360,7 @@ func TestMetaKillAndResume(t *testing.T) {
 	}
 	journal := filepath.Join(t.TempDir(), "meta-upload.db")
 	args, _ := json.Marshal([]string{"upload", "--destination", "meta", "--manifest", out, "--audience", "killed", "--ad-account", s.AdAccount(),
-		"--state", journal, "--meta-batch-rows", "40", "--json"})
+		"--state", journal, "--meta-batch-rows", "40", "--qps", "40", "--json"})
 	seed := uint64(time.Now().UnixNano())
 	rnd := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("kill schedule seed %d", seed)

@@ -30,8 +30,11 @@ func (f *connFlags) platform() (destination.Platform, error) {
 // openMeta connects to Meta's ad account; its steps are printed on stderr
 // unless quiet.
 func openMeta(f *connFlags, stderr io.Writer, quiet bool) (*metacmd.Session, error) {
+	if f.QPS <= 0 {
+		return nil, cli.UsageError(errors.New("--qps must be positive"))
+	}
 	mf := f.meta
-	mf.Journal = f.StatePath
+	mf.Journal, mf.QPS = f.StatePath, f.QPS
 	var log io.Writer
 	if !quiet {
 		log = stderr

@@ -53,7 +53,7 @@ func (f *connFlags) add(c *cobra.Command) {
 	c.Flags().StringVar(&f.AdvertiserID, "advertiser-id", "", "TikTok advertiser id (default: Settings > TikTok)")
 	f.meta.AddAdAccount(c)
 	f.meta.AddBatchRows(c)
-	c.Flags().Float64Var(&f.QPS, "qps", 5, "ceiling of requests per second to TikTok (slows down further on TikTok's rate limit)")
+	c.Flags().Float64Var(&f.QPS, "qps", 5, "ceiling of requests per second to TikTok and Meta (slows down further on their rate limits)")
 	c.Flags().StringVar(&f.StatePath, "state", "", "upload state database (default: upload-state.db, for Meta meta-upload.db, in the user data folder)")
 	c.Flags().IntVar(&f.Concurrency, "concurrency", 2, "TikTok: files uploaded at once")
 }
