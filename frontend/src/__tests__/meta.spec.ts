@@ -1,4 +1,5 @@
 import { describe, it, expect, vi, beforeEach } from 'vitest'
+import { defineComponent, h } from 'vue'
 import { mountWith, flush } from './helpers'
 import type { Settings } from '../api/types'
 import type { MetaState } from '../api/meta'
@@ -276,7 +277,18 @@ describe('Step 2 Meta audience', () => {
   it('lists the ad account’s audiences; choosing one and Replace asks before uploading into it', async () => {
     const pinia = createPinia()
     setActivePinia(pinia)
-    mountWith(MetaAudiencePicker, pinia)
+    // Bound to the wizard as Step 2 binds it.
+    const Bound = defineComponent(() => {
+      const w = useWizardStore()
+      return () =>
+        h(MetaAudiencePicker, {
+          targetId: w.metaTargetId,
+          'onUpdate:targetId': (v: string) => (w.metaTargetId = v),
+          action: w.metaAction,
+          'onUpdate:action': (v: 'ADD' | 'REMOVE' | 'REPLACE') => (w.metaAction = v),
+        })
+    })
+    mountWith(Bound, pinia)
     await settle()
     byId('meta-audience-existing')!.click()
     await settle()
