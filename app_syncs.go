@@ -47,7 +47,7 @@ func (a *App) SaveSync(d syncs.Definition, adoptFrom string) (*appsyncs.Saved, e
 	return s.Save(d, adoptFrom)
 }
 
-// DeleteSync removes a sync and its state; the audience stays at TikTok.
+// DeleteSync removes a sync and its state; the audience stays on its platform.
 func (a *App) DeleteSync(name string) error {
 	s, err := a.syncService()
 	if err != nil {
@@ -77,7 +77,7 @@ func (a *App) RunSync(name, planID string, confirmRemovals bool) (*appsyncs.Outc
 }
 
 // RecreateSync starts a sync over into a new audience after its audience
-// was deleted at TikTok.
+// was deleted at its platform.
 func (a *App) RecreateSync(name string) (*syncs.Definition, error) {
 	s, err := a.syncService()
 	if err != nil {

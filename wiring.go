@@ -84,7 +84,8 @@ func (a *App) syncService() (*appsyncs.Service, error) {
 		}
 		cfg := appsyncs.Config{Syncs: engine, Audiences: a.audienceService().List, Events: v.events}
 		if a.uploader != nil {
-			cfg.Uploads = a.uploader.Store() // Save as sync adopts the wizard's upload from it
+			cfg.Uploads = a.uploader.Store()         // Save as sync adopts the wizard's upload from it
+			cfg.MetaUploads = a.uploader.MetaStore() // and a Meta upload from the Meta journal
 		}
 		v.syncs = appsyncs.New(a.ctx, cfg)
 	})

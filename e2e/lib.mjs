@@ -32,7 +32,9 @@ export function setup(name, settings) {
     artifacts,
     shots,
     work,
-    url: 'http://localhost:34115',
+    // $E2E_DEV_PORT moves `wails dev` off its fixed 34115 (startWailsDev
+    // passes it on), for a run beside another when the shared lock is stuck.
+    url: `http://localhost:${devPort()}`,
     sample: path.join(root, 'e2e/testdata/customers-sample.csv'),
   }
   if (settings) {
@@ -46,6 +48,9 @@ export function setup(name, settings) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+// devPort is the `wails dev` server's port: 34115 unless $E2E_DEV_PORT says.
+const devPort = () => process.env.E2E_DEV_PORT || '34115'
 
 // createChecks records named checks and prints each as it is made.
 export function createChecks(results = { checks: [] }) {
@@ -73,7 +78,8 @@ export function startWailsDev({ root, artifacts, work, cfgDir }, logName, extraE
   const proc = spawn(
     'xvfb-run',
     ['-a', '-s', '-screen 0 1400x950x24', wailsBin, 'dev',
-      '-m', '-nosyncgomod', '-s', '-nogorebuild', '-skipbindings', '-tags', 'webkit2_41', '-viteservertimeout', '120', '-loglevel', 'Warning'],
+      '-m', '-nosyncgomod', '-s', '-nogorebuild', '-skipbindings', '-tags', 'webkit2_41', '-viteservertimeout', '120', '-loglevel', 'Warning',
+      '-devserver', `localhost:${devPort()}`],
     {
       cwd: root,
       detached: true,

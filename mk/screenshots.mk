@@ -10,4 +10,4 @@
 .PHONY: screenshots
 
 screenshots:
-	E2E_DOCS=1 $(MAKE) test-e2e-audiences test-e2e-syncs test-gui-cleanrooms test-e2e-meta
+	E2E_DOCS=1 $(MAKE) test-e2e-audiences test-e2e-syncs test-gui-cleanrooms test-e2e-meta test-e2e-meta-syncs

@@ -1,6 +1,7 @@
 // Package appsyncs is the app's Syncs view (issue 12): the saved syncs of
-// backend/syncs with their audience's status and matched users, save (from
-// the result screen or the edit form), delete, the dry run ("Run now"
+// backend/syncs with their audience's status and matched users (TikTok) or
+// size and status in words (Meta, issue 21), save (from the result screen,
+// the New sync form or the edit form), delete, the dry run ("Run now"
 // shows it first) and the run. Nothing here imports Wails.
 package appsyncs
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/audience-uploader/audience-uploader/backend/appaudiences"
 	"github.com/audience-uploader/audience-uploader/backend/destination"
+	"github.com/audience-uploader/audience-uploader/backend/metaupload"
 	"github.com/audience-uploader/audience-uploader/backend/syncs"
 	"github.com/audience-uploader/audience-uploader/backend/upload"
 	"github.com/audience-uploader/audience-uploader/backend/window"
@@ -21,14 +23,19 @@ import (
 // Row is one sync in the view.
 type Row struct {
 	syncs.Summary
-	// Platform is where the sync's audience lives. Every sync feeds
-	// TikTok until definitions name their destination (issue 21).
+	// Platform is where the sync's audience lives (definitions saved
+	// before Meta feed TikTok).
 	Platform destination.Platform `json:"platform"`
-	// The audience as TikTok lists it now ("" status when not found or
-	// not listed, e.g. before the first run of a new name).
+	// The audience as its platform lists it now ("" status when not found
+	// or not listed, e.g. before the first run of a new name).
 	AudienceStatus string `json:"audience_status"`
-	AudienceLabel  string `json:"audience_label"` // TikTok's name of the audience
+	AudienceLabel  string `json:"audience_label"` // the platform's name of the audience
 	MatchedUsers   int64  `json:"matched_users"`
+	// AudienceSize and AudienceStatusText say the size and status in
+	// words (Meta: its approximate bounds, operation_status and
+	// delivery_status).
+	AudienceSize       string `json:"audience_size,omitempty"`
+	AudienceStatusText string `json:"audience_status_text,omitempty"`
 }
 
 // List is the view's content.
@@ -63,6 +70,9 @@ type Config struct {
 	// Uploads is the upload history the wizard writes: Save looks up the
 	// upload of the folder it is asked to adopt there. Nil adopts nothing.
 	Uploads *upload.Store
+	// MetaUploads is the wizard's Meta upload journal: Save as sync to
+	// Meta looks up the folder's upload there. Nil adopts nothing.
+	MetaUploads *metaupload.Store
 }
 
 // Service answers the view's calls; ctx bounds runs and plans.
@@ -97,8 +107,9 @@ func (s *Service) List() (*List, error) {
 		if sum.Destination != "" {
 			r.Platform = sum.Destination
 		}
-		if a, ok := byID[sum.AudienceID]; ok && sum.AudienceID != "" {
+		if a, ok := byID[sum.AudienceID]; ok && sum.AudienceID != "" && a.Platform == r.Platform {
 			r.AudienceStatus, r.AudienceLabel, r.MatchedUsers = a.Status, a.Name, a.MatchedUsers
+			r.AudienceSize, r.AudienceStatusText = a.Size, a.StatusText
 		}
 		out.Syncs = append(out.Syncs, r)
 	}
@@ -122,7 +133,7 @@ func (s *Service) Targets() ([]appaudiences.SyncTarget, error) {
 func (s *Service) Get(name string) (*syncs.Summary, error) {
 	sum, err := s.cfg.Syncs.Get(name)
 	if err != nil {
-		return nil, explain(name, "could not be read", err)
+		return nil, s.explain(name, "could not be read", err)
 	}
 	return sum, nil
 }
@@ -160,30 +171,16 @@ func (s *Service) Save(d syncs.Definition, adoptFrom string) (*Saved, error) {
 		return nil, fmt.Errorf("The sync was not saved (%v). Check that the app's data folder is writable, then save again.", err)
 	}
 	saved := &Saved{Definition: out, Pinned: pinned}
-	if adoptFrom == "" {
-		return saved, nil
-	}
-	const replaces = "its first run sends the whole list with REPLACE"
-	if s.cfg.Uploads == nil {
-		saved.NotAdopted = fmt.Sprintf("The upload history could not be opened, so the upload was not taken as the sync's record: %s.", replaces)
-		return saved, nil
-	}
-	a, err := s.cfg.Syncs.Adopt(s.ctx, out.Name, adoptFrom, s.cfg.Uploads)
-	switch {
-	case syncs.IsAdoptRefusal(err):
-		saved.NotAdopted = fmt.Sprintf("The upload was not taken as the sync's record: %v; %s.", err, replaces)
-	case err != nil:
-		saved.NotAdopted = fmt.Sprintf("The upload could not be taken as the sync's record (%v); %s. Save the sync again from the result screen to retry.", err, replaces)
-	default:
-		saved.Adopted = a
+	if adoptFrom != "" {
+		s.adopt(saved, adoptFrom)
 	}
 	return saved, nil
 }
 
-// Delete removes a sync and its state; the audience stays at TikTok.
+// Delete removes a sync and its state; the audience stays on its platform.
 func (s *Service) Delete(name string) error {
 	if err := s.cfg.Syncs.Delete(name); err != nil {
-		return explain(name, "was not deleted", err)
+		return s.explain(name, "was not deleted", err)
 	}
 	return nil
 }
@@ -201,14 +198,14 @@ func (s *Service) Plan(name string) (*syncs.Plan, error) {
 		return stop.Plan, nil // the view shows why it stops
 	case errors.As(err, &gone):
 		return &syncs.Plan{Sync: name, AudienceID: gone.AudienceID, Action: ActionGone,
-			Reason: fmt.Sprintf("Audience %s no longer exists at TikTok (it was deleted, or it expired), so this sync cannot change it. Press Start over to create a new audience with the whole list; the sync's record of the old one is discarded.", gone.AudienceID)}, nil
+			Reason: fmt.Sprintf("Audience %s no longer exists at %s (it was deleted, or it expired), so this sync cannot change it. Press Start over to create a new audience with the whole list; the sync's record of the old one is discarded.", gone.AudienceID, s.platformName(name))}, nil
 	case err != nil:
-		return nil, explain(name, "could not be planned", err)
+		return nil, s.explain(name, "could not be planned", err)
 	}
 	return p, nil
 }
 
-// ActionGone is the plan of a sync whose audience TikTok no longer has.
+// ActionGone is the plan of a sync whose audience its platform no longer has.
 const ActionGone = "gone"
 
 // Outcome is what "Upload these changes" did: the run, or, when the list,
@@ -236,17 +233,17 @@ func (s *Service) Run(name, planID string, confirmRemovals bool) (*Outcome, erro
 		return &Outcome{NewPlan: changed.Plan, Changed: fmt.Sprintf("Nothing was sent: %s since the plan was shown. Here is the new plan; check it and press Upload these changes again.", changed.Why)}, nil
 	}
 	if err != nil {
-		return nil, explain(name, "did not run", err)
+		return nil, s.explain(name, "did not run", err)
 	}
 	return &Outcome{Result: r}, nil
 }
 
 // Recreate starts a sync over into a new audience after its audience was
-// deleted at TikTok; its next run creates the audience with the whole list.
+// deleted at its platform; its next run creates the audience with the whole list.
 func (s *Service) Recreate(name string) (*syncs.Definition, error) {
 	d, err := s.cfg.Syncs.Recreate(s.ctx, name, "")
 	if err != nil {
-		return nil, explain(name, "was not started over", err)
+		return nil, s.explain(name, "was not started over", err)
 	}
 	return d, nil
 }
@@ -277,8 +274,16 @@ func (s *Service) progress(name string) func(syncs.Progress) {
 	}
 }
 
+// platformName names the platform sync name feeds, for sentences.
+func (s *Service) platformName(name string) string {
+	if sum, err := s.cfg.Syncs.Get(name); err == nil && sum.Destination == destination.Meta {
+		return "Meta"
+	}
+	return "TikTok"
+}
+
 // explain makes an engine error a sentence saying what to do.
-func explain(name, what string, err error) error {
+func (s *Service) explain(name, what string, err error) error {
 	var stop *syncs.StopError
 	switch {
 	case errors.Is(err, syncs.ErrNotFound):
@@ -290,7 +295,7 @@ func explain(name, what string, err error) error {
 	case syncs.IsRemovalStop(err):
 		return fmt.Errorf("Sync %q %s: %v. If the list is right, press Run now again and confirm the removals.", name, what, err)
 	case syncs.IsAudienceGone(err):
-		return fmt.Errorf("Sync %q %s: its audience no longer exists at TikTok (it was deleted, or it expired). Press Run now, then Start over to create a new audience with the whole list.", name, what)
+		return fmt.Errorf("Sync %q %s: its audience no longer exists at %s (it was deleted, or it expired). Press Run now, then Start over to create a new audience with the whole list.", name, what, s.platformName(name))
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("Sync %q %s: the app is closing. Run it again after restarting; an interrupted run is finished first.", name, what)
 	}

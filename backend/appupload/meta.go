@@ -324,3 +324,7 @@ func (s *Service) MetaStatus(audienceID string) (*MetaResult, error) {
 	return &MetaResult{AdAccount: client.AdAccount(), AudienceID: a.ID, AudienceName: a.Name, Status: a.Status, Ready: a.Ready,
 		Size: appmeta.SizeWords(int64(a.SizeLower), int64(a.SizeUpper))}, nil
 }
+
+// MetaStore is the app's Meta upload journal (nil when it could not be
+// opened): Save as sync to Meta takes the wizard's upload from it.
+func (s *Service) MetaStore() *metaupload.Store { return s.meta.store }

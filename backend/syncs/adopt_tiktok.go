@@ -51,6 +51,9 @@ func (s *Service) Adopt(ctx context.Context, name, outDir string, uploads *uploa
 	if err := readJSON(mpath, &tm); err != nil {
 		return nil, refuse("%v", err)
 	}
+	// A run for TikTok and Meta also wrote Meta's rows (AdoptMeta's): only
+	// TikTok's files are this upload's, as upload.ReadManifest reads them.
+	tm.Files = tm.FilesFor(destination.TikTok)
 	if why := hashedAlike(d, &tm); why != "" {
 		return nil, refuse("the upload's files were hashed with %s, the sync with another, so its rows could not be compared with the sync's: the first run replaces the audience's contents", why)
 	}

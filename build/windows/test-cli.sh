@@ -57,16 +57,19 @@ out_has() { grep -q -- "$1" "$work/last.out"; }
 # --- stand-ins on loopback ---------------------------------------------------
 adv=7000000000000000001
 token=tt-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-start_tiktok() { # start_tiktok OUTFILE ARGS...: prints the base URL
-	local out=$1
-	shift
+# start_tiktok VAR OUTFILE ARGS...: starts a stand-in and sets VAR to its base
+# URL. It runs in this shell, not in $(...), so its pid reaches pids and the
+# stand-in is stopped on exit (from a subshell it outlived the suite).
+start_tiktok() {
+	local var=$1 out=$2
+	shift 2
 	TIKTOK_STANDIN_TOKEN=$token "$tiktok_standin" --advertiser "$adv" --delay 0s "$@" >"$out" 2>"$out.log" &
 	pids+=($!)
 	for _ in $(seq 1 100); do [ -s "$out" ] && break; sleep 0.1; done
-	head -1 "$out"
+	printf -v "$var" '%s' "$(head -1 "$out")"
 }
 # Every hash matches, so a sync's audience is over TikTok's 1,000 at once.
-tiktok=$(start_tiktok "$work/tiktok.url" --match-rate 1)
+start_tiktok tiktok "$work/tiktok.url" --match-rate 1
 password=Pw-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')!
 STANDIN_PASSWORD=$password "$cognito_standin" -print-env -user "username=jo@example.com,password-env=STANDIN_PASSWORD,email=jo@example.com" >"$work/cognito.env" 2>"$work/cognito.log" &
 pids+=($!)
@@ -188,7 +191,7 @@ check "upload of a transform's manifest as a new audience" '[ $? = 0 ]'
 
 # Kill mid-upload, then resume: the stand-in stops reading the first upload.
 # Tokens are kept per server address: this one's comes from the environment.
-stall=$(start_tiktok "$work/tiktok-stall.url" --stall-uploads 1 --stall-after 100 --stall-for 60s)
+start_tiktok stall "$work/tiktok-stall.url" --stall-uploads 1 --stall-after 100 --stall-for 60s
 export TIKTOK_ACCESS_TOKEN=$token
 TIKTOK_API_BASE_URL=$stall wine "$exe" run --input "$data\\list.csv" --map email=email --out 'C:\out\killed' --audience "Killed once" >"$work/killed.out" 2>&1 &
 killed=$!
@@ -218,7 +221,7 @@ check "two transforms into one folder at once: one publishes, the other says the
 
 # Two processes on one job (the transform is done; a slow link keeps the
 # first uploading): the second is refused, naming the holder (LockFileEx).
-slow=$(start_tiktok "$work/tiktok-slow.url" --upload-read-rate 2000)
+start_tiktok slow "$work/tiktok-slow.url" --upload-read-rate 2000
 u transform --input "$data\\list.jsonl" --map email=email --out 'C:\out\twice'
 TIKTOK_API_BASE_URL=$slow wine "$exe" run --input "$data\\list.jsonl" --map email=email --out 'C:\out\twice' --audience "Twice" >"$work/twice1.out" 2>&1 &
 first=$!

@@ -23,6 +23,9 @@ export interface SyncDefinition {
   phone_format: string
   layout: string
   advertiser_id?: string
+  // Where the audience is: "meta" or "tiktok" (absent in syncs saved before Meta: TikTok).
+  destination?: 'tiktok' | 'meta'
+  ad_account?: string // Meta's act_<digits>; "" = the one in Settings > Meta
   audience_id?: string
   audience_name?: string
   mode: SyncMode | ''
@@ -47,8 +50,10 @@ export interface SyncRow extends SyncDefinition {
   state_rows: number
   pending: boolean
   audience_status: string // processing, ready, expiring, failed; "" if not listed
-  audience_label: string // TikTok's name of the audience
+  audience_label: string // the platform's name of the audience
   matched_users: number
+  audience_size?: string // in words (Meta: its approximate bounds)
+  audience_status_text?: string // in words (Meta: operation_status, delivery_status)
 }
 
 export interface SyncList {
