@@ -7,15 +7,11 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { TIKTOK_TOKEN as TOKEN, audit, createChecks, setup, shot, sleep, startWithTikTok } from './lib.mjs'
+import { TIKTOK_TOKEN as TOKEN, audit, createChecks, setup, shot, sleep, startWithTikTok, tiktokSettings } from './lib.mjs'
 
 const ADVERTISER = '7000000000000000001'
 const env = setup('audiences', {
-  default_region: 'US',
-  phone_format: 'digits',
-  max_file_mb: 50,
-  workers: 0,
-  tiktok: { environment: 'production', base_url: '', advertiser_id: ADVERTISER },
+  tiktok: tiktokSettings(ADVERTISER),
 })
 
 const results = { checks: [] }

@@ -19,7 +19,6 @@ import { createChecks, openPage, setup, sleep, startAWS, startWailsDev, stopGrou
 
 const region = 'us-east-1'
 const { root, chromium, artifacts, shots, work, cfgDir, outDir, url } = setup('cleanrooms', {
-  default_region: 'US', phone_format: 'digits', max_file_mb: 50, workers: 0,
   aws: { credential_source: 'aws-chain', region, bucket: '', prefix: '' },
 })
 

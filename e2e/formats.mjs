@@ -10,12 +10,7 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { audit, createChecks, openPage, setup, shot as shotOf, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
-const { root, chromium, artifacts, work, outDir, cfgDir, url } = setup('formats', {
-  default_region: 'US',
-  phone_format: 'digits',
-  max_file_mb: 50,
-  workers: 0,
-})
+const { root, chromium, artifacts, work, outDir, cfgDir, url } = setup('formats', {})
 const sha = (s) => crypto.createHash('sha256').update(s).digest('hex')
 const janedoe = 'd6117306485ed0e50afab3ac871e98f81699151f30281527d63ff5f233656c69' // spec: janedoe@gmail.com
 const workbook = path.join(root, 'backend/records/testdata/binary/list.xlsx')

@@ -10,12 +10,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { audit, createChecks, openPage, setup, shot, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
-const { root, chromium, artifacts, work, outDir, cfgDir, sample, url } = setup('keyboard', {
-  default_region: 'US',
-  phone_format: 'digits',
-  max_file_mb: 50,
-  workers: 0,
-})
+const { root, chromium, artifacts, work, outDir, cfgDir, sample, url } = setup('keyboard', {})
 const results = { checks: [] }
 const checks = createChecks(results)
 const check = checks.check

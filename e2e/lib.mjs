@@ -14,11 +14,19 @@ import { fileURLToPath } from 'node:url'
 let current = null
 let currentChecks = null
 
+// The settings every script starts the app with: US numbers as digits,
+// files up to 50 MB, as many workers as cores.
+const BASE_SETTINGS = { default_region: 'US', phone_format: 'digits', max_file_mb: 50, workers: 0 }
+
+// tiktokSettings points Settings > TikTok at advertiser (the stand-in's
+// base URL comes from TIKTOK_API_BASE_URL).
+export const tiktokSettings = (advertiser) => ({ environment: 'production', base_url: '', advertiser_id: advertiser })
+
 // setup gives a script the repository root, playwright-core's chromium, the
 // screenshot folder under $E2E_ARTIFACTS, a fresh work folder, the app's
-// dev-server URL and the sample input. With settings, it also writes them as
-// the app's settings.json in work/config (cfgDir), output going to
-// work/out (outDir).
+// dev-server URL and the sample input. With settings, it also writes them
+// over BASE_SETTINGS as the app's settings.json in work/config (cfgDir),
+// output going to work/out (outDir).
 export function setup(name, settings) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
   const { chromium } = createRequire(import.meta.url)(path.join(root, 'frontend/node_modules/playwright-core'))
@@ -41,7 +49,7 @@ export function setup(name, settings) {
     env.outDir = path.join(work, 'out')
     env.cfgDir = path.join(work, 'config')
     fs.mkdirSync(env.cfgDir, { recursive: true })
-    fs.writeFileSync(path.join(env.cfgDir, 'settings.json'), JSON.stringify({ ...settings, output_dir: env.outDir }))
+    fs.writeFileSync(path.join(env.cfgDir, 'settings.json'), JSON.stringify({ ...BASE_SETTINGS, ...settings, output_dir: env.outDir }))
   }
   current = { ...env, name }
   return env

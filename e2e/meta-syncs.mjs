@@ -19,17 +19,13 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { META_TOKEN, audit, createChecks, setup, shot as shotOf, sleep, startMetaStandin, startWithTikTok, stopGroups } from './lib.mjs'
+import { META_TOKEN, audit, createChecks, setup, shot as shotOf, sleep, startMetaStandin, startWithTikTok, stopGroups, tiktokSettings } from './lib.mjs'
 
 const ADVERTISER = '7000000000000000001'
 const ACCOUNT = 'act_100000000000001'
 const AUDIENCE = 'E2E kept on both'
 const env = setup('meta-syncs', {
-  default_region: 'US',
-  phone_format: 'digits',
-  max_file_mb: 50,
-  workers: 0,
-  tiktok: { environment: 'production', base_url: '', advertiser_id: ADVERTISER },
+  tiktok: tiktokSettings(ADVERTISER),
   meta: { ad_account: ACCOUNT, base_url: '' },
 })
 const results = { checks: [] }

@@ -13,16 +13,12 @@
 // with E2E_DOCS=1, docs/screenshots: 21-*.png).
 import fs from 'node:fs'
 import path from 'node:path'
-import { META_TOKEN, audit, createChecks, setup, shot as shotOf, startMetaStandin, startWithTikTok } from './lib.mjs'
+import { META_TOKEN, audit, createChecks, setup, shot as shotOf, startMetaStandin, startWithTikTok, tiktokSettings } from './lib.mjs'
 
 const ADVERTISER = '7000000000000000001'
 const ACCOUNT = '100000000000001'
 const env = setup('meta', {
-  default_region: 'US',
-  phone_format: 'digits',
-  max_file_mb: 50,
-  workers: 0,
-  tiktok: { environment: 'production', base_url: '', advertiser_id: ADVERTISER },
+  tiktok: tiktokSettings(ADVERTISER),
 })
 const AUDIENCE = 'E2E both platforms'
 

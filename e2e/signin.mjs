@@ -19,7 +19,6 @@ const pool = 'us-east-1_E2E'
 const client = 'e2e-client'
 const identity = 'us-east-1:e2e00000-0000-0000-0000-000000000000'
 const { root, chromium, artifacts, shots, work, cfgDir, outDir, sample, url } = setup('signin', {
-  default_region: 'US', phone_format: 'digits', max_file_mb: 50, workers: 0,
   aws: { credential_source: 'cognito', region, user_pool_id: pool, app_client_id: client, identity_pool_id: identity, bucket: 'e2e-data', prefix: '' },
 })
 const versitygw = process.env.VERSITYGW || path.join(root, 'build/bin/versitygw')

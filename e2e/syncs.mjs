@@ -20,17 +20,13 @@
 // $E2E_ARTIFACTS/screenshots (12-syncs-*.png), the Syncs view also in docs/ with E2E_DOCS=1 (make screenshots).
 import fs from 'node:fs'
 import path from 'node:path'
-import { audit, createChecks, setup, shot, sleep, startAWS, startWithTikTok } from './lib.mjs'
+import { audit, createChecks, setup, shot, sleep, startAWS, startWithTikTok, tiktokSettings } from './lib.mjs'
 
 const ADVERTISER = '7000000000000000001'
 const AUDIENCE = 'E2E sync buyers'
 const CR_AUDIENCE = 'E2E Clean Rooms lift'
 const env = setup('syncs', {
-  default_region: 'US',
-  phone_format: 'digits',
-  max_file_mb: 50,
-  workers: 0,
-  tiktok: { environment: 'production', base_url: '', advertiser_id: ADVERTISER },
+  tiktok: tiktokSettings(ADVERTISER),
   aws: { credential_source: 'aws-chain', region: 'us-east-1', bucket: '', prefix: '' },
 })
 const results = { checks: [] }

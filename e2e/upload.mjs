@@ -10,12 +10,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { TIKTOK_TOKEN as TOKEN, audit, createChecks, setup, shot as shotOf, startWithTikTok } from './lib.mjs'
 
-const env = setup('upload', {
-  default_region: 'US',
-  phone_format: 'digits',
-  max_file_mb: 50,
-  workers: 0,
-})
+const env = setup('upload', {})
 const ADVERTISER = '7000000000000000001'
 const AUDIENCE = 'E2E upload buyers'
 

@@ -7,12 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { audit, createChecks, openPage, setup, shot as shotOf, sleep, startWailsDev, stopGroups, waitForServer } from './lib.mjs'
 
-const { root, chromium, artifacts, work, outDir, cfgDir, sample, url } = setup('wizard', {
-  default_region: 'US',
-  phone_format: 'digits',
-  max_file_mb: 50,
-  workers: 0,
-})
+const { root, chromium, artifacts, work, outDir, cfgDir, sample, url } = setup('wizard', {})
 
 const vectors = {
   Email_SHA256: [
